@@ -1,0 +1,296 @@
+// capi.c: the C half of the C ABI. It owns everything that must not (or need not) enter the Go
+// runtime: the public veda_* entry points (which check for fork() before touching Go), the
+// thread-local last error, the status strings, the *_init functions and the trampolines through
+// which Go calls user callbacks.
+//
+// Every public veda_* function is defined here with VEDA_API (default visibility). It calls the
+// Go export vedago_<name> (hidden by capi/veda.map) with handles passed as uintptr_t tokens.
+// Compiled with -fvisibility=hidden: nothing else here is exported.
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "veda.h"
+#include "capi.h"
+#include "_cgo_export.h"
+
+// ---- fork detection --------------------------------------------------------------------------
+
+// vedac_forked is 1 in a child created by fork() after this library was loaded. Written once by
+// the atfork child handler (single-threaded at that point), read by every entry point.
+static volatile int vedac_forked;
+
+static void vedac_atfork_child(void) { vedac_forked = 1; }
+
+__attribute__((constructor)) static void vedac_init(void) {
+    pthread_atfork(NULL, NULL, vedac_atfork_child);
+}
+
+static const char vedac_fork_msg[] =
+    "veda: called in a child process created by fork(); the runtime's threads do not survive "
+    "fork(), so VEDA refuses to run here. Start child processes with posix_spawn/exec, or in "
+    "Python use multiprocessing.set_start_method(\"spawn\") (or \"forkserver\")";
+
+// ---- last error (thread-local) ----------------------------------------------------------------
+
+static __thread char *vedac_err_buf;  // heap buffer owned by this thread, freed at thread exit
+static __thread size_t vedac_err_cap;
+static pthread_key_t vedac_err_key;   // its destructor frees vedac_err_buf of exiting threads
+static pthread_once_t vedac_err_once = PTHREAD_ONCE_INIT;
+
+static void vedac_err_free(void *p) { free(p); }
+static void vedac_err_key_init(void) { pthread_key_create(&vedac_err_key, vedac_err_free); }
+
+void vedac_set_error(const char *msg, size_t n) {
+    if (n + 1 > vedac_err_cap) {
+        size_t cap = n + 1 < 256 ? 256 : n + 1;
+        char *p = (char *)realloc(vedac_err_buf, cap);
+        if (p == NULL) {
+            // Keep the old buffer; store what fits.
+            if (vedac_err_cap == 0) return;
+            n = vedac_err_cap - 1;
+        } else {
+            pthread_once(&vedac_err_once, vedac_err_key_init);
+            vedac_err_buf = p;
+            vedac_err_cap = cap;
+            pthread_setspecific(vedac_err_key, p);
+        }
+    }
+    memcpy(vedac_err_buf, msg, n);
+    vedac_err_buf[n] = '\0';
+}
+
+static veda_status vedac_fail(veda_status st, const char *msg) {
+    vedac_set_error(msg, strlen(msg));
+    return st;
+}
+
+#define VEDAC_FORK_GUARD(ret)                                           \
+    do {                                                                \
+        if (__builtin_expect(vedac_forked, 0)) {                        \
+            vedac_fail(VEDA_ERR_UNSUPPORTED, vedac_fork_msg);           \
+            return ret;                                                 \
+        }                                                               \
+    } while (0)
+
+VEDA_API const char *veda_last_error(void) { return vedac_err_buf ? vedac_err_buf : ""; }
+
+// ---- callback trampolines (called from Go) -----------------------------------------------------
+
+// vedac_depth counts the VEDA callbacks running on this thread; > 0 means "inside a callback".
+static __thread int vedac_depth;
+
+int vedac_in_callback(void) { return vedac_depth > 0; }
+
+int32_t vedac_call_range(veda_range_fn fn, void *ctx, int64_t begin, int64_t end) {
+    vedac_depth++;
+    int32_t r = fn(ctx, begin, end);
+    vedac_depth--;
+    return r;
+}
+
+int32_t vedac_call_fold(veda_fold_fn fn, void *ctx, int64_t begin, int64_t end, void *acc) {
+    vedac_depth++;
+    int32_t r = fn(ctx, begin, end, acc);
+    vedac_depth--;
+    return r;
+}
+
+void vedac_call_combine(veda_combine_fn fn, void *ctx, void *acc, const void *other) {
+    vedac_depth++;
+    fn(ctx, acc, other);
+    vedac_depth--;
+}
+
+int32_t vedac_call_task(veda_task_fn fn, void *ctx) {
+    vedac_depth++;
+    int32_t r = fn(ctx);
+    vedac_depth--;
+    return r;
+}
+
+void vedac_call_callback(veda_callback_fn fn, void *user, veda_status st) {
+    vedac_depth++;
+    fn(user, st);
+    vedac_depth--;
+}
+
+// ---- pure C functions ------------------------------------------------------------------------
+
+VEDA_API const char *veda_version(void) { return VEDA_VERSION_STRING; }
+
+VEDA_API const char *veda_status_string(veda_status status) {
+    switch (status) {
+#define VEDAC_STATUS_CASE_(name, value, text) \
+    case value:                               \
+        return text;
+        VEDA_STATUS_MAP(VEDAC_STATUS_CASE_)
+#undef VEDAC_STATUS_CASE_
+    }
+    return "unknown status";
+}
+
+VEDA_API void veda_config_init(veda_config *cfg) {
+    if (cfg == NULL) return;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->struct_size = (uint32_t)sizeof *cfg;
+    cfg->policy = VEDA_POLICY_ADAPTIVE;
+}
+
+VEDA_API void veda_task_options_init(veda_task_options *opts) {
+    if (opts == NULL) return;
+    memset(opts, 0, sizeof *opts);
+    opts->struct_size = (uint32_t)sizeof *opts;
+    opts->priority = VEDA_PRIORITY_NORMAL;
+}
+
+// ---- entry points into Go ----------------------------------------------------------------------
+
+#define H(p) ((uintptr_t)(p))
+
+VEDA_API veda_status veda_runtime_create(const veda_config *cfg, veda_runtime **out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_runtime_create: out is NULL");
+    *out = NULL;
+    veda_config c;
+    veda_config_init(&c);
+    if (cfg != NULL) {
+        if (cfg->struct_size < offsetof(veda_config, seed) + sizeof cfg->seed) {
+            return vedac_fail(VEDA_ERR_INVALID_ARGUMENT,
+                              "veda_runtime_create: cfg->struct_size is too small (call "
+                              "veda_config_init first)");
+        }
+        size_t n = cfg->struct_size < sizeof c ? cfg->struct_size : sizeof c;
+        memcpy(&c, cfg, n);
+    }
+    uintptr_t h = 0;
+    veda_status st = vedago_runtime_create(c.num_workers, c.policy, c.seed, &h);
+    if (st == VEDA_OK) *out = (veda_runtime *)h;
+    return st;
+}
+
+VEDA_API veda_status veda_runtime_destroy(veda_runtime *rt) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_runtime_destroy(H(rt));
+}
+
+VEDA_API int32_t veda_runtime_num_workers(veda_runtime *rt) {
+    VEDAC_FORK_GUARD(-1);
+    return vedago_runtime_num_workers(H(rt));
+}
+
+VEDA_API veda_status veda_parallel_for(veda_runtime *rt, int64_t begin, int64_t end, int64_t grain,
+                                       veda_range_fn fn, void *ctx) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_parallel_for(H(rt), begin, end, grain, fn, ctx);
+}
+
+VEDA_API veda_status veda_parallel_reduce(veda_runtime *rt, int64_t begin, int64_t end,
+                                          int64_t grain, size_t acc_size, const void *identity,
+                                          veda_fold_fn fold, veda_combine_fn combine, void *ctx,
+                                          void *out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_parallel_reduce(H(rt), begin, end, grain, acc_size, (void *)identity, fold,
+                                  combine, ctx, out);
+}
+
+VEDA_API veda_status veda_group_create(veda_runtime *rt, veda_group **out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_group_create: out is NULL");
+    *out = NULL;
+    uintptr_t h = 0;
+    veda_status st = vedago_group_create(H(rt), &h);
+    if (st == VEDA_OK) *out = (veda_group *)h;
+    return st;
+}
+
+VEDA_API veda_status veda_group_spawn(veda_group *g, veda_task_fn fn, void *ctx) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_group_spawn(H(g), fn, ctx, vedac_depth > 0);
+}
+
+VEDA_API veda_status veda_group_wait(veda_group *g) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_group_wait(H(g));
+}
+
+VEDA_API veda_status veda_group_destroy(veda_group *g) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_group_destroy(H(g));
+}
+
+VEDA_API veda_status veda_submit(veda_runtime *rt, veda_task_fn fn, void *ctx,
+                                 const veda_task_options *opts, veda_future **out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_submit: out is NULL");
+    *out = NULL;
+    veda_task_options o;
+    veda_task_options_init(&o);
+    if (opts != NULL) {
+        if (opts->struct_size < offsetof(veda_task_options, deadline_ns) + sizeof opts->deadline_ns) {
+            return vedac_fail(VEDA_ERR_INVALID_ARGUMENT,
+                              "veda_submit: opts->struct_size is too small (call "
+                              "veda_task_options_init first)");
+        }
+        size_t n = opts->struct_size < sizeof o ? opts->struct_size : sizeof o;
+        memcpy(&o, opts, n);
+    }
+    uintptr_t h = 0;
+    veda_status st = vedago_submit(H(rt), fn, ctx, o.priority, o.deadline_ns, &h);
+    if (st == VEDA_OK) *out = (veda_future *)h;
+    return st;
+}
+
+VEDA_API veda_status veda_future_wait(veda_future *f, int64_t timeout_ns) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_future_wait(H(f), timeout_ns);
+}
+
+VEDA_API int32_t veda_future_is_done(veda_future *f) {
+    VEDAC_FORK_GUARD(-1);
+    return vedago_future_is_done(H(f));
+}
+
+VEDA_API veda_status veda_future_then(veda_future *f, veda_callback_fn cb, void *user) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_future_then(H(f), cb, user);
+}
+
+VEDA_API veda_status veda_future_release(veda_future *f) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_future_release(H(f));
+}
+
+VEDA_API veda_status veda_saxpy_f32(veda_runtime *rt, int64_t n, float a, const float *x, float *y) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_saxpy_f32(H(rt), n, a, (float *)x, y);
+}
+
+VEDA_API veda_status veda_sum_f64(veda_runtime *rt, int64_t n, const double *x, double *out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_sum_f64(H(rt), n, (double *)x, out);
+}
+
+VEDA_API veda_status veda_sgemm(veda_runtime *rt, int64_t m, int64_t n, int64_t k, float alpha,
+                                const float *a, int64_t lda, const float *b, int64_t ldb,
+                                float beta, float *c, int64_t ldc) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_sgemm(H(rt), m, n, k, alpha, (float *)a, lda, (float *)b, ldb, beta, c, ldc);
+}
+
+VEDA_API int32_t veda_device_count(veda_runtime *rt) {
+    VEDAC_FORK_GUARD(-1);
+    return vedago_device_count(H(rt));
+}
+
+VEDA_API veda_status veda_metrics_json(veda_runtime *rt, char *buf, size_t cap, size_t *len) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_metrics(H(rt), 0, buf, cap, len);
+}
+
+VEDA_API veda_status veda_metrics_prometheus(veda_runtime *rt, char *buf, size_t cap, size_t *len) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_metrics(H(rt), 1, buf, cap, len);
+}

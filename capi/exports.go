@@ -1,0 +1,268 @@
+package main
+
+/*
+#include "capi.h"
+*/
+import "C"
+
+import (
+	"context"
+	"sync"
+	"unsafe"
+
+	"github.com/veda-runtime/veda/goveda"
+)
+
+// runtimeEntry is the object behind a veda_runtime token.
+type runtimeEntry struct {
+	rt *goveda.Runtime
+
+	mu     sync.Mutex
+	groups map[*group]struct{} // groups created on rt, so destroy can end their open scopes
+}
+
+var bg = context.Background()
+
+// lookupRuntime resolves a runtime token for export fn; on failure it sets the last error and
+// returns a non-OK status (VEDA_ERR_CLOSED for a destroyed runtime).
+func lookupRuntime(fn string, h C.uintptr_t) (*runtimeEntry, C.veda_status) {
+	e, state := runtimes.get(uintptr(h))
+	switch state {
+	case stateLive:
+		return e, stOK
+	case stateStale:
+		return nil, fail(stClosed, fn, "veda: runtime closed: rt was destroyed")
+	default:
+		if h == 0 {
+			return nil, fail(stInvalidArgument, fn, "veda: invalid argument: rt is NULL")
+		}
+		return nil, fail(stInvalidArgument, fn, "veda: invalid argument: rt is not a runtime handle (never created or forged)")
+	}
+}
+
+//export vedago_runtime_create
+func vedago_runtime_create(workers C.int32_t, policy C.int32_t, seed C.uint64_t, out *C.uintptr_t) (st C.veda_status) {
+	const fn = "veda_runtime_create"
+	defer recoverExport(fn, &st)
+	if workers < 0 {
+		return fail(stInvalidArgument, fn, "veda: invalid argument: cfg->num_workers is %d, must be >= 0", int32(workers))
+	}
+	if policy < 0 || policy > 4 {
+		return fail(stInvalidArgument, fn, "veda: invalid argument: cfg->policy is %d, not a VEDA_POLICY_* value", int32(policy))
+	}
+	rt, err := goveda.New(goveda.Config{Workers: int(workers), Policy: goveda.Policy(policy), Seed: uint64(seed)})
+	if err != nil {
+		return failErr(fn, err)
+	}
+	*out = C.uintptr_t(runtimes.add(&runtimeEntry{rt: rt, groups: map[*group]struct{}{}}))
+	return stOK
+}
+
+//export vedago_runtime_destroy
+func vedago_runtime_destroy(h C.uintptr_t) (st C.veda_status) {
+	const fn = "veda_runtime_destroy"
+	defer recoverExport(fn, &st)
+	e, state := runtimes.take(uintptr(h))
+	switch state {
+	case stateStale:
+		return fail(stClosed, fn, "veda: runtime closed: rt was already destroyed")
+	case stateUnknown:
+		return fail(stInvalidArgument, fn, "veda: invalid argument: rt is NULL or not a runtime handle")
+	}
+	// Groups whose open scope (spawned from outside, never waited) would keep Close waiting.
+	e.mu.Lock()
+	gs := make([]*group, 0, len(e.groups))
+	for g := range e.groups {
+		gs = append(gs, g)
+	}
+	e.mu.Unlock()
+	for _, g := range gs {
+		g.endOpenScope()
+	}
+	if err := e.rt.Close(); err != nil {
+		return failErr(fn, err)
+	}
+	return stOK
+}
+
+//export vedago_runtime_num_workers
+func vedago_runtime_num_workers(h C.uintptr_t) (n C.int32_t) {
+	const fn = "veda_runtime_num_workers"
+	defer recoverExportInt(fn, &n)
+	e, st := lookupRuntime(fn, h)
+	if st != stOK {
+		return -1
+	}
+	return C.int32_t(e.rt.Workers())
+}
+
+//export vedago_device_count
+func vedago_device_count(h C.uintptr_t) (n C.int32_t) {
+	const fn = "veda_device_count"
+	defer recoverExportInt(fn, &n)
+	if _, st := lookupRuntime(fn, h); st != stOK {
+		return -1
+	}
+	return 1 // device 0, the CPU; the device layer adds GPUs
+}
+
+//export vedago_parallel_for
+func vedago_parallel_for(h C.uintptr_t, begin, end, grain C.int64_t, cfn C.veda_range_fn, ctx unsafe.Pointer) (st C.veda_status) {
+	const fn = "veda_parallel_for"
+	defer recoverExport(fn, &st)
+	e, st := lookupRuntime(fn, h)
+	if st != stOK {
+		return st
+	}
+	if cfn == nil {
+		return fail(stInvalidArgument, fn, "veda: invalid argument: fn is NULL")
+	}
+	if end < begin {
+		return fail(stInvalidArgument, fn, "veda: invalid argument: end (%d) < begin (%d)", int64(end), int64(begin))
+	}
+	if grain < 0 {
+		return fail(stInvalidArgument, fn, "veda: invalid argument: grain is %d, must be >= 0", int64(grain))
+	}
+	if begin == end {
+		return stOK
+	}
+	err := e.rt.ParallelFor(bg, int(begin), int(end), int(grain), func(lo, hi int) error {
+		if r := C.vedac_call_range(cfn, ctx, C.int64_t(lo), C.int64_t(hi)); r != 0 {
+			return &callbackError{what: "callback", code: int32(r), lo: int64(lo), hi: int64(hi), hasRange: true}
+		}
+		return nil
+	})
+	return result(fn, err)
+}
+
+// accumulator is one partial result of veda_parallel_reduce: acc_size bytes, 16-byte aligned,
+// in Go memory (the C fold gets a pointer for the duration of one call). err is the first fold
+// failure that went into it.
+type accumulator struct {
+	buf []byte
+	err error
+}
+
+//export vedago_parallel_reduce
+func vedago_parallel_reduce(h C.uintptr_t, begin, end, grain C.int64_t, accSize C.size_t, identity unsafe.Pointer,
+	fold C.veda_fold_fn, combine C.veda_combine_fn, ctx unsafe.Pointer, out unsafe.Pointer) (st C.veda_status) {
+	const fn = "veda_parallel_reduce"
+	defer recoverExport(fn, &st)
+	e, st := lookupRuntime(fn, h)
+	if st != stOK {
+		return st
+	}
+	switch {
+	case identity == nil:
+		return fail(stInvalidArgument, fn, "veda: invalid argument: identity is NULL")
+	case fold == nil:
+		return fail(stInvalidArgument, fn, "veda: invalid argument: fold is NULL")
+	case combine == nil:
+		return fail(stInvalidArgument, fn, "veda: invalid argument: combine is NULL")
+	case out == nil:
+		return fail(stInvalidArgument, fn, "veda: invalid argument: out is NULL")
+	case accSize == 0:
+		return fail(stInvalidArgument, fn, "veda: invalid argument: acc_size is 0")
+	case accSize > 1<<30:
+		return fail(stInvalidArgument, fn, "veda: invalid argument: acc_size is %d, larger than 1 GiB", uint64(accSize))
+	case end < begin:
+		return fail(stInvalidArgument, fn, "veda: invalid argument: end (%d) < begin (%d)", int64(end), int64(begin))
+	case grain < 0:
+		return fail(stInvalidArgument, fn, "veda: invalid argument: grain is %d, must be >= 0", int64(grain))
+	}
+	size := int(accSize)
+	ident := C.GoBytes(identity, C.int(size))
+	outBuf := unsafe.Slice((*byte)(out), size)
+	if begin == end {
+		copy(outBuf, ident)
+		return stOK
+	}
+	newAcc := func() []byte {
+		b := make([]byte, size+16)
+		off := int((16 - uintptr(unsafe.Pointer(&b[0]))%16) % 16)
+		b = b[off : off+size : off+size]
+		copy(b, ident)
+		return b
+	}
+	// nil *accumulator is the identity: no buffer is allocated for chunks that never run.
+	res, err := goveda.Reduce(bg, e.rt, int(begin), int(end), int(grain), (*accumulator)(nil),
+		func(lo, hi int, a *accumulator) *accumulator {
+			if a == nil {
+				a = &accumulator{buf: newAcc()}
+			}
+			if a.err != nil {
+				return a
+			}
+			if r := C.vedac_call_fold(fold, ctx, C.int64_t(lo), C.int64_t(hi), unsafe.Pointer(&a.buf[0])); r != 0 {
+				a.err = &callbackError{what: "fold", code: int32(r), lo: int64(lo), hi: int64(hi), hasRange: true}
+			}
+			return a
+		},
+		func(a, b *accumulator) *accumulator {
+			switch {
+			case a == nil:
+				return b
+			case b == nil:
+				return a
+			case a.err != nil:
+				return a
+			case b.err != nil:
+				return b
+			}
+			C.vedac_call_combine(combine, ctx, unsafe.Pointer(&a.buf[0]), unsafe.Pointer(&b.buf[0]))
+			return a
+		})
+	if err != nil {
+		return failErr(fn, err)
+	}
+	if res != nil && res.err != nil {
+		return failErr(fn, res.err)
+	}
+	if res == nil {
+		copy(outBuf, ident)
+	} else {
+		copy(outBuf, res.buf)
+	}
+	return stOK
+}
+
+//export vedago_metrics
+func vedago_metrics(h C.uintptr_t, format C.int, buf *C.char, capacity C.size_t, length *C.size_t) (st C.veda_status) {
+	fn := "veda_metrics_json"
+	if format == 1 {
+		fn = "veda_metrics_prometheus"
+	}
+	defer recoverExport(fn, &st)
+	e, st := lookupRuntime(fn, h)
+	if st != stOK {
+		return st
+	}
+	if length == nil {
+		return fail(stInvalidArgument, fn, "veda: invalid argument: len is NULL")
+	}
+	if buf == nil && capacity > 0 {
+		return fail(stInvalidArgument, fn, "veda: invalid argument: buf is NULL but cap is %d", uint64(capacity))
+	}
+	m := e.rt.Metrics()
+	var text string
+	if format == 1 {
+		text = m.Prometheus()
+	} else {
+		b, err := m.JSON()
+		if err != nil {
+			return failErr(fn, err)
+		}
+		text = string(b)
+	}
+	*length = C.size_t(len(text) + 1)
+	if capacity > 0 {
+		size := uint64(len(text) + 1)
+		if uint64(capacity) < size {
+			size = uint64(capacity)
+		}
+		dst := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(size))
+		n := copy(dst[:len(dst)-1], text)
+		dst[n] = 0
+	}
+	return stOK
+}

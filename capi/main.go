@@ -1,0 +1,40 @@
+// Command capi is the C ABI of VEDA, built with
+//
+//	go build -buildmode=c-shared -o build/libveda.so ./capi
+//
+// It only translates C to Go: argument checks, handle tables, status codes and messages. All
+// behaviour lives in package goveda.
+//
+// # Layout
+//
+//   - capi.c: the public veda_* functions. Each checks for fork() (pure C, no Go runtime
+//     interaction) and then calls a Go export vedago_*. It also keeps the thread-local last
+//     error, the status strings, the *_init functions and the trampolines vedac_call_* through
+//     which Go calls user callbacks (one C call per chunk).
+//   - handles.go: handle tokens. A C handle is an opaque integer token (kind tag + id), never a
+//     Go pointer; it is looked up in a table, so forged, stale and double-freed handles are
+//     detected.
+//   - status.go: error -> veda_status mapping, last-error setting, panic recovery.
+//   - exports.go, group.go, future.go, kernels.go: the vedago_* exports.
+//
+// # Symbols
+//
+// libveda_exports.so is not a library: it is a GNU ld implicit linker script (as glibc's libc.so
+// is) holding a VERSION script that exports veda_* only; the vedago_* exports, the _cgo_* glue
+// and the Go runtime stay local (the Go runtime needs no dynamic exports). It is passed as an
+// input file because cgo's LDFLAGS allowlist rejects -Wl,--version-script and -Wl,-soname. C code
+// is compiled with -fvisibility=hidden. The soname (libveda.so.0) is set by the build command:
+//
+//	go build -buildmode=c-shared -ldflags=-extldflags=-Wl,-soname,libveda.so.0 -o build/libveda.so ./capi
+//
+// The cgo-generated header (build/libveda.h) is an internal artefact; include/veda.h is the API.
+package main
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../include -fvisibility=hidden -O2 -Wall
+#cgo LDFLAGS: ${SRCDIR}/libveda_exports.so
+#include "capi.h"
+*/
+import "C"
+
+func main() {}
