@@ -1,0 +1,48 @@
+package dispatch
+
+import "fmt"
+
+// DeviceKind says what executes work on a device. The values match the C
+// ABI's VEDA_DEVICE_* constants.
+type DeviceKind int
+
+const (
+	// KindCPU is the host CPU (the runtime's worker pool); always device 0 in VEDA.
+	KindCPU DeviceKind = 0
+	// KindOpenCL is a device reached through an OpenCL driver.
+	KindOpenCL DeviceKind = 1
+	// KindCUDA is an NVIDIA device reached through the CUDA driver.
+	KindCUDA DeviceKind = 2
+)
+
+// String returns "cpu", "opencl" or "cuda".
+func (k DeviceKind) String() string {
+	switch k {
+	case KindCPU:
+		return "cpu"
+	case KindOpenCL:
+		return "opencl"
+	case KindCUDA:
+		return "cuda"
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// DeviceInfo is the static description of one device as the dispatcher sees
+// it. The dispatcher never touches the device itself.
+type DeviceInfo struct {
+	// Index is the device's runtime index; NewDispatcher requires Index == position.
+	Index int
+	Kind  DeviceKind
+	Name  string
+	// Lanes is how many calls the device runs at once (default 1). Backlog
+	// time is the queued estimate divided by Lanes.
+	Lanes int
+	// Bandwidth is the host<->device bandwidth in bytes/s measured once at
+	// start-up (0: unknown, DefaultBandwidth is assumed until a real transfer
+	// is recorded). Ignored for KindCPU.
+	Bandwidth float64
+	// Weight is the static weight for WeightedCapacity (0: use the measured
+	// peak throughput).
+	Weight float64
+}

@@ -1,0 +1,161 @@
+package dispatch
+
+// DefaultGPUThreshold is the seed rule's size threshold: until the cost model
+// is calibrated, calls of at least this many bytes go to a GPU, smaller ones
+// to the CPU.
+const DefaultGPUThreshold = 8 << 20
+
+// EarliestFinishConfig tunes EarliestFinish. Zero fields take the defaults.
+type EarliestFinishConfig struct {
+	// GPUThreshold is the seed rule's threshold in bytes (default 8 MiB).
+	GPUThreshold uint64
+	// SpillDepth is the CPU queue depth at which the CPU counts as
+	// saturated during calibration, so small work may spill to an idle GPU
+	// (default 2).
+	SpillDepth int
+	// CalibrateEvery: while some candidate lacks trusted samples in the
+	// request's size bucket, every CalibrateEvery-th call of that (kernel,
+	// bucket) measures it (default 4).
+	CalibrateEvery uint64
+	// ExploreEvery: once calibrated, every ExploreEvery-th call of a
+	// (kernel, bucket) re-measures the device measured least recently, if it
+	// was not measured in the last ExploreEvery calls (default 64; a
+	// negative-equivalent of "never" is ^uint64(0)).
+	ExploreEvery uint64
+}
+
+// EarliestFinish is the default strategy (StarPU's dmda idea): it sends each
+// call to the candidate with the smallest Backlog + Transfer + Compute, where
+// Compute comes from the measured history of (kernel, device, size bucket).
+// Until every candidate has an estimate it applies the seed rule
+// ("calibrating: threshold") while measuring the unmeasured devices
+// ("exploration"); small work spills to an idle GPU when the CPU is
+// saturated ("spillover").
+type EarliestFinish struct {
+	cfg EarliestFinishConfig
+}
+
+// NewEarliestFinish returns the strategy with cfg's zero fields defaulted.
+func NewEarliestFinish(cfg EarliestFinishConfig) *EarliestFinish {
+	if cfg.GPUThreshold == 0 {
+		cfg.GPUThreshold = DefaultGPUThreshold
+	}
+	if cfg.SpillDepth <= 0 {
+		cfg.SpillDepth = 2
+	}
+	if cfg.CalibrateEvery == 0 {
+		cfg.CalibrateEvery = 4
+	}
+	if cfg.ExploreEvery == 0 {
+		cfg.ExploreEvery = 64
+	}
+	return &EarliestFinish{cfg: cfg}
+}
+
+// Config returns the effective configuration.
+func (e *EarliestFinish) Config() EarliestFinishConfig { return e.cfg }
+
+// Name returns "earliest-finish".
+func (*EarliestFinish) Name() string { return NameEarliestFinish }
+
+// Choose is O(len(cands)) and allocation-free.
+func (e *EarliestFinish) Choose(req *Request, cands []Candidate) Choice {
+	calibrated, allTrusted := true, true
+	for i := range cands {
+		if !cands[i].HasEstimate {
+			calibrated = false
+		}
+		if !cands[i].Trusted {
+			allTrusted = false
+		}
+	}
+	if !calibrated {
+		// Every other call measures a device the model knows nothing about
+		// for this kernel (fewest samples first).
+		if req.KeySeq%2 == 1 {
+			t := -1
+			for i := range cands {
+				if !cands[i].HasEstimate && (t < 0 || cands[i].Samples < cands[t].Samples) {
+					t = i
+				}
+			}
+			return Choice{Device: cands[t].Device, Reason: ReasonExploration}
+		}
+		return e.seedRule(req, cands)
+	}
+	best, bestLocal := 0, 0
+	for i := 1; i < len(cands); i++ {
+		if cands[i].Finish < cands[best].Finish {
+			best = i
+		}
+		if cands[i].Transfer+cands[i].Compute < cands[bestLocal].Transfer+cands[bestLocal].Compute {
+			bestLocal = i
+		}
+	}
+	every := e.cfg.ExploreEvery
+	if !allTrusted {
+		every = e.cfg.CalibrateEvery
+	}
+	if req.KeySeq%every == every-1 {
+		if t := leastMeasured(cands, every, !allTrusted); t >= 0 && t != best {
+			return Choice{Device: cands[t].Device, Reason: ReasonExploration}
+		}
+	}
+	if cands[best].Kind != KindCPU && cands[bestLocal].Kind == KindCPU && req.Bytes < e.cfg.GPUThreshold {
+		return Choice{Device: cands[best].Device, Reason: ReasonSpillover}
+	}
+	return Choice{Device: cands[best].Device, Reason: ReasonEarliestFinish}
+}
+
+// leastMeasured returns the candidate to (re-)measure: an untrusted one first
+// (when untrustedFirst), else the one measured least recently, provided it
+// was not measured in the last minSince calls; -1 if none qualifies.
+func leastMeasured(cands []Candidate, minSince uint64, untrustedFirst bool) int {
+	t := -1
+	for i := range cands {
+		c := &cands[i]
+		if untrustedFirst && !c.Trusted {
+			if t < 0 || cands[t].Trusted || c.Samples < cands[t].Samples {
+				t = i
+			}
+			continue
+		}
+		if t >= 0 && untrustedFirst && !cands[t].Trusted {
+			continue
+		}
+		if c.SinceSample >= minSince && (t < 0 || c.SinceSample > cands[t].SinceSample) {
+			t = i
+		}
+	}
+	return t
+}
+
+// seedRule applies the threshold rule: big work to the least-backlogged GPU,
+// small work to the CPU, unless the CPU is saturated and a GPU idles.
+func (e *EarliestFinish) seedRule(req *Request, cands []Candidate) Choice {
+	cpu, gpu, idleGPU := -1, -1, -1
+	for i := range cands {
+		c := &cands[i]
+		if c.Kind == KindCPU {
+			if cpu < 0 || c.Backlog < cands[cpu].Backlog {
+				cpu = i
+			}
+			continue
+		}
+		if gpu < 0 || c.QueueDepth < cands[gpu].QueueDepth {
+			gpu = i
+		}
+		if c.QueueDepth == 0 && idleGPU < 0 {
+			idleGPU = i
+		}
+	}
+	switch {
+	case req.Bytes >= e.cfg.GPUThreshold && gpu >= 0:
+		return Choice{Device: cands[gpu].Device, Reason: ReasonCalibrating}
+	case cpu >= 0 && cands[cpu].QueueDepth >= e.cfg.SpillDepth && idleGPU >= 0:
+		return Choice{Device: cands[idleGPU].Device, Reason: ReasonSpillover}
+	case cpu >= 0:
+		return Choice{Device: cands[cpu].Device, Reason: ReasonCalibrating}
+	}
+	return Choice{Device: cands[gpu].Device, Reason: ReasonCalibrating}
+}
