@@ -75,7 +75,9 @@ func (e *EarliestFinish) Choose(req *Request, cands []Candidate) Choice {
 		if req.KeySeq%2 == 1 {
 			t := -1
 			for i := range cands {
-				if !cands[i].HasEstimate && (t < 0 || cands[i].Samples < cands[t].Samples) {
+				c := &cands[i]
+				if !c.HasEstimate && (t < 0 || c.Samples < cands[t].Samples ||
+					c.Samples == cands[t].Samples && c.QueueDepth < cands[t].QueueDepth) {
 					t = i
 				}
 			}
