@@ -62,14 +62,17 @@ func vedago_runtime_create(workers C.int32_t, policy C.int32_t, seed C.uint64_t,
 func vedago_runtime_destroy(h C.uintptr_t) (st C.veda_status) {
 	const fn = "veda_runtime_destroy"
 	defer recoverExport(fn, &st)
-	e, state := runtimes.take(uintptr(h))
-	switch state {
-	case stateStale:
-		return fail(stClosed, fn, "veda: runtime closed: rt was already destroyed")
-	case stateUnknown:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: rt is NULL or not a runtime handle")
+	e, st := lookupRuntime(fn, h)
+	if st != stOK {
+		if st == stClosed {
+			setError(fn + ": veda: runtime closed: rt was already destroyed")
+		}
+		return st
 	}
-	// Groups whose open scope (spawned from outside, never waited) would keep Close waiting.
+	// The handle stays valid until Close returns, so in-flight work may still call into the
+	// runtime (nested loops, groups); goveda decides what a closing runtime accepts.
+	// First end the open scopes of groups spawned from outside and never waited, which would
+	// otherwise keep Close waiting.
 	e.mu.Lock()
 	gs := make([]*group, 0, len(e.groups))
 	for g := range e.groups {
@@ -79,7 +82,12 @@ func vedago_runtime_destroy(h C.uintptr_t) (st C.veda_status) {
 	for _, g := range gs {
 		g.endOpenScope()
 	}
-	if err := e.rt.Close(); err != nil {
+	err := e.rt.Close()
+	if _, state := runtimes.take(uintptr(h)); state != stateLive {
+		// A concurrent destroy won the race.
+		return fail(stClosed, fn, "veda: runtime closed: rt was already destroyed")
+	}
+	if err != nil {
 		return failErr(fn, err)
 	}
 	return stOK

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 )
 
 // A handle token is what C sees as veda_runtime*, veda_group* or veda_future*: an integer
-// (id << tagBits | kind | tokenMark), never an address. Ids are never reused, so a stale token
-// stays detectable forever, and a token of one kind never validates as another kind.
+// salt<<saltShift | id<<tagBits | kind | tokenMark, never an address. Ids are never reused, so a
+// stale token stays detectable forever; a token of one kind never validates as another kind;
+// and the per-process random salt keeps small integers, addresses and tokens of another process
+// from ever matching a live handle.
 
 // handleKind is the low tag of a token.
 type handleKind uintptr
@@ -19,8 +23,18 @@ const (
 
 	tagBits   = 4
 	tagMask   = 1<<tagBits - 1
-	tokenMark = 0x8 // set in every token, so small integers and aligned pointers never match
+	tokenMark = 0x8 // set in every token, so aligned pointers never match
+	saltShift = 40  // ids use bits 4..39 (2^36 handles per kind), the salt bits 40..59
+	saltMask  = 1<<20 - 1
+	maxID     = 1<<(saltShift-tagBits) - 1
 )
+
+// salt is fixed per process, random and non-zero.
+var salt = func() uintptr {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return uintptr(binary.LittleEndian.Uint32(b[:]))&saltMask | 1
+}()
 
 // handleTable maps live tokens of one kind to their objects.
 // Any goroutine may call its methods.
@@ -30,9 +44,14 @@ type handleTable[T any] struct {
 	live   sync.Map      // token (uintptr) -> T; Load is lock-free on the hot path
 }
 
+// add registers v and returns its new token. It panics (recovered by the export as
+// VEDA_ERR_INTERNAL) after 2^36 handles of one kind.
 func (t *handleTable[T]) add(v T) uintptr {
 	id := t.lastID.Add(1)
-	tok := uintptr(id)<<tagBits | uintptr(t.kind) | tokenMark
+	if id > maxID {
+		panic("veda: handle ids exhausted")
+	}
+	tok := salt<<saltShift | uintptr(id)<<tagBits | uintptr(t.kind) | tokenMark
 	t.live.Store(tok, v)
 	return tok
 }
@@ -64,10 +83,10 @@ func (t *handleTable[T]) take(tok uintptr) (T, lookupState) {
 }
 
 func (t *handleTable[T]) classify(tok uintptr) lookupState {
-	if tok == 0 || tok&tagMask != (uintptr(t.kind) | tokenMark) {
+	if tok == 0 || tok&tagMask != (uintptr(t.kind)|tokenMark) || tok>>saltShift != salt {
 		return stateUnknown
 	}
-	id := uint64(tok >> tagBits)
+	id := uint64(tok>>tagBits) & maxID
 	if id == 0 || id > t.lastID.Load() {
 		return stateUnknown
 	}

@@ -1,0 +1,75 @@
+/* vt.h: a tiny test harness shared by the C tests of libveda (header-only). */
+#ifndef VT_H
+#define VT_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "veda.h"
+
+static int vt_failures;
+
+#define CHECK(cond)                                                                          \
+    do {                                                                                     \
+        if (!(cond)) {                                                                       \
+            fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n", __FILE__, __LINE__, \
+                    #cond, veda_last_error());                                               \
+            vt_failures++;                                                                   \
+        }                                                                                    \
+    } while (0)
+
+/* EXPECT_ST(call, status): the call returns status. */
+#define EXPECT_ST(call, want)                                                                \
+    do {                                                                                     \
+        veda_status vt_st_ = (call);                                                         \
+        if (vt_st_ != (want)) {                                                              \
+            fprintf(stderr, "%s:%d: %s returned %d (%s), want %d (%s); last error: %s\n",    \
+                    __FILE__, __LINE__, #call, vt_st_, veda_status_string(vt_st_), (want),   \
+                    veda_status_string(want), veda_last_error());                            \
+            vt_failures++;                                                                   \
+        }                                                                                    \
+    } while (0)
+
+#define OK(call) EXPECT_ST(call, VEDA_OK)
+
+/* EXPECT_ERR_MSG(call, status, substring): fails with status and the message names substring. */
+#define EXPECT_ERR_MSG(call, want, sub)                                                      \
+    do {                                                                                     \
+        EXPECT_ST(call, want);                                                               \
+        if (strstr(veda_last_error(), (sub)) == NULL) {                                      \
+            fprintf(stderr, "%s:%d: last error \"%s\" does not mention \"%s\"\n", __FILE__,  \
+                    __LINE__, veda_last_error(), (sub));                                     \
+            vt_failures++;                                                                   \
+        }                                                                                    \
+    } while (0)
+
+static inline double vt_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static inline veda_runtime *vt_runtime(int workers, int policy) {
+    veda_config cfg;
+    veda_config_init(&cfg);
+    cfg.num_workers = workers;
+    cfg.policy = policy;
+    veda_runtime *rt = NULL;
+    veda_status st = veda_runtime_create(&cfg, &rt);
+    if (st != VEDA_OK) {
+        fprintf(stderr, "veda_runtime_create: %s: %s\n", veda_status_string(st), veda_last_error());
+        exit(2);
+    }
+    return rt;
+}
+
+#define VT_DONE(name)                                                    \
+    do {                                                                 \
+        if (vt_failures) {                                               \
+            fprintf(stderr, "%s: %d check(s) failed\n", name, vt_failures); \
+            return 1;                                                    \
+        }                                                                \
+        printf("%s: ok\n", name);                                        \
+        return 0;                                                        \
+    } while (0)
+#endif
