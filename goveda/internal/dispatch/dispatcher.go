@@ -81,6 +81,7 @@ type deviceState struct {
 	queueDepth  int
 	queuedBytes uint64
 	backlog     time.Duration // sum of reserved estimates
+	expEnd      time.Duration // clock time when the queued work should be done (StarPU's exp_end)
 	bw          window        // measured host<->device bandwidth samples
 	ema, peak   float64       // bytes/s over all kernels
 	errStreak   int
@@ -111,6 +112,9 @@ type Dispatcher struct {
 	seq      uint64
 	cooldown uint64
 	cands    []Candidate // scratch, guarded by mu
+	clock    func() time.Duration
+	now      time.Duration // clock reading of the current operation, guarded by mu
+	req      Request     // scratch copy passed to the strategy (avoids an escape), guarded by mu
 	ring     decisionRing
 	// recording: load-relaxed in Choose; a toggle may take effect one
 	// decision late, which is harmless. Store from any goroutine.
@@ -130,6 +134,8 @@ func NewDispatcher(devs []DeviceInfo, opts Options) (*Dispatcher, error) {
 		opts.ErrorCooldown = 16
 	}
 	d := &Dispatcher{strategy: opts.Strategy, model: newCostModel(opts.Model, len(devs)), cooldown: opts.ErrorCooldown}
+	epoch := time.Now()
+	d.clock = func() time.Duration { return time.Since(epoch) }
 	for i, info := range devs {
 		if info.Index != i {
 			return nil, fmt.Errorf("veda: dispatch: device %d has Index %d (want position)", i, info.Index)
@@ -144,6 +150,15 @@ func NewDispatcher(devs []DeviceInfo, opts Options) (*Dispatcher, error) {
 	d.ring.init(opts.RingSize)
 	d.recording.Store(opts.Record) // relaxed: see Dispatcher.recording
 	return d, nil
+}
+
+// UseClock replaces the monotonic clock that backlog times are measured
+// against (for simulation on a virtual clock). Call it before the first
+// Choose; any goroutine.
+func (d *Dispatcher) UseClock(now func() time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.clock = now
 }
 
 // Strategy returns the strategy in use (fixed for the dispatcher's life).
@@ -190,14 +205,17 @@ func (d *Dispatcher) Choose(req Request) (Decision, error) {
 		if req.Device < 0 || req.Device >= len(d.devs) {
 			return Decision{}, fmt.Errorf("%w: pinned device %d of %d", ErrNoDevice, req.Device, len(d.devs))
 		}
-		km, b := d.fill(&req, []int{req.Device}, false)
+		ids := [1]int{req.Device}
+		km, b := d.fill(&req, ids[:], false)
 		return d.commit(&req, km, b, Choice{Device: req.Device, Reason: ReasonPinned}), nil
 	}
 	km, b := d.fill(&req, req.Devices, true)
 	if len(d.cands) == 0 {
 		return Decision{}, fmt.Errorf("%w: kernel %q has no candidate device", ErrNoDevice, req.Kernel)
 	}
-	ch := d.strategy.Choose(&req, d.cands)
+	d.req = req
+	ch := d.strategy.Choose(&d.req, d.cands)
+	d.req = Request{}
 	if d.candIndex(ch.Device) < 0 {
 		ch.Device = d.cands[0].Device
 	}
@@ -255,6 +273,7 @@ func (d *Dispatcher) fill(req *Request, ids []int, skipFailed bool) (*kernelMode
 	b := Bucket(req.Bytes)
 	req.KeySeq = km.seq[b]
 	d.seq++
+	d.now = d.clock()
 	d.cands = d.cands[:0]
 	for pass := 0; pass < 2 && len(d.cands) == 0; pass++ {
 		n := len(d.devs)
@@ -284,7 +303,7 @@ func (d *Dispatcher) candidate(req *Request, km *kernelModel, b int, s *deviceSt
 	c := Candidate{
 		Device: s.info.Index, Kind: s.info.Kind,
 		QueueDepth: s.queueDepth, QueuedBytes: s.queuedBytes,
-		Backlog:       s.backlog / time.Duration(s.info.Lanes),
+		Backlog:       max(0, s.expEnd-d.now),
 		EMAThroughput: s.ema, PeakThroughput: s.peak, Weight: s.info.Weight,
 	}
 	if s.info.Kind != KindCPU && req.TransferBytes > 0 {
@@ -322,6 +341,7 @@ func (d *Dispatcher) commit(req *Request, km *kernelModel, b int, ch Choice) Dec
 	s.queueDepth++
 	s.queuedBytes += req.Bytes
 	s.backlog += est
+	s.expEnd = max(d.now, s.expEnd) + est/time.Duration(s.info.Lanes)
 	s.depth.Store(int64(s.queueDepth)) // relaxed: see deviceState
 	s.dispatched.Add(1)                // relaxed: see deviceState
 	if d.recording.Load() {            // relaxed: see Dispatcher.recording
@@ -349,6 +369,10 @@ func (d *Dispatcher) release(dec *Decision) {
 	}
 	s.queuedBytes -= min(s.queuedBytes, dec.Bytes)
 	s.backlog -= min(s.backlog, dec.Estimate)
+	// The device is free of this call now: what is left is the remaining
+	// reserved work, starting now (exact for a device that runs its calls
+	// in order; an approximation with Lanes > 1).
+	s.expEnd = d.clock() + s.backlog/time.Duration(s.info.Lanes)
 	s.depth.Store(int64(s.queueDepth)) // relaxed: see deviceState
 }
 
@@ -412,9 +436,9 @@ func (d *Dispatcher) record(device int, kernel string, bytes uint64, t Timing, e
 		return
 	}
 	s.errStreak = 0
-	s.completed.Add(1)          // relaxed: see deviceState
-	s.bytesTo.Add(t.BytesIn)    // relaxed: see deviceState
-	s.bytesFrom.Add(t.BytesOut) // relaxed: see deviceState
+	s.completed.Add(1)             // relaxed: see deviceState
+	s.bytesTo.Add(t.BytesIn)       // relaxed: see deviceState
+	s.bytesFrom.Add(t.BytesOut)    // relaxed: see deviceState
 	s.busyNs.Add(int64(t.Total())) // relaxed: see deviceState
 	km := d.model.kernel(kernel)
 	d.model.add(km, device, bytes, t.Compute)

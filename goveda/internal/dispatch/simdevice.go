@@ -134,7 +134,7 @@ func (h *simHeap) Pop() any {
 // calls). Each device runs its calls one after another in arrival order
 // (Lanes is ignored). When place is nil the dispatcher d places every call
 // (Choose, then End at the call's virtual finish time, Fallback after an
-// error); otherwise place(i) fixes the device of call i (a static split) and
+// error, with d's clock set to the virtual clock); otherwise place(i) fixes the device of call i (a static split) and
 // d may be nil. Deterministic for deterministic devices. Single goroutine.
 func Simulate(d *Dispatcher, devs []*SimDevice, reqs []Request, window int, place func(i int) int) SimResult {
 	if window < 1 {
@@ -156,6 +156,9 @@ func Simulate(d *Dispatcher, devs []*SimDevice, reqs []Request, window int, plac
 		res.Busy[dev] += t.Total()
 		heap.Push(&h, simEvent{at: end, seq: seq, dec: dec, t: t, req: req, err: err})
 		seq++
+	}
+	if d != nil && place == nil {
+		d.UseClock(func() time.Duration { return now })
 	}
 	next := 0
 	for next < len(reqs) || h.Len() > 0 {
