@@ -128,32 +128,52 @@ func (m *costModel) add(k *kernelModel, dev int, bytes uint64, compute time.Dura
 	w.lastSeq = k.seq[b] + 1
 }
 
-// estimate returns the compute time for bytes on dev, whether the exact
-// bucket is trusted, and whether any estimate exists (from the exact bucket
-// or the nearest trusted bucket of the same kernel and device, scaled by
-// size).
+// estimate returns the compute time for bytes on dev, the exact bucket's
+// sample count, whether that bucket is trusted, and whether any estimate
+// exists. An untrusted bucket is estimated from the trusted buckets of the
+// same kernel and device: with two or more, from the line time = latency +
+// size/throughput through the two nearest (so launch latency is modelled);
+// with one, by scaling its throughput to the size.
 func (m *costModel) estimate(k *kernelModel, dev int, bytes uint64) (d time.Duration, samples int, trusted, ok bool) {
 	b := Bucket(bytes)
 	ws := &k.devs[dev]
 	w := &ws[b]
 	samples = w.n
-	thr := 0.0
+	var sec float64
 	if w.n >= m.cfg.MinSamples {
-		thr, trusted = w.median, true
+		sec, trusted = float64(bytes)/w.median, true
 	} else {
-		for dist := 1; dist < numBuckets && thr == 0; dist++ {
+		// The two nearest trusted buckets.
+		n1, n2 := -1, -1
+		for dist := 1; dist < numBuckets && n2 < 0; dist++ {
 			for _, nb := range [2]int{b - dist, b + dist} {
 				if nb >= 0 && nb < numBuckets && ws[nb].n >= m.cfg.MinSamples {
-					thr = ws[nb].median
-					break
+					if n1 < 0 {
+						n1 = nb
+					} else if n2 < 0 {
+						n2 = nb
+					}
 				}
 			}
 		}
+		switch {
+		case n1 < 0:
+			return 0, samples, false, false
+		case n2 < 0:
+			sec = float64(bytes) / ws[n1].median
+		default:
+			// Representative size of a bucket: 1.5 * 2^bucket.
+			s1, s2 := 1.5*math.Exp2(float64(n1)), 1.5*math.Exp2(float64(n2))
+			t1, t2 := s1/ws[n1].median, s2/ws[n2].median
+			slope := (t2 - t1) / (s2 - s1)
+			if slope <= 0 {
+				sec = float64(bytes) / ws[n1].median
+				break
+			}
+			lat := max(0, t1-slope*s1)
+			sec = lat + slope*float64(bytes)
+		}
 	}
-	if thr <= 0 {
-		return 0, samples, false, false
-	}
-	sec := float64(bytes) / thr
 	if sec > math.MaxInt64/1e9 {
 		sec = math.MaxInt64 / 1e9
 	}

@@ -114,7 +114,7 @@ type Dispatcher struct {
 	cands    []Candidate // scratch, guarded by mu
 	clock    func() time.Duration
 	now      time.Duration // clock reading of the current operation, guarded by mu
-	req      Request     // scratch copy passed to the strategy (avoids an escape), guarded by mu
+	req      Request       // scratch copy passed to the strategy (avoids an escape), guarded by mu
 	ring     decisionRing
 	// recording: load-relaxed in Choose; a toggle may take effect one
 	// decision late, which is harmless. Store from any goroutine.

@@ -99,7 +99,12 @@ func (e *EarliestFinish) Choose(req *Request, cands []Candidate) Choice {
 		every = e.cfg.CalibrateEvery
 	}
 	if req.KeySeq%every == every-1 {
-		if t := leastMeasured(cands, every, !allTrusted); t >= 0 && t != best {
+		t := leastMeasured(cands, every, !allTrusted)
+		// Calibrating a bucket that neighbouring buckets already show to be
+		// far slower on that device is not worth the call; periodic
+		// exploration still re-measures it now and then.
+		if t >= 0 && t != best && (allTrusted || cands[t].Trusted ||
+			cands[t].Transfer+cands[t].Compute <= 2*(cands[bestLocal].Transfer+cands[bestLocal].Compute)) {
 			return Choice{Device: cands[t].Device, Reason: ReasonExploration}
 		}
 	}

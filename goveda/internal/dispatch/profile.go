@@ -278,7 +278,7 @@ func ParseBytes(s string) (uint64, error) {
 // FormatBytes renders n with a binary unit ("8 MiB", "4 KiB", "123 B").
 func FormatBytes(n uint64) string {
 	switch {
-	case n >= 1<<30 && n%(1<<30) == 0 || n >= 16<<30:
+	case n >= 1<<30:
 		return fmt.Sprintf("%.4g GiB", float64(n)/(1<<30))
 	case n >= 1<<20:
 		return fmt.Sprintf("%.4g MiB", float64(n)/(1<<20))
