@@ -147,11 +147,11 @@ func DynamicProfile(maxSegmentSize uint64, memFraction float64, hardCap int, opt
 	p.CPUBrand = cpuid.CPU.BrandName
 	p.CPUFeatures = cpuid.CPU.FeatureSet()
 	p.CacheL1D, p.CacheL1I, p.CacheL2, p.CacheL3 = cpuid.CPU.Cache.L1D, cpuid.CPU.Cache.L1I, cpuid.CPU.Cache.L2, cpuid.CPU.Cache.L3
-	p.UsableCores = usableCores(o.sysRoot)
+	p.UsableCores = usableCores(cgroupDir(o.sysRoot))
 	if vm, err := mem.VirtualMemory(); err == nil {
 		p.TotalMemory, p.AvailableMemory = vm.Total, vm.Available
 	}
-	if limit, usage, ok := cgroupMemory(o.sysRoot); ok {
+	if limit, usage, ok := cgroupMemory(cgroupDir(o.sysRoot)); ok {
 		p.CgroupLimit = limit
 		if limit > usage && limit-usage < p.AvailableMemory || p.AvailableMemory == 0 {
 			p.AvailableMemory = limit - min(limit, usage)
@@ -288,6 +288,28 @@ func FormatBytes(n uint64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
+// cgroupDir returns the directory of this process's cgroup v2 under root
+// (from /proc/self/cgroup), or root itself (a container with its own cgroup
+// namespace sees its cgroup at the root, and tests pass a fake root).
+func cgroupDir(root string) string {
+	if root != "/sys/fs/cgroup" {
+		return root
+	}
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return root
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "0::"); ok && rest != "/" && rest != "" {
+			dir := root + rest
+			if _, err := os.Stat(dir + "/memory.max"); err == nil {
+				return dir
+			}
+		}
+	}
+	return root
+}
+
 // usableCores counts the CPUs in the process affinity mask, bounded by the
 // cgroup v2 cpu.max quota when one is set.
 func usableCores(root string) int {
@@ -363,12 +385,13 @@ func (p Profile) String() string {
 	fmt.Fprintf(w, "cpu\t%s\tcpuid\n", p.CPUBrand)
 	fmt.Fprintf(w, "cores\t%d physical, %d logical, %d usable\tcpuid, affinity, cgroup\n", p.PhysicalCores, p.LogicalCores, p.UsableCores)
 	fmt.Fprintf(w, "caches\tL1d %s, L1i %s, L2 %s, L3 %s\tcpuid\n", cache(p.CacheL1D), cache(p.CacheL1I), cache(p.CacheL2), cache(p.CacheL3))
-	fmt.Fprintf(w, "cpu_features\t%s\tcpuid\n", strings.Join(p.CPUFeatures, " "))
 	cg := "none"
 	if p.CgroupLimit > 0 {
 		cg = FormatBytes(p.CgroupLimit)
 	}
 	fmt.Fprintf(w, "memory\t%s total, %s available, cgroup limit %s\tgopsutil, cgroup\n", FormatBytes(p.TotalMemory), FormatBytes(p.AvailableMemory), cg)
 	w.Flush()
+	// The feature list is long: print it under the table, not in a column.
+	fmt.Fprintf(&b, "cpu_features (cpuid): %s\n", strings.Join(p.CPUFeatures, " "))
 	return b.String()
 }

@@ -135,3 +135,16 @@ func ParseStrategy(name string) (Strategy, error) {
 	}
 	return nil, fmt.Errorf("veda: unknown dispatch strategy %q (valid: %s)", name, strings.Join(StrategyNames, ", "))
 }
+
+// NewStrategyFromProfile returns the strategy a profile names, with the
+// profile's GPU threshold applied to EarliestFinish.
+func NewStrategyFromProfile(p Profile) (Strategy, error) {
+	s, err := ParseStrategy(p.Strategy)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := s.(*EarliestFinish); ok {
+		s = NewEarliestFinish(EarliestFinishConfig{GPUThreshold: p.GPUThreshold})
+	}
+	return s, nil
+}
