@@ -551,3 +551,21 @@ func ExampleParseStrategy() {
 	// earliest-finish
 	// veda: unknown dispatch strategy "fastest" (valid: earliest-finish, round-robin, least-loaded, weighted-capacity, adaptive-throughput)
 }
+
+// The benchmark's target, checked on a smaller run: earliest-finish within
+// 10% of the best static split on the mixed 4 KiB..64 MiB workload.
+func TestWorkloadEarliestFinishNearBestStatic(t *testing.T) {
+	for _, window := range []int{2, 8} {
+		ex := NewSimExecutor(SimDevices1to4(0.05))
+		reqs := Workload(1000, 3, true)
+		best := time.Duration(1<<63 - 1)
+		for f := 0.0; f <= 1.0001; f += 0.05 {
+			best = min(best, RunWorkload(ex, nil, reqs, window, FractionSplit(reqs, f)).Makespan)
+		}
+		d, _ := NewDispatcher(ex.Devices(), Options{})
+		eft := RunWorkload(ex, d, reqs, window, nil).Makespan
+		if r := float64(eft) / float64(best); r > 1.10 {
+			t.Errorf("window %d: earliest-finish %v vs best static %v (ratio %.3f)", window, eft, best, r)
+		}
+	}
+}
