@@ -1,0 +1,115 @@
+package goveda
+
+import (
+	"fmt"
+	"runtime"
+)
+
+// Policy selects how the runtime schedules. The numeric values are part of the C ABI
+// (VEDA_POLICY_*) and never change.
+type Policy int
+
+const (
+	// PolicyAdaptive (the default): all workers exist, surplus ones park when utilization stays
+	// low and unpark when queues grow (see ActiveWorkers).
+	PolicyAdaptive Policy = 0
+	// PolicyFixed: every worker is always active.
+	PolicyFixed Policy = 1
+	// PolicyDeterministic: fixed split trees and combine order (bit-identical reductions across
+	// runs and worker counts) and victim choice from Config.Seed.
+	PolicyDeterministic Policy = 2
+	// PolicyEnergyEfficient: adaptive, with short spinning and eager parking.
+	PolicyEnergyEfficient Policy = 3
+	// PolicyLowLatency: every worker active, long spinning before parking.
+	PolicyLowLatency Policy = 4
+)
+
+// String returns the policy's lower-case name ("adaptive", ...).
+func (p Policy) String() string {
+	switch p {
+	case PolicyAdaptive:
+		return "adaptive"
+	case PolicyFixed:
+		return "fixed"
+	case PolicyDeterministic:
+		return "deterministic"
+	case PolicyEnergyEfficient:
+		return "energy_efficient"
+	case PolicyLowLatency:
+		return "low_latency"
+	}
+	return fmt.Sprintf("policy(%d)", int(p))
+}
+
+// Priority orders submitted tasks in the injector. Lower values run first. The numeric values are
+// part of the C ABI (VEDA_PRIORITY_*).
+type Priority int
+
+const (
+	PriorityRealtime   Priority = 0 // served before everything else
+	PriorityHigh       Priority = 1
+	PriorityNormal     Priority = 2 // the default for Spawn, ParallelFor, Join
+	PriorityLow        Priority = 3
+	PriorityBackground Priority = 4 // served last, but never starved (aging)
+
+	numPriorities = 5
+)
+
+// String returns the priority's lower-case name.
+func (p Priority) String() string {
+	switch p {
+	case PriorityRealtime:
+		return "realtime"
+	case PriorityHigh:
+		return "high"
+	case PriorityNormal:
+		return "normal"
+	case PriorityLow:
+		return "low"
+	case PriorityBackground:
+		return "background"
+	}
+	return fmt.Sprintf("priority(%d)", int(p))
+}
+
+func (p Priority) valid() bool { return p >= PriorityRealtime && p <= PriorityBackground }
+
+// Config configures New. The zero value is valid: automatic worker count, PolicyAdaptive.
+type Config struct {
+	// Workers is the number of worker goroutines, and so the cap on task bodies running at once.
+	// 0 means automatic: runtime.NumCPU() (the CPUs this process may use). Negative is invalid.
+	Workers int
+	// Policy selects the scheduling policy (default PolicyAdaptive).
+	Policy Policy
+	// Seed seeds victim choice. Used by PolicyDeterministic; other policies seed from the clock
+	// when Seed is 0.
+	Seed uint64
+	// PinWorkers pins each worker to one CPU (LockOSThread + sched_setaffinity). New fails with
+	// an error wrapping ErrUnsupported if pinning is impossible.
+	PinWorkers bool
+	// DisableTelemetry turns off the latency histogram and busy/idle clocks. Counters stay on.
+	DisableTelemetry bool
+}
+
+// maxWorkers bounds Config.Workers; more would only be a configuration mistake.
+const maxWorkers = 4096
+
+// normalize validates c and fills in defaults. Errors wrap ErrInvalidArgument.
+func (c Config) normalize() (Config, error) {
+	if c.Workers < 0 {
+		return c, invalidf("Config.Workers is %d, must be >= 0", c.Workers)
+	}
+	if c.Workers > maxWorkers {
+		return c, invalidf("Config.Workers is %d, must be <= %d", c.Workers, maxWorkers)
+	}
+	if c.Policy < PolicyAdaptive || c.Policy > PolicyLowLatency {
+		return c, invalidf("Config.Policy is %d, not a Policy constant", int(c.Policy))
+	}
+	if c.Workers == 0 {
+		c.Workers = runtime.NumCPU()
+		if c.Workers < 1 {
+			c.Workers = 1
+		}
+	}
+	return c, nil
+}

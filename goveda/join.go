@@ -1,0 +1,49 @@
+package goveda
+
+// joinJob is the second half of a Join, pushed for thieves.
+type joinJob[B any] struct {
+	t   task
+	fb  func() (B, error)
+	res B
+	err error
+}
+
+func (j *joinJob[B]) run(w *worker) { j.res, j.err = callVal(w.rt, j.fb) }
+
+// Join runs fa and fb, potentially in parallel, and returns both results when both finished.
+// Both always run. The error is fa's error if non-nil, else fb's; a panic in either becomes a
+// *PanicError. A closed runtime (outside callers only) gives ErrClosed; nil functions wrap
+// ErrInvalidArgument.
+//
+// Any goroutine. From a task, fb is pushed on the worker's deque and fa runs at once; if nobody
+// stole fb it runs inline next (cost: one small allocation and a few atomics, tens of ns), else
+// the worker helps with other tasks until fb finishes. Nested Joins never deadlock, at any depth.
+// From outside the pool the caller blocks while a worker runs the Join.
+func Join[A, B any](rt *Runtime, fa func() (A, error), fb func() (B, error)) (A, B, error) {
+	var a A
+	var b B
+	if fa == nil || fb == nil {
+		return a, b, invalidf("Join: fa and fb must not be nil")
+	}
+	if w := rt.current(); w != nil {
+		return joinOn(w, fa, fb)
+	}
+	var err error
+	if rerr := rt.runRoot(PriorityNormal, func(w *worker) { a, b, err = joinOn(w, fa, fb) }); rerr != nil {
+		return a, b, rerr
+	}
+	return a, b, err
+}
+
+// joinOn is Join on worker w. Worker only.
+func joinOn[A, B any](w *worker, fa func() (A, error), fb func() (B, error)) (A, B, error) {
+	j := &joinJob[B]{fb: fb}
+	j.t.r = j
+	w.push(&j.t)
+	a, errA := callVal(w.rt, fa)
+	w.joinTask(&j.t)
+	if errA != nil {
+		return a, j.res, errA
+	}
+	return a, j.res, j.err
+}

@@ -1,0 +1,37 @@
+package goveda
+
+import (
+	"sync/atomic"
+)
+
+// Latch states.
+const (
+	latchUnset uint32 = 0 // the awaited work has not finished
+	latchSet   uint32 = 1 // the awaited work finished; its results are visible to whoever probes
+)
+
+// latch is a one-shot completion flag that a worker can wait on while helping (see waitUntil).
+// set is called once by the goroutine that finishes the work; probe by anyone.
+type latch struct {
+	state   atomic.Uint32          // latchUnset -> latchSet once
+	sleeper atomic.Pointer[worker] // a worker parked waiting for this latch, or nil
+}
+
+// probe reports whether the latch is set. Any goroutine; never spuriously true.
+func (l *latch) probe() bool {
+	// load-acquire: pairs with the store-release in set, so the finished work's writes
+	// (results, errors) are visible after probe returns true.
+	return l.state.Load() == latchSet
+}
+
+// set marks the latch set and wakes the worker parked on it, if any. Any goroutine; idempotent.
+func (l *latch) set() {
+	// store (sequentially consistent): publishes the work's results (release) and is ordered
+	// before the sleeper load below; the waiter does sleeper.Store then state.Load (waitSlow), so
+	// at least one side sees the other (Dekker) and the wake-up cannot be lost.
+	l.state.Store(latchSet)
+	// load (seq-cst): pairs with sleeper.Store in worker.fallAsleep.
+	if w := l.sleeper.Load(); w != nil {
+		w.wake()
+	}
+}

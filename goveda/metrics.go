@@ -1,0 +1,144 @@
+package goveda
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Metrics is a snapshot of a runtime's counters. Counters are published by workers when they go
+// idle and every 1024 tasks, so a busy pool's snapshot may lag by that much.
+type Metrics struct {
+	Workers          int     `json:"workers"`
+	ActiveWorkers    int     `json:"active_workers"`
+	Policy           string  `json:"policy"`
+	TasksExecuted    uint64  `json:"tasks_executed"`  // tasks run by workers (inline join halves included)
+	TasksStolen      uint64  `json:"tasks_stolen"`    // tasks taken from another worker's deque
+	TasksPanicked    uint64  `json:"tasks_panicked"`  // panics recovered into *PanicError
+	StealAttempts    uint64  `json:"steal_attempts"`  // victims probed
+	TasksSubmitted   uint64  `json:"tasks_submitted"` // tasks that went through the injector
+	Parks            uint64  `json:"parks"`           // times a worker parked
+	QueuedInjected   int64   `json:"queued_injected"` // injector length now
+	WorkerBusyNs     []int64 `json:"worker_busy_ns"`
+	WorkerIdleNs     []int64 `json:"worker_idle_ns"`
+	LatencyCount     int64   `json:"latency_count"` // injected tasks measured (submit to finish)
+	LatencyP50Ns     int64   `json:"latency_p50_ns"`
+	LatencyP90Ns     int64   `json:"latency_p90_ns"`
+	LatencyP99Ns     int64   `json:"latency_p99_ns"`
+	TelemetryEnabled bool    `json:"telemetry_enabled"`
+	// Extra holds numeric metrics from other subsystems (devices), keyed "source_name".
+	Extra map[string]float64 `json:"extra,omitempty"`
+}
+
+// Metrics returns a snapshot of rt's counters. Any goroutine; cost O(workers) plus merging the
+// per-worker latency histograms (microseconds).
+func (rt *Runtime) Metrics() Metrics {
+	m := Metrics{
+		Workers:          len(rt.workers),
+		ActiveWorkers:    rt.ActiveWorkers(),
+		Policy:           rt.cfg.Policy.String(),
+		TasksPanicked:    rt.panicked.Load(),
+		TasksSubmitted:   rt.submitted.Load(),
+		QueuedInjected:   rt.inj.len(),
+		TelemetryEnabled: !rt.cfg.DisableTelemetry,
+		WorkerBusyNs:     make([]int64, len(rt.workers)),
+		WorkerIdleNs:     make([]int64, len(rt.workers)),
+	}
+	var merged *hdrhistogram.Histogram
+	if !rt.cfg.DisableTelemetry {
+		merged = hdrhistogram.New(1, 3_600_000_000_000, 2)
+	}
+	for i, w := range rt.workers {
+		m.TasksExecuted += w.pub.executed.Load()
+		m.TasksStolen += w.pub.stolen.Load()
+		m.StealAttempts += w.pub.stealAttempts.Load()
+		m.Parks += w.pub.parks.Load()
+		m.WorkerBusyNs[i] = w.pub.busyNs.Load()
+		m.WorkerIdleNs[i] = w.pub.idleNs.Load()
+		if merged != nil && w.hist != nil {
+			w.histMu.Lock()
+			merged.Merge(w.hist)
+			w.histMu.Unlock()
+		}
+	}
+	if merged != nil {
+		m.LatencyCount = merged.TotalCount()
+		m.LatencyP50Ns = merged.ValueAtQuantile(50)
+		m.LatencyP90Ns = merged.ValueAtQuantile(90)
+		m.LatencyP99Ns = merged.ValueAtQuantile(99)
+	}
+	rt.srcMu.Lock()
+	for name, src := range rt.sources {
+		for k, v := range src() {
+			if m.Extra == nil {
+				m.Extra = map[string]float64{}
+			}
+			m.Extra[name+"_"+k] = v
+		}
+	}
+	rt.srcMu.Unlock()
+	return m
+}
+
+// addMetricsSource registers f to contribute Extra metrics under name (package-internal hook
+// for the device layer). Any goroutine.
+func (rt *Runtime) addMetricsSource(name string, f func() map[string]float64) {
+	rt.srcMu.Lock()
+	rt.sources[name] = f
+	rt.srcMu.Unlock()
+}
+
+// JSON encodes m with snake_case keys ("tasks_executed", "workers", ...).
+func (m Metrics) JSON() ([]byte, error) { return json.Marshal(m) }
+
+// Prometheus renders m in the Prometheus text exposition format, names prefixed "veda_".
+func (m Metrics) Prometheus() string {
+	var b strings.Builder
+	metric := func(name, typ, help string, v any) {
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n%s %v\n", name, help, name, typ, name, v)
+	}
+	metric("veda_workers", "gauge", "Number of worker goroutines.", m.Workers)
+	metric("veda_active_workers", "gauge", "Workers the adaptive policy lets take work.", m.ActiveWorkers)
+	metric("veda_tasks_executed_total", "counter", "Tasks run by workers.", m.TasksExecuted)
+	metric("veda_tasks_stolen_total", "counter", "Tasks stolen from another worker.", m.TasksStolen)
+	metric("veda_tasks_panicked_total", "counter", "Task panics recovered.", m.TasksPanicked)
+	metric("veda_steal_attempts_total", "counter", "Steal attempts (victims probed).", m.StealAttempts)
+	metric("veda_tasks_submitted_total", "counter", "Tasks queued through the injector.", m.TasksSubmitted)
+	metric("veda_parks_total", "counter", "Times a worker parked.", m.Parks)
+	metric("veda_queued_injected", "gauge", "Tasks waiting in the injector.", m.QueuedInjected)
+	fmt.Fprintf(&b, "# HELP veda_worker_busy_seconds_total Time each worker spent running tasks.\n# TYPE veda_worker_busy_seconds_total counter\n")
+	for i, v := range m.WorkerBusyNs {
+		fmt.Fprintf(&b, "veda_worker_busy_seconds_total{worker=\"%d\"} %g\n", i, float64(v)/1e9)
+	}
+	fmt.Fprintf(&b, "# HELP veda_worker_idle_seconds_total Time each worker spent idle.\n# TYPE veda_worker_idle_seconds_total counter\n")
+	for i, v := range m.WorkerIdleNs {
+		fmt.Fprintf(&b, "veda_worker_idle_seconds_total{worker=\"%d\"} %g\n", i, float64(v)/1e9)
+	}
+	fmt.Fprintf(&b, "# HELP veda_task_latency_seconds Submit-to-finish latency of injected tasks.\n# TYPE veda_task_latency_seconds summary\n")
+	fmt.Fprintf(&b, "veda_task_latency_seconds{quantile=\"0.5\"} %g\n", float64(m.LatencyP50Ns)/1e9)
+	fmt.Fprintf(&b, "veda_task_latency_seconds{quantile=\"0.9\"} %g\n", float64(m.LatencyP90Ns)/1e9)
+	fmt.Fprintf(&b, "veda_task_latency_seconds{quantile=\"0.99\"} %g\n", float64(m.LatencyP99Ns)/1e9)
+	fmt.Fprintf(&b, "veda_task_latency_seconds_count %d\n", m.LatencyCount)
+	keys := make([]string, 0, len(m.Extra))
+	for k := range m.Extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		name := "veda_" + sanitizeMetricName(k)
+		fmt.Fprintf(&b, "# TYPE %s gauge\n%s %g\n", name, name, m.Extra[k])
+	}
+	return b.String()
+}
+
+func sanitizeMetricName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}

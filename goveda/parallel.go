@@ -1,0 +1,250 @@
+package goveda
+
+import (
+	"context"
+)
+
+// Automatic grain (grain == 0). Adaptive splitting needs no grain: it cuts only while thieves
+// take work, so the smallest chunk is one index. The deterministic policy cannot look at thieves,
+// so its automatic grain depends on the range alone: about detLeaves leaves.
+const detLeaves = 1024
+
+// autoGrain returns the grain for a range of n indices.
+func (rt *Runtime) autoGrain(n, grain int) int {
+	if grain > 0 {
+		return grain
+	}
+	if rt.cfg.Policy == PolicyDeterministic {
+		g := n / detLeaves
+		if g < 1 {
+			g = 1
+		}
+		return g
+	}
+	return 1
+}
+
+// splitter decides whether to cut a range again (Rayon's adaptive splitter). Each task starts
+// with a budget of splits; a task that was stolen (runs on another worker than the one that
+// pushed it) refills the budget to the worker count, because a steal means there are idle
+// thieves; a task that was not stolen halves it. In deterministic mode the budget is ignored and
+// every range of at least 2*grain is cut, so the split tree depends only on (range, grain).
+type splitter struct {
+	splits int
+	grain  int
+	det    bool
+}
+
+// trySplit reports whether a range of n indices should be cut, updating the budget.
+func (s *splitter) trySplit(n int, migrated bool, workers int) bool {
+	if n < 2*s.grain || n < 2 {
+		return false
+	}
+	if s.det {
+		return true
+	}
+	if migrated {
+		s.splits = max(s.splits/2, workers)
+		return true
+	}
+	if s.splits > 0 {
+		s.splits /= 2
+		return true
+	}
+	return false
+}
+
+// forState is one ParallelFor call, shared by all its chunks.
+type forState struct {
+	rt   *Runtime
+	body func(lo, hi int) error
+	f    failure
+}
+
+// forJob is the right half of a split, pushed for thieves.
+type forJob struct {
+	t      task
+	st     *forState
+	lo, hi int
+	sp     splitter
+	owner  *worker // the worker that pushed it: running elsewhere means it was stolen
+}
+
+func (j *forJob) run(w *worker) { j.st.split(w, j.lo, j.hi, j.sp, w != j.owner) }
+
+// split runs [lo, hi) on w, cutting it in halves while the splitter allows. Worker only.
+func (st *forState) split(w *worker, lo, hi int, sp splitter, migrated bool) {
+	if st.f.stopped() {
+		return
+	}
+	if n := hi - lo; sp.trySplit(n, migrated, len(st.rt.workers)) {
+		mid := lo + n/2
+		j := &forJob{st: st, lo: mid, hi: hi, sp: sp, owner: w}
+		j.t.r = j
+		w.push(&j.t)
+		st.split(w, lo, mid, sp, false)
+		w.joinTask(&j.t)
+		return
+	}
+	if err := callErr(st.rt, func() error { return st.body(lo, hi) }); err != nil {
+		st.f.fail(err)
+	}
+}
+
+// ParallelFor calls body on disjoint chunks [lo, hi) that together cover [begin, end) exactly
+// once, in parallel, and blocks until all chunks finished. grain is the smallest chunk a body
+// sees (except when the whole range is smaller); 0 chooses automatically. Chunks are cut lazily,
+// only while other workers are idle, so a loop costs O(workers * log) tasks, not one per grain.
+//
+// Errors: end < begin, grain < 0 or a nil body wrap ErrInvalidArgument; a closed runtime gives
+// ErrClosed. The first non-nil body error is returned as-is and no new chunk starts after it; a
+// panic becomes a *PanicError; ctx cancellation returns an error wrapping ErrCancelled and
+// ctx.Err(). begin == end returns nil without calling body.
+//
+// Any goroutine. Called from a task, the calling worker runs chunks and helps; called from
+// outside the pool, the caller blocks while workers run every chunk. Cost: about 1 us from a
+// worker for a small range, plus a wake-up from outside a parked pool.
+func (rt *Runtime) ParallelFor(ctx context.Context, begin, end, grain int, body func(lo, hi int) error) error {
+	if end < begin {
+		return invalidf("ParallelFor: end (%d) < begin (%d)", end, begin)
+	}
+	if grain < 0 {
+		return invalidf("ParallelFor: grain is %d, must be >= 0", grain)
+	}
+	if body == nil {
+		return invalidf("ParallelFor: body is nil")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		return ctxError(context.Cause(ctx))
+	}
+	if begin == end {
+		return nil
+	}
+	st := &forState{rt: rt, body: body}
+	sp := splitter{splits: len(rt.workers), grain: rt.autoGrain(end-begin, grain), det: rt.cfg.Policy == PolicyDeterministic}
+	unwatch := st.f.watch(ctx)
+	defer unwatch()
+	if w := rt.current(); w != nil {
+		st.split(w, begin, end, sp, false)
+	} else if err := rt.runRoot(PriorityNormal, func(w *worker) { st.split(w, begin, end, sp, false) }); err != nil {
+		return err
+	}
+	return st.f.err()
+}
+
+// reduceState is one Reduce call, shared by all its chunks.
+type reduceState[T any] struct {
+	rt       *Runtime
+	identity T
+	fold     func(lo, hi int, acc T) T
+	combine  func(a, b T) T
+	f        failure
+}
+
+type reduceJob[T any] struct {
+	t      task
+	st     *reduceState[T]
+	lo, hi int
+	sp     splitter
+	owner  *worker
+	res    T
+}
+
+func (j *reduceJob[T]) run(w *worker) { j.res = j.st.split(w, j.lo, j.hi, j.sp, w != j.owner) }
+
+// split reduces [lo, hi) on w: cut while the splitter allows, fold leaves from identity, combine
+// left with right. Worker only.
+func (st *reduceState[T]) split(w *worker, lo, hi int, sp splitter, migrated bool) T {
+	if st.f.stopped() {
+		return st.identity
+	}
+	if n := hi - lo; sp.trySplit(n, migrated, len(st.rt.workers)) {
+		mid := lo + n/2
+		j := &reduceJob[T]{st: st, lo: mid, hi: hi, sp: sp, owner: w}
+		j.t.r = j
+		w.push(&j.t)
+		left := st.split(w, lo, mid, sp, false)
+		w.joinTask(&j.t)
+		if st.f.stopped() {
+			return st.identity
+		}
+		v, err := callVal(st.rt, func() (T, error) { return st.combine(left, j.res), nil })
+		if err != nil {
+			st.f.fail(err)
+		}
+		return v
+	}
+	v, err := callVal(st.rt, func() (T, error) { return st.fold(lo, hi, st.identity), nil })
+	if err != nil {
+		st.f.fail(err)
+	}
+	return v
+}
+
+// Reduce folds [begin, end) in parallel: each chunk [lo, hi) is folded by fold(lo, hi, identity)
+// and partial results are combined pairwise with combine, left before right. identity is passed
+// by value to every chunk, so it must be safe to share (a value, not a pointer to mutable state).
+// combine must be associative; it need not be commutative. Under PolicyDeterministic the chunks
+// and the combine tree depend only on (begin, end, grain), so float results are bit-identical
+// across runs and worker counts. grain as in ParallelFor.
+//
+// Errors: as ParallelFor (fold has no error result: a panic in fold or combine becomes a
+// *PanicError). On error the returned value is identity. Any goroutine; blocking.
+func Reduce[T any](ctx context.Context, rt *Runtime, begin, end, grain int, identity T,
+	fold func(lo, hi int, acc T) T, combine func(a, b T) T) (T, error) {
+	if end < begin {
+		return identity, invalidf("Reduce: end (%d) < begin (%d)", end, begin)
+	}
+	if grain < 0 {
+		return identity, invalidf("Reduce: grain is %d, must be >= 0", grain)
+	}
+	if fold == nil || combine == nil {
+		return identity, invalidf("Reduce: fold and combine must not be nil")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		return identity, ctxError(context.Cause(ctx))
+	}
+	if begin == end {
+		return identity, nil
+	}
+	st := &reduceState[T]{rt: rt, identity: identity, fold: fold, combine: combine}
+	sp := splitter{splits: len(rt.workers), grain: rt.autoGrain(end-begin, grain), det: rt.cfg.Policy == PolicyDeterministic}
+	unwatch := st.f.watch(ctx)
+	defer unwatch()
+	var res T
+	if w := rt.current(); w != nil {
+		res = st.split(w, begin, end, sp, false)
+	} else if err := rt.runRoot(PriorityNormal, func(w *worker) { res = st.split(w, begin, end, sp, false) }); err != nil {
+		return identity, err
+	}
+	if err := st.f.err(); err != nil {
+		return identity, err
+	}
+	return res, nil
+}
+
+// Map returns f applied to every element of in, computed in parallel (out[i] = f(in[i])).
+// Errors as ParallelFor (a panic in f becomes a *PanicError; then the result is nil).
+// Any goroutine; blocking.
+func Map[In, Out any](ctx context.Context, rt *Runtime, in []In, f func(In) Out) ([]Out, error) {
+	if f == nil {
+		return nil, invalidf("Map: f is nil")
+	}
+	out := make([]Out, len(in))
+	err := rt.ParallelFor(ctx, 0, len(in), 0, func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			out[i] = f(in[i])
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
