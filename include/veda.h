@@ -147,7 +147,7 @@ typedef struct veda_runtime veda_runtime;
  */
 typedef struct veda_config {
     uint32_t struct_size; /* set by veda_config_init; lets the struct grow */
-    int32_t num_workers;  /* 0 = automatic (usable cores - 1, at least 1); < 0 is invalid */
+    int32_t num_workers;  /* 0 = automatic (from the hardware profile); < 0 is invalid */
     int32_t policy;       /* VEDA_POLICY_* */
     uint64_t seed;        /* for VEDA_POLICY_DETERMINISTIC (and randomized victim choice) */
     /* later fields only after these */
@@ -295,8 +295,8 @@ VEDA_API veda_status veda_group_spawn(veda_group *g, veda_task_fn fn, void *ctx)
  * meanwhile, so nested groups never deadlock. Afterwards g is empty and may be reused.
  * Returns:
  *   VEDA_OK;
- *   VEDA_ERR_TASK_FAILED: a task returned non-zero (veda_last_error names the code); the other
- *     tasks still ran;
+ *   VEDA_ERR_TASK_FAILED: a task returned non-zero (veda_last_error names the code); tasks
+ *     already running finish, tasks not yet started may be skipped;
  *   VEDA_ERR_INVALID_ARGUMENT: g is not a live group; VEDA_ERR_CLOSED: its runtime was destroyed;
  *   VEDA_ERR_INTERNAL; VEDA_ERR_UNSUPPORTED (forked child).
  */
