@@ -27,13 +27,17 @@ static int32_t nested(void *ctx, int64_t b, int64_t e) {
     if (b != 0) return 0; /* measure on one worker only */
     (void)e;
     int iters = 200000;
-    for (int i = 0; i < 1000; i++) veda_parallel_for(rt, 0, 1, 1, empty, NULL);
-    double t0 = vt_now();
-    for (int i = 0; i < iters; i++) veda_parallel_for(rt, 0, 0, 1, empty, NULL);
-    nested_empty_ns = (vt_now() - t0) / iters * 1e9;
-    t0 = vt_now();
-    for (int i = 0; i < iters; i++) veda_parallel_for(rt, i, i + 1, 1, empty, NULL);
-    nested_one_ns = (vt_now() - t0) / iters * 1e9;
+    nested_empty_ns = nested_one_ns = 1e30;
+    for (int rep = 0; rep < 5; rep++) { /* best of 5: the machine is shared */
+        double t0 = vt_now();
+        for (int i = 0; i < iters; i++) veda_parallel_for(rt, 0, 0, 1, empty, NULL);
+        double a = (vt_now() - t0) / iters * 1e9;
+        t0 = vt_now();
+        for (int i = 0; i < iters; i++) veda_parallel_for(rt, i, i + 1, 1, empty, NULL);
+        double b1 = (vt_now() - t0) / iters * 1e9;
+        if (a < nested_empty_ns) nested_empty_ns = a;
+        if (b1 < nested_one_ns) nested_one_ns = b1;
+    }
     return 0;
 }
 
@@ -43,9 +47,13 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 1000; i++) veda_parallel_for(rt, 0, 1, 1, empty, NULL); /* warm up */
 
     int iters = 500000;
-    double t0 = vt_now();
-    for (int i = 0; i < iters; i++) veda_parallel_for(rt, 0, 0, 1, empty, NULL);
-    double empty_call = (vt_now() - t0) / iters * 1e9;
+    double t0, empty_call = 1e30;
+    for (int rep = 0; rep < 3; rep++) {
+        t0 = vt_now();
+        for (int i = 0; i < iters; i++) veda_parallel_for(rt, 0, 0, 1, empty, NULL);
+        double v = (vt_now() - t0) / iters * 1e9;
+        if (v < empty_call) empty_call = v;
+    }
 
     iters = 20000;
     t0 = vt_now();
