@@ -1,5 +1,8 @@
 package goveda
 
+// maxJobFree bounds a worker's free list of join jobs.
+const maxJobFree = 64
+
 // joinJob is the second half of a Join, pushed for thieves.
 type joinJob[B any] struct {
 	t   task
@@ -36,14 +39,33 @@ func Join[A, B any](rt *Runtime, fa func() (A, error), fb func() (B, error)) (A,
 }
 
 // joinOn is Join on worker w. Worker only.
+// A job that ran inline (never stolen) goes back to w's free list: no other goroutine can still
+// use it (a thief that read its pointer lost the CAS on top and dropped it).
 func joinOn[A, B any](w *worker, fa func() (A, error), fb func() (B, error)) (A, B, error) {
-	j := &joinJob[B]{fb: fb}
-	j.t.r = j
+	var j *joinJob[B]
+	if n := len(w.jobFree); n > 0 {
+		if c, ok := w.jobFree[n-1].(*joinJob[B]); ok {
+			j = c
+			w.jobFree[n-1] = nil
+			w.jobFree = w.jobFree[:n-1]
+		}
+	}
+	if j == nil {
+		j = &joinJob[B]{}
+		j.t.r = j
+	}
+	j.fb = fb
 	w.push(&j.t)
 	a, errA := callVal(w.rt, fa)
-	w.joinTask(&j.t)
-	if errA != nil {
-		return a, j.res, errA
+	inline := w.joinTask(&j.t)
+	b, errB := j.res, j.err
+	if inline && len(w.jobFree) < maxJobFree {
+		var zero B
+		j.fb, j.res, j.err = nil, zero, nil
+		w.jobFree = append(w.jobFree, j)
 	}
-	return a, j.res, j.err
+	if errA != nil {
+		return a, b, errA
+	}
+	return a, b, errB
 }

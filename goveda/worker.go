@@ -41,6 +41,8 @@ type worker struct {
 
 	registered bool // in rt.sleep.sleepers; guarded by rt.sleep.mu
 
+	jobFree []any // recycled join jobs that ran inline (see joinOn); owner only
+
 	st         workerStats
 	phaseStart int64 // rt.now() at the last idle/busy transition (clocks on only)
 
@@ -243,20 +245,21 @@ func (w *worker) suspend() {
 
 // joinTask finishes a fork-join: t was pushed by w before w ran the other half. If t is still at
 // the bottom of w's deque it runs inline (the common, cheap case); otherwise it was stolen and w
-// helps until t's latch is set. Owner only.
-func (w *worker) joinTask(t *task) {
+// helps until t's latch is set. It reports whether t ran inline here. Owner only.
+func (w *worker) joinTask(t *task) bool {
 	if t.latch.probe() {
-		return
+		return false
 	}
 	if u := w.dq.pop(); u != nil {
 		if u == t {
 			t.r.run(w)
 			w.st.executed++
-			return
+			return true
 		}
 		w.execute(u) // not reached by well-nested code; still correct
 	}
 	w.waitUntil(&t.latch, nil)
+	return false
 }
 
 // waitUntil returns when l is set, or when ctx (may be nil) is done. Meanwhile w runs other
