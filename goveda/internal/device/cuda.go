@@ -1,0 +1,592 @@
+package device
+
+/*
+#include <stdlib.h>
+#include <string.h>
+#include "cuda_loader.h"
+*/
+import "C"
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/veda-runtime/veda/cuda"
+)
+
+type cudaMem = C.CUdeviceptr
+
+var cuLoad struct {
+	sync.Mutex
+	nvrtc    bool
+	nvrtcWhy string
+	nvrtcVer string
+}
+
+// loadCUDA opens the driver and calls cuInit(0).
+func loadCUDA(path string) error {
+	cuLoad.Lock()
+	defer cuLoad.Unlock()
+	var cpath *C.char
+	if path != "" {
+		cpath = C.CString(path)
+		defer C.free(unsafe.Pointer(cpath))
+	}
+	why := make([]byte, 2048)
+	if C.vdev_cuda_load(cpath, (*C.char)(unsafe.Pointer(&why[0])), C.size_t(len(why))) == 0 {
+		return fmt.Errorf("cuda: %s", cstr(why))
+	}
+	return cuError("cuInit", C.vd_cuInit(0))
+}
+
+// loadNVRTC opens NVRTC; its absence only disables run-time compilation.
+func loadNVRTC(path string) {
+	cuLoad.Lock()
+	defer cuLoad.Unlock()
+	if cuLoad.nvrtc {
+		return
+	}
+	var cpath *C.char
+	if path != "" {
+		cpath = C.CString(path)
+		defer C.free(unsafe.Pointer(cpath))
+	}
+	why := make([]byte, 2048)
+	if C.vdev_nvrtc_load(cpath, (*C.char)(unsafe.Pointer(&why[0])), C.size_t(len(why))) == 0 {
+		cuLoad.nvrtcWhy = "nvrtc: " + cstr(why)
+		return
+	}
+	var maj, mnr C.int
+	C.vd_nvrtcVersion(&maj, &mnr)
+	cuLoad.nvrtc, cuLoad.nvrtcVer = true, fmt.Sprintf("%d.%d", maj, mnr)
+}
+
+// cudaErrNames is our own table, used when the driver lacks cuGetErrorName
+// (or has no driver at all).
+var cudaErrNames = map[int][2]string{
+	0:   {"CUDA_SUCCESS", "no error"},
+	1:   {"CUDA_ERROR_INVALID_VALUE", "invalid argument"},
+	2:   {"CUDA_ERROR_OUT_OF_MEMORY", "out of memory"},
+	3:   {"CUDA_ERROR_NOT_INITIALIZED", "initialization error"},
+	4:   {"CUDA_ERROR_DEINITIALIZED", "driver shutting down"},
+	34:  {"CUDA_ERROR_STUB_LIBRARY", "CUDA driver is a stub library"},
+	46:  {"CUDA_ERROR_DEVICE_UNAVAILABLE", "CUDA-capable device(s) is/are busy or unavailable"},
+	100: {"CUDA_ERROR_NO_DEVICE", "no CUDA-capable device is detected"},
+	101: {"CUDA_ERROR_INVALID_DEVICE", "invalid device ordinal"},
+	200: {"CUDA_ERROR_INVALID_IMAGE", "device kernel image is invalid"},
+	201: {"CUDA_ERROR_INVALID_CONTEXT", "invalid device context"},
+	209: {"CUDA_ERROR_NO_BINARY_FOR_GPU", "no kernel image is available for execution on the device"},
+	218: {"CUDA_ERROR_INVALID_PTX", "a PTX JIT compilation failed"},
+	222: {"CUDA_ERROR_UNSUPPORTED_PTX_VERSION", "the provided PTX was compiled with an unsupported toolchain"},
+	300: {"CUDA_ERROR_INVALID_SOURCE", "device kernel image is invalid"},
+	400: {"CUDA_ERROR_INVALID_HANDLE", "invalid resource handle"},
+	500: {"CUDA_ERROR_NOT_FOUND", "named symbol not found"},
+	600: {"CUDA_ERROR_NOT_READY", "device not ready"},
+	700: {"CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
+	701: {"CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES", "too many resources requested for launch"},
+	702: {"CUDA_ERROR_LAUNCH_TIMEOUT", "the launch timed out and was terminated"},
+	719: {"CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
+	803: {"CUDA_ERROR_SYSTEM_DRIVER_MISMATCH", "system has unsupported display driver / cuda driver combination"},
+	999: {"CUDA_ERROR_UNKNOWN", "unknown error"},
+}
+
+// cudaErrorName returns the code's name and message: the driver's when
+// cuGetErrorName/cuGetErrorString resolve, else our table's.
+func cudaErrorName(code int) (name, msg string) {
+	var p *C.char
+	if C.vdev_cu_error_name(C.CUresult(code), &p) == 0 {
+		name = C.GoString(p)
+	}
+	if C.vdev_cu_error_string(C.CUresult(code), &p) == 0 {
+		msg = C.GoString(p)
+	}
+	if e, ok := cudaErrNames[code]; ok {
+		if name == "" {
+			name = e[0]
+		}
+		if msg == "" {
+			msg = e[1]
+		}
+	}
+	if name == "" {
+		name = fmt.Sprintf("CUDA_ERROR_%d", code)
+	}
+	return name, msg
+}
+
+// cuError maps a CUresult to a *DeviceError (nil for CUDA_SUCCESS).
+func cuError(op string, r C.CUresult) error {
+	if r == 0 {
+		return nil
+	}
+	name, msg := cudaErrorName(int(r))
+	return &DeviceError{Backend: KindCUDA, Op: op, Code: int(r), Name: name, Message: msg, oom: r == C.VDEV_CUDA_ERROR_OUT_OF_MEMORY}
+}
+
+type cuOp struct {
+	start, end C.CUevent
+	phase      int
+	bytes      int64
+	host       time.Duration // staging memcpy time
+}
+
+type cuPending struct {
+	dst, pinned unsafe.Pointer
+	n           int64
+	op          int // index into ops
+}
+
+type cuStage struct {
+	p     unsafe.Pointer
+	class int64
+}
+
+// cudaEngine drives one CUDA device: its primary context and one stream.
+// Called with the device mutex held; every driver call runs on a locked OS
+// thread with the context made current first.
+type cudaEngine struct {
+	dev       C.CUdevice
+	ctx       C.CUcontext
+	stream    C.CUstream
+	info      Info
+	arch      string // "compute_90"
+	opts      Options
+	cache     *diskCache
+	mod       C.CUmodule
+	kernels   map[string]*kfunc
+	ops       []cuOp
+	pending   []cuPending
+	staged    []cuStage
+	freeStage map[int64][]unsafe.Pointer
+	stageHeld int64
+	events    []C.CUevent
+	ptxSource string // "nvcc" or "nvrtc"
+}
+
+const stageLimit = 256 << 20 // pinned bytes kept cached per device
+
+// enter locks the OS thread and makes the context current; call leave after.
+func (e *cudaEngine) enter() {
+	runtime.LockOSThread()
+	C.vd_cuCtxSetCurrent(e.ctx)
+}
+
+func (e *cudaEngine) leave() { runtime.UnlockOSThread() }
+
+func cuAttr(d C.CUdevice, a C.int) int {
+	var v C.int
+	C.vd_cuDeviceGetAttribute(&v, a, d)
+	return int(v)
+}
+
+func discoverCUDA(opts Options, cache *diskCache) ([]Device, error) {
+	if err := loadCUDA(opts.CUDALibrary); err != nil {
+		return nil, err
+	}
+	var n C.int
+	if err := cuError("cuDeviceGetCount", C.vd_cuDeviceGetCount(&n)); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("cuda: no devices")
+	}
+	loadNVRTC(opts.NVRTCLibrary)
+	var ver C.int
+	C.vd_cuDriverGetVersion(&ver)
+	var devs []Device
+	var errs []string
+	for i := 0; i < int(n); i++ {
+		e, err := newCUDAEngine(i, opts, cache, fmt.Sprintf("%d.%d", ver/1000, (ver%1000)/10))
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		devs = append(devs, newGdev(e.info, e, opts.poolLimit(e.info.MemoryBytes), cache))
+	}
+	if len(devs) == 0 {
+		return nil, fmt.Errorf("cuda: no usable devices: %s", strings.Join(errs, "; "))
+	}
+	return devs, nil
+}
+
+func newCUDAEngine(ordinal int, opts Options, cache *diskCache, driver string) (*cudaEngine, error) {
+	e := &cudaEngine{opts: opts, cache: cache, kernels: map[string]*kfunc{}, freeStage: map[int64][]unsafe.Pointer{}}
+	if err := cuError("cuDeviceGet", C.vd_cuDeviceGet(&e.dev, C.int(ordinal))); err != nil {
+		return nil, err
+	}
+	name := make([]byte, 256)
+	C.vd_cuDeviceGetName((*C.char)(unsafe.Pointer(&name[0])), C.int(len(name)), e.dev)
+	var mem C.size_t
+	C.vd_cuDeviceTotalMem(&mem, e.dev)
+	maj, mnr := cuAttr(e.dev, C.VDEV_CU_ATTR_CC_MAJOR), cuAttr(e.dev, C.VDEV_CU_ATTR_CC_MINOR)
+	e.arch = fmt.Sprintf("compute_%d%d", maj, mnr)
+	e.info = Info{Kind: KindCUDA, Name: cstr(name), Vendor: "NVIDIA", Platform: "CUDA", DriverVersion: driver,
+		MemoryBytes: uint64(mem), ComputeUnits: cuAttr(e.dev, C.VDEV_CU_ATTR_MULTIPROCESSOR_COUNT),
+		MaxWorkGroupSize: cuAttr(e.dev, C.VDEV_CU_ATTR_MAX_THREADS_PER_BLOCK), FP64: true,
+		ComputeCap: fmt.Sprintf("%d.%d", maj, mnr)}
+	if err := cuError("cuDevicePrimaryCtxRetain", C.vd_cuDevicePrimaryCtxRetain(&e.ctx, e.dev)); err != nil {
+		return nil, err
+	}
+	e.enter()
+	defer e.leave()
+	if err := cuError("cuStreamCreate", C.vd_cuStreamCreate(&e.stream, C.VDEV_CU_STREAM_NON_BLOCKING)); err != nil {
+		C.vd_cuDevicePrimaryCtxRelease(e.dev)
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *cudaEngine) allocBuf(class int64) (*Buffer, error) {
+	e.enter()
+	defer e.leave()
+	var p C.CUdeviceptr
+	if err := cuError("cuMemAlloc", C.vd_cuMemAlloc(&p, C.size_t(class))); err != nil {
+		return nil, err
+	}
+	return &Buffer{cu: p}, nil
+}
+
+func (e *cudaEngine) freeBuf(b *Buffer) {
+	e.enter()
+	defer e.leave()
+	C.vd_cuMemFree(b.cu)
+}
+
+func (e *cudaEngine) event() C.CUevent {
+	if n := len(e.events); n > 0 {
+		ev := e.events[n-1]
+		e.events = e.events[:n-1]
+		return ev
+	}
+	var ev C.CUevent
+	C.vd_cuEventCreate(&ev, 0)
+	return ev
+}
+
+// stage returns a pinned host buffer of at least n bytes, kept until finish.
+func (e *cudaEngine) stage(n int64) (unsafe.Pointer, error) {
+	c := sizeClass(n)
+	if l := e.freeStage[c]; len(l) > 0 {
+		p := l[len(l)-1]
+		e.freeStage[c] = l[:len(l)-1]
+		e.stageHeld -= c
+		e.staged = append(e.staged, cuStage{p, c})
+		return p, nil
+	}
+	var p unsafe.Pointer
+	r := C.vd_cuMemHostAlloc(&p, C.size_t(c), 0)
+	if r == C.VDEV_CUDA_ERROR_OUT_OF_MEMORY {
+		e.trimStage()
+		r = C.vd_cuMemHostAlloc(&p, C.size_t(c), 0)
+	}
+	if err := cuError("cuMemHostAlloc", r); err != nil {
+		return nil, err
+	}
+	e.staged = append(e.staged, cuStage{p, c})
+	return p, nil
+}
+
+func (e *cudaEngine) trimStage() {
+	for c, l := range e.freeStage {
+		for _, p := range l {
+			C.vd_cuMemFreeHost(p)
+		}
+		delete(e.freeStage, c)
+	}
+	e.stageHeld = 0
+}
+
+func (e *cudaEngine) record(phase int, bytes int64, host time.Duration, f func() C.CUresult, op string) error {
+	st, en := e.event(), e.event()
+	C.vd_cuEventRecord(st, e.stream)
+	if err := cuError(op, f()); err != nil {
+		e.events = append(e.events, st, en)
+		return err
+	}
+	C.vd_cuEventRecord(en, e.stream)
+	e.ops = append(e.ops, cuOp{st, en, phase, bytes, host})
+	return nil
+}
+
+func (e *cudaEngine) write(dst *Buffer, src unsafe.Pointer, n int64) error {
+	e.enter()
+	defer e.leave()
+	t0 := time.Now()
+	p, err := e.stage(n)
+	if err != nil {
+		return err
+	}
+	C.memcpy(p, src, C.size_t(n))
+	host := time.Since(t0)
+	return e.record(0, n, host, func() C.CUresult {
+		return C.vd_cuMemcpyHtoDAsync(dst.cu, p, C.size_t(n), e.stream)
+	}, "cuMemcpyHtoDAsync")
+}
+
+func (e *cudaEngine) read(dst unsafe.Pointer, src *Buffer, n int64) error {
+	e.enter()
+	defer e.leave()
+	p, err := e.stage(n)
+	if err != nil {
+		return err
+	}
+	if err := e.record(2, n, 0, func() C.CUresult {
+		return C.vd_cuMemcpyDtoHAsync(p, src.cu, C.size_t(n), e.stream)
+	}, "cuMemcpyDtoHAsync"); err != nil {
+		return err
+	}
+	e.pending = append(e.pending, cuPending{dst, p, n, len(e.ops) - 1})
+	return nil
+}
+
+// copyDtoD enqueues a device-to-device copy (benchmarks).
+func (e *cudaEngine) copyDtoD(dst, src *Buffer, n int64) error {
+	e.enter()
+	defer e.leave()
+	return e.record(1, 0, 0, func() C.CUresult {
+		return C.vd_cuMemcpyDtoDAsync(dst.cu, src.cu, C.size_t(n), e.stream)
+	}, "cuMemcpyDtoDAsync")
+}
+
+func (e *cudaEngine) launch(k *kfunc, global, local [2]int, args []karg) error {
+	var block []byte
+	offs := make([]C.size_t, len(args))
+	for i, a := range args {
+		for len(block)%8 != 0 {
+			block = append(block, 0)
+		}
+		offs[i] = C.size_t(len(block))
+		if a.buf != nil {
+			block = append(block, unsafe.Slice((*byte)(unsafe.Pointer(&a.buf.cu)), 8)...)
+		} else {
+			block = append(block, a.scalar...)
+		}
+	}
+	block = append(block, 0) // never empty
+	bx, by := max(local[0], 1), max(local[1], 1)
+	gx, gy := ceilDiv(global[0], bx), ceilDiv(max(global[1], 1), by)
+	e.enter()
+	defer e.leave()
+	var op *C.size_t
+	if len(offs) > 0 {
+		op = &offs[0]
+	}
+	return e.record(1, 0, 0, func() C.CUresult {
+		return C.vdev_cu_launch(k.cuf, C.uint(gx), C.uint(gy), C.uint(bx), C.uint(by), 0, e.stream,
+			unsafe.Pointer(&block[0]), op, C.int(len(args)))
+	}, "cuLaunchKernel("+k.name+")")
+}
+
+func (e *cudaEngine) finish() (Timing, error) {
+	e.enter()
+	defer e.leave()
+	err := cuError("cuStreamSynchronize", C.vd_cuStreamSynchronize(e.stream))
+	var t Timing
+	host := make([]time.Duration, len(e.ops))
+	if err == nil {
+		for _, p := range e.pending {
+			t0 := time.Now()
+			C.memcpy(p.dst, p.pinned, C.size_t(p.n))
+			host[p.op] += time.Since(t0)
+		}
+	}
+	for i, op := range e.ops {
+		var ms C.float
+		d := op.host + host[i]
+		if C.vdev_cu_event_elapsed(&ms, op.start, op.end) == 0 {
+			d += time.Duration(float64(ms) * 1e6)
+		}
+		switch op.phase {
+		case 0:
+			t.H2D += d
+			t.BytesIn += op.bytes
+		case 1:
+			t.Compute += d
+		case 2:
+			t.D2H += d
+			t.BytesOut += op.bytes
+		}
+		e.events = append(e.events, op.start, op.end)
+	}
+	for _, s := range e.staged {
+		if e.stageHeld+s.class > stageLimit {
+			C.vd_cuMemFreeHost(s.p)
+			continue
+		}
+		e.freeStage[s.class] = append(e.freeStage[s.class], s.p)
+		e.stageHeld += s.class
+	}
+	e.ops, e.pending, e.staged = e.ops[:0], e.pending[:0], e.staged[:0]
+	return t, err
+}
+
+func (e *cudaEngine) sync() error {
+	e.enter()
+	defer e.leave()
+	return cuError("cuStreamSynchronize", C.vd_cuStreamSynchronize(e.stream))
+}
+
+// nvrtcCompile compiles CUDA C to PTX for this device, through the cache.
+func (e *cudaEngine) nvrtcCompile(src, name string) (string, error) {
+	opts := []string{"--gpu-architecture=" + e.arch, "-std=c++17"}
+	cuLoad.Lock()
+	ok, why, ver := cuLoad.nvrtc, cuLoad.nvrtcWhy, cuLoad.nvrtcVer
+	cuLoad.Unlock()
+	sum := sha256.Sum256([]byte(src))
+	key := cacheKey("nvrtc", hex.EncodeToString(sum[:]), strings.Join(opts, " "), ver, e.arch)
+	if ptx := e.cache.load("cuda", key); ptx != nil {
+		return string(ptx), nil
+	}
+	if !ok {
+		return "", fmt.Errorf("%w: no PTX for %s and no NVRTC (%s)", ErrUnsupported, name, why)
+	}
+	csrc, cname := C.CString(src), C.CString(name)
+	defer C.free(unsafe.Pointer(csrc))
+	defer C.free(unsafe.Pointer(cname))
+	var prog C.nvrtcProgram
+	if r := C.vd_nvrtcCreateProgram(&prog, csrc, cname, 0, nil, nil); r != 0 {
+		return "", &DeviceError{Backend: KindCUDA, Op: "nvrtcCreateProgram", Code: int(r), Name: nvrtcErr(r)}
+	}
+	defer C.vd_nvrtcDestroyProgram(&prog)
+	copts := make([]*C.char, len(opts))
+	for i, o := range opts {
+		copts[i] = C.CString(o)
+		defer C.free(unsafe.Pointer(copts[i]))
+	}
+	coptsC := (**C.char)(C.malloc(C.size_t(len(opts)) * C.size_t(unsafe.Sizeof(uintptr(0)))))
+	defer C.free(unsafe.Pointer(coptsC))
+	copy(unsafe.Slice(coptsC, len(opts)), copts)
+	if r := C.vd_nvrtcCompileProgram(prog, C.int(len(opts)), coptsC); r != 0 {
+		var n C.size_t
+		C.vd_nvrtcGetProgramLogSize(prog, &n)
+		log := make([]byte, n+1)
+		C.vd_nvrtcGetProgramLog(prog, (*C.char)(unsafe.Pointer(&log[0])))
+		return "", &DeviceError{Backend: KindCUDA, Op: "nvrtcCompileProgram", Code: int(r), Name: nvrtcErr(r),
+			Message: "options: " + strings.Join(opts, " "), Log: strings.TrimSpace(cstr(log)), build: true}
+	}
+	var n C.size_t
+	C.vd_nvrtcGetPTXSize(prog, &n)
+	ptx := make([]byte, n+1)
+	C.vd_nvrtcGetPTX(prog, (*C.char)(unsafe.Pointer(&ptx[0])))
+	out := cstr(ptx)
+	e.cache.store("cuda", key, []byte(out))
+	return out, nil
+}
+
+func nvrtcErr(r C.nvrtcResult) string {
+	if s := C.vdev_nvrtc_error_string(r); s != nil {
+		return C.GoString(s)
+	}
+	return fmt.Sprintf("NVRTC_ERROR_%d", int(r))
+}
+
+func (e *cudaEngine) loadModule(ptx string) (C.CUmodule, error) {
+	e.enter()
+	defer e.leave()
+	cptx := C.CString(ptx)
+	defer C.free(unsafe.Pointer(cptx))
+	var m C.CUmodule
+	return m, cuError("cuModuleLoadData", C.vd_cuModuleLoadData(&m, unsafe.Pointer(cptx)))
+}
+
+func (e *cudaEngine) function(m C.CUmodule, name string) (*kfunc, error) {
+	e.enter()
+	defer e.leave()
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	var f C.CUfunction
+	if err := cuError("cuModuleGetFunction("+name+")", C.vd_cuModuleGetFunction(&f, m, cname)); err != nil {
+		return nil, err
+	}
+	return &kfunc{name: name, cuf: f}, nil
+}
+
+func (e *cudaEngine) builtin(name string) (*kfunc, error) {
+	if k := e.kernels[name]; k != nil {
+		return k, nil
+	}
+	if e.mod == nil {
+		var err error
+		if ptx, rerr := fs.ReadFile(cuda.FS, "ptx/veda_kernels.ptx"); rerr == nil {
+			e.mod, err = e.loadModule(string(ptx))
+			e.ptxSource = "nvcc"
+		}
+		if e.mod == nil { // no embedded PTX, or the driver rejected it: NVRTC
+			src, rerr := fs.ReadFile(cuda.FS, "veda_kernels.cu")
+			if rerr != nil {
+				return nil, rerr
+			}
+			ptx, cerr := e.nvrtcCompile(string(src), "veda_kernels.cu")
+			if cerr != nil {
+				if err != nil {
+					return nil, fmt.Errorf("%v; %w", err, cerr)
+				}
+				return nil, cerr
+			}
+			if e.mod, err = e.loadModule(ptx); err != nil {
+				return nil, err
+			}
+			e.ptxSource = "nvrtc"
+		}
+	}
+	k, err := e.function(e.mod, name)
+	if err != nil {
+		return nil, err
+	}
+	e.kernels[name] = k
+	return k, nil
+}
+
+func (e *cudaEngine) compile(src KernelSource) (*kfunc, error) {
+	ptx, err := e.nvrtcCompile(src.CUDA, src.Name+".cu")
+	if err != nil {
+		return nil, err
+	}
+	m, err := e.loadModule(ptx)
+	if err != nil {
+		return nil, err
+	}
+	k, err := e.function(m, src.Name)
+	if err != nil {
+		e.enter()
+		C.vd_cuModuleUnload(m)
+		e.leave()
+		return nil, err
+	}
+	k.cum = m
+	return k, nil
+}
+
+func (e *cudaEngine) releaseKernel(k *kfunc) {
+	if k.cum != nil {
+		e.enter()
+		C.vd_cuModuleUnload(k.cum)
+		e.leave()
+	}
+}
+
+func (e *cudaEngine) close() {
+	e.enter()
+	C.vd_cuStreamSynchronize(e.stream)
+	for _, ev := range e.events {
+		C.vd_cuEventDestroy(ev)
+	}
+	e.trimStage()
+	if e.mod != nil {
+		C.vd_cuModuleUnload(e.mod)
+	}
+	C.vd_cuStreamDestroy(e.stream)
+	e.leave()
+	C.vd_cuDevicePrimaryCtxRelease(e.dev)
+}
+
+// forgetCUDAOptional drops cuGetErrorName/String so that tests can check the
+// fallback table on a machine with a driver.
+func forgetCUDAOptional() { C.vdev_cu_forget_optional() }

@@ -1,0 +1,174 @@
+package device
+
+import (
+	"fmt"
+	"time"
+	"unsafe"
+)
+
+// Kind is the kind of a device; the values match VEDA_DEVICE_* in veda.h.
+type Kind int
+
+// Device kinds. KindCPU is never produced by this package (the integration
+// layer adds the CPU as device 0).
+const (
+	KindCPU    Kind = 0 // the host CPU (not from this package)
+	KindOpenCL Kind = 1 // an OpenCL device (any platform, PoCL included)
+	KindCUDA   Kind = 2 // an NVIDIA GPU through the CUDA driver API
+)
+
+// String returns "cpu", "opencl" or "cuda".
+func (k Kind) String() string {
+	switch k {
+	case KindCPU:
+		return "cpu"
+	case KindOpenCL:
+		return "opencl"
+	case KindCUDA:
+		return "cuda"
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// Info describes one device. It is fixed once the device is discovered.
+type Info struct {
+	Kind             Kind
+	Name             string
+	Vendor           string
+	Platform         string // OpenCL platform name, or "CUDA"
+	DriverVersion    string // OpenCL driver version, or the CUDA driver version ("13.0")
+	MemoryBytes      uint64 // global memory
+	ComputeUnits     int    // OpenCL compute units, or CUDA multiprocessors
+	MaxWorkGroupSize int    // max work-group size, or max threads per block
+	FP64             bool   // double precision supported (sum_f64)
+	ComputeCap       string // CUDA compute capability ("9.0"); empty for OpenCL
+}
+
+// Timing is what one device call measured: the time spent copying host to
+// device, computing and copying back (device-side event times; for CUDA the
+// host-side staging memcpy is included in H2D/D2H), and the bytes moved.
+// The cost model (internal/dispatch) learns from it.
+type Timing struct {
+	H2D, Compute, D2H time.Duration
+	BytesIn, BytesOut int64
+}
+
+// Total returns H2D + Compute + D2H.
+func (t Timing) Total() time.Duration { return t.H2D + t.Compute + t.D2H }
+
+func (t *Timing) add(o Timing) {
+	t.H2D += o.H2D
+	t.Compute += o.Compute
+	t.D2H += o.D2H
+	t.BytesIn += o.BytesIn
+	t.BytesOut += o.BytesOut
+}
+
+// PoolStats counts a device's buffer pool activity.
+type PoolStats struct {
+	Allocs      int64 // driver allocations
+	Reuses      int64 // requests served from the pool
+	Releases    int64 // driver frees
+	OOMRetries  int64 // out-of-memory retries after a trim
+	CachedBytes int64 // bytes held free in the pool now
+	LimitBytes  int64 // cap on CachedBytes
+}
+
+// CacheStats counts program cache activity (shared by the devices of one
+// Discovery).
+type CacheStats struct {
+	Hits, Misses, Writes, Corrupt int64
+	Dir                           string // "" when the cache is off
+}
+
+// ArgKind is the kind of a user-kernel argument; the values match VEDA_ARG_*.
+type ArgKind int
+
+// Argument kinds.
+const (
+	ArgIn     ArgKind = 0 // host buffer copied to the device before the launch
+	ArgOut    ArgKind = 1 // device buffer copied back to the host after the launch
+	ArgInOut  ArgKind = 2 // copied in and back
+	ArgScalar ArgKind = 3 // a value passed by value; Ptr points at it
+)
+
+// Arg is one user-kernel argument: a host buffer (Ptr, Bytes) or a scalar
+// (Ptr points at Bytes bytes of value). The memory must stay valid, and
+// must not be touched by others, during Run.
+type Arg struct {
+	Kind  ArgKind
+	Ptr   unsafe.Pointer
+	Bytes int64
+}
+
+// SliceArg returns a buffer argument for s.
+func SliceArg[T any](kind ArgKind, s []T) Arg {
+	var z T
+	if len(s) == 0 {
+		return Arg{Kind: kind}
+	}
+	return Arg{Kind: kind, Ptr: unsafe.Pointer(&s[0]), Bytes: int64(len(s)) * int64(unsafe.Sizeof(z))}
+}
+
+// ScalarArg returns a scalar argument holding a copy of v (int32, float32,
+// int64, float64, ...: the type must match the kernel parameter).
+func ScalarArg[T any](v T) Arg {
+	p := new(T)
+	*p = v
+	return Arg{Kind: ArgScalar, Ptr: unsafe.Pointer(p), Bytes: int64(unsafe.Sizeof(v))}
+}
+
+// KernelSource is a user kernel in OpenCL C and/or CUDA C. An empty source
+// means "none in that language". Name is the kernel function's name.
+//
+// Launch rule: the kernel runs over a 1-D range of n. OpenCL launches exactly
+// n work-items (local size chosen by the driver). CUDA launches ceil(n/256)
+// blocks of 256 threads, so a CUDA kernel must bound-check its index against
+// an n it receives as a scalar argument (pass it explicitly).
+type KernelSource struct {
+	OpenCL string
+	CUDA   string
+	Name   string
+}
+
+// Device is one GPU or OpenCL device. All methods may be called from any
+// goroutine; calls on one device run one at a time (each is one batch).
+//
+// Kernel methods copy the inputs in, compute and copy the results back, and
+// block until done. Errors: ErrInvalidArgument (lengths), ErrUnsupported
+// (e.g. SumF64 without fp64), or a *DeviceError (errors.Is(err,
+// ErrOutOfMemory) when the device ran out of memory after a retry).
+type Device interface {
+	Info() Info
+	Kind() Kind
+
+	// Alloc takes a buffer of at least bytes from the pool; Free returns it.
+	Alloc(bytes int64) (*Buffer, error)
+	Free(b *Buffer)
+	// Trim releases every buffer the pool caches.
+	Trim()
+	PoolStats() PoolStats
+	// Synchronize waits for all work queued on the device.
+	Synchronize() error
+
+	// Built-in kernels (results as the CPU kernels give them).
+	Saxpy(a float32, x, y []float32) (Timing, error) // y = a*x + y
+	SumF32(x []float32) (float64, Timing, error)     // accumulated in f64 (or compensated f32)
+	SumF64(x []float64) (float64, Timing, error)     // ErrUnsupported without fp64
+	DotF32(x, y []float32) (float64, Timing, error)
+	Sgemm(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) (Timing, error)
+
+	// Pointer forms for callers holding C memory (any alignment).
+	SaxpyPtr(a float32, x, y unsafe.Pointer, n int) (Timing, error)
+	SumF32Ptr(x unsafe.Pointer, n int) (float64, Timing, error)
+	SumF64Ptr(x unsafe.Pointer, n int) (float64, Timing, error)
+	DotF32Ptr(x, y unsafe.Pointer, n int) (float64, Timing, error)
+
+	// CompileKernel compiles (or loads from the cache) the source for this
+	// device's language. No source in that language: ErrUnsupported. A
+	// compile error matches ErrBuild and carries the build log.
+	CompileKernel(src KernelSource) (*Kernel, error)
+
+	// Close releases the device's resources; later calls fail.
+	Close() error
+}
