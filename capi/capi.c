@@ -84,36 +84,36 @@ static __thread int vedac_depth;
 
 int vedac_in_callback(void) { return vedac_depth > 0; }
 
-int32_t vedac_call_range(veda_range_fn fn, void *ctx, int64_t begin, int64_t end) {
+int32_t vedac_call_range(veda_range_fn fn, uintptr_t ctx, int64_t begin, int64_t end) {
     vedac_depth++;
-    int32_t r = fn(ctx, begin, end);
+    int32_t r = fn((void *)ctx, begin, end);
     vedac_depth--;
     return r;
 }
 
-int32_t vedac_call_fold(veda_fold_fn fn, void *ctx, int64_t begin, int64_t end, void *acc) {
+int32_t vedac_call_fold(veda_fold_fn fn, uintptr_t ctx, int64_t begin, int64_t end, void *acc) {
     vedac_depth++;
-    int32_t r = fn(ctx, begin, end, acc);
+    int32_t r = fn((void *)ctx, begin, end, acc);
     vedac_depth--;
     return r;
 }
 
-void vedac_call_combine(veda_combine_fn fn, void *ctx, void *acc, const void *other) {
+void vedac_call_combine(veda_combine_fn fn, uintptr_t ctx, void *acc, const void *other) {
     vedac_depth++;
-    fn(ctx, acc, other);
+    fn((void *)ctx, acc, other);
     vedac_depth--;
 }
 
-int32_t vedac_call_task(veda_task_fn fn, void *ctx) {
+int32_t vedac_call_task(veda_task_fn fn, uintptr_t ctx) {
     vedac_depth++;
-    int32_t r = fn(ctx);
+    int32_t r = fn((void *)ctx);
     vedac_depth--;
     return r;
 }
 
-void vedac_call_callback(veda_callback_fn fn, void *user, veda_status st) {
+void vedac_call_callback(veda_callback_fn fn, uintptr_t user, veda_status st) {
     vedac_depth++;
-    fn(user, st);
+    fn((void *)user, st);
     vedac_depth--;
 }
 
@@ -184,7 +184,7 @@ VEDA_API int32_t veda_runtime_num_workers(veda_runtime *rt) {
 VEDA_API veda_status veda_parallel_for(veda_runtime *rt, int64_t begin, int64_t end, int64_t grain,
                                        veda_range_fn fn, void *ctx) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
-    return vedago_parallel_for(H(rt), begin, end, grain, fn, ctx);
+    return vedago_parallel_for(H(rt), begin, end, grain, fn, H(ctx));
 }
 
 VEDA_API veda_status veda_parallel_reduce(veda_runtime *rt, int64_t begin, int64_t end,
@@ -193,7 +193,7 @@ VEDA_API veda_status veda_parallel_reduce(veda_runtime *rt, int64_t begin, int64
                                           void *out) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
     return vedago_parallel_reduce(H(rt), begin, end, grain, acc_size, (void *)identity, fold,
-                                  combine, ctx, out);
+                                  combine, H(ctx), out);
 }
 
 VEDA_API veda_status veda_group_create(veda_runtime *rt, veda_group **out) {
@@ -208,7 +208,7 @@ VEDA_API veda_status veda_group_create(veda_runtime *rt, veda_group **out) {
 
 VEDA_API veda_status veda_group_spawn(veda_group *g, veda_task_fn fn, void *ctx) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
-    return vedago_group_spawn(H(g), fn, ctx, vedac_depth > 0);
+    return vedago_group_spawn(H(g), fn, H(ctx), vedac_depth > 0);
 }
 
 VEDA_API veda_status veda_group_wait(veda_group *g) {
@@ -238,7 +238,7 @@ VEDA_API veda_status veda_submit(veda_runtime *rt, veda_task_fn fn, void *ctx,
         memcpy(&o, opts, n);
     }
     uintptr_t h = 0;
-    veda_status st = vedago_submit(H(rt), fn, ctx, o.priority, o.deadline_ns, &h);
+    veda_status st = vedago_submit(H(rt), fn, H(ctx), o.priority, o.deadline_ns, &h);
     if (st == VEDA_OK) *out = (veda_future *)h;
     return st;
 }
@@ -255,7 +255,7 @@ VEDA_API int32_t veda_future_is_done(veda_future *f) {
 
 VEDA_API veda_status veda_future_then(veda_future *f, veda_callback_fn cb, void *user) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
-    return vedago_future_then(H(f), cb, user);
+    return vedago_future_then(H(f), cb, H(user));
 }
 
 VEDA_API veda_status veda_future_release(veda_future *f) {

@@ -1,5 +1,10 @@
 // capi.h: internal declarations shared by capi.c and the cgo files of package main (capi).
 // Not installed. Everything here has hidden visibility.
+//
+// User context pointers (ctx, user) cross into Go as uintptr_t, never as pointers: they are
+// opaque to VEDA and may hold anything (small integers included), and a Go unsafe.Pointer
+// holding a value like 0x5 makes the Go runtime throw "invalid pointer found on stack" when it
+// copies a stack. (Found by the fuzz harness.)
 #ifndef VEDA_CAPI_H
 #define VEDA_CAPI_H
 #include <stddef.h>
@@ -8,9 +13,9 @@
 
 void vedac_set_error(const char *msg, size_t n);
 int vedac_in_callback(void);
-int32_t vedac_call_range(veda_range_fn fn, void *ctx, int64_t begin, int64_t end);
-int32_t vedac_call_fold(veda_fold_fn fn, void *ctx, int64_t begin, int64_t end, void *acc);
-void vedac_call_combine(veda_combine_fn fn, void *ctx, void *acc, const void *other);
-int32_t vedac_call_task(veda_task_fn fn, void *ctx);
-void vedac_call_callback(veda_callback_fn fn, void *user, veda_status st);
+int32_t vedac_call_range(veda_range_fn fn, uintptr_t ctx, int64_t begin, int64_t end);
+int32_t vedac_call_fold(veda_fold_fn fn, uintptr_t ctx, int64_t begin, int64_t end, void *acc);
+void vedac_call_combine(veda_combine_fn fn, uintptr_t ctx, void *acc, const void *other);
+int32_t vedac_call_task(veda_task_fn fn, uintptr_t ctx);
+void vedac_call_callback(veda_callback_fn fn, uintptr_t user, veda_status st);
 #endif

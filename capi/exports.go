@@ -115,7 +115,7 @@ func vedago_device_count(h C.uintptr_t) (n C.int32_t) {
 }
 
 //export vedago_parallel_for
-func vedago_parallel_for(h C.uintptr_t, begin, end, grain C.int64_t, cfn C.veda_range_fn, ctx unsafe.Pointer) (st C.veda_status) {
+func vedago_parallel_for(h C.uintptr_t, begin, end, grain C.int64_t, cfn C.veda_range_fn, ctx C.uintptr_t) (st C.veda_status) {
 	const fn = "veda_parallel_for"
 	defer recoverExport(fn, &st)
 	e, st := lookupRuntime(fn, h)
@@ -153,7 +153,7 @@ type accumulator struct {
 
 //export vedago_parallel_reduce
 func vedago_parallel_reduce(h C.uintptr_t, begin, end, grain C.int64_t, accSize C.size_t, identity unsafe.Pointer,
-	fold C.veda_fold_fn, combine C.veda_combine_fn, ctx unsafe.Pointer, out unsafe.Pointer) (st C.veda_status) {
+	fold C.veda_fold_fn, combine C.veda_combine_fn, ctx C.uintptr_t, out unsafe.Pointer) (st C.veda_status) {
 	const fn = "veda_parallel_reduce"
 	defer recoverExport(fn, &st)
 	e, st := lookupRuntime(fn, h)

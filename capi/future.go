@@ -8,7 +8,6 @@ import "C"
 import (
 	"context"
 	"time"
-	"unsafe"
 
 	"github.com/veda-runtime/veda/goveda"
 )
@@ -34,7 +33,7 @@ func lookupFuture(fn string, h C.uintptr_t) (*future, C.veda_status) {
 }
 
 //export vedago_submit
-func vedago_submit(h C.uintptr_t, cfn C.veda_task_fn, ctx unsafe.Pointer, priority C.int32_t, deadlineNS C.int64_t, out *C.uintptr_t) (st C.veda_status) {
+func vedago_submit(h C.uintptr_t, cfn C.veda_task_fn, ctx C.uintptr_t, priority C.int32_t, deadlineNS C.int64_t, out *C.uintptr_t) (st C.veda_status) {
 	const fn = "veda_submit"
 	defer recoverExport(fn, &st)
 	e, st := lookupRuntime(fn, h)
@@ -100,7 +99,7 @@ func vedago_future_is_done(h C.uintptr_t) (n C.int32_t) {
 }
 
 //export vedago_future_then
-func vedago_future_then(h C.uintptr_t, cb C.veda_callback_fn, user unsafe.Pointer) (st C.veda_status) {
+func vedago_future_then(h C.uintptr_t, cb C.veda_callback_fn, user C.uintptr_t) (st C.veda_status) {
 	const fn = "veda_future_then"
 	defer recoverExport(fn, &st)
 	f, st := lookupFuture(fn, h)

@@ -8,7 +8,6 @@ import "C"
 import (
 	"errors"
 	"sync"
-	"unsafe"
 
 	"github.com/veda-runtime/veda/goveda"
 )
@@ -140,7 +139,7 @@ func lookupGroup(fn string, h C.uintptr_t) (*group, C.veda_status) {
 }
 
 // taskFunc wraps a C task as a Go task body.
-func taskFunc(cfn C.veda_task_fn, ctx unsafe.Pointer) func() error {
+func taskFunc(cfn C.veda_task_fn, ctx C.uintptr_t) func() error {
 	return func() error {
 		if r := C.vedac_call_task(cfn, ctx); r != 0 {
 			return &callbackError{what: "task", code: int32(r)}
@@ -166,7 +165,7 @@ func vedago_group_create(h C.uintptr_t, out *C.uintptr_t) (st C.veda_status) {
 }
 
 //export vedago_group_spawn
-func vedago_group_spawn(h C.uintptr_t, cfn C.veda_task_fn, ctx unsafe.Pointer, inCallback C.int) (st C.veda_status) {
+func vedago_group_spawn(h C.uintptr_t, cfn C.veda_task_fn, ctx C.uintptr_t, inCallback C.int) (st C.veda_status) {
 	const fn = "veda_group_spawn"
 	defer recoverExport(fn, &st)
 	g, st := lookupGroup(fn, h)

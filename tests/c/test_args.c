@@ -126,6 +126,13 @@ int main(void) {
     atomic_store(&calls, 0);
     OK(veda_parallel_for(rt, 0, 1000, 10, count_range, NULL));
     CHECK(atomic_load(&calls) >= 1);
+    /* ctx values are opaque: small integers are fine (a Go unsafe.Pointer holding one made the Go
+     * runtime throw during stack copies; found by fuzz_args, fixed by passing ctx as uintptr_t) */
+    for (int i = 0; i < 200; i++) {
+        id = 0;
+        OK(veda_parallel_reduce(rt, 0, 10000, 1, 8, &id, fold_count, combine_add, (void *)(intptr_t)5, &out));
+        OK(veda_parallel_for(rt, 0, 10000, 1, count_range, (void *)(intptr_t)(i + 1)));
+    }
     OK(veda_runtime_destroy(rt));
     VT_DONE("test_args");
 }
