@@ -84,6 +84,8 @@ func BenchmarkFib32(b *testing.B) {
 
 const sqrtN = 200_000_000
 
+var benchSink float64
+
 func sqrtSum(lo, hi int, acc float64) float64 {
 	for i := lo; i < hi; i++ {
 		acc += math.Sqrt(float64(i))
@@ -94,8 +96,9 @@ func sqrtSum(lo, hi int, acc float64) float64 {
 // BenchmarkSqrtSum: sum of sqrt(i) for i < 2e8, plain loop vs Reduce on 1 and 2 workers.
 func BenchmarkSqrtSum(b *testing.B) {
 	b.Run("plain", func(b *testing.B) {
+		fold := sqrtSum // called through a func value, as Reduce does, so neither side is inlined
 		for i := 0; i < b.N; i++ {
-			_ = sqrtSum(0, sqrtN, 0)
+			benchSink = fold(0, sqrtN, 0)
 		}
 	})
 	for _, w := range []int{1, 2} {
@@ -135,6 +138,11 @@ func BenchmarkIrregular(b *testing.B) {
 				irregularBody(lo, hi, &sink)
 				return nil
 			})
+		}
+	})
+	b.Run("sequential", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			irregularBody(0, irregularN, &sink)
 		}
 	})
 	b.Run("static", func(b *testing.B) {

@@ -23,14 +23,22 @@ func (j *joinJob[B]) run(w *worker) { j.res, j.err = callVal(w.rt, j.fb) }
 // the worker helps with other tasks until fb finishes. Nested Joins never deadlock, at any depth.
 // From outside the pool the caller blocks while a worker runs the Join.
 func Join[A, B any](rt *Runtime, fa func() (A, error), fb func() (B, error)) (A, B, error) {
-	var a A
-	var b B
 	if fa == nil || fb == nil {
+		var a A
+		var b B
 		return a, b, invalidf("Join: fa and fb must not be nil")
 	}
 	if w := rt.current(); w != nil {
 		return joinOn(w, fa, fb)
 	}
+	return joinOutside(rt, fa, fb)
+}
+
+// joinOutside runs the Join as a root task and blocks. Kept apart from Join so that Join's
+// worker path does not move its results to the heap. Outside goroutines only.
+func joinOutside[A, B any](rt *Runtime, fa func() (A, error), fb func() (B, error)) (A, B, error) {
+	var a A
+	var b B
 	var err error
 	if rerr := rt.runRoot(PriorityNormal, func(w *worker) { a, b, err = joinOn(w, fa, fb) }); rerr != nil {
 		return a, b, rerr
