@@ -18,7 +18,6 @@ func TestCUDABench(t *testing.T) {
 	}
 	d := cudaDevice(t).(*gdev)
 	e := d.eng.(*cudaEngine)
-	t.Logf("device %s (cc %s, %d SMs, driver %s), PTX from %s", d.info.Name, d.info.ComputeCap, d.info.ComputeUnits, d.info.DriverVersion, e.ptxSource)
 	const n = 1 << 26 // 256 MiB of float32
 	const reps = 20
 	r := rand.New(rand.NewPCG(7, 8))
@@ -31,6 +30,7 @@ func TestCUDABench(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum, _ := d.builtin("sum_f32")
+	t.Logf("device %s (cc %s, %d SMs, driver %s), PTX from %s", d.info.Name, d.info.ComputeCap, d.info.ComputeUnits, d.info.DriverVersion, e.ptxSource)
 	sgemm, _ := d.builtin("sgemm_f32")
 	d.mu.Lock()
 	defer d.mu.Unlock()
