@@ -119,6 +119,13 @@ func (w *worker) push(t *task) {
 
 // execute runs t and sets its latch. Worker only (t was taken from a queue by w).
 func (w *worker) execute(t *task) {
+	if debugChecks {
+		// Invariant: task bodies run only on their worker's goroutine; this is what makes
+		// Workers a strict cap on bodies running at once.
+		if getg() != w.gid.Load() {
+			panic("veda: internal: task executed off its worker goroutine")
+		}
+	}
 	t.r.run(w)
 	t.latch.set()
 	w.st.executed++
@@ -256,7 +263,9 @@ func (w *worker) joinTask(t *task) bool {
 			w.st.executed++
 			return true
 		}
-		w.execute(u) // not reached by well-nested code; still correct
+		// t was stolen and u is older work below it (tasks moved here by a batch steal):
+		// running it is helping, exactly as waitUntil would.
+		w.execute(u)
 	}
 	w.waitUntil(&t.latch, nil)
 	return false
