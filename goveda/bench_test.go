@@ -18,8 +18,7 @@ func fibSeq(n int) int {
 	return fibSeq(n-1) + fibSeq(n-2)
 }
 
-// fibJoin joins at every call with n >= 10; it counts the joins (tasks) in *tasks only when
-// tasks != nil.
+// fibJoin joins at every call with n >= 10 (one spawned task per Join).
 func fibJoin(rt *Runtime, n int) int {
 	if n < 10 {
 		return fibSeq(n)
@@ -199,4 +198,19 @@ func BenchmarkFibSeq32(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		_ = fibSeq(benchFibN)
 	}
+}
+
+// BenchmarkFib32OneWorker runs fibJoin on a one-worker pool: compared with BenchmarkFibSeq32 it
+// gives the scheduler's overhead per Join with no parallelism:
+// (ns/op(OneWorker) - ns/op(FibSeq32)) / fibTasks(32).
+func BenchmarkFib32OneWorker(b *testing.B) {
+	rt, _ := New(Config{Workers: 1, Policy: PolicyFixed})
+	defer rt.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = rt.Scope(context.Background(), func(s *Scope) {
+			s.Spawn(func() error { fibJoin(rt, benchFibN); return nil })
+		})
+	}
+	b.ReportMetric(float64(fibTasks(benchFibN)), "tasks/op")
 }
