@@ -1,0 +1,15 @@
+"""VEDA: a hybrid CPU/GPU parallel runtime, from Python.
+
+>>> import numpy as np, veda
+>>> with veda.Runtime(policy="deterministic") as rt:
+...     rt.sum(np.ones(1000))
+1000.0
+
+The package binds libveda.so through ctypes (see :mod:`veda._loader` for where it is found).
+"""
+from ._errors import Status, VedaError
+from ._loader import LibraryNotFoundError
+from ._runtime import Runtime, version
+
+__all__ = ["Runtime", "Status", "VedaError", "LibraryNotFoundError", "version", "__version__"]
+__version__ = "0.1.0"

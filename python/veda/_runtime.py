@@ -1,0 +1,443 @@
+"""veda.Runtime: a pool of workers (and devices) in libveda.so, driven from Python."""
+from __future__ import annotations
+
+import atexit
+import ctypes
+import json
+import numbers
+import operator
+import os
+import threading
+import weakref
+from concurrent.futures import Future
+from ctypes import byref, c_double, c_size_t, c_void_p
+from typing import Any, Callable, Dict, Optional, Union
+
+import numpy as np
+
+from . import _callbacks as cb
+from . import _capi
+from ._capi import check, lib
+from ._errors import Status, VedaError
+
+__all__ = ["Runtime", "version"]
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_live: "weakref.WeakSet[Runtime]" = weakref.WeakSet()
+
+RangeBody = Union[Callable[[int, int], Any], "ctypes._CFuncPtr", int]
+
+
+def version() -> str:
+    """Return the loaded library's version, "MAJOR.MINOR.PATCH" (``veda_version()``)."""
+    return lib.veda_version().decode("ascii")
+
+
+def _int_arg(name: str, value: Any, lo: int = _INT64_MIN, hi: int = _INT64_MAX) -> int:
+    """Return value as an int in [lo, hi]; TypeError (not an integer) or ValueError (range)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    v = operator.index(value)
+    if not lo <= v <= hi:
+        raise ValueError(f"{name} is {v}, must be in [{lo}, {hi}]")
+    return v
+
+
+def _float_arg(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, not {type(value).__name__}")
+    return float(value)
+
+
+def _array_arg(name: str, x: Any, dtypes: tuple, ndim: Optional[int] = None) -> np.ndarray:
+    """Check that x is a numpy array of one of dtypes (and ndim); TypeError/ValueError naming it."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, not {type(x).__name__}")
+    if x.dtype not in dtypes:
+        want = " or ".join(np.dtype(d).name for d in dtypes)
+        raise TypeError(f"{name} must have dtype {want}, not {x.dtype}")
+    if ndim is not None and x.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {x.shape}")
+    return x
+
+
+def _addr(x: np.ndarray) -> int:
+    return x.__array_interface__["data"][0]
+
+
+def _is_contiguous(x: np.ndarray) -> bool:
+    """True if x's elements occupy one dense block of memory (C or Fortran order)."""
+    return x.flags.c_contiguous or x.flags.f_contiguous
+
+
+def _row_major_ld(x: np.ndarray) -> Optional[int]:
+    """For a 2-D array whose rows are dense and ascending in memory, the row stride in elements
+    (>= number of columns); None if it cannot be passed as (pointer, leading dimension)."""
+    rows, cols = x.shape
+    item = x.itemsize
+    if rows == 0 or cols == 0:
+        return max(cols, 1)
+    if cols > 1 and x.strides[1] != item:
+        return None
+    if rows == 1:
+        return max(cols, 1)
+    s0 = x.strides[0]
+    if s0 <= 0 or s0 % item:
+        return None
+    ld = s0 // item
+    return ld if ld >= cols else None
+
+
+def _native_address(fn: Any) -> Optional[int]:
+    """The C address of fn if it is native code: a ctypes function pointer, an int, or a numba
+    ``@cfunc`` object (its ``.address``). None for a plain Python callable."""
+    if isinstance(fn, ctypes._CFuncPtr):  # type: ignore[attr-defined]
+        return ctypes.cast(fn, c_void_p).value or 0
+    if isinstance(fn, (int, np.integer)) and not isinstance(fn, bool):
+        return _int_arg("fn", fn, 0, 2**64 - 1)
+    if type(fn).__module__.startswith("numba") and isinstance(getattr(fn, "address", None), int):
+        return fn.address
+    return None
+
+
+def _ctx_pointer(ctx: Any) -> Optional[int]:
+    """The void* passed to a native body: None, an int address, a numpy array (its data
+    pointer) or a ctypes object (its address)."""
+    if ctx is None:
+        return None
+    if isinstance(ctx, np.ndarray):
+        return _addr(ctx)
+    if isinstance(ctx, (ctypes._SimpleCData, ctypes.Structure, ctypes.Union, ctypes.Array)):
+        return ctypes.addressof(ctx)
+    if isinstance(ctx, (int, np.integer)) and not isinstance(ctx, bool):
+        return _int_arg("ctx", ctx, 0, 2**64 - 1) or None
+    raise TypeError(f"ctx must be None, an int address, a numpy array or a ctypes object, "
+                    f"not {type(ctx).__name__}")
+
+
+class Runtime:
+    """A VEDA runtime: a pool of CPU workers (and the devices it found).
+
+    ``workers``: number of CPU workers, None for automatic (from the hardware profile).
+    ``policy``: "adaptive" (default), "fixed", "deterministic", "energy_efficient" or
+    "low_latency". ``seed``: an int in [0, 2**64) for the deterministic policy and victim choice.
+
+    A context manager: leaving the ``with`` block calls :meth:`close`. Thread-safe: any number of
+    Python threads may use one runtime at once. Methods release the GIL while they run in C.
+    Bad arguments raise ValueError or TypeError before any C call.
+    """
+
+    def __init__(self, workers: Optional[int] = None, policy: str = "adaptive",
+                 seed: Optional[int] = None) -> None:
+        self._h: Optional[int] = None
+        nw = 0 if workers is None else _int_arg("workers", workers, 1, 2**31 - 1)
+        if not isinstance(policy, str):
+            raise TypeError(f"policy must be a str, not {type(policy).__name__}")
+        if policy not in _capi.POLICIES:
+            raise ValueError(f"policy must be one of {', '.join(map(repr, _capi.POLICIES))}, "
+                             f"not {policy!r}")
+        sd = 0 if seed is None else _int_arg("seed", seed, 0, 2**64 - 1)
+        cfg = _capi.veda_config()
+        lib.veda_config_init(byref(cfg))
+        cfg.num_workers, cfg.policy, cfg.seed = nw, _capi.POLICIES[policy], sd
+        out = c_void_p()
+        check(lib.veda_runtime_create(byref(cfg), byref(out)))
+        self._h = out.value
+        self._pid = os.getpid()
+        self._policy = policy
+        self._lock = threading.Lock()
+        _live.add(self)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def _handle(self) -> int:
+        h = self._h
+        if h is None:
+            raise VedaError(Status.CLOSED, "veda: runtime is closed")
+        return h
+
+    def close(self) -> None:
+        """Wait for in-flight work, stop the workers and free the runtime. Idempotent; afterwards
+        every method raises VedaError(Status.CLOSED). Must not be called from a body or task
+        running on this runtime."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:
+            return
+        with lock:
+            h, self._h = self._h, None
+        if h is None:
+            return
+        _live.discard(self)
+        st = lib.veda_runtime_destroy(h)
+        if st not in (Status.OK, Status.CLOSED, Status.UNSUPPORTED):  # a forked child: nothing to free
+            check(st)
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._h is None
+
+    def __enter__(self) -> "Runtime":
+        self._handle()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # Never from inside a VEDA callback (destroy would wait for the very work running it).
+        try:
+            if getattr(self, "_h", None) is not None and not cb.in_callback():
+                self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        if self._h is None:
+            return "<veda.Runtime closed>"
+        return f"<veda.Runtime workers={self.num_workers} policy={self._policy!r}>"
+
+    # -- properties -----------------------------------------------------------------------------
+
+    @property
+    def num_workers(self) -> int:
+        """The number of CPU workers (>= 1)."""
+        n = lib.veda_runtime_num_workers(self._handle())
+        if n < 0:
+            self._raise_int32_failure()
+        return int(n)
+
+    @property
+    def policy(self) -> str:
+        """The scheduling policy name given at creation."""
+        return self._policy
+
+    @property
+    def device_count(self) -> int:
+        """The number of devices kernels can run on (>= 1; device 0 is the CPU)."""
+        n = lib.veda_device_count(self._handle())
+        if n < 0:
+            self._raise_int32_failure()
+        return int(n)
+
+    def _raise_int32_failure(self) -> None:
+        # int32_t-returning calls give -1 without a status; recover it.
+        if os.getpid() != self._pid:
+            raise VedaError(Status.UNSUPPORTED, _capi.last_error() or
+                            "veda: the runtime does not survive fork(); use the spawn start method")
+        if self._h is None:
+            raise VedaError(Status.CLOSED, "veda: runtime is closed")
+        raise VedaError(Status.INVALID_ARGUMENT, _capi.last_error())
+
+    # -- parallel loops -------------------------------------------------------------------------
+
+    def parallel_for(self, begin: int, end: int, fn: RangeBody, grain: int = 0,
+                     ctx: Any = None) -> None:
+        """Call ``fn`` over disjoint ranges that together cover [begin, end) exactly once, in
+        parallel, and block until all have run. ``grain`` is the smallest chunk (0 = automatic).
+
+        ``fn`` is one of:
+
+        * a Python callable ``fn(b, e)``. Chunks run on worker threads, one at a time under the
+          GIL (about 1 us of overhead per chunk). If it raises, no new chunks start and the first
+          exception is re-raised here with its type, message and traceback; the runtime stays
+          usable.
+        * native code with the C signature ``int32_t (void *ctx, int64_t begin, int64_t end)``
+          (0 = ok): a ctypes function pointer, an ``int`` address, or a numba ``@cfunc`` (its
+          ``.address``). Runs in parallel without the GIL; ``ctx`` (None, an int address, a numpy
+          array's data or a ctypes object's address) is passed through and kept alive for the
+          call. A non-zero return raises VedaError(TASK_FAILED).
+        """
+        h = self._handle()
+        b = _int_arg("begin", begin)
+        e = _int_arg("end", end)
+        g = _int_arg("grain", grain, 0)
+        if e < b:
+            raise ValueError(f"end ({e}) must be >= begin ({b})")
+        addr = _native_address(fn)
+        if addr is not None:
+            if addr == 0:
+                raise ValueError("fn is a NULL function pointer")
+            ctx_ptr = _ctx_pointer(ctx)  # ctx (and fn) stay referenced by this frame
+            check(lib.veda_parallel_for(h, b, e, g, addr, ctx_ptr))
+            return
+        if not callable(fn):
+            raise TypeError(f"fn must be a callable, a ctypes function pointer or an int address, "
+                            f"not {type(fn).__name__}")
+        if ctx is not None:
+            raise TypeError("ctx is only for native bodies; bind state into the Python callable")
+        call = cb.RangeCall(fn)
+        key = cb.new_key()
+        cb.range_calls[key] = call
+        try:
+            st = lib.veda_parallel_for(h, b, e, g, cb.RANGE_TRAMPOLINE_ADDR, key)
+        finally:
+            del cb.range_calls[key]
+        if call.exc is not None:
+            exc, call.exc = call.exc, None
+            raise exc
+        check(st)
+
+    # -- kernels --------------------------------------------------------------------------------
+
+    def sum(self, x: np.ndarray) -> float:
+        """Return the sum of all elements of a float32 or float64 array of any shape and strides,
+        accumulated in float64, in parallel.
+
+        Contiguous float64 input (C or Fortran order) is read in place, with no copy.
+        Non-contiguous views, and float32 input while the library lacks a float32 sum, are first
+        copied into a contiguous float64 buffer (one extra pass over the data). The result is
+        bit-identical across runs and worker counts for the same array layout.
+        """
+        h = self._handle()
+        x = _array_arg("x", x, (np.float64, np.float32))
+        if x.size == 0:
+            return 0.0
+        if x.dtype == np.float32 and _capi.HAS_SUM_F32:
+            if not _is_contiguous(x):
+                x = np.ascontiguousarray(x)
+            fn = lib.veda_sum_f32
+        else:
+            if x.dtype != np.float64 or not _is_contiguous(x):
+                x = np.ascontiguousarray(x, dtype=np.float64)
+            fn = lib.veda_sum_f64
+        out = c_double()
+        check(fn(h, x.size, _addr(x), byref(out)))
+        return out.value
+
+    def saxpy(self, a: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Compute ``y = a*x + y`` in place on float32 arrays of the same shape; return ``y``.
+
+        Any strides are accepted; non-contiguous operands go through contiguous copies (and the
+        result is written back into ``y``).
+        """
+        h = self._handle()
+        af = _float_arg("a", a)
+        x = _array_arg("x", x, (np.float32,))
+        y = _array_arg("y", y, (np.float32,))
+        if x.shape != y.shape:
+            raise ValueError(f"x and y must have the same shape, got {x.shape} and {y.shape}")
+        if not y.flags.writeable:
+            raise ValueError("y must be writeable")
+        if y.size == 0:
+            return y
+        yc = y if y.flags.c_contiguous else np.ascontiguousarray(y)
+        xc = x if x.flags.c_contiguous else np.ascontiguousarray(x)
+        if xc is not yc and _addr(xc) != _addr(yc) and np.may_share_memory(xc, yc):
+            xc = xc.copy()  # partial overlap: the kernel needs disjoint or identical operands
+        check(lib.veda_saxpy_f32(h, yc.size, af, _addr(xc), _addr(yc)))
+        if yc is not y:
+            y[...] = yc
+        return y
+
+    def sgemm(self, a: np.ndarray, b: np.ndarray, alpha: float = 1.0,
+              c: Optional[np.ndarray] = None, beta: float = 0.0) -> np.ndarray:
+        """Matrix product ``C = alpha*A@B + beta*C`` for float32 2-D arrays A (m x k) and B (k x n).
+
+        When ``c`` is None a new (m x n) result is allocated (``beta`` is then irrelevant).
+        Otherwise ``c`` (float32, m x n, writeable) is updated in place and returned. Arrays whose
+        rows are dense (e.g. column slices) are passed with their leading dimension, others are
+        copied first.
+        """
+        h = self._handle()
+        al = _float_arg("alpha", alpha)
+        be = _float_arg("beta", beta)
+        a = _array_arg("a", a, (np.float32,), 2)
+        b = _array_arg("b", b, (np.float32,), 2)
+        m, k = a.shape
+        k2, n = b.shape
+        if k != k2:
+            raise ValueError(f"a and b shapes do not match for a matrix product: {a.shape} @ {b.shape}")
+        if c is None:
+            c = np.zeros((m, n), dtype=np.float32)
+            be = 0.0
+        else:
+            c = _array_arg("c", c, (np.float32,), 2)
+            if c.shape != (m, n):
+                raise ValueError(f"c must have shape {(m, n)}, got {c.shape}")
+            if not c.flags.writeable:
+                raise ValueError("c must be writeable")
+        if c.size == 0:
+            return c
+        ldc = _row_major_ld(c)
+        cc = c if ldc is not None else np.ascontiguousarray(c)
+        if ldc is None:
+            ldc = max(n, 1)
+        ops = []
+        for name, arr in (("a", a), ("b", b)):
+            ld = _row_major_ld(arr)
+            if ld is None or np.may_share_memory(arr, cc):
+                arr = np.ascontiguousarray(arr).copy() if np.may_share_memory(arr, cc) \
+                    else np.ascontiguousarray(arr)
+                ld = max(arr.shape[1], 1)
+            ops.append((arr, ld))
+        (ac, lda), (bc, ldb) = ops
+        check(lib.veda_sgemm(h, m, n, k, al, _addr(ac) if ac.size else None, lda,
+                             _addr(bc) if bc.size else None, ldb, be, _addr(cc), ldc))
+        if cc is not c:
+            c[...] = cc
+        return c
+
+    # -- tasks ----------------------------------------------------------------------------------
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
+        """Run ``fn(*args, **kwargs)`` as a task on the runtime; return a
+        ``concurrent.futures.Future`` for its result.
+
+        ``future.result(timeout)`` and ``asyncio.wrap_future(future)`` work; an exception
+        raised by ``fn`` is set on the future with its type. ``future.cancel()`` succeeds while
+        the task has not started. fn, args and kwargs are kept alive until the task ran.
+        """
+        h = self._handle()
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, not {type(fn).__name__}")
+        fut: Future = Future()
+        task = cb.Task(fut, fn, args, kwargs)
+        key = cb.new_key()
+        cb.tasks[key] = task
+        fh = c_void_p()
+        st = lib.veda_submit(h, cb.TASK_TRAMPOLINE_ADDR, key, None, byref(fh))
+        if st != Status.OK:
+            cb.tasks.pop(key, None)
+            check(st)
+        try:
+            st = lib.veda_future_then(fh, cb.DONE_CALLBACK_ADDR, key)
+            if st != Status.OK:  # the task still runs and settles the future itself
+                cb.tasks.pop(key, None)
+        finally:
+            lib.veda_future_release(fh)
+        return fut
+
+    # -- telemetry ------------------------------------------------------------------------------
+
+    def _text(self, fn: Any) -> str:
+        h = self._handle()
+        need = c_size_t(0)
+        check(fn(h, None, 0, byref(need)))
+        while True:
+            cap = need.value + 256  # metrics may grow between the two calls
+            buf = ctypes.create_string_buffer(cap)
+            check(fn(h, buf, cap, byref(need)))
+            if need.value <= cap:
+                return buf.value.decode("utf-8", "replace")
+
+    def metrics(self) -> Dict[str, Any]:
+        """Return the runtime's metrics as a dict (``tasks_executed``, ``tasks_stolen``,
+        ``workers``, latency percentiles, ...)."""
+        return json.loads(self._text(lib.veda_metrics_json))
+
+    def prometheus(self) -> str:
+        """Return the metrics in the Prometheus text exposition format
+        (``veda_tasks_executed_total``, ...)."""
+        return self._text(lib.veda_metrics_prometheus)
+
+
+@atexit.register
+def _close_all() -> None:
+    """Close every live runtime before the interpreter finalizes, so that no worker thread calls
+    into Python after that."""
+    for rt in list(_live):
+        try:
+            rt.close()
+        except Exception:
+            pass
