@@ -165,3 +165,36 @@ def test_sgemm_aliasing(rt):
 def test_sgemm_bad(rt, kw, exc, name):
     with pytest.raises(exc, match=name):
         rt.sgemm(**kw)
+
+
+def _unaligned(n, dtype):
+    buf = np.zeros(n * np.dtype(dtype).itemsize + 1, dtype=np.uint8)
+    x = buf[1:].view(dtype)
+    assert not x.flags.aligned
+    return x
+
+
+def test_unaligned_arrays(rt):
+    x = _unaligned(1001, np.float64)
+    x[:] = np.arange(1001)
+    assert rt.sum(x) == 500500.0
+    xs = _unaligned(64, np.float32)
+    ys = _unaligned(64, np.float32)
+    xs[:] = 1
+    ys[:] = 2
+    assert rt.saxpy(2.0, xs, ys) is ys and (ys == 4).all()
+    a = _unaligned(16, np.float32).reshape(4, 4)
+    a[:] = np.eye(4)
+    c = _unaligned(16, np.float32).reshape(4, 4)
+    assert rt.sgemm(a, a, c=c) is c and (c == np.eye(4)).all()
+
+
+@pytest.mark.parametrize("bad", [object(), "str", b"bytes", np.ones(3, ">f8"), np.ones(3, object),
+                                 np.ma.masked_array([1.0, 2.0])])
+def test_odd_objects_do_not_crash(rt, bad):
+    for call in (lambda: rt.sum(bad), lambda: rt.saxpy(1.0, bad, bad),
+                 lambda: rt.sgemm(bad, bad)):
+        try:
+            call()
+        except (TypeError, ValueError):
+            pass

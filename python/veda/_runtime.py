@@ -53,6 +53,8 @@ def _array_arg(name: str, x: Any, dtypes: tuple, ndim: Optional[int] = None) -> 
     """Check that x is a numpy array of one of dtypes (and ndim); TypeError/ValueError naming it."""
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, not {type(x).__name__}")
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(f"{name} must be a plain numpy.ndarray, not a masked array")
     if x.dtype not in dtypes:
         want = " or ".join(np.dtype(d).name for d in dtypes)
         raise TypeError(f"{name} must have dtype {want}, not {x.dtype}")
@@ -66,8 +68,15 @@ def _addr(x: np.ndarray) -> int:
 
 
 def _is_contiguous(x: np.ndarray) -> bool:
-    """True if x's elements occupy one dense block of memory (C or Fortran order)."""
-    return x.flags.c_contiguous or x.flags.f_contiguous
+    """True if x's elements occupy one dense, element-aligned block (C or Fortran order)."""
+    return (x.flags.c_contiguous or x.flags.f_contiguous) and x.flags.aligned
+
+
+def _dense(x: np.ndarray, dtype: Any = None) -> np.ndarray:
+    """x itself if it is dense, aligned and of dtype; else an aligned C-order copy."""
+    if (dtype is None or x.dtype == dtype) and _is_contiguous(x):
+        return x
+    return np.array(x, dtype=dtype or x.dtype, order="C", copy=True)
 
 
 def _row_major_ld(x: np.ndarray) -> Optional[int]:
@@ -75,6 +84,8 @@ def _row_major_ld(x: np.ndarray) -> Optional[int]:
     (>= number of columns); None if it cannot be passed as (pointer, leading dimension)."""
     rows, cols = x.shape
     item = x.itemsize
+    if not x.flags.aligned:
+        return None
     if rows == 0 or cols == 0:
         return max(cols, 1)
     if cols > 1 and x.strides[1] != item:
@@ -284,7 +295,7 @@ class Runtime:
         """Return the sum of all elements of a float32 or float64 array of any shape and strides,
         accumulated in float64, in parallel.
 
-        Contiguous float64 input (C or Fortran order) is read in place, with no copy.
+        Contiguous, aligned float64 input (C or Fortran order) is read in place, with no copy.
         Non-contiguous views, and float32 input while the library lacks a float32 sum, are first
         copied into a contiguous float64 buffer (one extra pass over the data). The result is
         bit-identical across runs and worker counts for the same array layout.
@@ -294,13 +305,9 @@ class Runtime:
         if x.size == 0:
             return 0.0
         if x.dtype == np.float32 and _capi.HAS_SUM_F32:
-            if not _is_contiguous(x):
-                x = np.ascontiguousarray(x)
-            fn = lib.veda_sum_f32
+            x, fn = _dense(x), lib.veda_sum_f32
         else:
-            if x.dtype != np.float64 or not _is_contiguous(x):
-                x = np.ascontiguousarray(x, dtype=np.float64)
-            fn = lib.veda_sum_f64
+            x, fn = _dense(x, np.float64), lib.veda_sum_f64
         out = c_double()
         check(fn(h, x.size, _addr(x), byref(out)))
         return out.value
@@ -321,8 +328,8 @@ class Runtime:
             raise ValueError("y must be writeable")
         if y.size == 0:
             return y
-        yc = y if y.flags.c_contiguous else np.ascontiguousarray(y)
-        xc = x if x.flags.c_contiguous else np.ascontiguousarray(x)
+        yc = y if y.flags.c_contiguous and y.flags.aligned else y.copy(order="C")
+        xc = x if x.flags.c_contiguous and x.flags.aligned else x.copy(order="C")
         if xc is not yc and _addr(xc) != _addr(yc) and np.may_share_memory(xc, yc):
             xc = xc.copy()  # partial overlap: the kernel needs disjoint or identical operands
         check(lib.veda_saxpy_f32(h, yc.size, af, _addr(xc), _addr(yc)))
@@ -360,15 +367,14 @@ class Runtime:
         if c.size == 0:
             return c
         ldc = _row_major_ld(c)
-        cc = c if ldc is not None else np.ascontiguousarray(c)
+        cc = c if ldc is not None else np.array(c, order="C", copy=True)
         if ldc is None:
             ldc = max(n, 1)
         ops = []
         for name, arr in (("a", a), ("b", b)):
             ld = _row_major_ld(arr)
             if ld is None or np.may_share_memory(arr, cc):
-                arr = np.ascontiguousarray(arr).copy() if np.may_share_memory(arr, cc) \
-                    else np.ascontiguousarray(arr)
+                arr = np.array(arr, order="C", copy=True)
                 ld = max(arr.shape[1], 1)
             ops.append((arr, ld))
         (ac, lda), (bc, ldb) = ops
