@@ -61,6 +61,10 @@ def bench_empty_pointer(rt, calls):
     for _ in range(calls):
         lib.veda_parallel_for(h, 0, 1, 0, addr, None)
     out["raw_ctypes_one_chunk_us"] = (time.perf_counter() - t0) / calls * 1e6
+    t0 = time.perf_counter()
+    for _ in range(calls):
+        lib.veda_parallel_for(h, 0, 0, 0, addr, None)
+    out["raw_ctypes_empty_range_us"] = (time.perf_counter() - t0) / calls * 1e6
     return out
 
 

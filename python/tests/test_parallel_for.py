@@ -146,3 +146,30 @@ def test_thread_state_pinned(rt):
         rt.parallel_for(0, 4, body, grain=1)
     repeats = [m for ident, m in seen[len(seen) // 2:] if m is not None]
     assert repeats and all(ident == m for ident, m in seen if m is not None)
+
+
+def test_native_body_runs_without_gil_in_parallel():
+    """libc usleep(ctx) as the body: each chunk sleeps ctx microseconds and returns 0. Two chunks
+    on two workers overlap, and a Python thread keeps running meanwhile (the GIL is free)."""
+    libc = ctypes.CDLL(None)
+    usleep = ctypes.cast(libc.usleep, ctypes.c_void_p).value
+    ticks = [0]
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            ticks[0] += 1
+
+    with veda.Runtime(workers=2, policy="deterministic") as r:
+        t = threading.Thread(target=spin)
+        t.start()
+        try:
+            import time
+            t0 = time.perf_counter()
+            r.parallel_for(0, 2, usleep, grain=1, ctx=300_000)
+            dt = time.perf_counter() - t0
+        finally:
+            stop.set()
+            t.join()
+    assert dt < 0.55, f"two 0.3 s chunks took {dt:.2f} s: not parallel"
+    assert ticks[0] > 1000, "the GIL was held during the native loop"
