@@ -1,6 +1,6 @@
 """parallel_for with a numba @cfunc: native bodies run on all workers, without the GIL.
 
-    pip install numba==0.68.1 numpy==2.4.6
+    pip install numba==0.63.1 numpy==2.3.5   # or numba==0.68.1 numpy==2.4.6
     python3 python/examples/numba_parallel_for.py
 
 The body has veda's C signature int32_t (void *ctx, int64_t begin, int64_t end); ctx carries
