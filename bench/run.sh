@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# bench/run.sh: VEDA's benchmarks against peers measured in the same run (called by `make bench`).
+#   1. bench/c   C kernels: sgemm vs naive and OpenBLAS; sum/saxpy vs plain loop, OpenMP, oneTBB;
+#                each also through libveda.so when it is built (else that column is skipped).
+#   2. bench/go  Go scheduler: Reduce vs plain loop and goroutines, fib Join vs goroutines,
+#                irregular loop vs static split.
+# Env: BENCH_THREADS (default 2), BENCH_QUICK=0 for the full sizes (default quick), VEDA_LIB.
+# Prints medians and ratios; finishes in a few minutes on 2 cores.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=${BENCH_BUILD:-$ROOT/build/bench}
+THREADS=${BENCH_THREADS:-2}
+QUICK=${BENCH_QUICK:-1}
+LIB=${VEDA_LIB:-$ROOT/build/libveda.so}
+mkdir -p "$OUT"
+status=0
+
+if [ ! -f "$LIB" ]; then
+    echo "[bench] $LIB missing: building it (go build -buildmode=c-shared ./capi)"
+    go build -buildmode=c-shared -o "$LIB" ./capi || echo "[bench] libveda build failed: its columns will be skipped"
+fi
+
+echo "== bench/c: CPU kernels vs peers"
+if g++ -O3 -std=c++17 -c bench/c/tbb_peer.cpp -o "$OUT/tbb_peer.o" &&
+   gcc -O3 -fopenmp -Wno-psabi -fvisibility=hidden -c bench/c/bench_kernels.c -o "$OUT/bench_kernels.o" &&
+   g++ -fopenmp -o "$OUT/bench_kernels" "$OUT/bench_kernels.o" "$OUT/tbb_peer.o" -lopenblas -ltbb -ldl -lm; then
+    q=quick; [ "$QUICK" = 0 ] && q=full
+    OMP_PROC_BIND=false "$OUT/bench_kernels" "$LIB" "$THREADS" "$q" || status=1
+else
+    echo "[bench] could not build bench/c (needs gcc, g++, libopenblas-dev, libtbb-dev)"; status=1
+fi
+
+echo "== bench/go: scheduler vs plain Go"
+go run ./bench/go -workers "$THREADS" -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
+exit $status
