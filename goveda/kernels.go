@@ -337,23 +337,23 @@ func (rt *Runtime) sgemmCPU(ctx context.Context, m, n, k int, alpha float32, a [
 	})
 }
 
-// sgemmTiles picks the tile of C one task computes: at most MC rows and NC columns (the C
-// kernel's cache blocks), cut further until there are about 4 tiles per worker, with rows a
-// multiple of MR and columns a multiple of NR, balanced so that the last tile is not a sliver.
+// sgemmTilesPerWorker is how many tiles of C each worker gets: more tiles balance better on a
+// busy machine, fewer repack B less often (each tile packs its own panels of B).
+var sgemmTilesPerWorker = 3
+
+// sgemmTiles picks the tile of C one task computes: row bands first (each band repacks B, so
+// there are few of them), cut into column blocks only when there are fewer bands than wanted,
+// rows a multiple of MR and columns of NR, balanced so that the last tile is not a sliver. One
+// worker gets the whole matrix as one tile.
 func sgemmTiles(m, n, workers int) (tm, tn int) {
-	rows := ceilDiv(m, cpukern.SgemmMC)
-	cols := ceilDiv(n, cpukern.SgemmNC)
-	for rows*cols < 4*workers {
-		switch {
-		case ceilDiv(n, cols) > 4*cpukern.SgemmNR && ceilDiv(n, cols) >= ceilDiv(m, rows):
-			cols++
-		case ceilDiv(m, rows) > 4*cpukern.SgemmMR:
-			rows++
-		case ceilDiv(n, cols) > 4*cpukern.SgemmNR:
-			cols++
-		default:
-			return roundUp(ceilDiv(m, rows), cpukern.SgemmMR), roundUp(ceilDiv(n, cols), cpukern.SgemmNR)
-		}
+	want := 1
+	if workers > 1 {
+		want = sgemmTilesPerWorker * workers
+	}
+	rows := min(ceilDiv(m, cpukern.SgemmMR), want)
+	cols := 1
+	if rows < want {
+		cols = max(1, min(ceilDiv(n, 4*cpukern.SgemmNR), ceilDiv(want, rows)))
 	}
 	return roundUp(ceilDiv(m, rows), cpukern.SgemmMR), roundUp(ceilDiv(n, cols), cpukern.SgemmNR)
 }

@@ -446,15 +446,15 @@ func TestKernelSgemmWorkers(t *testing.T) {
 }
 
 func TestKernelSgemmTiles(t *testing.T) {
-	for _, c := range []struct{ m, n, w int }{{1024, 1024, 2}, {512, 512, 2}, {7, 5000, 4}, {5000, 3, 1}, {200, 200, 16}} {
+	for _, c := range []struct{ m, n, w int }{{1024, 1024, 2}, {512, 512, 2}, {7, 5000, 4}, {5000, 3, 1}, {200, 200, 16}, {1, 1, 2}} {
 		tm, tn := sgemmTiles(c.m, c.n, c.w)
 		if tm%cpukern.SgemmMR != 0 || tn%cpukern.SgemmNR != 0 || tm <= 0 || tn <= 0 {
 			t.Fatalf("%v: tile %dx%d not a multiple of the micro-tile", c, tm, tn)
 		}
-		if tm > roundUp(cpukern.SgemmMC, cpukern.SgemmMR) || tn > cpukern.SgemmNC {
-			t.Fatalf("%v: tile %dx%d larger than the cache blocks", c, tm, tn)
-		}
 		tiles := ceilDiv(c.m, tm) * ceilDiv(c.n, tn)
+		if c.w > 1 && tiles < c.w && c.m >= c.w*cpukern.SgemmMR {
+			t.Fatalf("%v: %d tiles for %d workers", c, tiles, c.w)
+		}
 		t.Logf("%dx%d on %d workers: tiles %dx%d, %d tiles", c.m, c.n, c.w, tm, tn, tiles)
 	}
 }

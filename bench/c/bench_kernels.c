@@ -126,24 +126,27 @@ static void bench_sgemm(int n, int threads, const char *noveda, int quick) {
     fill(b, nn, 2);
     double fl = 2.0 * n * n * n;
     int reps = REPS;
+    double t_veda = NAN, err = 0;
+    if (!noveda) { /* first, before OpenBLAS's threads start spinning */
+        t_veda = TIME(veda.sgemm(veda.rt, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n));
+    }
     openblas_set_num_threads(1);
     double t_blas1 = TIME(cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, ref, n));
     openblas_set_num_threads(threads);
     double t_blasT = TIME(cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, ref, n));
-    double t_ours = TIME(ours_sgemm_1t(n, a, b, c));
-    double err = maxdiff(c, ref, nn);
-    double t_veda = NAN;
     if (!noveda) {
-        t_veda = TIME(veda.sgemm(veda.rt, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n));
-        double e2 = maxdiff(c, ref, nn);
-        err = e2 > err ? e2 : err;
+        err = maxdiff(c, ref, nn); /* veda's result vs OpenBLAS's */
     }
+    double t_ours = TIME(ours_sgemm_1t(n, a, b, c));
+    double e2 = maxdiff(c, ref, nn);
+    err = e2 > err ? e2 : err;
     double t_naive = NAN;
     if (!quick || n <= 512) {
         REPS = n > 512 ? 1 : 3;
         t_naive = TIME(ck_sgemm_naive(n, n, n, 1.0f, a, n, b, n, 0.0f, c, n));
         REPS = reps;
     }
+    if (isnan(t_naive)) printf("# naive %d x %d skipped in quick mode (BENCH_QUICK=0 runs it once)\n", n, n);
     printf("sgemm %4d  ours-1t %7.1f  veda-%dw %7.1f  naive %6.2f  openblas-1t %7.1f  openblas-%dt %7.1f GFLOP/s"
            "  | ours/naive %6.1fx  ours-1t/openblas-1t %.2f  veda/openblas-%dt %.2f  (max |diff| vs openblas %.1e)\n",
            n, fl / t_ours / 1e9, threads, fl / t_veda / 1e9, fl / t_naive / 1e9, fl / t_blas1 / 1e9, threads,
@@ -183,12 +186,12 @@ static void bench_streams(int64_t n, int threads, const char *noveda) {
     double *x = malloc(n * 8);
     for (int64_t i = 0; i < n; i++) x[i] = 1.0 / (double)(i + 1);
     double gb = n * 8 / 1e9, vs = 0;
+    double t_veda = NAN; /* first: OpenMP's and TBB's threads spin for a while after their runs */
+    if (!noveda) t_veda = TIME(veda.sum(veda.rt, n, x, &vs));
     double t_plain = TIME(sink = plain_sum(x, n));
     double t_ours = TIME(sink = ours_sum_1t(x, n));
     double t_omp = TIME(sink = omp_sum(x, n, threads));
     double t_tbb = TIME(sink = tbb_sum_f64(x, n, threads));
-    double t_veda = NAN;
-    if (!noveda) t_veda = TIME(veda.sum(veda.rt, n, x, &vs));
     printf("sum_f64 n=%.0e  plain %.1f  ours-1t %.1f  veda-%dw %.1f  openmp-%dt %.1f  tbb-%dt %.1f GB/s"
            "  | veda/plain %.2fx  veda/openmp %.2f  veda/tbb %.2f  ours-1t/plain %.2f\n",
            (double)n, gb / t_plain, gb / t_ours, threads, gb / t_veda, threads, gb / t_omp, threads, gb / t_tbb,
@@ -200,12 +203,12 @@ static void bench_streams(int64_t n, int threads, const char *noveda) {
     fill(xf, m, 3);
     fill(yf, m, 4);
     gb = m * 12 / 1e9;
+    t_veda = NAN;
+    if (!noveda) t_veda = TIME(veda.saxpy(veda.rt, m, 1.0001f, xf, yf));
     t_plain = TIME(plain_saxpy(m, 1.0001f, xf, yf));
     t_ours = TIME(ck_saxpy_f32(m, 1.0001f, xf, yf));
     t_omp = TIME(omp_saxpy(m, 1.0001f, xf, yf, threads));
     t_tbb = TIME(tbb_saxpy_f32(m, 1.0001f, xf, yf, threads));
-    t_veda = NAN;
-    if (!noveda) t_veda = TIME(veda.saxpy(veda.rt, m, 1.0001f, xf, yf));
     printf("saxpy   n=%.0e  plain %.1f  ours-1t %.1f  veda-%dw %.1f  openmp-%dt %.1f  tbb-%dt %.1f GB/s"
            "  | veda/plain %.2fx  veda/openmp %.2f  veda/tbb %.2f\n",
            (double)m, gb / t_plain, gb / t_ours, threads, gb / t_veda, threads, gb / t_omp, threads, gb / t_tbb,
@@ -221,6 +224,7 @@ int main(int argc, char **argv) {
     const char *noveda = veda_open(lib, threads);
     printf("# cpu kernels: %s copy; %d threads for the parallel columns; median of %d runs\n",
            ck_isa() ? "AVX2+FMA" : "baseline", threads, REPS);
+    if (!noveda && veda.workers) printf("# libveda runtime: %d workers\n", veda.workers(veda.rt));
     if (noveda) printf("# libveda column skipped: %s\n", noveda);
     bench_sgemm(512, threads, noveda, quick);
     bench_sgemm(1024, threads, noveda, quick);
