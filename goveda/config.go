@@ -2,7 +2,12 @@ package goveda
 
 import (
 	"fmt"
+	"math"
+	"os"
 	"runtime"
+	"strconv"
+
+	"github.com/veda-runtime/veda/goveda/internal/dispatch"
 )
 
 // Policy selects how the runtime schedules. The numeric values are part of the C ABI
@@ -77,7 +82,8 @@ func (p Priority) valid() bool { return p >= PriorityRealtime && p <= PriorityBa
 // Config configures New. The zero value is valid: automatic worker count, PolicyAdaptive.
 type Config struct {
 	// Workers is the number of worker goroutines, and so the cap on task bodies running at once.
-	// 0 means automatic: runtime.NumCPU() (the CPUs this process may use). Negative is invalid.
+	// 0 means automatic: VEDA_NUM_WORKERS if set, else runtime.NumCPU() (the CPUs this process
+	// may use). Negative is invalid.
 	Workers int
 	// Policy selects the scheduling policy (default PolicyAdaptive).
 	Policy Policy
@@ -89,6 +95,24 @@ type Config struct {
 	PinWorkers bool
 	// DisableTelemetry turns off the latency histogram and busy/idle clocks. Counters stay on.
 	DisableTelemetry bool
+
+	// Device dispatch (see Devices). Zero values take the environment (VEDA_STRATEGY,
+	// VEDA_GPU_THRESHOLD, VEDA_MEM_FRACTION), then the defaults; explicit values win.
+
+	// Strategy names the built-in placement strategy: "earliest-finish" (default),
+	// "round-robin", "least-loaded", "weighted-capacity", "adaptive-throughput".
+	Strategy string
+	// CustomStrategy, when set, replaces Strategy with a user implementation.
+	CustomStrategy Strategy
+	// GPUThreshold is the size in bytes from which an uncalibrated kernel call goes to a GPU
+	// (default 8 MiB).
+	GPUThreshold uint64
+	// MemFraction is the share of available memory the profile budgets (default 0.5).
+	MemFraction float64
+	// DisableGPU keeps this runtime on the CPU (as VEDA_DISABLE_GPU=1 does for the process).
+	DisableGPU bool
+	// RecordDecisions starts the runtime with the decision ring on (see Decisions).
+	RecordDecisions bool
 }
 
 // maxWorkers bounds Config.Workers; more would only be a configuration mistake.
@@ -105,7 +129,23 @@ func (c Config) normalize() (Config, error) {
 	if c.Policy < PolicyAdaptive || c.Policy > PolicyLowLatency {
 		return c, invalidf("Config.Policy is %d, not a Policy constant", int(c.Policy))
 	}
+	if c.MemFraction < 0 || c.MemFraction > 1 || math.IsNaN(c.MemFraction) {
+		return c, invalidf("Config.MemFraction is %g, must be in [0, 1]", c.MemFraction)
+	}
+	if c.Strategy != "" {
+		if _, err := dispatch.ParseStrategy(c.Strategy); err != nil {
+			return c, invalidf("Config.Strategy: %v", err)
+		}
+	}
 	if c.Workers == 0 {
+		if v := os.Getenv("VEDA_NUM_WORKERS"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > maxWorkers {
+				return c, invalidf("VEDA_NUM_WORKERS is %q, must be an integer in [1, %d]", v, maxWorkers)
+			}
+			c.Workers = n
+			return c, nil
+		}
 		c.Workers = runtime.NumCPU()
 		if c.Workers < 1 {
 			c.Workers = 1

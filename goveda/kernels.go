@@ -8,10 +8,11 @@ import (
 	"unsafe"
 
 	"github.com/veda-runtime/veda/goveda/internal/cpukern"
+	"github.com/veda-runtime/veda/goveda/internal/device"
 )
 
-// Built-in kernels. Each public method checks its arguments and calls a CPU path named
-// <kernel>CPU; the device dispatch goes in front of that call. The CPU paths run per-chunk C
+// Built-in kernels. Each public method checks its arguments and hands the call to the dispatcher
+// (devices.go: runKernel), which runs it on a device or on the CPU path named <kernel>CPU. The CPU paths run per-chunk C
 // kernels (csrc/cpu_kernels.c, through internal/cpukern) in parallel with ParallelFor.
 //
 // Sums are deterministic under every policy: the input is cut into blocks of sumBlock elements
@@ -49,7 +50,10 @@ func (rt *Runtime) Saxpy(ctx context.Context, a float32, x, y []float32) error {
 	if partialOverlap(x, y) {
 		return invalidf("Saxpy: x and y overlap (only x == y is allowed)")
 	}
-	return rt.saxpyCPU(ctx, a, x, y)
+	n := len(y)
+	return rt.runKernel(ctx, &kcall{name: "saxpy_f32", bytes: bytesOf(n, 12), elems: uint64(n), transfer: bytesOf(n, 12),
+		cpu: func() error { return rt.saxpyCPU(ctx, a, x, y) },
+		dev: func(d device.Device) (device.Timing, error) { return d.Saxpy(a, x, y) }})
 }
 
 // SumF64 returns the sum of x, deterministic and compensated: within a few ulps of the exact
@@ -60,13 +64,23 @@ func (rt *Runtime) Saxpy(ctx context.Context, a float32, x, y []float32) error {
 // bound (about 30 ms for 1e8 elements on one core of an AVX2 machine); one partial per
 // 16 Ki elements.
 func (rt *Runtime) SumF64(ctx context.Context, x []float64) (float64, error) {
-	return rt.sumF64CPU(ctx, x)
+	var r float64
+	n := len(x)
+	err := rt.runKernel(ctx, &kcall{name: "sum_f64", bytes: bytesOf(n, 8), elems: uint64(n), transfer: bytesOf(n, 8), fp64: true,
+		cpu: func() (err error) { r, err = rt.sumF64CPU(ctx, x); return },
+		dev: func(d device.Device) (t device.Timing, err error) { r, t, err = d.SumF64(x); return }})
+	return r, err
 }
 
 // SumF32 returns the sum of x accumulated in float64, as SumF64 does (each element is widened
 // exactly to float64 first).
 func (rt *Runtime) SumF32(ctx context.Context, x []float32) (float64, error) {
-	return rt.sumF32CPU(ctx, x)
+	var r float64
+	n := len(x)
+	err := rt.runKernel(ctx, &kcall{name: "sum_f32", bytes: bytesOf(n, 4), elems: uint64(n), transfer: bytesOf(n, 4),
+		cpu: func() (err error) { r, err = rt.sumF32CPU(ctx, x); return },
+		dev: func(d device.Device) (t device.Timing, err error) { r, t, err = d.SumF32(x); return }})
+	return r, err
 }
 
 // DotF32 returns the sum of x[i]*y[i] accumulated in float64: the products are exact in float64
@@ -77,7 +91,12 @@ func (rt *Runtime) DotF32(ctx context.Context, x, y []float32) (float64, error) 
 	if len(x) != len(y) {
 		return 0, invalidf("DotF32: len(x) is %d, len(y) is %d; they must be equal", len(x), len(y))
 	}
-	return rt.dotF32CPU(ctx, x, y)
+	var r float64
+	n := len(x)
+	err := rt.runKernel(ctx, &kcall{name: "dot_f32", bytes: bytesOf(n, 8), elems: uint64(n), transfer: bytesOf(n, 8),
+		cpu: func() (err error) { r, err = rt.dotF32CPU(ctx, x, y); return },
+		dev: func(d device.Device) (t device.Timing, err error) { r, t, err = d.DotF32(x, y); return }})
+	return r, err
 }
 
 // Sgemm computes C = alpha*A*B + beta*C for row-major A (m x k, row stride lda), B (k x n, row
@@ -96,7 +115,23 @@ func (rt *Runtime) Sgemm(ctx context.Context, m, n, k int, alpha float32, a []fl
 	if err := checkSgemm(m, n, k, a, lda, b, ldb, c, ldc, alpha != 0); err != nil {
 		return err
 	}
-	return rt.sgemmCPU(ctx, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	// The cost model's size is the bytes of A, B and C; the flops (2mnk) grow faster, so
+	// the size buckets separate shapes well enough for square-ish products.
+	ab := bytesOf(m*k+k*n, 4)
+	cb := bytesOf(m*n, 4)
+	cin := cb
+	if beta == 0 {
+		cin = 0
+	}
+	var dev func(d device.Device) (device.Timing, error)
+	if m > 0 && n > 0 && k > 0 && alpha != 0 {
+		dev = func(d device.Device) (device.Timing, error) {
+			return d.Sgemm(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		}
+	}
+	return rt.runKernel(ctx, &kcall{name: "sgemm", bytes: ab + cb, elems: uint64(m) * uint64(n), transfer: ab + cin + cb,
+		cpu: func() error { return rt.sgemmCPU(ctx, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) },
+		dev: dev})
 }
 
 // SumF64Strided returns the sum of the float64 array at base with the given shape and strides

@@ -22,7 +22,7 @@ var kernSizes = []int{0, 1, 3, 1023, 4097, 1<<20 + 7}
 
 func kernRT(t testing.TB, workers int, p Policy) *Runtime {
 	t.Helper()
-	rt, err := New(Config{Workers: workers, Policy: p})
+	rt, err := New(Config{Workers: workers, Policy: p, DisableGPU: true}) // the CPU kernels; devices: devices_test.go
 	if err != nil {
 		t.Fatal(err)
 	}

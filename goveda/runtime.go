@@ -40,6 +40,8 @@ type Runtime struct {
 
 	srcMu   sync.Mutex
 	sources map[string]func() map[string]float64 // Metrics.Extra providers (devices)
+
+	dev devState // devices and dispatcher, initialized on first use (devices.go)
 }
 
 // Spin rounds before a worker parks, by policy.

@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PKGS=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo cmake pkg-config libopenblas-dev libtbb-dev)
+# clang-15 builds the libFuzzer harness of the C suite (its compiler-rt comes with libclang-common-15-dev).
+APT_PKGS=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo cmake pkg-config libopenblas-dev libtbb-dev clang-15)
 # Python packages, pinned. numba needs a numpy it supports; nvcc comes from the PyPI CUDA 13 wheels.
 PIP_PKGS=(
   "numpy==2.3.5"
@@ -15,6 +16,8 @@ PIP_PKGS=(
   "nvidia-cuda-nvcc==13.0.88"
   "nvidia-cuda-runtime==13.0.96"
   "nvidia-cuda-crt==13.0.88"
+  "nvidia-nvvm==13.0.88"
+  "wheel==0.45.1"
 )
 PY=${PYTHON:-python3}
 mode=${1:-all}
