@@ -17,6 +17,7 @@ import (
 //     newly active worker is woken.
 //   - Quiescence: when every worker is parked and nothing is queued, the monitor stops ticking
 //     and waits for kick (an inject), so an idle pool costs no CPU.
+//
 // active never drops below 1, so progress never depends on the monitor: suspended workers hold
 // no queued work (they suspend only with an empty deque), and the active workers are woken by
 // pushes as usual.

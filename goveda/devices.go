@@ -48,17 +48,17 @@ type DeviceStats = dispatch.DeviceStats
 
 // DeviceInfo describes one device of a runtime, with its statistics at the time of the call.
 type DeviceInfo struct {
-	Index            int        `json:"index"`
-	Kind             DeviceKind `json:"kind"`
-	Name             string     `json:"name"`
-	Vendor           string     `json:"vendor"`
-	Platform         string     `json:"platform"`
-	DriverVersion    string     `json:"driver_version"`
-	MemoryBytes      uint64     `json:"memory_bytes"`
-	ComputeUnits     int        `json:"compute_units"`
-	MaxWorkGroupSize int        `json:"max_work_group_size"`
-	FP64             bool       `json:"fp64"`
-	ComputeCap       string     `json:"compute_capability,omitempty"`
+	Index            int         `json:"index"`
+	Kind             DeviceKind  `json:"kind"`
+	Name             string      `json:"name"`
+	Vendor           string      `json:"vendor"`
+	Platform         string      `json:"platform"`
+	DriverVersion    string      `json:"driver_version"`
+	MemoryBytes      uint64      `json:"memory_bytes"`
+	ComputeUnits     int         `json:"compute_units"`
+	MaxWorkGroupSize int         `json:"max_work_group_size"`
+	FP64             bool        `json:"fp64"`
+	ComputeCap       string      `json:"compute_capability,omitempty"`
 	Stats            DeviceStats `json:"stats"`
 }
 
@@ -320,9 +320,9 @@ type kcall struct {
 	name     string
 	bytes    uint64 // bytes the kernel touches (the cost model's size)
 	elems    uint64
-	transfer uint64 // bytes moved host->device + device->host on a GPU
-	fp64     bool   // needs double precision on the device
-	devices  []int  // candidate devices (user kernels); nil: by the rules in runKernel
+	transfer uint64       // bytes moved host->device + device->host on a GPU
+	fp64     bool         // needs double precision on the device
+	devices  []int        // candidate devices (user kernels); nil: by the rules in runKernel
 	cpu      func() error // nil: the CPU cannot run it
 	dev      func(d device.Device) (device.Timing, error)
 }

@@ -263,4 +263,3 @@ func (rt *Runtime) DistributeSumF32(ctx context.Context, xs [][]float32) ([]floa
 		Size:   func(x []float32) uint64 { return bytesOf(len(x), 4) },
 	}, func(d Device, x []float32) (float64, error) { return d.SumF32(ctx, x) })
 }
-
