@@ -127,9 +127,25 @@ func (m Metrics) Prometheus() string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	// An Extra key may carry Prometheus labels after its name ("device_queue_depth{device=\"1\"}");
+	// one TYPE line per metric name, then every labelled sample. Names ending in _total are
+	// counters.
+	typed := map[string]bool{}
 	for _, k := range keys {
-		name := "veda_" + sanitizeMetricName(k)
-		fmt.Fprintf(&b, "# TYPE %s gauge\n%s %g\n", name, name, m.Extra[k])
+		name, labels := k, ""
+		if i := strings.IndexByte(k, '{'); i >= 0 {
+			name, labels = k[:i], k[i:]
+		}
+		name = "veda_" + sanitizeMetricName(name)
+		if !typed[name] {
+			typed[name] = true
+			typ := "gauge"
+			if strings.HasSuffix(name, "_total") {
+				typ = "counter"
+			}
+			fmt.Fprintf(&b, "# TYPE %s %s\n", name, typ)
+		}
+		fmt.Fprintf(&b, "%s%s %g\n", name, labels, m.Extra[k])
 	}
 	return b.String()
 }
