@@ -1,0 +1,106 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/veda-runtime/veda/goveda"
+)
+
+// cmdInfo is `veda info`: the profile, the devices, and the absent backends.
+func cmdInfo(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
+	asJSON := fs.Bool("json", false, "print one JSON object {profile, devices, absent_backends}")
+	workers := fs.Int("workers", 0, "CPU workers (0: automatic)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: veda info [-json] [-workers N]")
+		fmt.Fprintln(fs.Output(), "Prints the hardware profile (and where each value came from), every device, and why")
+		fmt.Fprintln(fs.Output(), "each absent GPU backend is absent.")
+		fs.PrintDefaults()
+	}
+	if st, ok := parseFlags(fs, args); !ok {
+		return st
+	}
+	rt, err := goveda.New(goveda.Config{Workers: *workers})
+	if err != nil {
+		return fail(stderr, "info", err)
+	}
+	defer rt.Close()
+	prof, err := rt.Profile()
+	if err != nil {
+		return fail(stderr, "info", err)
+	}
+	devs, err := rt.Devices()
+	if err != nil {
+		return fail(stderr, "info", err)
+	}
+	absent, err := rt.AbsentBackends()
+	if err != nil {
+		return fail(stderr, "info", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			Profile        goveda.Profile      `json:"profile"`
+			Devices        []goveda.DeviceInfo `json:"devices"`
+			AbsentBackends map[string]string   `json:"absent_backends"`
+		}{prof, devs, absent}); err != nil {
+			return fail(stderr, "info", err)
+		}
+		return 0
+	}
+	fmt.Fprintln(stdout, "== profile")
+	fmt.Fprint(stdout, prof.String())
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "== devices")
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "index\tkind\tname\tvendor\tmemory\tcompute units\tfp64\tdriver")
+	for _, d := range devs {
+		driver := d.Platform
+		if d.DriverVersion != "" && d.DriverVersion != driver {
+			driver = strings.TrimSpace(driver + " " + d.DriverVersion)
+		}
+		if d.ComputeCap != "" {
+			driver += " (sm " + d.ComputeCap + ")"
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%v\t%s\n", d.Index, d.Kind, d.Name, d.Vendor,
+			formatBytes(d.MemoryBytes), d.ComputeUnits, d.FP64, driver)
+	}
+	w.Flush()
+	if len(absent) > 0 {
+		fmt.Fprintln(stdout)
+		fmt.Fprintln(stdout, "== absent backends")
+		names := make([]string, 0, len(absent))
+		for k := range absent {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			fmt.Fprintf(stdout, "%s: %s\n", k, absent[k])
+		}
+	}
+	return 0
+}
+
+// formatBytes prints n in binary units ("64 KiB", "1.5 GiB").
+func formatBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	v := float64(n) / float64(div)
+	if v == float64(uint64(v)) {
+		return fmt.Sprintf("%d %ciB", uint64(v), "KMGTPE"[exp])
+	}
+	return fmt.Sprintf("%.1f %ciB", v, "KMGTPE"[exp])
+}
