@@ -42,6 +42,25 @@ func openclIndex(t *testing.T, rt *Runtime) int {
 	return -1
 }
 
+// accelIndexes returns the indexes of every non-CPU device of rt (OpenCL and CUDA), or skips the
+// test when there is none (fails under VEDA_REQUIRE_OPENCL=1).
+func accelIndexes(t *testing.T, rt *Runtime) []int {
+	t.Helper()
+	if os.Getenv("VEDA_REQUIRE_OPENCL") == "1" {
+		openclIndex(t, rt) // fails when there is no OpenCL device
+	}
+	devs, _ := rt.Devices()
+	var out []int
+	for _, d := range devs[1:] {
+		out = append(out, d.Index)
+	}
+	if len(out) == 0 {
+		absent, _ := rt.AbsentBackends()
+		t.Skipf("no OpenCL or CUDA device: %v", absent)
+	}
+	return out
+}
+
 func newDevRT(t *testing.T, cfg Config) *Runtime {
 	t.Helper()
 	if cfg.Workers == 0 {
@@ -152,9 +171,17 @@ func TestBadConfigDispatch(t *testing.T) {
 // TestPinnedOpenCLKernels runs every built-in kernel pinned on the OpenCL device and compares
 // it with the CPU, on fresh random inputs, odd sizes and misaligned host pointers, with the
 // output poisoned before each run.
-func TestPinnedOpenCLKernels(t *testing.T) {
+func TestPinnedDeviceKernels(t *testing.T) {
+	probe := newDevRT(t, Config{})
+	for _, idx := range accelIndexes(t, probe) {
+		t.Run(fmt.Sprintf("device%d", idx), func(t *testing.T) { testPinnedKernels(t, idx) })
+	}
+}
+
+func testPinnedKernels(t *testing.T, ocl int) {
 	rt := newDevRT(t, Config{RecordDecisions: true})
-	ocl := openclIndex(t, rt)
+	devs, _ := rt.Devices()
+	t.Logf("device %d: %s (%s)", ocl, devs[ocl].Name, devs[ocl].Kind)
 	cpu := newDevRT(t, Config{DisableGPU: true})
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
@@ -221,12 +248,12 @@ func TestPinnedOpenCLKernels(t *testing.T) {
 			t.Fatalf("pinned runtime decided %+v", d)
 		}
 	}
-	devs, _ := rt.Devices()
+	devs, _ = rt.Devices()
 	if st := devs[ocl].Stats; st.Completed == 0 || st.BytesToDevice == 0 || st.BusyTime <= 0 {
 		t.Fatalf("OpenCL device stats not updated: %+v", st)
 	}
 	prom := rt.Metrics().Prometheus()
-	if !strings.Contains(prom, fmt.Sprintf("veda_device_completed_total{device=\"%d\",kind=\"opencl\"}", ocl)) {
+	if !strings.Contains(prom, fmt.Sprintf("veda_device_completed_total{device=\"%d\",kind=\"%s\"}", ocl, devs[ocl].Kind)) {
 		t.Fatalf("Prometheus text lacks device metrics:\n%s", prom)
 	}
 }
@@ -242,15 +269,24 @@ const vaddCUDA = `extern "C" __global__ void vadd(const float *a, const float *b
 }`
 
 func TestUserKernel(t *testing.T) {
+	probe := newDevRT(t, Config{})
+	for _, idx := range accelIndexes(t, probe) {
+		t.Run(fmt.Sprintf("device%d", idx), func(t *testing.T) { testUserKernel(t, idx) })
+	}
+}
+
+func testUserKernel(t *testing.T, ocl int) {
 	rt := newDevRT(t, Config{})
-	ocl := openclIndex(t, rt)
+	if err := rt.PinDevice(ocl); err != nil {
+		t.Fatal(err)
+	}
 	k, err := rt.Kernel(KernelSource{OpenCL: vaddCL, CUDA: vaddCUDA, Name: "vadd"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer k.Close()
 	if !slices.Contains(k.Devices(), ocl) {
-		t.Fatalf("kernel devices %v lack the OpenCL device %d", k.Devices(), ocl)
+		t.Fatalf("kernel devices %v lack device %d", k.Devices(), ocl)
 	}
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 9))
 	for _, n := range []int{1, 3, 1023, 4097, 1<<20 + 7} {
@@ -289,7 +325,7 @@ func TestUserKernel(t *testing.T) {
 	if err := k.Run(context.Background(), 4, In(make([]float32, 4))); !errors.Is(err, ErrUnsupported) {
 		t.Fatalf("pinned to CPU: %v", err)
 	}
-	rt.PinDevice(-1)
+	rt.PinDevice(ocl)
 	k.Close()
 	if err := k.Run(context.Background(), 4, In(make([]float32, 4)), In(make([]float32, 4)), Out(make([]float32, 4)),
 		Scalar(float32(1)), Scalar(int32(4))); err == nil {

@@ -26,9 +26,9 @@ go vet ./... >"$LOG/vet.log" 2>&1; rc=$?
 cat "$LOG/vet.log"
 record "go vet" $((rc == 0 ? 1 : 0)) $((rc == 0 ? 0 : 1)) $rc
 
-echo "== go test $GO_RACE (all packages but the device layer)"
+echo "== go test $GO_RACE (all packages but the device layer; the goveda device tests run on PoCL)"
 pkgs=$(go list ./... | grep -v '/goveda/internal/device$')
-go test $GO_RACE -count=1 -timeout 12m -v $pkgs >"$LOG/go.log" 2>&1; rc=$?
+VEDA_REQUIRE_OPENCL=1 go test $GO_RACE -count=1 -timeout 12m -v $pkgs >"$LOG/go.log" 2>&1; rc=$?
 grep -E '^(ok|FAIL|---|panic:)|^\s+--- FAIL' "$LOG/go.log" | grep -v -- '--- PASS' | tail -n 40
 record "go test" "$(count '^\s*--- PASS:' "$LOG/go.log")" "$(count '^\s*--- FAIL:' "$LOG/go.log")" $rc
 
@@ -37,7 +37,7 @@ VEDA_REQUIRE_OPENCL=1 go test $GO_RACE -count=1 -timeout 10m -v ./goveda/interna
 grep -E '^(ok|FAIL|panic:)|^\s*--- (FAIL|SKIP)' "$LOG/opencl.log" | tail -n 40
 record "opencl (PoCL)" "$(count '^\s*--- PASS:' "$LOG/opencl.log")" "$(count '^\s*--- FAIL:' "$LOG/opencl.log")" $rc
 
-echo "== CUDA compile check (nvcc 13 -> PTX, compute_70 and sm_90, warnings as errors)"
+echo "== CUDA compile check (nvcc 13 -> PTX, compute_75 and sm_90 (CUDA 13 has no compute_70), warnings as errors)"
 bash tests/cuda_compile_check.sh >"$LOG/cuda.log" 2>&1; rc=$?
 cat "$LOG/cuda.log" | tail -n 20
 record "cuda compile" "$(count '^PASS' "$LOG/cuda.log")" "$(count '^FAIL' "$LOG/cuda.log")" $rc
