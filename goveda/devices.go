@@ -94,6 +94,9 @@ type devState struct {
 	profile dispatch.Profile
 	fp64    []int // devices that can run sum_f64 (CPU included)
 	cpuOnly []int // {0}
+	// ready is set (release) once init succeeded; Metrics loads it (acquire) before reading
+	// disp, so that it never waits for or triggers discovery.
+	ready atomic.Bool
 	// pinned is the pinned device index, -1 for automatic dispatch. Relaxed atomic: a pin
 	// applies to calls that start after it; a call already dispatched keeps its device.
 	pinned atomic.Int32
@@ -165,7 +168,7 @@ func (rt *Runtime) initDevices(ds *devState) error {
 			disp.SetBandwidth(i+1, bw)
 		}
 	}
-	rt.addMetricsSource("device", func() map[string]float64 { return deviceMetrics(disp) })
+	ds.ready.Store(true)
 	return nil
 }
 
@@ -190,25 +193,6 @@ func measureBandwidth(g device.Device) float64 {
 		return 0
 	}
 	return float64(t.BytesIn) / t.H2D.Seconds()
-}
-
-// deviceMetrics flattens the dispatcher's statistics into Metrics.Extra, keyed
-// "<field>{device=\"<index>\",kind=\"<kind>\"}" after the "device_" prefix, so that the
-// Prometheus text is labelled by device.
-func deviceMetrics(disp *dispatch.Dispatcher) map[string]float64 {
-	out := map[string]float64{}
-	for _, s := range disp.Stats() {
-		l := fmt.Sprintf("{device=\"%d\",kind=\"%s\"}", s.Index, s.Kind)
-		out["dispatched_total"+l] = float64(s.Dispatched)
-		out["completed_total"+l] = float64(s.Completed)
-		out["failed_total"+l] = float64(s.Failed)
-		out["queue_depth"+l] = float64(s.QueueDepth)
-		out["ema_throughput_bytes_per_second"+l] = s.EMAThroughput
-		out["bytes_to_device_total"+l] = float64(s.BytesToDevice)
-		out["bytes_from_device_total"+l] = float64(s.BytesFromDevice)
-		out["busy_seconds_total"+l] = s.BusyTime.Seconds()
-	}
-	return out
 }
 
 // Devices returns every device of rt, CPU first (index 0), with current statistics. The first

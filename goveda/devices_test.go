@@ -256,6 +256,10 @@ func testPinnedKernels(t *testing.T, ocl int) {
 	if !strings.Contains(prom, fmt.Sprintf("veda_device_completed_total{device=\"%d\",kind=\"%s\"}", ocl, devs[ocl].Kind)) {
 		t.Fatalf("Prometheus text lacks device metrics:\n%s", prom)
 	}
+	js, err := rt.Metrics().JSON()
+	if err != nil || !strings.Contains(string(js), `"devices":[{"index":0,"kind":0`) || !strings.Contains(string(js), `"bytes_to_device"`) {
+		t.Fatalf("metrics JSON lacks per-device stats: %s (%v)", js, err)
+	}
 }
 
 const vaddCL = `__kernel void vadd(__global const float *a, __global const float *b, __global float *c, const float s, const int n) {

@@ -29,7 +29,10 @@ type Metrics struct {
 	LatencyP90Ns     int64   `json:"latency_p90_ns"`
 	LatencyP99Ns     int64   `json:"latency_p99_ns"`
 	TelemetryEnabled bool    `json:"telemetry_enabled"`
-	// Extra holds numeric metrics from other subsystems (devices), keyed "source_name".
+	// Devices holds each device's dispatch statistics (index 0 is the CPU); empty until the
+	// runtime has discovered its devices (the first kernel call, Devices, Kernel, ...).
+	Devices []DeviceStats `json:"devices,omitempty"`
+	// Extra holds numeric metrics from other subsystems, keyed "source_name".
 	Extra map[string]float64 `json:"extra,omitempty"`
 }
 
@@ -69,6 +72,9 @@ func (rt *Runtime) Metrics() Metrics {
 		m.LatencyP50Ns = merged.ValueAtQuantile(50)
 		m.LatencyP90Ns = merged.ValueAtQuantile(90)
 		m.LatencyP99Ns = merged.ValueAtQuantile(99)
+	}
+	if rt.dev.ready.Load() {
+		m.Devices = rt.dev.disp.Stats()
 	}
 	rt.srcMu.Lock()
 	for name, src := range rt.sources {
@@ -122,6 +128,23 @@ func (m Metrics) Prometheus() string {
 	fmt.Fprintf(&b, "veda_task_latency_seconds{quantile=\"0.9\"} %g\n", float64(m.LatencyP90Ns)/1e9)
 	fmt.Fprintf(&b, "veda_task_latency_seconds{quantile=\"0.99\"} %g\n", float64(m.LatencyP99Ns)/1e9)
 	fmt.Fprintf(&b, "veda_task_latency_seconds_count %d\n", m.LatencyCount)
+	if len(m.Devices) > 0 {
+		dev := func(name, typ, help string, v func(s *DeviceStats) float64) {
+			fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
+			for i := range m.Devices {
+				s := &m.Devices[i]
+				fmt.Fprintf(&b, "%s{device=\"%d\",kind=\"%s\"} %g\n", name, s.Index, s.Kind, v(s))
+			}
+		}
+		dev("veda_device_dispatched_total", "counter", "Kernel calls placed on the device.", func(s *DeviceStats) float64 { return float64(s.Dispatched) })
+		dev("veda_device_completed_total", "counter", "Kernel calls completed on the device.", func(s *DeviceStats) float64 { return float64(s.Completed) })
+		dev("veda_device_failed_total", "counter", "Kernel calls failed on the device.", func(s *DeviceStats) float64 { return float64(s.Failed) })
+		dev("veda_device_queue_depth", "gauge", "Kernel calls placed and not finished.", func(s *DeviceStats) float64 { return float64(s.QueueDepth) })
+		dev("veda_device_ema_throughput_bytes_per_second", "gauge", "EMA (alpha 0.1) of measured throughput.", func(s *DeviceStats) float64 { return s.EMAThroughput })
+		dev("veda_device_bytes_to_device_total", "counter", "Bytes copied host to device.", func(s *DeviceStats) float64 { return float64(s.BytesToDevice) })
+		dev("veda_device_bytes_from_device_total", "counter", "Bytes copied device to host.", func(s *DeviceStats) float64 { return float64(s.BytesFromDevice) })
+		dev("veda_device_busy_seconds_total", "counter", "Time the device spent on kernel calls.", func(s *DeviceStats) float64 { return s.BusyTime.Seconds() })
+	}
 	keys := make([]string, 0, len(m.Extra))
 	for k := range m.Extra {
 		keys = append(keys, k)
