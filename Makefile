@@ -15,7 +15,7 @@ GO_LDFLAGS := -ldflags=-extldflags=-Wl,-soname,libveda.so.0
 LIB        := $(BUILD)/libveda.so
 CLI        := $(BUILD)/veda
 
-.PHONY: all lib cli ptx cmake deps deps-runtime test run bench install clean
+.PHONY: all lib cli ptx cmake deps deps-runtime test run bench install clean gpu-carry
 
 all: lib
 
@@ -52,6 +52,16 @@ run: deps-runtime lib cli
 	@echo
 	@$(CLI) demo
 
+# Binaries for tests/gpu/full.sh on a GPU machine without Go (carry .carry/ there).
+gpu-carry: lib cli
+	@mkdir -p .carry
+	cp $(LIB) .carry/libveda.so && ln -sf libveda.so .carry/libveda.so.0
+	cp $(CLI) .carry/veda
+	$(GO) test -c -o .carry/goveda.test ./goveda
+	$(GO) test -c -o .carry/device.test ./goveda/internal/device
+	@if [ -d bench/devices ]; then $(GO) build -o .carry/bench-devices ./bench/devices; fi
+	@du -sh .carry
+
 bench: lib cli
 	@bash bench/run.sh
 
@@ -59,5 +69,5 @@ install: cmake
 	cmake --install $(BUILD)/cmake --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) cuda/ptx/*.ptx python/veda/_lib
+	rm -rf $(BUILD) .carry cuda/ptx/*.ptx python/veda/_lib
 

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# full.sh: the whole GPU check in one call, for a machine with an NVIDIA GPU, Python and no Go.
+# On a machine with Go, build the carry folder first:   make gpu-carry   (writes .carry/)
+# then on the GPU machine (device tool: carry [".carry"]):   bash tests/gpu/full.sh
+# It runs, in order:
+#   1. the device-layer suite and the CUDA benchmark table (tests/gpu/run.sh);
+#   2. the goveda device integration tests on every accelerator (pinned kernels vs the CPU, user
+#      kernels, fallback, DistributeFrames, placement);
+#   3. `veda info`, `veda demo` and `veda explain` (dispatch between CPU, OpenCL and CUDA);
+#   4. the Python suite against the same libveda.so (CUDA present);
+#   5. the per-device kernel benchmark (transfer/compute split) when built.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+C=${CARRY:-.carry}
+export VEDA_CACHE_DIR=${VEDA_CACHE_DIR:-$(mktemp -d)}
+rc=0
+step() { echo; echo "======== $*"; }
+step "1. device layer suite + CUDA benchmark"
+bash tests/gpu/run.sh "$C/device.test" || rc=1
+step "2. goveda device integration tests"
+"$C/goveda.test" -test.count=1 -test.v -test.run 'TestDevices|TestPinnedDeviceKernels|TestUserKernel|TestFallback|TestDistribute|TestDispatchPlacement|Example' 2>&1 \
+  | grep -v '^=== RUN' || rc=1
+step "3. veda info / demo / explain"
+"$C/veda" info || rc=1
+"$C/veda" demo || rc=1
+"$C/veda" explain -n 40 || rc=1
+step "4. pytest against $C/libveda.so"
+if python3 -c 'import numpy, pytest' 2>/dev/null; then
+  VEDA_LIBRARY=$PWD/$C/libveda.so python3 -m pytest -q -p no:cacheprovider python/tests 2>&1 | tail -n 15 || rc=1
+else
+  echo "numpy/pytest missing: skipped"
+fi
+step "5. per-device kernel benchmark"
+if [ -x "$C/bench-devices" ]; then "$C/bench-devices" || rc=1; else echo "not built"; fi
+echo; echo "full.sh: rc=$rc"
+exit $rc
