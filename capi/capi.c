@@ -139,6 +139,12 @@ VEDA_API void veda_config_init(veda_config *cfg) {
     cfg->policy = VEDA_POLICY_ADAPTIVE;
 }
 
+VEDA_API void veda_device_info_init(veda_device_info *info) {
+    if (info == NULL) return;
+    memset(info, 0, sizeof *info);
+    info->struct_size = (uint32_t)sizeof *info;
+}
+
 VEDA_API void veda_task_options_init(veda_task_options *opts) {
     if (opts == NULL) return;
     memset(opts, 0, sizeof *opts);
@@ -166,7 +172,8 @@ VEDA_API veda_status veda_runtime_create(const veda_config *cfg, veda_runtime **
         memcpy(&c, cfg, n);
     }
     uintptr_t h = 0;
-    veda_status st = vedago_runtime_create(c.num_workers, c.policy, c.seed, &h);
+    veda_status st = vedago_runtime_create(c.num_workers, c.policy, c.seed, (char *)c.strategy,
+                                           c.gpu_threshold, c.disable_gpu, c.record_decisions, &h);
     if (st == VEDA_OK) *out = (veda_runtime *)h;
     return st;
 }
@@ -280,9 +287,97 @@ VEDA_API veda_status veda_sgemm(veda_runtime *rt, int64_t m, int64_t n, int64_t 
     return vedago_sgemm(H(rt), m, n, k, alpha, (float *)a, lda, (float *)b, ldb, beta, c, ldc);
 }
 
+VEDA_API veda_status veda_sum_f32(veda_runtime *rt, int64_t n, const float *x, double *out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_sum_f32(H(rt), n, (float *)x, out);
+}
+
+VEDA_API veda_status veda_dot_f32(veda_runtime *rt, int64_t n, const float *x, const float *y,
+                                  double *out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_dot_f32(H(rt), n, (float *)x, (float *)y, out);
+}
+
+VEDA_API veda_status veda_sum_f64_strided(veda_runtime *rt, const void *base, int32_t ndim,
+                                          const int64_t *shape, const int64_t *strides_bytes,
+                                          double *out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_sum_strided(H(rt), 0, H(base), ndim, (int64_t *)shape, (int64_t *)strides_bytes,
+                              out);
+}
+
+VEDA_API veda_status veda_sum_f32_strided(veda_runtime *rt, const void *base, int32_t ndim,
+                                          const int64_t *shape, const int64_t *strides_bytes,
+                                          double *out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_sum_strided(H(rt), 1, H(base), ndim, (int64_t *)shape, (int64_t *)strides_bytes,
+                              out);
+}
+
+VEDA_API veda_status veda_distribute_sum_f32(veda_runtime *rt, int32_t count,
+                                             const float *const *arrays, const int64_t *lengths,
+                                             double *sums, veda_status *statuses) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_distribute_sum_f32(H(rt), count, (float **)arrays, (int64_t *)lengths, sums,
+                                     statuses);
+}
+
 VEDA_API int32_t veda_device_count(veda_runtime *rt) {
     VEDAC_FORK_GUARD(-1);
     return vedago_device_count(H(rt));
+}
+
+// The mandatory prefix of veda_device_info: every field up to compute_units.
+#define VEDAC_DEVICE_INFO_MIN (offsetof(veda_device_info, compute_units) + sizeof(int32_t))
+
+VEDA_API veda_status veda_device_info_get(veda_runtime *rt, int32_t index, veda_device_info *out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_device_info_get: out is NULL");
+    uint32_t size = out->struct_size;
+    if (size < VEDAC_DEVICE_INFO_MIN) {
+        return vedac_fail(VEDA_ERR_INVALID_ARGUMENT,
+                          "veda_device_info_get: out->struct_size is too small (call "
+                          "veda_device_info_init first)");
+    }
+    // Fill a full struct, then copy the prefix the caller declared (its struct_size stays).
+    veda_device_info full;
+    veda_device_info_init(&full);
+    veda_status st = vedago_device_info(H(rt), index, &full);
+    if (st != VEDA_OK) return st;
+    size_t n = size < sizeof full ? size : sizeof full;
+    memcpy((char *)out + sizeof out->struct_size, (char *)&full + sizeof full.struct_size,
+           n - sizeof full.struct_size);
+    return VEDA_OK;
+}
+
+VEDA_API veda_status veda_runtime_pin_device(veda_runtime *rt, int32_t index) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_runtime_pin_device(H(rt), index);
+}
+
+VEDA_API veda_status veda_kernel_create(veda_runtime *rt, const char *opencl_src,
+                                        const char *cuda_src, const char *name, veda_kernel **out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_kernel_create: out is NULL");
+    *out = NULL;
+    uintptr_t h = 0;
+    veda_status st = vedago_kernel_create(H(rt), (char *)opencl_src, (char *)cuda_src, (char *)name, &h);
+    if (st == VEDA_OK) *out = (veda_kernel *)h;
+    return st;
+}
+
+// The smallest veda_arg a caller may pass: every field up to bytes.
+#define VEDAC_ARG_MIN (offsetof(veda_arg, bytes) + sizeof(size_t))
+
+VEDA_API veda_status veda_kernel_run_1d(veda_kernel *k, int64_t n, const veda_arg *args,
+                                        int32_t nargs) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_kernel_run_1d(H(k), n, (veda_arg *)args, nargs, (uint32_t)VEDAC_ARG_MIN);
+}
+
+VEDA_API veda_status veda_kernel_destroy(veda_kernel *k) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_kernel_destroy(H(k));
 }
 
 VEDA_API veda_status veda_metrics_json(veda_runtime *rt, char *buf, size_t cap, size_t *len) {
@@ -293,4 +388,14 @@ VEDA_API veda_status veda_metrics_json(veda_runtime *rt, char *buf, size_t cap, 
 VEDA_API veda_status veda_metrics_prometheus(veda_runtime *rt, char *buf, size_t cap, size_t *len) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
     return vedago_metrics(H(rt), 1, buf, cap, len);
+}
+
+VEDA_API veda_status veda_runtime_record_decisions(veda_runtime *rt, int32_t on) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_runtime_record_decisions(H(rt), on);
+}
+
+VEDA_API veda_status veda_decisions_json(veda_runtime *rt, char *buf, size_t cap, size_t *len) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_metrics(H(rt), 2, buf, cap, len);
 }

@@ -41,7 +41,8 @@ func lookupRuntime(fn string, h C.uintptr_t) (*runtimeEntry, C.veda_status) {
 }
 
 //export vedago_runtime_create
-func vedago_runtime_create(workers C.int32_t, policy C.int32_t, seed C.uint64_t, out *C.uintptr_t) (st C.veda_status) {
+func vedago_runtime_create(workers C.int32_t, policy C.int32_t, seed C.uint64_t, strategy *C.char, gpuThreshold C.uint64_t,
+	disableGPU, recordDecisions C.int32_t, out *C.uintptr_t) (st C.veda_status) {
 	const fn = "veda_runtime_create"
 	defer recoverExport(fn, &st)
 	if workers < 0 {
@@ -50,7 +51,15 @@ func vedago_runtime_create(workers C.int32_t, policy C.int32_t, seed C.uint64_t,
 	if policy < 0 || policy > 4 {
 		return fail(stInvalidArgument, fn, "veda: invalid argument: cfg->policy is %d, not a VEDA_POLICY_* value", int32(policy))
 	}
-	rt, err := goveda.New(goveda.Config{Workers: int(workers), Policy: goveda.Policy(policy), Seed: uint64(seed)})
+	cfg := goveda.Config{Workers: int(workers), Policy: goveda.Policy(policy), Seed: uint64(seed),
+		GPUThreshold: uint64(gpuThreshold), DisableGPU: disableGPU != 0, RecordDecisions: recordDecisions != 0}
+	if strategy != nil {
+		cfg.Strategy = C.GoString(strategy)
+		if cfg.Strategy == "" {
+			return fail(stInvalidArgument, fn, "veda: invalid argument: cfg->strategy is \"\" (use NULL for the default)")
+		}
+	}
+	rt, err := goveda.New(cfg)
 	if err != nil {
 		return failErr(fn, err)
 	}
@@ -108,10 +117,16 @@ func vedago_runtime_num_workers(h C.uintptr_t) (n C.int32_t) {
 func vedago_device_count(h C.uintptr_t) (n C.int32_t) {
 	const fn = "veda_device_count"
 	defer recoverExportInt(fn, &n)
-	if _, st := lookupRuntime(fn, h); st != stOK {
+	e, st := lookupRuntime(fn, h)
+	if st != stOK {
 		return -1
 	}
-	return 1 // device 0, the CPU; the device layer adds GPUs
+	devs, err := e.rt.Devices()
+	if err != nil {
+		failErr(fn, err)
+		return -1
+	}
+	return C.int32_t(len(devs))
 }
 
 //export vedago_parallel_for
@@ -237,8 +252,11 @@ func vedago_parallel_reduce(h C.uintptr_t, begin, end, grain C.int64_t, accSize 
 //export vedago_metrics
 func vedago_metrics(h C.uintptr_t, format C.int, buf *C.char, capacity C.size_t, length *C.size_t) (st C.veda_status) {
 	fn := "veda_metrics_json"
-	if format == 1 {
+	switch format {
+	case 1:
 		fn = "veda_metrics_prometheus"
+	case 2:
+		fn = "veda_decisions_json"
 	}
 	defer recoverExport(fn, &st)
 	e, st := lookupRuntime(fn, h)
@@ -251,17 +269,34 @@ func vedago_metrics(h C.uintptr_t, format C.int, buf *C.char, capacity C.size_t,
 	if buf == nil && capacity > 0 {
 		return fail(stInvalidArgument, fn, "veda: invalid argument: buf is NULL but cap is %d", uint64(capacity))
 	}
-	m := e.rt.Metrics()
 	var text string
-	if format == 1 {
-		text = m.Prometheus()
-	} else {
-		b, err := m.JSON()
+	switch format {
+	case 1:
+		text = e.rt.Metrics().Prometheus()
+	case 2:
+		b, err := e.rt.DecisionsJSON()
+		if err != nil {
+			return failErr(fn, err)
+		}
+		text = string(b)
+		if text == "null" {
+			text = "[]"
+		}
+	default:
+		b, err := e.rt.Metrics().JSON()
 		if err != nil {
 			return failErr(fn, err)
 		}
 		text = string(b)
 	}
+	writeText(text, buf, capacity, length)
+	return stOK
+}
+
+// writeText stores text in buf following the snprintf protocol of veda.h: *length = the size
+// needed including the NUL; at most capacity bytes are written, always NUL-terminated when
+// capacity > 0. The caller has checked length != nil and (buf != nil || capacity == 0).
+func writeText(text string, buf *C.char, capacity C.size_t, length *C.size_t) {
 	*length = C.size_t(len(text) + 1)
 	if capacity > 0 {
 		size := uint64(len(text) + 1)
@@ -272,5 +307,4 @@ func vedago_metrics(h C.uintptr_t, format C.int, buf *C.char, capacity C.size_t,
 		n := copy(dst[:len(dst)-1], text)
 		dst[n] = 0
 	}
-	return stOK
 }

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 )
 
-// A handle token is what C sees as veda_runtime*, veda_group* or veda_future*: an integer
+// A handle token is what C sees as veda_runtime*, veda_group*, veda_future* or veda_kernel*: an integer
 // salt<<saltShift | id<<tagBits | kind | tokenMark, never an address. Ids are never reused, so a
 // stale token stays detectable forever; a token of one kind never validates as another kind;
 // and the per-process random salt keeps small integers, addresses and tokens of another process
@@ -20,6 +20,7 @@ const (
 	kindRuntime handleKind = 1 // veda_runtime*
 	kindGroup   handleKind = 2 // veda_group*
 	kindFuture  handleKind = 3 // veda_future*
+	kindKernel  handleKind = 4 // veda_kernel*
 
 	tagBits   = 4
 	tagMask   = 1<<tagBits - 1
@@ -97,4 +98,5 @@ var (
 	runtimes = &handleTable[*runtimeEntry]{kind: kindRuntime}
 	groups   = &handleTable[*group]{kind: kindGroup}
 	futures  = &handleTable[*future]{kind: kindFuture}
+	kernels  = &handleTable[*kernelEntry]{kind: kindKernel}
 )

@@ -14,7 +14,7 @@
  * Conventions
  *   - Every function that can fail returns a veda_status. VEDA_OK is 0; any other value is an
  *     error, and then veda_last_error() holds a message for it on the calling thread.
- *   - Handles (veda_runtime, veda_group, veda_future) are opaque tokens, created and destroyed in
+ *   - Handles (veda_runtime, veda_group, veda_future, veda_kernel) are opaque tokens, created and destroyed in
  *     pairs. A handle that was never created, was forged, or was already destroyed is detected:
  *     it gets VEDA_ERR_INVALID_ARGUMENT (or VEDA_ERR_CLOSED for a destroyed runtime), never a crash.
  *   - Thread safety: unless a function says otherwise, any number of threads may call any function
@@ -150,12 +150,24 @@ typedef struct veda_config {
     int32_t num_workers;  /* 0 = automatic (from the hardware profile); < 0 is invalid */
     int32_t policy;       /* VEDA_POLICY_* */
     uint64_t seed;        /* for VEDA_POLICY_DETERMINISTIC (and randomized victim choice) */
+    /* Appended for device dispatch. A caller built against an older header passes a smaller
+       struct_size; these fields then keep their defaults. */
+    const char *strategy;     /* NULL = default (VEDA_STRATEGY, else "earliest-finish"), or one of
+                                 "earliest-finish", "round-robin", "least-loaded",
+                                 "weighted-capacity", "adaptive-throughput"; read only during
+                                 veda_runtime_create */
+    uint64_t gpu_threshold;   /* bytes from which an uncalibrated kernel call may go to a GPU;
+                                 0 = default (VEDA_GPU_THRESHOLD, else 8 MiB) */
+    int32_t disable_gpu;      /* non-zero: this runtime uses the CPU only (like VEDA_DISABLE_GPU=1) */
+    int32_t record_decisions; /* non-zero: start with dispatch-decision recording on (see
+                                 veda_decisions_json) */
     /* later fields only after these */
 } veda_config;
 
 /*
  * veda_config_init fills *cfg with the defaults: struct_size = sizeof(veda_config),
- * num_workers = 0, policy = VEDA_POLICY_ADAPTIVE, seed = 0. Does nothing if cfg is NULL.
+ * num_workers = 0, policy = VEDA_POLICY_ADAPTIVE, seed = 0, strategy = NULL, gpu_threshold = 0,
+ * disable_gpu = 0, record_decisions = 0. Does nothing if cfg is NULL.
  * Thread-safe (touches only *cfg); works in a forked child.
  */
 VEDA_API void veda_config_init(veda_config *cfg);
@@ -166,7 +178,8 @@ VEDA_API void veda_config_init(veda_config *cfg);
  * Returns:
  *   VEDA_OK;
  *   VEDA_ERR_INVALID_ARGUMENT: out is NULL, cfg->struct_size is too small (not initialised),
- *     num_workers < 0, or policy is not a VEDA_POLICY_* value (*out is then NULL);
+ *     num_workers < 0, policy is not a VEDA_POLICY_* value, or strategy is not a known name
+ *     (*out is then NULL);
  *   VEDA_ERR_OUT_OF_MEMORY, VEDA_ERR_INTERNAL: the runtime could not start;
  *   VEDA_ERR_UNSUPPORTED: called in a forked child.
  */
@@ -420,10 +433,238 @@ VEDA_API veda_status veda_sgemm(veda_runtime *rt, int64_t m, int64_t n, int64_t 
                                 float beta, float *c, int64_t ldc);
 
 /*
+ * veda_sum_f32 stores the sum of the floats x[0..n) in *out, accumulated in double (each element
+ * is widened exactly first), with the guarantees of veda_sum_f64 when it runs on the CPU. The
+ * dispatcher may run it on a device (an OpenCL or CUDA device, also accumulating in double);
+ * a device's result may differ from the CPU's in the last bits. x may be unaligned.
+ * Returns as veda_sum_f64.
+ */
+VEDA_API veda_status veda_sum_f32(veda_runtime *rt, int64_t n, const float *x, double *out);
+
+/*
+ * veda_dot_f32 stores sum(x[i]*y[i]) for 0 <= i < n in *out; the products are exact in double and
+ * summed as veda_sum_f64 does. n == 0 stores 0.0 (x, y may then be NULL).
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt not a runtime handle, n < 0, out NULL, x or y
+ * NULL with n > 0); VEDA_ERR_CLOSED; VEDA_ERR_DEVICE; VEDA_ERR_UNSUPPORTED (forked child).
+ */
+VEDA_API veda_status veda_dot_f32(veda_runtime *rt, int64_t n, const float *x, const float *y,
+                                  double *out);
+
+/*
+ * veda_sum_f64_strided stores in *out the sum of the doubles of an ndim-dimensional strided
+ * array: element (i0, ..., i[ndim-1]) is at base + sum(i[d] * strides_bytes[d]) for
+ * 0 <= i[d] < shape[d]. Strides are in bytes and may be negative, zero or unaligned (a numpy
+ * view's __array_interface__ fits as it is); nothing is copied. ndim == 0 sums the one element at
+ * base. The sum is compensated and deterministic: it depends only on the layout and the values,
+ * not on worker count; a layout that is dense after reordering dimensions gives exactly
+ * veda_sum_f64 of that memory. Runs on the CPU workers. base must be valid for every addressed
+ * element; the library cannot check that. shape and strides_bytes are read during the call only.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt not a runtime handle, out NULL, ndim < 0 or
+ * > 32, shape or strides_bytes NULL with ndim > 0, a negative extent, an element count that
+ * overflows, base NULL with at least one element); VEDA_ERR_CLOSED; VEDA_ERR_UNSUPPORTED (forked
+ * child).
+ */
+VEDA_API veda_status veda_sum_f64_strided(veda_runtime *rt, const void *base, int32_t ndim,
+                                          const int64_t *shape, const int64_t *strides_bytes,
+                                          double *out);
+
+/* veda_sum_f32_strided is veda_sum_f64_strided for float elements (accumulated in double). */
+VEDA_API veda_status veda_sum_f32_strided(veda_runtime *rt, const void *base, int32_t ndim,
+                                          const int64_t *shape, const int64_t *strides_bytes,
+                                          double *out);
+
+/*
+ * veda_distribute_sum_f32 sums count float arrays as one batch spread over all devices of rt
+ * (each item goes where the dispatch strategy places it; items run concurrently): sums[i]
+ * receives the sum of arrays[i][0..lengths[i]), accumulated in double. If statuses is not NULL,
+ * statuses[i] receives item i's status: VEDA_OK, or why it failed (VEDA_ERR_INVALID_ARGUMENT for
+ * lengths[i] < 0 or arrays[i] NULL with lengths[i] > 0, VEDA_ERR_DEVICE, ...); a failed item's
+ * sums[i] is NaN. A bad item does not stop the others. arrays[i] may be NULL when lengths[i] is
+ * 0. count == 0 does nothing. The arrays are read during the call only. Thread-safe.
+ * Returns:
+ *   VEDA_OK: every item succeeded;
+ *   the status of the lowest-index failed item when any failed (veda_last_error() says how many
+ *     failed and names the first few by index);
+ *   VEDA_ERR_INVALID_ARGUMENT (nothing is summed): rt not a runtime handle, count < 0, or
+ *     arrays, lengths or sums NULL with count > 0;
+ *   VEDA_ERR_CLOSED; VEDA_ERR_UNSUPPORTED (forked child).
+ */
+VEDA_API veda_status veda_distribute_sum_f32(veda_runtime *rt, int32_t count,
+                                             const float *const *arrays, const int64_t *lengths,
+                                             double *sums, veda_status *statuses);
+
+/* ----------------------------------------------------------------------------------------------
+ * Devices
+ *
+ * Device 0 is always the CPU (the runtime's workers). GPU devices follow: OpenCL devices, then
+ * CUDA devices, as discovered when the runtime first needs them (drivers are loaded at run time;
+ * VEDA_DISABLE_GPU=1 or veda_config.disable_gpu keeps a runtime on the CPU). Indexes are stable
+ * for the life of a runtime.
+ * --------------------------------------------------------------------------------------------*/
+
+/* Device kinds for veda_device_info.kind. */
+enum veda_device_kind {
+    VEDA_DEVICE_CPU = 0,    /* the runtime's CPU workers (device 0) */
+    VEDA_DEVICE_OPENCL = 1, /* an OpenCL device (a GPU, or a CPU through e.g. PoCL) */
+    VEDA_DEVICE_CUDA = 2    /* an NVIDIA GPU through the CUDA driver API */
+};
+
+/*
  * veda_device_count returns the number of devices rt can run kernels on (>= 1: device 0 is the
- * CPU), or -1 if rt is not a live runtime or the process is a forked child. Thread-safe.
+ * CPU), or -1 if rt is not a live runtime or the process is a forked child. The first call on a
+ * runtime discovers the devices (milliseconds to a second, once). Thread-safe.
  */
 VEDA_API int32_t veda_device_count(veda_runtime *rt);
+
+/*
+ * veda_device_info describes one device, with its dispatch statistics at the time of the call.
+ * Call veda_device_info_init first (it sets struct_size). Strings are NUL-terminated UTF-8,
+ * truncated to their array (at a character boundary) if longer; "" when unknown.
+ */
+typedef struct veda_device_info {
+    uint32_t struct_size;   /* set by veda_device_info_init */
+    int32_t index;          /* 0 .. veda_device_count()-1; 0 is the CPU */
+    int32_t kind;           /* VEDA_DEVICE_* */
+    char name[128];         /* e.g. "NVIDIA H100 80GB HBM3", the CPU model for device 0 */
+    char vendor[64];
+    uint64_t memory_bytes;  /* global memory (device 0: the host's memory) */
+    int32_t compute_units;  /* multiprocessors / compute units (device 0: CPU workers) */
+    /* ---- the fields above are the mandatory prefix; later ones are filled if struct_size
+       covers them ---- */
+    int32_t max_work_group_size; /* largest work-group / block (device 0: 1) */
+    char driver_version[64];
+    char platform[64];           /* the OpenCL platform name; other kinds: their backend */
+    int32_t fp64;                /* 1 if the device computes in double precision */
+    /* Dispatch statistics (since the runtime started). */
+    uint64_t dispatched;         /* kernel calls placed on the device */
+    uint64_t completed;          /* calls that ended without error */
+    uint64_t failed;             /* calls that ended with an error */
+    int64_t queue_depth;         /* calls placed and not yet ended */
+    double ema_throughput;       /* moving average of measured compute throughput, bytes/s */
+    double peak_throughput;      /* highest ema_throughput seen, bytes/s */
+    double bandwidth;            /* host<->device bandwidth the cost model uses, bytes/s */
+    uint64_t bytes_to_device;    /* bytes copied host -> device */
+    uint64_t bytes_from_device;  /* bytes copied device -> host */
+    int64_t busy_ns;             /* summed run time of completed calls, nanoseconds */
+    /* later fields only after these */
+} veda_device_info;
+
+/*
+ * veda_device_info_init zeroes *info and sets info->struct_size = sizeof(veda_device_info). Does
+ * nothing if info is NULL. Works in a forked child.
+ */
+VEDA_API void veda_device_info_init(veda_device_info *info);
+
+/*
+ * veda_device_info_get fills *out with device index of rt. Only the first out->struct_size bytes
+ * are written (struct_size itself is left as it is), so a caller built against an older, shorter
+ * veda_device_info keeps working. Thread-safe.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt not a runtime handle, out NULL, out->struct_size
+ * smaller than the mandatory prefix (up to compute_units), index < 0 or >= veda_device_count);
+ * VEDA_ERR_CLOSED; VEDA_ERR_UNSUPPORTED (forked child).
+ */
+VEDA_API veda_status veda_device_info_get(veda_runtime *rt, int32_t index, veda_device_info *out);
+
+/*
+ * veda_runtime_pin_device makes every later kernel call on rt (built-in and user kernels) run on
+ * device index, with no fallback: a device failure is returned to the caller. -1 restores
+ * automatic placement. Takes effect for calls that start after it returns. Thread-safe.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt not a runtime handle, index < -1 or
+ * >= veda_device_count); VEDA_ERR_CLOSED; VEDA_ERR_UNSUPPORTED (forked child).
+ */
+VEDA_API veda_status veda_runtime_pin_device(veda_runtime *rt, int32_t index);
+
+/* ----------------------------------------------------------------------------------------------
+ * User kernels
+ *
+ * A user kernel is OpenCL C and/or CUDA C source, compiled at run time for every device of the
+ * runtime that has a source in its language (compiled programs are cached on disk). It runs over
+ * a 1-D range of n: OpenCL launches n work-items (get_global_id(0) < n); CUDA launches
+ * ceil(n/256) blocks of 256 threads, so a CUDA kernel must be extern "C" and compare its index
+ * with an n passed to it as a scalar. Buffers are copied to the device before the launch and
+ * back after it, as their kind says. The CPU (device 0) does not run user kernels.
+ * --------------------------------------------------------------------------------------------*/
+
+/*
+ * veda_kernel is an opaque handle on a compiled user kernel of one runtime. Created by
+ * veda_kernel_create, freed by veda_kernel_destroy. Any number of threads may run one kernel at
+ * once; veda_kernel_destroy waits for runs in flight. Destroy kernels before or after their
+ * runtime; a kernel whose runtime was destroyed returns VEDA_ERR_CLOSED from run.
+ */
+typedef struct veda_kernel veda_kernel;
+
+/* Argument kinds for veda_arg.kind. */
+enum veda_arg_kind {
+    VEDA_ARG_IN = 0,    /* buffer copied host -> device before the launch (const pointer) */
+    VEDA_ARG_OUT = 1,   /* buffer copied device -> host after the launch (its old contents are
+                           not copied in) */
+    VEDA_ARG_INOUT = 2, /* both */
+    VEDA_ARG_SCALAR = 3 /* a value passed by value: ptr points at it, bytes is its size (1..64);
+                           its type must match the kernel parameter (int, float, long, ...) */
+};
+
+/*
+ * veda_arg is one kernel argument, in the kernel's parameter order. Set struct_size to
+ * sizeof(veda_arg) (or use VEDA_ARG_INIT). In an array every element must carry the same
+ * struct_size, which is the array's stride. Buffer memory may be unaligned; it must stay valid
+ * (and, for OUT/INOUT, writable) during the run.
+ */
+typedef struct veda_arg {
+    uint32_t struct_size; /* sizeof(veda_arg) */
+    int32_t kind;         /* VEDA_ARG_* */
+    void *ptr;            /* the host buffer, or the scalar's value */
+    size_t bytes;         /* buffer size in bytes (0 allowed: ptr may then be NULL), or the
+                             scalar's size */
+    /* later fields only after these */
+} veda_arg;
+
+/* VEDA_ARG_INIT(kind, ptr, bytes) is a veda_arg initializer: veda_arg a = VEDA_ARG_INIT(...). */
+#define VEDA_ARG_INIT(kind, ptr, bytes) {(uint32_t)sizeof(veda_arg), (kind), (void *)(ptr), (bytes)}
+
+/*
+ * veda_kernel_create compiles the kernel function name from opencl_src (for OpenCL devices)
+ * and/or cuda_src (for CUDA devices); NULL or "" means no source in that language. On success
+ * *out holds the kernel handle (the caller frees it with veda_kernel_destroy); on failure *out is
+ * NULL. The sources are copied. Blocks while compiling (tens of milliseconds to seconds; a disk
+ * cache hit is faster). Thread-safe.
+ * Returns:
+ *   VEDA_OK;
+ *   VEDA_ERR_INVALID_ARGUMENT: rt not a runtime handle, out NULL, name NULL or blank, no source;
+ *   VEDA_ERR_DEVICE: the source does not compile for a device; veda_last_error() holds the
+ *     device, the driver's message and the full build log (it may be long);
+ *   VEDA_ERR_UNSUPPORTED: no device of rt can run it (no GPU backend with a source in its
+ *     language; the message gives each backend's reason), or a forked child;
+ *   VEDA_ERR_CLOSED; VEDA_ERR_OUT_OF_MEMORY.
+ */
+VEDA_API veda_status veda_kernel_create(veda_runtime *rt, const char *opencl_src,
+                                        const char *cuda_src, const char *name, veda_kernel **out);
+
+/*
+ * veda_kernel_run_1d launches k over [0, n) with the nargs arguments args[0..nargs) on a device
+ * chosen by the runtime's strategy (or the pinned device), and blocks until the OUT/INOUT buffers
+ * hold the results. A device failure falls back to another device that has the kernel unless a
+ * device is pinned. n == 0 checks the arguments and launches nothing. Thread-safe.
+ * Returns:
+ *   VEDA_OK;
+ *   VEDA_ERR_INVALID_ARGUMENT: k not a live kernel, n < 0, nargs < 0, args NULL with nargs > 0,
+ *     args[i].struct_size too small or different from args[0].struct_size, a kind that is not
+ *     VEDA_ARG_*, a buffer with ptr NULL and bytes > 0, a scalar with ptr NULL or bytes outside
+ *     1..64 (the message names the argument index);
+ *   VEDA_ERR_UNSUPPORTED: rt is pinned to a device the kernel was not compiled for, or a forked
+ *     child;
+ *   VEDA_ERR_DEVICE: the launch failed (driver message); VEDA_ERR_OUT_OF_MEMORY: device memory;
+ *   VEDA_ERR_CLOSED: the kernel's runtime was destroyed.
+ */
+VEDA_API veda_status veda_kernel_run_1d(veda_kernel *k, int64_t n, const veda_arg *args,
+                                        int32_t nargs);
+
+/*
+ * veda_kernel_destroy waits for runs of k in flight, releases its compiled programs and
+ * invalidates the handle.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (k NULL, never created or already destroyed);
+ * VEDA_ERR_UNSUPPORTED (forked child).
+ */
+VEDA_API veda_status veda_kernel_destroy(veda_kernel *k);
 
 /* ----------------------------------------------------------------------------------------------
  * Telemetry
@@ -447,6 +688,25 @@ VEDA_API veda_status veda_metrics_json(veda_runtime *rt, char *buf, size_t cap, 
  * Returns as veda_metrics_json.
  */
 VEDA_API veda_status veda_metrics_prometheus(veda_runtime *rt, char *buf, size_t cap, size_t *len);
+
+/*
+ * veda_runtime_record_decisions turns the recording of dispatch decisions on (on != 0) or off.
+ * Recording keeps the last 1024 decisions and costs about 80 ns per kernel call; it is off unless
+ * veda_config.record_decisions was set. Thread-safe.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt not a runtime handle); VEDA_ERR_CLOSED;
+ * VEDA_ERR_UNSUPPORTED (forked child).
+ */
+VEDA_API veda_status veda_runtime_record_decisions(veda_runtime *rt, int32_t on);
+
+/*
+ * veda_decisions_json writes the recorded dispatch decisions, oldest first, as one JSON array into
+ * buf, following the protocol above. Each element is an object with snake_case keys, among them
+ * "seq", "kernel" ("sum_f32", "user:<name>", ...), "bytes", "device" (the chosen index), "kind"
+ * ("cpu", "opencl", "cuda"), "reason" and "candidates" (each candidate's estimate). "[]" when
+ * nothing was recorded.
+ * Returns as veda_metrics_json.
+ */
+VEDA_API veda_status veda_decisions_json(veda_runtime *rt, char *buf, size_t cap, size_t *len);
 
 #ifdef __cplusplus
 } /* extern "C" */

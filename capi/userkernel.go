@@ -1,0 +1,176 @@
+package main
+
+/*
+#include "capi.h"
+*/
+import "C"
+
+import (
+	"strings"
+	"sync"
+	"unsafe"
+
+	"github.com/veda-runtime/veda/goveda"
+)
+
+// kernelEntry is the object behind a veda_kernel token.
+type kernelEntry struct {
+	k  *goveda.Kernel
+	rt C.uintptr_t // the runtime's token: a run after veda_runtime_destroy gets VEDA_ERR_CLOSED
+
+	// mu: runs hold it shared, destroy exclusively, so that goveda's Kernel.Close never races
+	// with a Run (Close must not be called while a Run is in flight).
+	mu     sync.RWMutex
+	closed bool // guarded by mu
+}
+
+// minValidAddr: non-NULL pointers below it are rejected as arguments. The Go runtime throws
+// ("invalid pointer found on stack") when it finds such a value in an unsafe.Pointer while
+// copying a stack, so they must never become one.
+const minValidAddr = 4096
+
+// asPointer turns a C address into an unsafe.Pointer (C memory, never Go memory).
+func asPointer(u uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&u)) }
+
+func lookupKernel(fn string, h C.uintptr_t) (*kernelEntry, C.veda_status) {
+	k, state := kernels.get(uintptr(h))
+	switch state {
+	case stateLive:
+		return k, stOK
+	case stateStale:
+		return nil, fail(stInvalidArgument, fn, "veda: invalid argument: k was destroyed")
+	default:
+		if h == 0 {
+			return nil, fail(stInvalidArgument, fn, "veda: invalid argument: k is NULL")
+		}
+		return nil, fail(stInvalidArgument, fn, "veda: invalid argument: k is not a kernel handle (never created or forged)")
+	}
+}
+
+//export vedago_kernel_create
+func vedago_kernel_create(h C.uintptr_t, openclSrc, cudaSrc, name *C.char, out *C.uintptr_t) (st C.veda_status) {
+	const fn = "veda_kernel_create"
+	defer recoverExport(fn, &st)
+	e, st := lookupRuntime(fn, h)
+	if st != stOK {
+		return st
+	}
+	if name == nil {
+		return fail(stInvalidArgument, fn, "veda: invalid argument: name is NULL")
+	}
+	src := goveda.KernelSource{Name: C.GoString(name)}
+	if strings.TrimSpace(src.Name) == "" {
+		return fail(stInvalidArgument, fn, "veda: invalid argument: name is empty")
+	}
+	if openclSrc != nil {
+		src.OpenCL = C.GoString(openclSrc)
+	}
+	if cudaSrc != nil {
+		src.CUDA = C.GoString(cudaSrc)
+	}
+	if src.OpenCL == "" && src.CUDA == "" {
+		return fail(stInvalidArgument, fn, "veda: invalid argument: no source (opencl_src and cuda_src are both NULL or empty)")
+	}
+	k, err := e.rt.Kernel(src)
+	if err != nil {
+		return failErr(fn, err)
+	}
+	*out = C.uintptr_t(kernels.add(&kernelEntry{k: k, rt: h}))
+	return stOK
+}
+
+//export vedago_kernel_run_1d
+func vedago_kernel_run_1d(h C.uintptr_t, n C.int64_t, args *C.veda_arg, nargs C.int32_t, minSize C.uint32_t) (st C.veda_status) {
+	const fn = "veda_kernel_run_1d"
+	defer recoverExport(fn, &st)
+	ke, st := lookupKernel(fn, h)
+	if st != stOK {
+		return st
+	}
+	switch {
+	case n < 0:
+		return fail(stInvalidArgument, fn, "veda: invalid argument: n is %d, must be >= 0", int64(n))
+	case nargs < 0:
+		return fail(stInvalidArgument, fn, "veda: invalid argument: nargs is %d, must be >= 0", int32(nargs))
+	case nargs > 0 && args == nil:
+		return fail(stInvalidArgument, fn, "veda: invalid argument: args is NULL but nargs is %d", int32(nargs))
+	}
+	gargs := make([]goveda.Arg, int(nargs))
+	if nargs > 0 {
+		// The array's stride is args[0].struct_size (every element must carry the same one), so
+		// that veda_arg can grow.
+		stride := uintptr(args.struct_size)
+		if stride < uintptr(minSize) || stride > 4096 || stride%unsafe.Alignof(*args) != 0 {
+			return fail(stInvalidArgument, fn, "veda: invalid argument: args[0].struct_size is %d, not a veda_arg size (set it to sizeof(veda_arg), %d)",
+				uint32(args.struct_size), uint32(C.sizeof_veda_arg))
+		}
+		for i := range gargs {
+			a := (*C.veda_arg)(unsafe.Add(unsafe.Pointer(args), uintptr(i)*stride))
+			if uintptr(a.struct_size) != stride {
+				return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].struct_size is %d, args[0].struct_size is %d; they must be equal",
+					i, uint32(a.struct_size), uint32(stride))
+			}
+			addr := *(*uintptr)(unsafe.Pointer(&a.ptr)) // read as an integer: it may be garbage
+			bytes := uint64(a.bytes)
+			kind := goveda.ArgKind(a.kind)
+			switch kind {
+			case goveda.ArgIn, goveda.ArgOut, goveda.ArgInOut:
+				if bytes > maxElems {
+					return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].bytes is %d, too large", i, bytes)
+				}
+				if bytes == 0 {
+					addr = 0 // nothing is read or written
+				} else if addr == 0 {
+					return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].ptr is NULL but args[%d].bytes is %d", i, i, bytes)
+				}
+			case goveda.ArgScalar:
+				if addr == 0 {
+					return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].ptr is NULL (a scalar argument points at its value)", i)
+				}
+				if bytes == 0 || bytes > 64 {
+					return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].bytes is %d, a scalar has 1..64 bytes", i, bytes)
+				}
+			default:
+				return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].kind is %d, not a VEDA_ARG_* value", i, int32(a.kind))
+			}
+			if addr != 0 && addr < minValidAddr {
+				return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].ptr is %#x, not a valid address", i, addr)
+			}
+			gargs[i] = goveda.RawArg(kind, asPointer(addr), int64(bytes))
+		}
+	}
+	ke.mu.RLock()
+	defer ke.mu.RUnlock()
+	if ke.closed {
+		return fail(stInvalidArgument, fn, "veda: invalid argument: k was destroyed")
+	}
+	if _, st := lookupRuntime(fn, ke.rt); st != stOK {
+		if st == stClosed {
+			setError(fn + ": veda: runtime closed: the kernel's runtime was destroyed")
+		}
+		return st
+	}
+	return result(fn, ke.k.Run(bg, int64(n), gargs...))
+}
+
+//export vedago_kernel_destroy
+func vedago_kernel_destroy(h C.uintptr_t) (st C.veda_status) {
+	const fn = "veda_kernel_destroy"
+	defer recoverExport(fn, &st)
+	ke, state := kernels.take(uintptr(h))
+	switch state {
+	case stateLive:
+	case stateStale:
+		return fail(stInvalidArgument, fn, "veda: invalid argument: k was already destroyed")
+	default:
+		if h == 0 {
+			return fail(stInvalidArgument, fn, "veda: invalid argument: k is NULL")
+		}
+		return fail(stInvalidArgument, fn, "veda: invalid argument: k is not a kernel handle (never created or forged)")
+	}
+	ke.mu.Lock() // waits for runs in flight
+	defer ke.mu.Unlock()
+	ke.closed = true
+	ke.k.Close()
+	return stOK
+}
