@@ -5,14 +5,19 @@
 // bytes sent to the fast device, in the same run. Target: earliest-finish
 // within 10% of the best static split.
 //
-// The devices are simulated (dispatch.SimDevice test doubles) on a virtual
-// clock, so a run is fast and deterministic. Real devices plug in through
-// dispatch.Executor (dispatch.RunWorkload drives them on the wall clock).
+// Part 1 (-sim): the devices are simulated (dispatch.SimDevice test
+// doubles) on a virtual clock, so a run is fast and deterministic.
+//
+// Part 2 (-real, real.go): the same kind of workload on the real devices
+// through the real runtime (goveda.New with each strategy), against static
+// splits of the calls between the CPU and one device, on the wall clock;
+// medians of a few runs.
 //
 // It lives under goveda/internal so it may import package dispatch; the
 // bench/dispatch program runs it:
 //
 //	go run ./bench/dispatch [-calls 2000] [-seed 1] [-window 8] [-transfer=false]
+//	go run ./bench/dispatch -sim=false [-quick] [-real-calls 300] [-real-reps 3] [-real-step 0.1]
 package main
 
 import (
@@ -33,16 +38,36 @@ func main() {
 	step := flag.Float64("step", 0.01, "split fraction sweep step")
 	transfer := flag.Bool("transfer", true, "GPU calls pay host<->device transfers")
 	jitter := flag.Float64("jitter", 0.05, "relative timing noise of the simulated devices")
+	sim := flag.Bool("sim", true, "run part 1: simulated devices (1:4) on a virtual clock")
+	realRun := flag.Bool("real", true, "run part 2: the real devices through the runtime (see real.go)")
+	var rc realConfig
+	rc.flags()
 	flag.Parse()
+	status := 0
+	if *sim {
+		runSim(*calls, *seed, *window, *step, *transfer, *jitter)
+	}
+	if *realRun {
+		if *sim {
+			fmt.Println()
+		}
+		rc.seed = *seed
+		status = runReal(rc)
+	}
+	os.Exit(status)
+}
 
-	ex := dispatch.NewSimExecutor(dispatch.SimDevices1to4(*jitter))
-	reqs := dispatch.Workload(*calls, *seed, *transfer)
+// runSim is part 1: the strategies vs the best static split on simulated devices.
+func runSim(calls int, seed uint64, window int, step float64, transfer bool, jitter float64) {
+
+	ex := dispatch.NewSimExecutor(dispatch.SimDevices1to4(jitter))
+	reqs := dispatch.Workload(calls, seed, transfer)
 	var total uint64
 	for _, r := range reqs {
 		total += r.Bytes
 	}
 	fmt.Printf("workload: %d calls, %s total, sizes 4 KiB..64 MiB log-uniform, kernels %d, window %d, seed %d, transfers %v\n",
-		*calls, dispatch.FormatBytes(total), len(dispatch.WorkloadKernels), *window, *seed, *transfer)
+		calls, dispatch.FormatBytes(total), len(dispatch.WorkloadKernels), window, seed, transfer)
 	for i, s := range ex.Sim() {
 		fmt.Printf("device %d: %-14s throughput %.1f GB/s, latency %v, bandwidth %.0f GB/s\n",
 			i, s.Info.Name, s.Throughput/1e9, s.Latency, s.Bandwidth/1e9)
@@ -50,8 +75,8 @@ func main() {
 
 	// Best static split by fraction, swept in the same run.
 	bestF, best := 0.0, dispatch.WorkloadResult{Makespan: math.MaxInt64}
-	for f := 0.0; f <= 1+1e-9; f += *step {
-		r := dispatch.RunWorkload(ex, nil, reqs, *window, dispatch.FractionSplit(reqs, f))
+	for f := 0.0; f <= 1+1e-9; f += step {
+		r := dispatch.RunWorkload(ex, nil, reqs, window, dispatch.FractionSplit(reqs, f))
 		if r.Makespan < best.Makespan {
 			bestF, best = f, r
 		}
@@ -60,7 +85,7 @@ func main() {
 	bestT, bestThr := uint64(0), dispatch.WorkloadResult{Makespan: math.MaxInt64}
 	for b := 12; b <= 27; b++ {
 		t := uint64(1) << b
-		r := dispatch.RunWorkload(ex, nil, reqs, *window, dispatch.ThresholdSplit(reqs, t))
+		r := dispatch.RunWorkload(ex, nil, reqs, window, dispatch.ThresholdSplit(reqs, t))
 		if r.Makespan < bestThr.Makespan {
 			bestT, bestThr = t, r
 		}
@@ -75,8 +100,8 @@ func main() {
 	}
 	row(fmt.Sprintf("best static split (f=%.2f)", bestF), best)
 	row(fmt.Sprintf("best static threshold (>=%s)", dispatch.FormatBytes(bestT)), bestThr)
-	slow := dispatch.RunWorkload(ex, nil, reqs, *window, func(int) int { return 0 })
-	fast := dispatch.RunWorkload(ex, nil, reqs, *window, func(int) int { return 1 })
+	slow := dispatch.RunWorkload(ex, nil, reqs, window, func(int) int { return 0 })
+	fast := dispatch.RunWorkload(ex, nil, reqs, window, func(int) int { return 1 })
 	row("all on slow device", slow)
 	row("all on fast device", fast)
 	var eft dispatch.WorkloadResult
@@ -86,7 +111,7 @@ func main() {
 		if err != nil {
 			panic(err)
 		}
-		r := dispatch.RunWorkload(ex, d, reqs, *window, nil)
+		r := dispatch.RunWorkload(ex, d, reqs, window, nil)
 		if name == dispatch.NameEarliestFinish {
 			eft = r
 		}
