@@ -130,22 +130,37 @@ func cuError(op string, r C.CUresult) error {
 	return &DeviceError{Backend: KindCUDA, Op: op, Code: int(r), Name: name, Message: msg, oom: r == C.VDEV_CUDA_ERROR_OUT_OF_MEMORY}
 }
 
+// cuOp is one timed stream operation: a copy (all of its chunks) or a launch.
 type cuOp struct {
 	start, end C.CUevent
 	phase      int
 	bytes      int64
-	host       time.Duration // staging memcpy time
+	host       time.Duration // staging memcpy not overlapped by the device span
+	hostAll    time.Duration // all staging memcpy of the transfer
+	chunks     int
 }
 
-type cuPending struct {
-	dst, pinned unsafe.Pointer
-	n           int64
-	op          int // index into ops
-}
+// Host<->device copies go through a ring of pinned staging chunks per
+// engine: cudaStageSlots chunks of cudaStageChunk bytes, each allocated on
+// first use and kept until close. A transfer is cut into chunks; the host
+// memcpy of one chunk overlaps the device copies of the others. Each slot
+// has an event recorded after the last device copy that used it: the host
+// writes into a slot only after that event completed; device copies into a
+// slot are ordered after earlier ones by the (single) stream. Variables so
+// that tests can exercise the multi-chunk paths with small chunks.
+var (
+	cudaStageChunk   int64 = 8 << 20
+	cudaStageSlots         = 4
+	cudaStageThreads       = max(1, min(4, runtime.NumCPU()/2)) // goroutines per staging memcpy
+	cudaParallelCopy int64 = 1 << 20                            // smallest memcpy split across them
+)
 
-type cuStage struct {
-	p     unsafe.Pointer
-	class int64
+const cuEventDisableTiming = 2 // CU_EVENT_DISABLE_TIMING
+
+type cuSlot struct {
+	p    unsafe.Pointer // pinned, ringChunk bytes; nil until first used
+	ev   C.CUevent      // recorded after the last device copy using p
+	busy bool           // ev recorded and not yet seen complete
 }
 
 // cudaEngine drives one CUDA device: its primary context and one stream.
@@ -162,15 +177,12 @@ type cudaEngine struct {
 	mod       C.CUmodule
 	kernels   map[string]*kfunc
 	ops       []cuOp
-	pending   []cuPending
-	staged    []cuStage
-	freeStage map[int64][]unsafe.Pointer
-	stageHeld int64
+	ring      []cuSlot
+	ringChunk int64
+	ringNext  int // slot the next chunk takes
 	events    []C.CUevent
 	ptxSource string // "nvcc" or "nvrtc"
 }
-
-const stageLimit = 256 << 20 // pinned bytes kept cached per device
 
 // enter locks the OS thread and makes the context current; call leave after.
 func (e *cudaEngine) enter() {
@@ -217,7 +229,7 @@ func discoverCUDA(opts Options, cache *diskCache) ([]Device, error) {
 }
 
 func newCUDAEngine(ordinal int, opts Options, cache *diskCache, driver string) (*cudaEngine, error) {
-	e := &cudaEngine{opts: opts, cache: cache, kernels: map[string]*kfunc{}, freeStage: map[int64][]unsafe.Pointer{}}
+	e := &cudaEngine{opts: opts, cache: cache, kernels: map[string]*kfunc{}}
 	if err := cuError("cuDeviceGet", C.vd_cuDeviceGet(&e.dev, C.int(ordinal))); err != nil {
 		return nil, err
 	}
@@ -270,40 +282,8 @@ func (e *cudaEngine) event() C.CUevent {
 	return ev
 }
 
-// stage returns a pinned host buffer of at least n bytes, kept until finish.
-func (e *cudaEngine) stage(n int64) (unsafe.Pointer, error) {
-	c := sizeClass(n)
-	if l := e.freeStage[c]; len(l) > 0 {
-		p := l[len(l)-1]
-		e.freeStage[c] = l[:len(l)-1]
-		e.stageHeld -= c
-		e.staged = append(e.staged, cuStage{p, c})
-		return p, nil
-	}
-	var p unsafe.Pointer
-	r := C.vd_cuMemHostAlloc(&p, C.size_t(c), 0)
-	if r == C.VDEV_CUDA_ERROR_OUT_OF_MEMORY {
-		e.trimStage()
-		r = C.vd_cuMemHostAlloc(&p, C.size_t(c), 0)
-	}
-	if err := cuError("cuMemHostAlloc", r); err != nil {
-		return nil, err
-	}
-	e.staged = append(e.staged, cuStage{p, c})
-	return p, nil
-}
-
-func (e *cudaEngine) trimStage() {
-	for c, l := range e.freeStage {
-		for _, p := range l {
-			C.vd_cuMemFreeHost(p)
-		}
-		delete(e.freeStage, c)
-	}
-	e.stageHeld = 0
-}
-
-func (e *cudaEngine) record(phase int, bytes int64, host time.Duration, f func() C.CUresult, op string) error {
+// record enqueues f between two timing events.
+func (e *cudaEngine) record(phase int, bytes int64, f func() C.CUresult, op string) error {
 	st, en := e.event(), e.event()
 	C.vd_cuEventRecord(st, e.stream)
 	if err := cuError(op, f()); err != nil {
@@ -311,38 +291,217 @@ func (e *cudaEngine) record(phase int, bytes int64, host time.Duration, f func()
 		return err
 	}
 	C.vd_cuEventRecord(en, e.stream)
-	e.ops = append(e.ops, cuOp{st, en, phase, bytes, host})
+	e.ops = append(e.ops, cuOp{start: st, end: en, phase: phase, bytes: bytes})
 	return nil
 }
 
-func (e *cudaEngine) write(dst *Buffer, src unsafe.Pointer, n int64) error {
-	e.enter()
-	defer e.leave()
-	t0 := time.Now()
-	p, err := e.stage(n)
-	if err != nil {
-		return err
+// ensureRing sizes the staging ring from cudaStageChunk/cudaStageSlots,
+// replacing it (after its copies completed) when those changed. Returns the
+// chunk size.
+func (e *cudaEngine) ensureRing() int64 {
+	chunk, slots := cudaStageChunk, max(cudaStageSlots, 1)
+	if chunk <= 0 {
+		chunk = 8 << 20
 	}
-	C.memcpy(p, src, C.size_t(n))
-	host := time.Since(t0)
-	return e.record(0, n, host, func() C.CUresult {
-		return C.vd_cuMemcpyHtoDAsync(dst.cu, p, C.size_t(n), e.stream)
-	}, "cuMemcpyHtoDAsync")
+	if e.ringChunk != chunk || len(e.ring) != slots {
+		e.freeRing()
+		e.ring, e.ringChunk, e.ringNext = make([]cuSlot, slots), chunk, 0
+	}
+	return chunk
 }
 
-func (e *cudaEngine) read(dst unsafe.Pointer, src *Buffer, n int64) error {
+// freeRing waits for the copies using the ring and frees it.
+func (e *cudaEngine) freeRing() {
+	for i := range e.ring {
+		s := &e.ring[i]
+		if s.busy {
+			C.vd_cuEventSynchronize(s.ev)
+		}
+		if s.p != nil {
+			C.vd_cuMemFreeHost(s.p)
+		}
+		if s.ev != nil {
+			C.vd_cuEventDestroy(s.ev)
+		}
+	}
+	e.ring = nil
+}
+
+// slot returns ring slot i, allocating its event and pinned chunk on first use.
+func (e *cudaEngine) slot(i int) (*cuSlot, error) {
+	s := &e.ring[i]
+	if s.ev == nil {
+		var ev C.CUevent
+		if err := cuError("cuEventCreate", C.vd_cuEventCreate(&ev, cuEventDisableTiming)); err != nil {
+			return nil, err
+		}
+		s.ev = ev
+	}
+	if s.p == nil {
+		var p unsafe.Pointer
+		if err := cuError("cuMemHostAlloc", C.vd_cuMemHostAlloc(&p, C.size_t(e.ringChunk), 0)); err != nil {
+			return nil, err
+		}
+		s.p = p
+	}
+	return s, nil
+}
+
+// wait blocks until no device copy uses the slot's chunk any more.
+func (s *cuSlot) wait() error {
+	if !s.busy {
+		return nil
+	}
+	if err := cuError("cuEventSynchronize", C.vd_cuEventSynchronize(s.ev)); err != nil {
+		return err
+	}
+	s.busy = false
+	return nil
+}
+
+// mark records the slot's event after the copy just enqueued. Should that
+// fail, the stream is drained so that the slot is free again.
+func (e *cudaEngine) mark(s *cuSlot) error {
+	if err := cuError("cuEventRecord", C.vd_cuEventRecord(s.ev, e.stream)); err != nil {
+		C.vd_cuStreamSynchronize(e.stream)
+		return err
+	}
+	s.busy = true
+	return nil
+}
+
+// hostCopy is memcpy, split across cudaStageThreads goroutines when large
+// (one thread cannot saturate PCIe from pageable memory).
+func hostCopy(dst, src unsafe.Pointer, n int64) {
+	t := int64(cudaStageThreads)
+	if t <= 1 || n < max(cudaParallelCopy, 2) {
+		C.memcpy(dst, src, C.size_t(n))
+		return
+	}
+	piece := (n/t + 4095) &^ 4095
+	var wg sync.WaitGroup
+	for off := piece; off < n; off += piece {
+		wg.Add(1)
+		go func(off int64) {
+			defer wg.Done()
+			C.memcpy(unsafe.Add(dst, off), unsafe.Add(src, off), C.size_t(min(piece, n-off)))
+		}(off)
+	}
+	C.memcpy(dst, src, C.size_t(min(piece, n)))
+	wg.Wait()
+}
+
+// write stages src through the ring, chunk by chunk, and enqueues the
+// copies; src is no longer used when write returns. Timing: the device span
+// from the first chunk's copy to the last one's end (host stalls included),
+// plus the staging memcpy of the first chunk, which precedes it.
+func (e *cudaEngine) write(dst *Buffer, src unsafe.Pointer, n int64) error {
+	if n <= 0 {
+		return nil
+	}
 	e.enter()
 	defer e.leave()
-	p, err := e.stage(n)
-	if err != nil {
+	chunk := e.ensureRing()
+	st, en := e.event(), e.event()
+	op := cuOp{start: st, end: en, phase: 0, bytes: n}
+	for off := int64(0); off < n; off += chunk {
+		m := min(chunk, n-off)
+		s, err := e.slot(e.ringNext)
+		if err == nil {
+			err = s.wait()
+		}
+		if err != nil {
+			e.events = append(e.events, st, en)
+			return err
+		}
+		t0 := time.Now()
+		hostCopy(s.p, unsafe.Add(src, off), m)
+		dt := time.Since(t0)
+		op.hostAll += dt
+		op.chunks++
+		if off == 0 {
+			op.host = dt
+			C.vd_cuEventRecord(st, e.stream)
+		}
+		err = cuError("cuMemcpyHtoDAsync", C.vd_cuMemcpyHtoDAsync(dst.cu+C.CUdeviceptr(off), s.p, C.size_t(m), e.stream))
+		if err == nil {
+			err = e.mark(s)
+		}
+		if err != nil {
+			e.events = append(e.events, st, en)
+			return err
+		}
+		e.ringNext = (e.ringNext + 1) % len(e.ring)
+	}
+	C.vd_cuEventRecord(en, e.stream)
+	e.ops = append(e.ops, op)
+	return nil
+}
+
+// read copies n bytes of src to dst through the ring and returns when dst
+// holds them (after the work enqueued before it, stream order): up to
+// len(ring) chunk copies are in flight while the host copies out the oldest
+// one and reuses its slot for the next chunk. Timing (in finish): the device
+// span of its copies plus the staging memcpy of the last chunk, which
+// follows it.
+func (e *cudaEngine) read(dst unsafe.Pointer, src *Buffer, n int64) error {
+	if n <= 0 {
+		return nil
+	}
+	e.enter()
+	defer e.leave()
+	chunk := e.ensureRing()
+	nch := int((n + chunk - 1) / chunk)
+	r, base := len(e.ring), e.ringNext
+	e.ringNext = (base + nch) % r
+	st, en := e.event(), e.event()
+	op := cuOp{start: st, end: en, phase: 2, bytes: n, chunks: nch}
+	fail := func(err error) error {
+		e.events = append(e.events, st, en)
 		return err
 	}
-	if err := e.record(2, n, 0, func() C.CUresult {
-		return C.vd_cuMemcpyDtoHAsync(p, src.cu, C.size_t(n), e.stream)
-	}, "cuMemcpyDtoHAsync"); err != nil {
-		return err
+	enqueue := func(k int) error {
+		s, err := e.slot((base + k) % r)
+		if err != nil {
+			return err
+		}
+		// No host wait: an earlier copy from this slot is on the same
+		// stream, and the host touches the chunk only after its event.
+		off := int64(k) * chunk
+		if err := cuError("cuMemcpyDtoHAsync", C.vd_cuMemcpyDtoHAsync(s.p, src.cu+C.CUdeviceptr(off), C.size_t(min(chunk, n-off)), e.stream)); err != nil {
+			return err
+		}
+		if k == nch-1 {
+			C.vd_cuEventRecord(en, e.stream)
+		}
+		return e.mark(s)
 	}
-	e.pending = append(e.pending, cuPending{dst, p, n, len(e.ops) - 1})
+	C.vd_cuEventRecord(st, e.stream)
+	for k := 0; k < min(r, nch); k++ {
+		if err := enqueue(k); err != nil {
+			return fail(err)
+		}
+	}
+	for k := 0; k < nch; k++ {
+		s := &e.ring[(base+k)%r]
+		if err := s.wait(); err != nil {
+			return fail(err)
+		}
+		off := int64(k) * chunk
+		t0 := time.Now()
+		hostCopy(unsafe.Add(dst, off), s.p, min(chunk, n-off))
+		dt := time.Since(t0)
+		op.hostAll += dt
+		if k == nch-1 {
+			op.host = dt
+		}
+		if k+r < nch {
+			if err := enqueue(k + r); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	e.ops = append(e.ops, op)
 	return nil
 }
 
@@ -350,7 +509,7 @@ func (e *cudaEngine) read(dst unsafe.Pointer, src *Buffer, n int64) error {
 func (e *cudaEngine) copyDtoD(dst, src *Buffer, n int64) error {
 	e.enter()
 	defer e.leave()
-	return e.record(1, 0, 0, func() C.CUresult {
+	return e.record(1, 0, func() C.CUresult {
 		return C.vd_cuMemcpyDtoDAsync(dst.cu, src.cu, C.size_t(n), e.stream)
 	}, "cuMemcpyDtoDAsync")
 }
@@ -378,30 +537,35 @@ func (e *cudaEngine) launch(k *kfunc, global, local [2]int, args []karg) error {
 	if len(offs) > 0 {
 		op = &offs[0]
 	}
-	return e.record(1, 0, 0, func() C.CUresult {
+	return e.record(1, 0, func() C.CUresult {
 		return C.vdev_cu_launch(k.cuf, C.uint(gx), C.uint(gy), C.uint(bx), C.uint(by), 0, e.stream,
 			unsafe.Pointer(&block[0]), op, C.int(len(args)))
 	}, "cuLaunchKernel("+k.name+")")
 }
 
+// finish waits for the stream and sums the batch's timing. A copy's time is
+// its device span plus the staging memcpy outside it (see write, read); for
+// a multi-chunk copy at least all of its staging memcpy plus one chunk's
+// device time (the host-bound pipeline, whose tail may follow the span).
 func (e *cudaEngine) finish() (Timing, error) {
 	e.enter()
 	defer e.leave()
 	err := cuError("cuStreamSynchronize", C.vd_cuStreamSynchronize(e.stream))
-	var t Timing
-	host := make([]time.Duration, len(e.ops))
 	if err == nil {
-		for _, p := range e.pending {
-			t0 := time.Now()
-			C.memcpy(p.dst, p.pinned, C.size_t(p.n))
-			host[p.op] += time.Since(t0)
+		for i := range e.ring {
+			e.ring[i].busy = false
 		}
 	}
-	for i, op := range e.ops {
+	var t Timing
+	for _, op := range e.ops {
 		var ms C.float
-		d := op.host + host[i]
+		var dev time.Duration
 		if C.vdev_cu_event_elapsed(&ms, op.start, op.end) == 0 {
-			d += time.Duration(float64(ms) * 1e6)
+			dev = time.Duration(float64(ms) * 1e6)
+		}
+		d := dev + op.host
+		if op.chunks > 1 {
+			d = max(d, op.hostAll+dev/time.Duration(op.chunks))
 		}
 		switch op.phase {
 		case 0:
@@ -415,15 +579,7 @@ func (e *cudaEngine) finish() (Timing, error) {
 		}
 		e.events = append(e.events, op.start, op.end)
 	}
-	for _, s := range e.staged {
-		if e.stageHeld+s.class > stageLimit {
-			C.vd_cuMemFreeHost(s.p)
-			continue
-		}
-		e.freeStage[s.class] = append(e.freeStage[s.class], s.p)
-		e.stageHeld += s.class
-	}
-	e.ops, e.pending, e.staged = e.ops[:0], e.pending[:0], e.staged[:0]
+	e.ops = e.ops[:0]
 	return t, err
 }
 
@@ -578,7 +734,7 @@ func (e *cudaEngine) close() {
 	for _, ev := range e.events {
 		C.vd_cuEventDestroy(ev)
 	}
-	e.trimStage()
+	e.freeRing()
 	if e.mod != nil {
 		C.vd_cuModuleUnload(e.mod)
 	}
