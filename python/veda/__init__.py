@@ -9,7 +9,9 @@ The package binds libveda.so through ctypes (see :mod:`veda._loader` for where i
 """
 from ._errors import Status, VedaError
 from ._loader import LibraryNotFoundError
+from ._kernel import In, InOut, Kernel, Out
 from ._runtime import Runtime, version
 
-__all__ = ["Runtime", "Status", "VedaError", "LibraryNotFoundError", "version", "__version__"]
+__all__ = ["Runtime", "Kernel", "In", "Out", "InOut", "Status", "VedaError",
+           "LibraryNotFoundError", "version", "__version__"]
 __version__ = "0.1.0"

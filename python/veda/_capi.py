@@ -8,7 +8,7 @@ Status codes become exceptions in exactly one place: :func:`check`.
 from __future__ import annotations
 
 import ctypes
-from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_float, c_int32,
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c_float, c_int32,
                     c_int64, c_size_t, c_uint32, c_uint64, c_void_p)
 
 from ._errors import Status, VedaError
@@ -42,14 +42,24 @@ lib.veda_last_error.restype = c_char_p
 
 
 # typedef struct veda_config { uint32_t struct_size; int32_t num_workers; int32_t policy;
-#                              uint64_t seed; } veda_config;
+#                              uint64_t seed; const char *strategy; uint64_t gpu_threshold;
+#                              int32_t disable_gpu; int32_t record_decisions; } veda_config;
 class veda_config(Structure):
     _fields_ = [
         ("struct_size", c_uint32),
         ("num_workers", c_int32),
         ("policy", c_int32),
         ("seed", c_uint64),
+        ("strategy", c_char_p),
+        ("gpu_threshold", c_uint64),
+        ("disable_gpu", c_int32),
+        ("record_decisions", c_int32),
     ]
+
+
+# Strategy names for veda_config.strategy.
+STRATEGIES = ("earliest-finish", "round-robin", "least-loaded", "weighted-capacity",
+              "adaptive-throughput")
 
 
 # typedef struct veda_task_options { uint32_t struct_size; int32_t priority; int64_t deadline_ns; }
@@ -138,9 +148,93 @@ lib.veda_sum_f64.restype = veda_status
 lib.veda_sgemm.argtypes = [c_void_p, c_int64, c_int64, c_int64, c_float, c_void_p, c_int64,
                            c_void_p, c_int64, c_float, c_void_p, c_int64]
 lib.veda_sgemm.restype = veda_status
+# veda_status veda_sum_f32(veda_runtime *rt, int64_t n, const float *x, double *out);
+lib.veda_sum_f32.argtypes = [c_void_p, c_int64, c_void_p, POINTER(c_double)]
+lib.veda_sum_f32.restype = veda_status
+# veda_status veda_dot_f32(veda_runtime *rt, int64_t n, const float *x, const float *y,
+#                          double *out);
+lib.veda_dot_f32.argtypes = [c_void_p, c_int64, c_void_p, c_void_p, POINTER(c_double)]
+lib.veda_dot_f32.restype = veda_status
+# veda_status veda_sum_f64_strided(veda_runtime *rt, const void *base, int32_t ndim,
+#     const int64_t *shape, const int64_t *strides_bytes, double *out);
+lib.veda_sum_f64_strided.argtypes = [c_void_p, c_void_p, c_int32, POINTER(c_int64),
+                                     POINTER(c_int64), POINTER(c_double)]
+lib.veda_sum_f64_strided.restype = veda_status
+# veda_status veda_sum_f32_strided(veda_runtime *rt, const void *base, int32_t ndim,
+#     const int64_t *shape, const int64_t *strides_bytes, double *out);
+lib.veda_sum_f32_strided.argtypes = lib.veda_sum_f64_strided.argtypes
+lib.veda_sum_f32_strided.restype = veda_status
+# veda_status veda_distribute_sum_f32(veda_runtime *rt, int32_t count, const float *const *arrays,
+#     const int64_t *lengths, double *sums, veda_status *statuses);
+lib.veda_distribute_sum_f32.argtypes = [c_void_p, c_int32, POINTER(c_void_p), POINTER(c_int64),
+                                        POINTER(c_double), POINTER(veda_status)]
+lib.veda_distribute_sum_f32.restype = veda_status
+
+# enum veda_device_kind { VEDA_DEVICE_CPU = 0, VEDA_DEVICE_OPENCL = 1, VEDA_DEVICE_CUDA = 2 };
+DEVICE_KINDS = {0: "cpu", 1: "opencl", 2: "cuda"}
+
 # int32_t veda_device_count(veda_runtime *rt);
 lib.veda_device_count.argtypes = [c_void_p]
 lib.veda_device_count.restype = c_int32
+
+
+# typedef struct veda_device_info { ... } veda_device_info;  (same order as veda.h)
+class veda_device_info(Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("index", c_int32),
+        ("kind", c_int32),
+        ("name", c_char * 128),
+        ("vendor", c_char * 64),
+        ("memory_bytes", c_uint64),
+        ("compute_units", c_int32),
+        ("max_work_group_size", c_int32),
+        ("driver_version", c_char * 64),
+        ("platform", c_char * 64),
+        ("fp64", c_int32),
+        ("dispatched", c_uint64),
+        ("completed", c_uint64),
+        ("failed", c_uint64),
+        ("queue_depth", c_int64),
+        ("ema_throughput", c_double),
+        ("peak_throughput", c_double),
+        ("bandwidth", c_double),
+        ("bytes_to_device", c_uint64),
+        ("bytes_from_device", c_uint64),
+        ("busy_ns", c_int64),
+    ]
+
+
+# void veda_device_info_init(veda_device_info *info);
+lib.veda_device_info_init.argtypes = [POINTER(veda_device_info)]
+lib.veda_device_info_init.restype = None
+# veda_status veda_device_info_get(veda_runtime *rt, int32_t index, veda_device_info *out);
+lib.veda_device_info_get.argtypes = [c_void_p, c_int32, POINTER(veda_device_info)]
+lib.veda_device_info_get.restype = veda_status
+# veda_status veda_runtime_pin_device(veda_runtime *rt, int32_t index);
+lib.veda_runtime_pin_device.argtypes = [c_void_p, c_int32]
+lib.veda_runtime_pin_device.restype = veda_status
+
+# enum veda_arg_kind { VEDA_ARG_IN = 0, VEDA_ARG_OUT = 1, VEDA_ARG_INOUT = 2, VEDA_ARG_SCALAR = 3 };
+ARG_IN, ARG_OUT, ARG_INOUT, ARG_SCALAR = 0, 1, 2, 3
+
+
+# typedef struct veda_arg { uint32_t struct_size; int32_t kind; void *ptr; size_t bytes; } veda_arg;
+class veda_arg(Structure):
+    _fields_ = [("struct_size", c_uint32), ("kind", c_int32), ("ptr", c_void_p),
+                ("bytes", c_size_t)]
+
+
+# veda_status veda_kernel_create(veda_runtime *rt, const char *opencl_src, const char *cuda_src,
+#                                const char *name, veda_kernel **out);
+lib.veda_kernel_create.argtypes = [c_void_p, c_char_p, c_char_p, c_char_p, POINTER(c_void_p)]
+lib.veda_kernel_create.restype = veda_status
+# veda_status veda_kernel_run_1d(veda_kernel *k, int64_t n, const veda_arg *args, int32_t nargs);
+lib.veda_kernel_run_1d.argtypes = [c_void_p, c_int64, POINTER(veda_arg), c_int32]
+lib.veda_kernel_run_1d.restype = veda_status
+# veda_status veda_kernel_destroy(veda_kernel *k);
+lib.veda_kernel_destroy.argtypes = [c_void_p]
+lib.veda_kernel_destroy.restype = veda_status
 
 # veda_status veda_metrics_json(veda_runtime *rt, char *buf, size_t cap, size_t *len);
 lib.veda_metrics_json.argtypes = [c_void_p, c_void_p, c_size_t, POINTER(c_size_t)]
@@ -148,14 +242,13 @@ lib.veda_metrics_json.restype = veda_status
 # veda_status veda_metrics_prometheus(veda_runtime *rt, char *buf, size_t cap, size_t *len);
 lib.veda_metrics_prometheus.argtypes = [c_void_p, c_void_p, c_size_t, POINTER(c_size_t)]
 lib.veda_metrics_prometheus.restype = veda_status
+# veda_status veda_runtime_record_decisions(veda_runtime *rt, int32_t on);
+lib.veda_runtime_record_decisions.argtypes = [c_void_p, c_int32]
+lib.veda_runtime_record_decisions.restype = veda_status
+# veda_status veda_decisions_json(veda_runtime *rt, char *buf, size_t cap, size_t *len);
+lib.veda_decisions_json.argtypes = [c_void_p, c_void_p, c_size_t, POINTER(c_size_t)]
+lib.veda_decisions_json.restype = veda_status
 
-# Not (yet) in veda.h: a float32 sum with a float64 accumulator. Used only if the library
-# exports it, with this signature (requested from the C ABI owner):
-# veda_status veda_sum_f32(veda_runtime *rt, int64_t n, const float *x, double *out);
-HAS_SUM_F32 = hasattr(lib, "veda_sum_f32")
-if HAS_SUM_F32:
-    lib.veda_sum_f32.argtypes = [c_void_p, c_int64, c_void_p, POINTER(c_double)]
-    lib.veda_sum_f32.restype = veda_status
 
 
 def last_error() -> str:

@@ -11,14 +11,16 @@ import threading
 import weakref
 from concurrent.futures import Future
 from ctypes import byref, c_double, c_size_t, c_void_p
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
 from . import _callbacks as cb
 from . import _capi
+from . import _kernel
 from ._capi import check, lib
 from ._errors import Status, VedaError
+from ._kernel import Kernel
 
 __all__ = ["Runtime", "version"]
 
@@ -133,13 +135,21 @@ class Runtime:
     ``policy``: "adaptive" (default), "fixed", "deterministic", "energy_efficient" or
     "low_latency". ``seed``: an int in [0, 2**64) for the deterministic policy and victim choice.
 
+    Device dispatch: ``strategy`` (None = default, else "earliest-finish", "round-robin",
+    "least-loaded", "weighted-capacity" or "adaptive-throughput"), ``gpu_threshold`` (bytes from
+    which an uncalibrated kernel call may go to a GPU; None = default), ``disable_gpu`` (True:
+    CPU only) and ``record_decisions`` (True: record dispatch decisions from the start, see
+    :meth:`decisions`).
+
     A context manager: leaving the ``with`` block calls :meth:`close`. Thread-safe: any number of
     Python threads may use one runtime at once. Methods release the GIL while they run in C.
     Bad arguments raise ValueError or TypeError before any C call.
     """
 
     def __init__(self, workers: Optional[int] = None, policy: str = "adaptive",
-                 seed: Optional[int] = None) -> None:
+                 seed: Optional[int] = None, *, strategy: Optional[str] = None,
+                 gpu_threshold: Optional[int] = None, disable_gpu: bool = False,
+                 record_decisions: bool = False) -> None:
         self._h: Optional[int] = None
         nw = 0 if workers is None else _int_arg("workers", workers, 1, 2**31 - 1)
         if not isinstance(policy, str):
@@ -148,9 +158,22 @@ class Runtime:
             raise ValueError(f"policy must be one of {', '.join(map(repr, _capi.POLICIES))}, "
                              f"not {policy!r}")
         sd = 0 if seed is None else _int_arg("seed", seed, 0, 2**64 - 1)
+        if strategy is not None:
+            if not isinstance(strategy, str):
+                raise TypeError(f"strategy must be a str or None, not {type(strategy).__name__}")
+            if strategy not in _capi.STRATEGIES:
+                raise ValueError(f"strategy must be one of {', '.join(map(repr, _capi.STRATEGIES))}, "
+                                 f"not {strategy!r}")
+        gt = 0 if gpu_threshold is None else _int_arg("gpu_threshold", gpu_threshold, 1, 2**64 - 1)
+        for name, flag in (("disable_gpu", disable_gpu), ("record_decisions", record_decisions)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"{name} must be a bool, not {type(flag).__name__}")
         cfg = _capi.veda_config()
         lib.veda_config_init(byref(cfg))
         cfg.num_workers, cfg.policy, cfg.seed = nw, _capi.POLICIES[policy], sd
+        cfg.strategy = strategy.encode() if strategy is not None else None
+        cfg.gpu_threshold = gt
+        cfg.disable_gpu, cfg.record_decisions = int(bool(disable_gpu)), int(bool(record_decisions))
         out = c_void_p()
         check(lib.veda_runtime_create(byref(cfg), byref(out)))
         self._h = out.value
@@ -231,6 +254,61 @@ class Runtime:
             self._raise_int32_failure()
         return int(n)
 
+    def devices(self) -> List[Dict[str, Any]]:
+        """Return every device of the runtime, CPU first (index 0), as dicts with the keys
+        ``index``, ``kind`` ("cpu", "opencl" or "cuda"), ``name``, ``vendor``, ``platform``,
+        ``driver_version``, ``memory_bytes``, ``compute_units``, ``max_work_group_size``,
+        ``fp64`` (bool) and ``stats``: a dict of the dispatch statistics ``dispatched``,
+        ``completed``, ``failed``, ``queue_depth``, ``ema_throughput``, ``peak_throughput``,
+        ``bandwidth`` (bytes/s), ``bytes_to_device``, ``bytes_from_device``, ``busy_ns``.
+        The first call discovers the devices."""
+        h = self._handle()
+        out = []
+        for i in range(self.device_count):
+            d = _capi.veda_device_info()
+            lib.veda_device_info_init(byref(d))
+            check(lib.veda_device_info_get(h, i, byref(d)))
+            text = lambda b: b.decode("utf-8", "replace")  # noqa: E731
+            out.append({
+                "index": d.index,
+                "kind": _capi.DEVICE_KINDS.get(d.kind, str(d.kind)),
+                "name": text(d.name),
+                "vendor": text(d.vendor),
+                "platform": text(d.platform),
+                "driver_version": text(d.driver_version),
+                "memory_bytes": d.memory_bytes,
+                "compute_units": d.compute_units,
+                "max_work_group_size": d.max_work_group_size,
+                "fp64": bool(d.fp64),
+                "stats": {
+                    "dispatched": d.dispatched,
+                    "completed": d.completed,
+                    "failed": d.failed,
+                    "queue_depth": d.queue_depth,
+                    "ema_throughput": d.ema_throughput,
+                    "peak_throughput": d.peak_throughput,
+                    "bandwidth": d.bandwidth,
+                    "bytes_to_device": d.bytes_to_device,
+                    "bytes_from_device": d.bytes_from_device,
+                    "busy_ns": d.busy_ns,
+                },
+            })
+        return out
+
+    def pin_device(self, index: Optional[int]) -> None:
+        """Run every later kernel call (built-in and user kernels) on device ``index``, with no
+        fallback; ``-1`` or None restores automatic placement. TypeError if index is not an int,
+        ValueError if no such device exists."""
+        h = self._handle()
+        if index is None:
+            index = -1
+        i = _int_arg("index", index)
+        n = self.device_count
+        if not -1 <= i < n:
+            raise ValueError(f"index is {i}: no such device (devices 0..{n - 1}, or -1 for "
+                             f"automatic)")
+        check(lib.veda_runtime_pin_device(h, i))
+
     def _raise_int32_failure(self) -> None:
         # int32_t-returning calls give -1 without a status; recover it.
         if os.getpid() != self._pid:
@@ -295,22 +373,108 @@ class Runtime:
         """Return the sum of all elements of a float32 or float64 array of any shape and strides,
         accumulated in float64, in parallel.
 
-        Contiguous, aligned float64 input (C or Fortran order) is read in place, with no copy.
-        Non-contiguous views, and float32 input while the library lacks a float32 sum, are first
-        copied into a contiguous float64 buffer (one extra pass over the data). The result is
-        bit-identical across runs and worker counts for the same array layout.
+        Nothing is copied: contiguous, aligned input (C or Fortran order) goes to
+        ``veda_sum_f64``/``veda_sum_f32`` (which the dispatcher may run on a GPU), and
+        non-contiguous views (slices with steps, transposes, negative strides) to the strided C
+        sums, which read the view in place on the CPU. Only unaligned input is copied first. On
+        the CPU the result is bit-identical across runs and worker counts for the same layout.
         """
         h = self._handle()
         x = _array_arg("x", x, (np.float64, np.float32))
         if x.size == 0:
             return 0.0
-        if x.dtype == np.float32 and _capi.HAS_SUM_F32:
-            x, fn = _dense(x), lib.veda_sum_f32
-        else:
-            x, fn = _dense(x, np.float64), lib.veda_sum_f64
+        f32 = x.dtype == np.float32
         out = c_double()
-        check(fn(h, x.size, _addr(x), byref(out)))
+        if not x.flags.aligned:
+            x = _dense(x)
+        if _is_contiguous(x):
+            fn = lib.veda_sum_f32 if f32 else lib.veda_sum_f64
+            check(fn(h, x.size, _addr(x), byref(out)))
+        else:
+            nd = x.ndim
+            shape = (ctypes.c_int64 * nd)(*x.shape)
+            strides = (ctypes.c_int64 * nd)(*x.strides)
+            fn = lib.veda_sum_f32_strided if f32 else lib.veda_sum_f64_strided
+            check(fn(h, _addr(x), nd, shape, strides, byref(out)))
         return out.value
+
+    def dot(self, x: np.ndarray, y: np.ndarray) -> float:
+        """Return ``sum(x*y)`` for float32 arrays of the same shape, with exact float64 products
+        summed in float64 (``veda_dot_f32``). Non-contiguous operands are copied first."""
+        h = self._handle()
+        x = _array_arg("x", x, (np.float32,))
+        y = _array_arg("y", y, (np.float32,))
+        if x.shape != y.shape:
+            raise ValueError(f"x and y must have the same shape, got {x.shape} and {y.shape}")
+        if x.size == 0:
+            return 0.0
+        xc = x if x.flags.c_contiguous else np.ascontiguousarray(x)
+        yc = y if y.flags.c_contiguous else np.ascontiguousarray(y)
+        out = c_double()
+        check(lib.veda_dot_f32(h, xc.size, _addr(xc), _addr(yc), byref(out)))
+        return out.value
+
+    def distribute_sum(self, arrays: Sequence[np.ndarray]) -> List[float]:
+        """Sum each float32 array of ``arrays`` (any shapes) as one batch spread over all devices
+        (``veda_distribute_sum_f32``); return the sums in order, as floats accumulated in
+        float64. Non-contiguous arrays are copied first. If items fail in the library, VedaError
+        is raised with the first failed item's status; its message names the failed items."""
+        h = self._handle()
+        if isinstance(arrays, np.ndarray) or not isinstance(arrays, (list, tuple)):
+            raise TypeError(f"arrays must be a list or tuple of numpy arrays, "
+                            f"not {type(arrays).__name__}")
+        if len(arrays) > 2**31 - 1:
+            raise ValueError(f"arrays has {len(arrays)} items, at most 2**31-1 are supported")
+        items = [_dense(_array_arg(f"arrays[{i}]", a, (np.float32,)))
+                 for i, a in enumerate(arrays)]
+        k = len(items)
+        if k == 0:
+            return []
+        ptrs = (c_void_p * k)(*[_addr(a) if a.size else None for a in items])
+        lens = (ctypes.c_int64 * k)(*[a.size for a in items])
+        sums = (c_double * k)()
+        check(lib.veda_distribute_sum_f32(h, k, ptrs, lens, sums, None))
+        return list(sums)
+
+    # -- user kernels -----------------------------------------------------------------------------
+
+    def kernel(self, opencl: Optional[str] = None, cuda: Optional[str] = None, *,
+               name: str) -> Kernel:
+        """Compile a user kernel from OpenCL C (``opencl``) and/or CUDA C (``cuda``) source for
+        every device with a source in its language; return a callable :class:`veda.Kernel`.
+
+        ``k(n, *args)`` launches the kernel ``name`` over [0, n) (OpenCL: n work-items; CUDA:
+        blocks of 256 threads, so pass n and bound-check it) and blocks until done. ``args``, in
+        the kernel's parameter order, are:
+
+        * numpy arrays, passed as device buffers of their raw bytes. Choose the direction with
+          ``veda.In(a)`` (copied in only), ``veda.Out(a)`` (copied back only) or
+          ``veda.InOut(a)``; a plain array is InOut when writeable and In when read-only. Out and
+          InOut arrays must be C-contiguous; In arrays are made contiguous if needed.
+        * numpy scalars (``np.int32``, ``np.int64``, ``np.float32``, ``np.float64``, ...),
+          passed by value; the type must match the kernel parameter (int -> np.int32,
+          long -> np.int64, float -> np.float32, double -> np.float64). Plain Python ints and
+          floats are refused (TypeError): their C size would be a guess.
+
+        Raises TypeError/ValueError for bad arguments, VedaError(Status.DEVICE) when the source
+        does not compile (the message carries the compiler's build log), and
+        VedaError(Status.UNSUPPORTED) when no device can run it (e.g. no GPU backend for the
+        languages given; the CPU does not run user kernels).
+        """
+        h = self._handle()
+        for arg, v in (("opencl", opencl), ("cuda", cuda)):
+            if v is not None and not isinstance(v, str):
+                raise TypeError(f"{arg} must be a str or None, not {type(v).__name__}")
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, not {type(name).__name__}")
+        if not name.strip():
+            raise ValueError("name must name the kernel function, not be empty")
+        if not opencl and not cuda:
+            raise ValueError("give the kernel source: opencl=..., cuda=... or both")
+        for arg, v in (("opencl", opencl), ("cuda", cuda), ("name", name)):
+            if v is not None and "\0" in v:
+                raise ValueError(f"{arg} contains a NUL character")
+        return _kernel.create(self, h, opencl or None, cuda or None, name)
 
     def saxpy(self, a: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Compute ``y = a*x + y`` in place on float32 arrays of the same shape; return ``y``.
@@ -436,6 +600,18 @@ class Runtime:
         """Return the metrics in the Prometheus text exposition format
         (``veda_tasks_executed_total``, ...)."""
         return self._text(lib.veda_metrics_prometheus)
+
+    def record_decisions(self, on: bool = True) -> None:
+        """Turn the recording of dispatch decisions on or off (about 80 ns per kernel call)."""
+        if not isinstance(on, (bool, np.bool_)):
+            raise TypeError(f"on must be a bool, not {type(on).__name__}")
+        check(lib.veda_runtime_record_decisions(self._handle(), int(bool(on))))
+
+    def decisions(self) -> List[Dict[str, Any]]:
+        """Return the recorded dispatch decisions, oldest first (at most the last 1024), as
+        dicts with the keys ``seq``, ``kernel``, ``bytes``, ``device``, ``kind``, ``reason``,
+        ``candidates``, ... Empty unless recording is on (``record_decisions``)."""
+        return json.loads(self._text(lib.veda_decisions_json))
 
 
 @atexit.register
