@@ -170,6 +170,15 @@ VEDA_API veda_status veda_runtime_create(const veda_config *cfg, veda_runtime **
         }
         size_t n = cfg->struct_size < sizeof c ? cfg->struct_size : sizeof c;
         memcpy(&c, cfg, n);
+        // A field only partly inside struct_size (a struct_size that is no real size of the
+        // struct) keeps its default: never use half a pointer.
+#define VEDAC_CFG_DEFAULT_UNLESS_COVERED(field, dflt) \
+        if (n < offsetof(veda_config, field) + sizeof c.field) c.field = (dflt)
+        VEDAC_CFG_DEFAULT_UNLESS_COVERED(strategy, NULL);
+        VEDAC_CFG_DEFAULT_UNLESS_COVERED(gpu_threshold, 0);
+        VEDAC_CFG_DEFAULT_UNLESS_COVERED(disable_gpu, 0);
+        VEDAC_CFG_DEFAULT_UNLESS_COVERED(record_decisions, 0);
+#undef VEDAC_CFG_DEFAULT_UNLESS_COVERED
     }
     uintptr_t h = 0;
     veda_status st = vedago_runtime_create(c.num_workers, c.policy, c.seed, (char *)c.strategy,

@@ -100,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct in in = {data, size};
     for (int call = 0; call < 8 && in.n > 0; call++) {
         int v = 0, v2 = 0;
-        uint8_t op = byte(&in) % 20;
+        uint8_t op = byte(&in) % 24;
         void *code = (void *)(intptr_t)((byte(&in) & 3) == 0 ? 5 : 0);
         veda_status st;
         switch (op) {
@@ -224,6 +224,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             st = op == 17 ? veda_metrics_json(r, buf, cap, lp) : veda_metrics_prometheus(r, buf, cap, lp);
             check(st, !valid, "veda_metrics");
             if (st == VEDA_OK && buf && cap > 0 && strlen(buf) >= cap) abort();
+            break;
+        }
+        case 20: { /* sum_f32 */
+            veda_runtime *r = pick_rt(&in, &v); int64_t n = pick_i64(&in); uint8_t m = byte(&in);
+            const float *x = (m & 1) ? fbuf[0] : NULL; double *out = (m & 2) ? &dout : NULL;
+            if (n > CAP) x = NULL;
+            int valid = v && n >= 0 && out && (n == 0 || x);
+            check(veda_sum_f32(r, n, x, out), !valid, "veda_sum_f32");
+            break;
+        }
+        case 21: { /* device_info_get */
+            veda_runtime *r = pick_rt(&in, &v); int32_t idx = (int32_t)pick_i64(&in); uint8_t m = byte(&in);
+            veda_device_info d;
+            veda_device_info_init(&d);
+            if (m & 1) d.struct_size = (uint32_t)pick_i64(&in) % (sizeof d + 16);
+            if (d.struct_size > sizeof d) d.struct_size = sizeof d; /* the struct we own is this big */
+            int32_t count = v ? veda_device_count(r) : 0;
+            int valid = v && !(m & 2) && idx >= 0 && idx < count &&
+                        d.struct_size >= offsetof(veda_device_info, compute_units) + 4;
+            check(veda_device_info_get(r, idx, (m & 2) ? NULL : &d), !valid, "veda_device_info_get");
+            break;
+        }
+        case 22: { /* pin_device, then back to automatic */
+            veda_runtime *r = pick_rt(&in, &v); int32_t idx = (int32_t)pick_i64(&in);
+            int32_t count = v ? veda_device_count(r) : 0;
+            check(veda_runtime_pin_device(r, idx), !(v && idx >= -1 && idx < count), "veda_runtime_pin_device");
+            if (v) check(veda_runtime_pin_device(r, -1), 0, "veda_runtime_pin_device(-1)");
+            break;
+        }
+        case 23: { /* kernel calls on handles that are no kernels */
+            veda_kernel *k = (veda_kernel *)(uintptr_t)pick_i64(&in);
+            veda_arg a = VEDA_ARG_INIT(byte(&in) % 5, fbuf[1], (size_t)(byte(&in) % 9));
+            check(veda_kernel_run_1d(k, pick_i64(&in), &a, (int32_t)(byte(&in) % 3) - 1), 1, "veda_kernel_run_1d");
+            check(veda_kernel_destroy(k), 1, "veda_kernel_destroy");
             break;
         }
         default: { /* pure C functions and destroy of bad runtimes */
