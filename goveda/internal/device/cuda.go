@@ -514,6 +514,38 @@ func (e *cudaEngine) copyDtoD(dst, src *Buffer, n int64) error {
 	}, "cuMemcpyDtoDAsync")
 }
 
+// pinnedCopy times n-byte copies between a temporary pinned buffer and b,
+// without staging (benchmarks: the PCIe ceiling the ring is measured
+// against). Best of reps.
+func (e *cudaEngine) pinnedCopy(b *Buffer, n int64, h2d bool, reps int) (time.Duration, error) {
+	e.enter()
+	defer e.leave()
+	var p unsafe.Pointer
+	if err := cuError("cuMemHostAlloc", C.vd_cuMemHostAlloc(&p, C.size_t(n), 0)); err != nil {
+		return 0, err
+	}
+	defer C.vd_cuMemFreeHost(p)
+	C.memset(p, 0, C.size_t(n))
+	best := time.Duration(1 << 62)
+	for i := 0; i < reps; i++ {
+		t0 := time.Now()
+		var r C.CUresult
+		if h2d {
+			r = C.vd_cuMemcpyHtoDAsync(b.cu, p, C.size_t(n), e.stream)
+		} else {
+			r = C.vd_cuMemcpyDtoHAsync(p, b.cu, C.size_t(n), e.stream)
+		}
+		if err := cuError("cuMemcpyAsync", r); err != nil {
+			return 0, err
+		}
+		if err := cuError("cuStreamSynchronize", C.vd_cuStreamSynchronize(e.stream)); err != nil {
+			return 0, err
+		}
+		best = min(best, time.Since(t0))
+	}
+	return best, nil
+}
+
 func (e *cudaEngine) launch(k *kfunc, global, local [2]int, args []karg) error {
 	var block []byte
 	offs := make([]C.size_t, len(args))
