@@ -30,10 +30,13 @@
 //     goroutines wait).
 //  2. Take buffers from the pool (size classes; OOM -> Trim -> retry once).
 //  3. Enqueue H2D copies (OpenCL: non-blocking clEnqueueWriteBuffer from the
-//     pinned Go memory; CUDA: memcpy into a pinned staging buffer, then
-//     cuMemcpyHtoDAsync), the launch, and the D2H copies, each with events.
-//  4. finish(): wait for the queue, read the event times, copy staged results
-//     to the caller's memory, return buffers to the pool.
+//     pinned Go memory; CUDA: through a ring of 4 pinned 8 MiB chunks, each
+//     chunk memcpy'd in on up to 4 threads while the previous chunks'
+//     cuMemcpyHtoDAsync run, a chunk's slot reused only after its event),
+//     the launch, and the D2H copies (CUDA: chunked through the same ring,
+//     synchronously: each chunk is copied out once its event completes).
+//  4. finish(): wait for the queue, read the event times (OpenCL: its reads
+//     land in the caller's memory now), return buffers to the pool.
 //  5. Reductions add the per-group partials on the host in index order, so
 //     the result depends only on n and the device: reproducible run to run.
 //

@@ -28,7 +28,9 @@ type engine interface {
 	// write enqueues an async copy of n bytes from src to dst; src must stay
 	// valid until finish.
 	write(dst *Buffer, src unsafe.Pointer, n int64) error
-	// read enqueues an async copy of n bytes from src to dst (done at finish).
+	// read copies n bytes from src to dst after the work queued before it: OpenCL
+	// enqueues it (done at finish); CUDA copies through the staging ring and returns
+	// when dst holds the data.
 	read(dst unsafe.Pointer, src *Buffer, n int64) error
 	// launch enqueues k over global work-items in groups of local (local
 	// {0,0}: the driver chooses, OpenCL only; CUDA uses 256).
