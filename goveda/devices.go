@@ -124,7 +124,7 @@ func (rt *Runtime) initDevices(ds *devState) error {
 	}
 	ds.gpus = ds.disc.Devices()
 	prof, err := dispatch.DynamicProfile(0, rt.cfg.MemFraction, 0, dispatch.WithConfig(dispatch.ProfileConfig{
-		Workers:      rt.cfg.Workers,
+		Workers:      rt.userWorkers, // 0 unless the caller set it: the profile says where values came from
 		MemFraction:  rt.cfg.MemFraction,
 		GPUThreshold: rt.cfg.GPUThreshold,
 		Strategy:     rt.cfg.Strategy,
@@ -360,8 +360,13 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 			ds.disp.End(dec, t, nil)
 			return nil
 		}
+		start := time.Now()
 		dt, derr := kc.dev(ds.gpus[dec.Device-1])
-		t = dispatch.Timing{H2D: dt.H2D, Compute: dt.Compute, D2H: dt.D2H,
+		// The model's compute time is the call's whole cost but the transfers: device
+		// events miss the launch, queueing and host-side work, which dominate small calls
+		// (PoCL: 8 us of kernel in a 137 us call).
+		wall := time.Since(start)
+		t = dispatch.Timing{H2D: dt.H2D, Compute: max(dt.Compute, wall-dt.H2D-dt.D2H), D2H: dt.D2H,
 			BytesIn: uint64(max(dt.BytesIn, 0)), BytesOut: uint64(max(dt.BytesOut, 0))}
 		if derr == nil {
 			ds.disp.End(dec, t, nil)

@@ -41,7 +41,8 @@ type Runtime struct {
 	srcMu   sync.Mutex
 	sources map[string]func() map[string]float64 // Metrics.Extra providers (devices)
 
-	dev devState // devices and dispatcher, initialized on first use (devices.go)
+	dev         devState // devices and dispatcher, initialized on first use (devices.go)
+	userWorkers int      // Config.Workers as the caller gave it (0: automatic), for the profile
 }
 
 // Spin rounds before a worker parks, by policy.
@@ -55,6 +56,7 @@ const (
 // ErrInvalidArgument; PinWorkers on a system that cannot pin returns one wrapping ErrUnsupported.
 // Cost: starts Workers goroutines (tens of microseconds). Any goroutine.
 func New(cfg Config) (*Runtime, error) {
+	userWorkers := cfg.Workers
 	cfg, err := cfg.normalize()
 	if err != nil {
 		return nil, err
@@ -65,6 +67,8 @@ func New(cfg Config) (*Runtime, error) {
 		closeDone: make(chan struct{}),
 		base:      time.Now(),
 		sources:   map[string]func() map[string]float64{},
+
+		userWorkers: userWorkers,
 	}
 	rt.inj.agingStep = defaultAgingStep
 	rt.seed = cfg.Seed

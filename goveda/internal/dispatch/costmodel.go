@@ -130,48 +130,68 @@ func (m *costModel) add(k *kernelModel, dev int, bytes uint64, compute time.Dura
 
 // estimate returns the compute time for bytes on dev, the exact bucket's
 // sample count, whether that bucket is trusted, and whether any estimate
-// exists. An untrusted bucket is estimated from the trusted buckets of the
-// same kernel and device: with two or more, from the line time = latency +
-// size/throughput through the two nearest (so launch latency is modelled);
-// with one, by scaling its throughput to the size.
+// exists. A trusted bucket (MinSamples or more) gives the median of its
+// window. Otherwise the estimate comes from the samples that exist, preferring
+// trusted buckets: the exact bucket's median if it has samples; else, with
+// two or more other buckets, the line time = latency + size/throughput
+// through the two nearest (so launch latency is modelled); with one bucket,
+// an optimistic scaling of its time to the size (square root of the size
+// ratio above it, linear below it).
+//
+// Untrusted estimates are deliberately optimistic: an optimistic estimate
+// gets the device chosen and so measured (self-correcting), while a
+// pessimistic one could keep a fast device from ever being tried (StarPU's
+// poisoned-model failure). A single sample is enough to give an estimate, so
+// calibration costs one call per (kernel, device), not three per size bucket.
 func (m *costModel) estimate(k *kernelModel, dev int, bytes uint64) (d time.Duration, samples int, trusted, ok bool) {
 	b := Bucket(bytes)
 	ws := &k.devs[dev]
 	w := &ws[b]
 	samples = w.n
 	var sec float64
-	if w.n >= m.cfg.MinSamples {
+	switch {
+	case w.n >= m.cfg.MinSamples:
 		sec, trusted = float64(bytes)/w.median, true
-	} else {
-		// The two nearest trusted buckets.
+	case w.n > 0:
+		sec = float64(bytes) / w.median
+	default:
+		// The two nearest buckets with samples, trusted ones first.
 		n1, n2 := -1, -1
-		for dist := 1; dist < numBuckets && n2 < 0; dist++ {
-			for _, nb := range [2]int{b - dist, b + dist} {
-				if nb >= 0 && nb < numBuckets && ws[nb].n >= m.cfg.MinSamples {
-					if n1 < 0 {
-						n1 = nb
-					} else if n2 < 0 {
-						n2 = nb
+		for _, minN := range [2]int{m.cfg.MinSamples, 1} {
+			for dist := 1; dist < numBuckets && n2 < 0; dist++ {
+				for _, nb := range [2]int{b - dist, b + dist} {
+					if nb >= 0 && nb < numBuckets && ws[nb].n >= minN && nb != n1 {
+						if n1 < 0 {
+							n1 = nb
+						} else if n2 < 0 {
+							n2 = nb
+						}
 					}
 				}
 			}
-		}
-		switch {
-		case n1 < 0:
-			return 0, samples, false, false
-		case n2 < 0:
-			sec = float64(bytes) / ws[n1].median
-		default:
-			// Representative size of a bucket: 1.5 * 2^bucket.
-			s1, s2 := 1.5*math.Exp2(float64(n1)), 1.5*math.Exp2(float64(n2))
-			t1, t2 := s1/ws[n1].median, s2/ws[n2].median
-			slope := (t2 - t1) / (s2 - s1)
-			if slope <= 0 {
-				sec = float64(bytes) / ws[n1].median
+			if n2 >= 0 {
 				break
 			}
-			lat := max(0, t1-slope*s1)
-			sec = lat + slope*float64(bytes)
+		}
+		if n1 < 0 {
+			return 0, samples, false, false
+		}
+		// Representative size of a bucket: 1.5 * 2^bucket.
+		size := float64(bytes)
+		s1 := 1.5 * math.Exp2(float64(n1))
+		t1 := s1 / ws[n1].median
+		slope := -1.0
+		if n2 >= 0 {
+			s2 := 1.5 * math.Exp2(float64(n2))
+			slope = (s2/ws[n2].median - t1) / (s2 - s1)
+		}
+		switch {
+		case slope > 0:
+			sec = max(0, t1-slope*s1) + slope*size
+		case size > s1:
+			sec = t1 * math.Sqrt(size/s1)
+		default:
+			sec = t1 * size / s1
 		}
 	}
 	if sec > math.MaxInt64/1e9 {

@@ -100,12 +100,19 @@ func (e *EarliestFinish) Choose(req *Request, cands []Candidate) Choice {
 	}
 	if req.KeySeq%every == every-1 {
 		t := leastMeasured(cands, every, !allTrusted)
-		// Calibrating a bucket that neighbouring buckets already show to be
-		// far slower on that device is not worth the call; periodic
-		// exploration still re-measures it now and then.
-		if t >= 0 && t != best && (allTrusted || cands[t].Trusted ||
-			cands[t].Transfer+cands[t].Compute <= 2*(cands[bestLocal].Transfer+cands[bestLocal].Compute)) {
-			return Choice{Device: cands[t].Device, Reason: ReasonExploration}
+		if t >= 0 && t != best {
+			// Calibrating a bucket that other buckets already show to be far
+			// slower on that device is not worth the call every time: a device
+			// estimated r times slower than the best is re-measured only after
+			// r*ExploreEvery decisions of the bucket without a sample of it,
+			// so exploration costs about 1/ExploreEvery of the work whatever
+			// r is, and a device that was slow once is still re-measured.
+			local := float64(cands[bestLocal].Transfer + cands[bestLocal].Compute)
+			ratio := float64(cands[t].Transfer+cands[t].Compute) / max(local, 1)
+			if allTrusted || cands[t].Trusted || ratio <= 2 ||
+				float64(cands[t].SinceSample) >= min(ratio, 1<<20)*float64(e.cfg.ExploreEvery) {
+				return Choice{Device: cands[t].Device, Reason: ReasonExploration}
+			}
 		}
 	}
 	if cands[best].Kind != KindCPU && cands[bestLocal].Kind == KindCPU && req.Bytes < e.cfg.GPUThreshold {
