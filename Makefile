@@ -59,7 +59,8 @@ gpu-carry: lib cli
 	cp $(CLI) .carry/veda
 	$(GO) test -c -o .carry/goveda.test ./goveda
 	$(GO) test -c -o .carry/device.test ./goveda/internal/device
-	@if [ -d bench/devices ]; then $(GO) build -o .carry/bench-devices ./bench/devices; fi
+	$(GO) build -o .carry/bench-devices ./goveda/internal/dispatch/cmd/devicebench
+	$(GO) build -o .carry/dispatchbench ./goveda/internal/dispatch/cmd/dispatchbench
 	@du -sh .carry
 
 bench: lib cli

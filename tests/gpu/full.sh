@@ -8,7 +8,8 @@
 #      kernels, fallback, DistributeFrames, placement);
 #   3. `veda info`, `veda demo` and `veda explain` (dispatch between CPU, OpenCL and CUDA);
 #   4. the Python suite against the same libveda.so (CUDA present);
-#   5. the per-device kernel benchmark (transfer/compute split) when built.
+#   5. the per-device kernel benchmark (transfer/compute split);
+#   6. the dispatch benchmark on CPU + CUDA (strategies vs the best static split).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 C=${CARRY:-.carry}
@@ -32,5 +33,9 @@ else
 fi
 step "5. per-device kernel benchmark"
 if [ -x "$C/bench-devices" ]; then "$C/bench-devices" || rc=1; else echo "not built"; fi
+step "6. dispatch on real devices: CPU + CUDA (OpenCL hidden), strategies vs the best static split"
+if [ -x "$C/dispatchbench" ]; then
+  VEDA_OPENCL_LIBRARY=/nonexistent "$C/dispatchbench" -sim=false -real-step 0.1 || rc=1
+fi
 echo; echo "full.sh: rc=$rc"
 exit $rc
