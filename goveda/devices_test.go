@@ -145,6 +145,16 @@ func TestPinDeviceBadInput(t *testing.T) {
 			t.Fatalf("PinDevice(%d): %v", i, err)
 		}
 	}
+	for _, i := range []int{-1, len(devs)} {
+		if _, err := rt.Device(i); !errors.Is(err, ErrInvalidArgument) {
+			t.Fatalf("Device(%d): %v", i, err)
+		}
+	}
+	if d, err := rt.Device(0); err != nil || d.Kind() != DeviceCPU {
+		t.Fatalf("Device(0): %v %v", d, err)
+	} else if s, err := d.SumF32(context.Background(), []float32{1, 2}); err != nil || s != 3 {
+		t.Fatalf("Device(0).SumF32: %v %v", s, err)
+	}
 	if err := rt.PinDevice(0); err != nil || rt.PinnedDevice() != 0 {
 		t.Fatal(err)
 	}

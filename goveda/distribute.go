@@ -19,6 +19,28 @@ type Device struct {
 	g     device.Device // nil for the CPU
 }
 
+// Device returns a handle on device index of rt. Its kernel methods run on that device
+// directly: no dispatch decision, no fallback, not counted in the device statistics (for static
+// placements, benchmarks, and callers that know best; PinDevice pins the dispatched calls
+// instead). An index that does not exist wraps ErrInvalidArgument. Any goroutine.
+func (rt *Runtime) Device(index int) (Device, error) {
+	if err := rt.checkOpen(); err != nil {
+		return Device{}, err
+	}
+	ds, err := rt.devices()
+	if err != nil {
+		return Device{}, err
+	}
+	if index < 0 || index >= len(ds.infos) {
+		return Device{}, invalidf("Device: index %d does not exist (devices 0..%d)", index, len(ds.infos)-1)
+	}
+	d := Device{rt: rt, index: index}
+	if index > 0 {
+		d.g = ds.gpus[index-1]
+	}
+	return d, nil
+}
+
 // Index returns the device's index (0 is the CPU).
 func (d Device) Index() int { return d.index }
 

@@ -12,7 +12,7 @@ package main
 //     on that runtime.
 //   - static splits: call i goes to the CPU or to the other device by dispatch.FractionSplit
 //     (the device's share of the bytes so far stays at f), swept over f; each call is pinned
-//     with DistributeFramesWith(Devices: {d}) on a single frame.
+//     through a direct device handle (Runtime.Device(d)).
 //
 // The static splits use two devices (the CPU and -real-device); the strategies use every device
 // the runtime finds. On a machine with more than one non-CPU device, hide the others (for
@@ -232,7 +232,14 @@ func runReal(rc realConfig) int {
 		return rs[len(rs)/2]
 	}
 
-	// Static splits.
+	// Static splits: each call runs on its device through a direct device handle (no dispatch).
+	handles := make([]goveda.Device, len(devs))
+	for i := range devs {
+		if handles[i], err = srt.Device(i); err != nil {
+			fmt.Fprintln(os.Stderr, "dispatchbench:", err)
+			return 1
+		}
+	}
 	var static []realResult
 	best := -1
 	if other > 0 {
@@ -252,9 +259,7 @@ func runReal(rc realConfig) int {
 					if place(i) == 1 {
 						d = other
 					}
-					_, err := goveda.DistributeFramesWith(ctx, srt, []realCall{calls[i]},
-						goveda.DistributeOptions[realCall]{Kernel: "bench-static", Devices: []int{d}},
-						func(dev goveda.Device, c realCall) (struct{}, error) { return struct{}{}, bufs.do(ctx, dev, c, y) })
+					err := bufs.do(ctx, handles[d], calls[i], y)
 					mu.Lock()
 					res.calls[d]++
 					res.bytes[d] += calls[i].bytes
