@@ -184,8 +184,21 @@ func cpuInfo(workers int) DeviceInfo {
 	return in
 }
 
-// measureBandwidth returns the host-to-device bytes/s of one 4 MiB copy, or 0.
+// bandwidths caches measureBandwidth per device: devices are shared by every runtime of the
+// process (device.Discover), so the probe runs once per device, not once per runtime.
+var bandwidths sync.Map // device.Device -> float64
+
+// measureBandwidth returns the host-to-device bytes/s of one 4 MiB copy, or 0. Any goroutine.
 func measureBandwidth(g device.Device) float64 {
+	if v, ok := bandwidths.Load(g); ok {
+		return v.(float64)
+	}
+	bw := probeBandwidth(g)
+	bandwidths.Store(g, bw)
+	return bw
+}
+
+func probeBandwidth(g device.Device) float64 {
 	x := make([]float32, 1<<20)
 	y := make([]float32, 1<<20)
 	t, err := g.Saxpy(1, x, y)
