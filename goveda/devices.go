@@ -140,7 +140,7 @@ func (rt *Runtime) initDevices(ds *devState) error {
 			return fmt.Errorf("%w: %v", ErrInvalidArgument, err)
 		}
 	}
-	dinfos := []dispatch.DeviceInfo{{Index: 0, Kind: dispatch.KindCPU, Name: "cpu", Lanes: 1}}
+	dinfos := []dispatch.DeviceInfo{{Index: 0, Kind: dispatch.KindCPU, Name: "cpu", Lanes: 1, Sharing: true}}
 	ds.infos = []DeviceInfo{cpuInfo(rt.Workers())}
 	ds.fp64 = []int{0}
 	ds.cpuOnly = []int{0}

@@ -45,4 +45,8 @@ type DeviceInfo struct {
 	// Weight is the static weight for WeightedCapacity (0: use the measured
 	// peak throughput).
 	Weight float64
+	// Sharing: concurrent calls on the device interleave (processor sharing,
+	// as on VEDA's work-stealing CPU pool) instead of queueing one after
+	// another, so a new call's wait is bounded by queue depth x its own time.
+	Sharing bool
 }

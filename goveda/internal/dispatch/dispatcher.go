@@ -310,6 +310,12 @@ func (d *Dispatcher) candidate(req *Request, km *kernelModel, b int, s *deviceSt
 		c.Transfer = time.Duration(float64(req.TransferBytes) / d.bandwidthOf(s) * 1e9)
 	}
 	c.Compute, c.Samples, c.Trusted, c.HasEstimate = d.model.estimate(km, s.info.Index, req.Bytes)
+	if s.info.Sharing && c.HasEstimate {
+		// Processor sharing: the call's tasks interleave with the queued calls' tasks (work
+		// stealing, no FIFO), so it waits about one share of its own time per queued call,
+		// and never longer than the whole backlog.
+		c.Backlog = min(c.Backlog, time.Duration(s.queueDepth)*c.Compute)
+	}
 	c.Finish = c.Backlog + c.Transfer + c.Compute
 	w := &km.devs[s.info.Index][b]
 	if w.lastSeq == 0 {
