@@ -3,6 +3,7 @@ package goveda
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -278,7 +279,30 @@ func (rt *Runtime) runRoot(p Priority, fn func(w *worker)) error {
 	j := &rootJob{fn: fn, done: make(chan struct{}), enq: rt.now()}
 	j.t.r = j
 	rt.inject(&j.t, p, 0)
-	<-j.done
+	rootWait(j.done)
 	rt.exit()
 	return nil
+}
+
+// rootSpin bounds how long an outside caller polls for its job before blocking.
+const rootSpin = 50 * time.Microsecond
+
+// rootWait waits for done: it polls for up to rootSpin (yielding its P between polls), then
+// blocks. A short job (one chunk) usually finishes within the spin, which saves the wake-up of a
+// blocked caller; for callers from C that is a thread handoff, because a cgo callback's
+// goroutine is locked to its thread. Any outside goroutine.
+func rootWait(done <-chan struct{}) {
+	start := time.Now()
+	for {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		if time.Since(start) > rootSpin {
+			<-done
+			return
+		}
+		runtime.Gosched()
+	}
 }
