@@ -20,7 +20,8 @@
 // # Symbols
 //
 // libveda_exports.so is not a library: it is a GNU ld implicit linker script (as glibc's libc.so
-// is) holding a VERSION script that exports veda_* only; the vedago_* exports, the _cgo_* glue
+// is) holding an anonymous VERSION script that exports veda_* only, unversioned (the exported
+// names are exactly those of include/veda.h); the vedago_* exports, the _cgo_* glue
 // and the Go runtime stay local (the Go runtime needs no dynamic exports). It is passed as an
 // input file because cgo's LDFLAGS allowlist rejects -Wl,--version-script and -Wl,-soname. C code
 // is compiled with -fvisibility=hidden. The soname (libveda.so.0) is set by the build command:
@@ -36,5 +37,14 @@ package main
 #include "capi.h"
 */
 import "C"
+
+import _ "embed"
+
+// exportsScript embeds the linker script so that its content is part of this package's build
+// identity: the go command does not hash files named in LDFLAGS, and an edit of the script alone
+// would otherwise leave a cached link in place.
+//
+//go:embed libveda_exports.so
+var exportsScript string
 
 func main() {}
