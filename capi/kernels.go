@@ -63,21 +63,36 @@ func vedago_sum_f64(h C.uintptr_t, n C.int64_t, x *C.double, out *C.double) (st 
 	if st != stOK {
 		return st
 	}
+	if done, st := checkReduce(fn, n, out, unsafe.Pointer(x), nil, false); done {
+		return st
+	}
+	s, err := e.rt.SumF64(bg, unsafe.Slice((*float64)(unsafe.Pointer(x)), int(n)))
+	return storeSum(fn, out, s, err)
+}
+
+// checkReduce checks the arguments of a reduction export (sum, dot) in a fixed order: out, n,
+// then the inputs x and, when useY, y. With n == 0 it stores 0 in out and reports done.
+func checkReduce(fn string, n C.int64_t, out *C.double, x, y unsafe.Pointer, useY bool) (done bool, st C.veda_status) {
 	switch {
 	case out == nil:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: out is NULL")
+		return true, fail(stInvalidArgument, fn, "veda: invalid argument: out is NULL")
 	case n < 0:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: n is %d, must be >= 0", int64(n))
+		return true, fail(stInvalidArgument, fn, "veda: invalid argument: n is %d, must be >= 0", int64(n))
 	case n > maxElems:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: n is %d, too large", int64(n))
+		return true, fail(stInvalidArgument, fn, "veda: invalid argument: n is %d, too large", int64(n))
 	case n == 0:
 		*out = 0
-		return stOK
+		return true, stOK
 	case x == nil:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: x is NULL")
+		return true, fail(stInvalidArgument, fn, "veda: invalid argument: x is NULL")
+	case useY && y == nil:
+		return true, fail(stInvalidArgument, fn, "veda: invalid argument: y is NULL")
 	}
-	xs := unsafe.Slice((*float64)(unsafe.Pointer(x)), int(n))
-	s, err := e.rt.SumF64(bg, xs)
+	return false, stOK
+}
+
+// storeSum finishes a reduction export: s into out, or err as the status.
+func storeSum(fn string, out *C.double, s float64, err error) C.veda_status {
 	if err != nil {
 		return failErr(fn, err)
 	}
@@ -147,25 +162,11 @@ func vedago_sum_f32(h C.uintptr_t, n C.int64_t, x *C.float, out *C.double) (st C
 	if st != stOK {
 		return st
 	}
-	switch {
-	case out == nil:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: out is NULL")
-	case n < 0:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: n is %d, must be >= 0", int64(n))
-	case n > maxElems:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: n is %d, too large", int64(n))
-	case n == 0:
-		*out = 0
-		return stOK
-	case x == nil:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: x is NULL")
+	if done, st := checkReduce(fn, n, out, unsafe.Pointer(x), nil, false); done {
+		return st
 	}
 	s, err := e.rt.SumF32(bg, unsafe.Slice((*float32)(unsafe.Pointer(x)), int(n)))
-	if err != nil {
-		return failErr(fn, err)
-	}
-	*out = C.double(s)
-	return stOK
+	return storeSum(fn, out, s, err)
 }
 
 //export vedago_dot_f32
@@ -176,29 +177,13 @@ func vedago_dot_f32(h C.uintptr_t, n C.int64_t, x, y *C.float, out *C.double) (s
 	if st != stOK {
 		return st
 	}
-	switch {
-	case out == nil:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: out is NULL")
-	case n < 0:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: n is %d, must be >= 0", int64(n))
-	case n > maxElems:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: n is %d, too large", int64(n))
-	case n == 0:
-		*out = 0
-		return stOK
-	case x == nil:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: x is NULL")
-	case y == nil:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: y is NULL")
+	if done, st := checkReduce(fn, n, out, unsafe.Pointer(x), unsafe.Pointer(y), true); done {
+		return st
 	}
 	xs := unsafe.Slice((*float32)(unsafe.Pointer(x)), int(n))
 	ys := unsafe.Slice((*float32)(unsafe.Pointer(y)), int(n))
 	s, err := e.rt.DotF32(bg, xs, ys)
-	if err != nil {
-		return failErr(fn, err)
-	}
-	*out = C.double(s)
-	return stOK
+	return storeSum(fn, out, s, err)
 }
 
 // maxStridedDims is the most dimensions veda_sum_*_strided accept (as goveda).
@@ -260,11 +245,7 @@ func vedago_sum_strided(h C.uintptr_t, f32 C.int, base C.uintptr_t, ndim C.int32
 	} else {
 		s, err = e.rt.SumF64Strided(bg, asPointer(addr), sh, sd)
 	}
-	if err != nil {
-		return failErr(fn, err)
-	}
-	*out = C.double(s)
-	return stOK
+	return storeSum(fn, out, s, err)
 }
 
 //export vedago_distribute_sum_f32
