@@ -7,7 +7,6 @@ import "C"
 
 import (
 	"context"
-	"sync"
 	"unsafe"
 
 	"github.com/veda-runtime/veda/goveda"
@@ -16,9 +15,6 @@ import (
 // runtimeEntry is the object behind a veda_runtime token.
 type runtimeEntry struct {
 	rt *goveda.Runtime
-
-	mu     sync.Mutex
-	groups map[*group]struct{} // groups created on rt, so destroy can end their open scopes
 }
 
 var bg = context.Background()
@@ -63,7 +59,7 @@ func vedago_runtime_create(workers C.int32_t, policy C.int32_t, seed C.uint64_t,
 	if err != nil {
 		return failErr(fn, err)
 	}
-	*out = C.uintptr_t(runtimes.add(&runtimeEntry{rt: rt, groups: map[*group]struct{}{}}))
+	*out = C.uintptr_t(runtimes.add(&runtimeEntry{rt: rt}))
 	return stOK
 }
 
@@ -79,18 +75,8 @@ func vedago_runtime_destroy(h C.uintptr_t) (st C.veda_status) {
 		return st
 	}
 	// The handle stays valid until Close returns, so in-flight work may still call into the
-	// runtime (nested loops, groups); goveda decides what a closing runtime accepts.
-	// First end the open scopes of groups spawned from outside and never waited, which would
-	// otherwise keep Close waiting.
-	e.mu.Lock()
-	gs := make([]*group, 0, len(e.groups))
-	for g := range e.groups {
-		gs = append(gs, g)
-	}
-	e.mu.Unlock()
-	for _, g := range gs {
-		g.endOpenScope()
-	}
+	// runtime (nested loops, groups); goveda decides what a closing runtime accepts. Close
+	// waits for group tasks too: each is admitted work until it finished.
 	err := e.rt.Close()
 	if _, state := runtimes.take(uintptr(h)); state != stateLive {
 		// A concurrent destroy won the race.
