@@ -65,3 +65,27 @@ func TestStatusMirrorsHeader(t *testing.T) {
 		t.Error("a PanicError must map to VEDA_ERR_TASK_FAILED")
 	}
 }
+
+// TestConfigErrorsNameCFields: New's field errors reach C naming the veda_config member, with no
+// Go identifier and no repeated "veda:" prefix.
+func TestConfigErrorsNameCFields(t *testing.T) {
+	cases := []struct {
+		cfg  goveda.Config
+		want string
+	}{
+		{goveda.Config{Workers: -1}, "veda: invalid argument: cfg->num_workers is -1, must be >= 0"},
+		{goveda.Config{Policy: 9}, "veda: invalid argument: cfg->policy is 9, not a known policy (0..4)"},
+		{goveda.Config{Strategy: "fastest"}, `veda: invalid argument: cfg->strategy is "fastest", not a known strategy (valid: earliest-finish, round-robin, least-loaded, weighted-capacity, adaptive-throughput)`},
+	}
+	for _, c := range cases {
+		rt, err := goveda.New(c.cfg)
+		if err == nil {
+			rt.Close()
+			t.Fatalf("New(%+v) succeeded", c.cfg)
+		}
+		got := configErrorInC(err)
+		if got.Error() != c.want || !errors.Is(got, goveda.ErrInvalidArgument) || statusOf(got) != stInvalidArgument {
+			t.Errorf("New(%+v): C message %q, want %q", c.cfg, got, c.want)
+		}
+	}
+}
