@@ -47,4 +47,3 @@ import _ "embed"
 //
 //go:embed libveda_exports.so
 var exportsScript string
-
