@@ -88,7 +88,10 @@ func TestReferenceMatchesCryptoCipher(t *testing.T) {
 }
 
 func TestGeometry(t *testing.T) {
-	for _, c := range []struct{ n, w, l int; want Geometry }{
+	for _, c := range []struct {
+		n, w, l int
+		want    Geometry
+	}{
 		{0, 64, 16, Geometry{Blocks: 0, Pad: 16, Groups: 1, W: 1, L: 16}},
 		{1, 64, 16, Geometry{Blocks: 1, Pad: 15, Groups: 1, W: 1, L: 16}},
 		{1 << 20, 64, 16, Geometry{Blocks: 65536, Pad: 0, Groups: 64, W: 64, L: 16}},

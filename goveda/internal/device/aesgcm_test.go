@@ -97,7 +97,10 @@ func TestAESGCMBadArguments(t *testing.T) {
 		}{
 			{"nil key", func() error { _, e := d.SealAESGCM(nil, make([]byte, 12), nil, nil, make([]byte, 16)); return e }()},
 			{"empty nonce", func() error { _, e := d.SealAESGCM(k, nil, nil, nil, make([]byte, 16)); return e }()},
-			{"short dst", func() error { _, e := d.SealAESGCM(k, make([]byte, 12), nil, make([]byte, 4), make([]byte, 16)); return e }()},
+			{"short dst", func() error {
+				_, e := d.SealAESGCM(k, make([]byte, 12), nil, make([]byte, 4), make([]byte, 16))
+				return e
+			}()},
 			{"short ciphertext", func() error { _, e := d.OpenAESGCM(k, make([]byte, 12), nil, make([]byte, 15), nil); return e }()},
 		} {
 			if !errors.Is(c.err, ErrInvalidArgument) {
