@@ -4,6 +4,7 @@ package device
 #include <stdlib.h>
 #include <string.h>
 #include "cuda_loader.h"
+#include "gpublas_loader.h"
 */
 import "C"
 
@@ -181,7 +182,8 @@ type cudaEngine struct {
 	ringChunk int64
 	ringNext  int // slot the next chunk takes
 	events    []C.CUevent
-	ptxSource string // "nvcc" or "nvrtc"
+	ptxSource string               // "nvcc" or "nvrtc"
+	blas      C.vdev_cublas_handle // cuBLAS handle bound to stream; nil until the first vendor sgemm
 }
 
 // enter locks the OS thread and makes the context current; call leave after.
@@ -791,6 +793,9 @@ func (e *cudaEngine) close() {
 		C.vd_cuEventDestroy(ev)
 	}
 	e.freeRing()
+	if e.blas != nil {
+		C.vd_cublasDestroy(e.blas)
+	}
 	for _, m := range e.mods {
 		C.vd_cuModuleUnload(m)
 	}

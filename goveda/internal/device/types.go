@@ -44,6 +44,9 @@ type Info struct {
 	MaxWorkGroupSize int    // max work-group size, or max threads per block
 	FP64             bool   // double precision supported (sum_f64)
 	ComputeCap       string // CUDA compute capability ("9.0"); empty for OpenCL
+	// HostCores: the device computes on the host's own cores (an OpenCL device of type
+	// CL_DEVICE_TYPE_CPU, such as PoCL). Work sent there competes with the CPU workers.
+	HostCores bool
 }
 
 // Timing is what one device call measured: the time spent copying host to
@@ -159,6 +162,10 @@ type Device interface {
 	SumF64(x []float64) (float64, Timing, error)     // ErrUnsupported without fp64
 	DotF32(x, y []float32) (float64, Timing, error)
 	Sgemm(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) (Timing, error)
+	// Vendor returns the vendor library implementing kernel here ("clblast", "cublas") or "";
+	// SgemmVendor is Sgemm through it (ErrUnsupported without one).
+	Vendor(kernel string) string
+	SgemmVendor(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) (Timing, error)
 
 	// Pointer forms for callers holding C memory (any alignment).
 	SaxpyPtr(a float32, x, y unsafe.Pointer, n int) (Timing, error)
