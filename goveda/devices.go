@@ -312,7 +312,7 @@ func (rt *Runtime) DecisionsJSON() ([]byte, error) {
 
 // checkOpen returns ErrClosed after Close.
 func (rt *Runtime) checkOpen() error {
-	if rt.closed.Load() {
+	if rt.pool.Closed() {
 		return fmt.Errorf("%w", ErrClosed)
 	}
 	return nil
@@ -328,6 +328,7 @@ type kcall struct {
 	devices  []int        // candidate devices (user kernels); nil: by the rules in runKernel
 	cpu      func() error // nil: the CPU cannot run it
 	dev      func(d device.Device) (device.Timing, error)
+	decided  *Decision // if non-nil, receives the decision the call finally ran under
 }
 
 // runKernel places kc with the dispatcher, runs it, reports the timing, and falls back to the
@@ -377,6 +378,9 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 				return runErr
 			}
 			ds.disp.End(dec, t, nil)
+			if kc.decided != nil {
+				*kc.decided = dec
+			}
 			return nil
 		}
 		start := time.Now()
@@ -389,6 +393,9 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 			BytesIn: uint64(max(dt.BytesIn, 0)), BytesOut: uint64(max(dt.BytesOut, 0))}
 		if derr == nil {
 			ds.disp.End(dec, t, nil)
+			if kc.decided != nil {
+				*kc.decided = dec
+			}
 			return nil
 		}
 		runErr = mapDeviceError(derr)

@@ -394,11 +394,11 @@ func (e *oclEngine) builtin(name string) (*kfunc, error) {
 		return k, nil
 	}
 	if e.prog == nil {
-		src, err := opencl.FS.ReadFile("veda_kernels.cl")
+		src, err := builtinOpenCLSource()
 		if err != nil {
 			return nil, err
 		}
-		p, err := e.buildProgram(string(src), e.opts)
+		p, err := e.buildProgram(src, e.opts)
 		if err != nil {
 			return nil, err
 		}
@@ -410,6 +410,22 @@ func (e *oclEngine) builtin(name string) (*kfunc, error) {
 	}
 	e.kernels[name] = k
 	return k, nil
+}
+
+// builtinOpenCLFiles are the built-in kernels' sources, built as one program (in this order).
+var builtinOpenCLFiles = []string{"veda_kernels.cl", "aes_gcm.cl"}
+
+func builtinOpenCLSource() (string, error) {
+	var sb strings.Builder
+	for _, f := range builtinOpenCLFiles {
+		src, err := opencl.FS.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		sb.Write(src)
+		sb.WriteString("\n")
+	}
+	return sb.String(), nil
 }
 
 func (e *oclEngine) compile(src KernelSource) (*kfunc, error) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 	"unsafe"
+
+	"github.com/veda-runtime/veda/goveda/internal/aesgcm"
 )
 
 // Kind is the kind of a device; the values match VEDA_DEVICE_* in veda.h.
@@ -190,6 +192,11 @@ type Device interface {
 	SaxpyResident(a float32, x, y *Resident, n int) (Timing, error)
 	DotF32Resident(x, y *Resident, n int, out *Resident) (float64, Timing, error)
 	SumF32Resident(x *Resident, n int, out *Resident) (float64, Timing, error)
+
+	// AES-256-GCM of one whole message (aesgcm.go): results equal crypto/cipher's; OpenAESGCM
+	// returns ErrAuth (dst zeroed) when the tag does not match.
+	SealAESGCM(k *aesgcm.Key, nonce, aad, plaintext, dst []byte) (Timing, error)
+	OpenAESGCM(k *aesgcm.Key, nonce, aad, ciphertext, dst []byte) (Timing, error)
 
 	// CompileKernel compiles (or loads from the cache) the source for this
 	// device's language. No source in that language: ErrUnsupported. A
