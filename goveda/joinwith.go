@@ -1,17 +1,19 @@
 package goveda
 
+import "github.com/veda-runtime/veda/goveda/internal/sched"
+
 // JoinWith is the allocation-free fork-join for bindings and hot recursive code: one function
 // applied to two arguments instead of two closures (the C ABI's veda_join is one call of it).
 
 // joinWithJob is the second half of a JoinWith, pushed for thieves.
 type joinWithJob[T any] struct {
-	t   task
+	t   sched.Task
 	f   func(T) error
 	arg T
 	err error
 }
 
-func (j *joinWithJob[T]) run(w *worker) { j.err = callArg(w.rt, j.f, j.arg) }
+func (j *joinWithJob[T]) Run(w *sched.Worker) { j.err = callArg(w.Pool(), j.f, j.arg) }
 
 // JoinWith runs f(a) and f(b), potentially in parallel, and returns when both have returned.
 // Both always run. The error is f(a)'s if non-nil, else f(b)'s; a panic becomes a *PanicError.
@@ -36,7 +38,7 @@ func JoinWith[T any](rt *Runtime, f func(T) error, a, b T) error {
 // joinWithOutside runs the join as a root task and blocks. Outside goroutines only.
 func joinWithOutside[T any](rt *Runtime, f func(T) error, a, b T) error {
 	var err error
-	if rerr := rt.runRoot(PriorityNormal, func(w *worker) { err = joinWithOn(w, f, a, b) }); rerr != nil {
+	if rerr := rt.runRoot(PriorityNormal, func(w *sched.Worker) { err = joinWithOn(w, f, a, b) }); rerr != nil {
 		return rerr
 	}
 	return err
@@ -44,28 +46,26 @@ func joinWithOutside[T any](rt *Runtime, f func(T) error, a, b T) error {
 
 // joinWithOn is JoinWith on worker w. Worker only. A job that ran inline goes back to w's free
 // list (as in joinOn: a thief that read its pointer lost the CAS on top and dropped it).
-func joinWithOn[T any](w *worker, f func(T) error, a, b T) error {
+func joinWithOn[T any](w *sched.Worker, f func(T) error, a, b T) error {
 	var j *joinWithJob[T]
-	if n := len(w.jobFree); n > 0 {
-		if c, ok := w.jobFree[n-1].(*joinWithJob[T]); ok {
-			j = c
-			w.jobFree[n-1] = nil
-			w.jobFree = w.jobFree[:n-1]
+	if c := w.TakeFree(); c != nil {
+		if j, _ = c.(*joinWithJob[T]); j == nil {
+			w.PutFree(c) // another type's job: leave it for its own kind
 		}
 	}
 	if j == nil {
 		j = &joinWithJob[T]{}
-		j.t.r = j
+		j.t.Job = j
 	}
 	j.f, j.arg = f, b
-	w.push(&j.t)
-	errA := callArg(w.rt, f, a)
-	inline := w.joinTask(&j.t)
+	w.Push(&j.t)
+	errA := callArg(w.Pool(), f, a)
+	inline := w.JoinTask(&j.t)
 	errB := j.err
-	if inline && len(w.jobFree) < maxJobFree {
+	if inline {
 		var zero T
 		j.f, j.arg, j.err = nil, zero, nil
-		w.jobFree = append(w.jobFree, j)
+		w.PutFree(j)
 	}
 	if errA != nil {
 		return errA
@@ -74,10 +74,10 @@ func joinWithOn[T any](w *worker, f func(T) error, a, b T) error {
 }
 
 // callArg calls f(arg) and converts a panic into a *PanicError. Any goroutine.
-func callArg[T any](rt *Runtime, f func(T) error, arg T) (err error) {
+func callArg[T any](p *sched.Pool, f func(T) error, arg T) (err error) {
 	defer func() {
-		if p := recover(); p != nil {
-			err = newPanicError(rt, p)
+		if r := recover(); r != nil {
+			err = newPanicError(p, r)
 		}
 	}()
 	return f(arg)
