@@ -1,4 +1,4 @@
-package main
+package capi
 
 /*
 #include "capi.h"
@@ -17,6 +17,7 @@ import (
 // runtimeEntry is the object behind a veda_runtime token.
 type runtimeEntry struct {
 	rt *goveda.Runtime
+	shared bool // a reference on the process-wide runtime (shared.go)
 }
 
 var bg = context.Background()
@@ -88,6 +89,9 @@ func vedago_runtime_destroy(h C.uintptr_t) (st C.veda_status) {
 			setError(fn + ": veda: runtime closed: rt was already destroyed")
 		}
 		return st
+	}
+	if e.shared {
+		return releaseShared(fn, h, e)
 	}
 	// The handle stays valid until Close returns, so in-flight work may still call into the
 	// runtime (nested loops, groups); goveda decides what a closing runtime accepts. Close

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+
+	"github.com/veda-runtime/veda/goveda/internal/sched"
 )
 
 // Group is a reusable set of tasks waited for together: the task group of TBB (task_group) or of
@@ -28,7 +30,7 @@ type Group struct {
 	round atomic.Pointer[groupRound]
 	// firstErr: the first error of a task since the last Wait that reported one. CAS nil -> box
 	// in a task; Swap(nil) in Wait.
-	firstErr atomic.Pointer[errBox]
+	firstErr atomic.Pointer[groupErr]
 	// closed: Close was called; later spawns fail. Seq-cst store in Close, load in Spawn after
 	// the spawning increment (Dekker with Close's spawning load).
 	closed atomic.Bool
@@ -41,10 +43,13 @@ type groupRound struct {
 	// pending: tasks of the round not yet finished. Starts at 1 (the spawn that opens the round);
 	// seq-cst CAS in tryAdd, add in done. Never incremented from 0.
 	pending atomic.Int64
-	f       failure       // stops the round's unstarted tasks after its first error
-	l       latch         // set when pending reaches 0 (worker waiters)
+	f       sched.Failure // stops the round's unstarted tasks after its first error
+	l       sched.Latch   // set when pending reaches 0 (worker waiters)
 	ch      chan struct{} // closed when pending reaches 0 (outside waiters)
 }
+
+// groupErr boxes a task's error for Group.firstErr.
+type groupErr struct{ err error }
 
 // tryAdd counts one more task in r, unless r already finished. Any goroutine.
 func (r *groupRound) tryAdd() bool {
@@ -66,7 +71,7 @@ func (r *groupRound) done() {
 	// decremented before it) and publishes them through the channel and the latch.
 	if r.pending.Add(-1) == 0 {
 		close(r.ch)
-		r.l.set()
+		r.l.Set()
 	}
 }
 
@@ -74,18 +79,18 @@ func (r *groupRound) done() {
 func (r *groupRound) finished() bool { return r.pending.Load() == 0 } // load-acquire: pairs with done
 
 type groupJob struct {
-	t  task
+	t  sched.Task
 	g  *Group
 	r  *groupRound
 	fn func() error
 }
 
-func (j *groupJob) run(w *worker) {
+func (j *groupJob) Run(w *sched.Worker) {
 	g, r := j.g, j.r
-	if !r.f.stopped() {
-		if err := callErr(g.rt, j.fn); err != nil {
-			r.f.fail(err)
-			g.firstErr.CompareAndSwap(nil, &errBox{err}) // CAS (seq-cst): the first error wins
+	if !r.f.Stopped() {
+		if err := callErr(g.rt.pool, j.fn); err != nil {
+			r.f.Fail(err)
+			g.firstErr.CompareAndSwap(nil, &groupErr{err}) // CAS (seq-cst): the first error wins
 		}
 	}
 	r.done()
@@ -115,19 +120,17 @@ func (g *Group) Spawn(fn func() error) error {
 	rt := g.rt
 	w := rt.current()
 	if w != nil {
-		// From a task the runtime is in flight (the task itself), so Close cannot finish
-		// before this increment: admit without the closed check.
-		rt.inflight.Add(1) // add (seq-cst): see enter
+		rt.pool.EnterNested() // from a task: admitted even while the runtime closes
 	} else if err := rt.enter(); err != nil {
 		return err
 	}
 	r := g.join()
 	j := &groupJob{g: g, r: r, fn: fn}
-	j.t.r = j
+	j.t.Job = j
 	if w != nil {
-		w.push(&j.t)
+		w.Push(&j.t)
 	} else {
-		rt.inject(&j.t, PriorityNormal, 0)
+		rt.pool.Inject(&j.t, int(PriorityNormal), 0)
 	}
 	return nil
 }
@@ -172,10 +175,10 @@ func (g *Group) waitRound(r *groupRound) {
 		return
 	}
 	if w := g.rt.current(); w != nil {
-		w.waitUntil(&r.l, nil)
+		w.WaitUntil(&r.l, nil)
 		return
 	}
-	rootWait(r.ch)
+	<-r.ch
 }
 
 // Close stops new spawns (they fail with ErrClosed), then waits as Wait does, also for spawns
