@@ -56,9 +56,10 @@ func (s *splitter) trySplit(n int, migrated bool, workers int) bool {
 
 // forState is one ParallelFor call, shared by all its chunks.
 type forState struct {
-	rt   *Runtime
-	body func(lo, hi int) error
-	f    failure
+	rt     *Runtime
+	body   func(lo, hi int) error
+	f      failure
+	pieces bool // run leaves in time-bounded pieces (see leaf): ctx can be cancelled
 }
 
 // forJob is the right half of a split, pushed for thieves.
@@ -86,9 +87,7 @@ func (st *forState) split(w *worker, lo, hi int, sp splitter, migrated bool) {
 		w.joinTask(&j.t)
 		return
 	}
-	if err := callErr(st.rt, func() error { return st.body(lo, hi) }); err != nil {
-		st.f.fail(err)
-	}
+	st.leaf(lo, hi, sp.grain)
 }
 
 // ParallelFor calls body on disjoint chunks [lo, hi) that together cover [begin, end) exactly
@@ -123,7 +122,7 @@ func (rt *Runtime) ParallelFor(ctx context.Context, begin, end, grain int, body 
 	if begin == end {
 		return nil
 	}
-	st := &forState{rt: rt, body: body}
+	st := &forState{rt: rt, body: body, pieces: ctx.Done() != nil && rt.cfg.Policy != PolicyDeterministic}
 	sp := splitter{splits: len(rt.workers), grain: rt.autoGrain(end-begin, grain), det: rt.cfg.Policy == PolicyDeterministic}
 	unwatch := st.f.watch(ctx)
 	defer unwatch()
