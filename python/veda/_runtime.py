@@ -707,8 +707,8 @@ class Runtime(concurrent.futures.Executor):
                    combine: Callable[[A, A], A], *, initial: Any = _MISSING,
                    chunksize: Optional[int] = None) -> A:
         """Return ``combine``-reduction of ``fn(x)`` for x in ``iterable``, computed in
-        parallel: each chunk folds its items left to right, then the chunk results are combined
-        in item order. ``combine`` must be associative (it need not be commutative); with
+        parallel: each chunk (at least ``chunksize`` items; None lets the runtime cut them) folds
+        its items left to right, then the chunk results are combined in item order. ``combine`` must be associative (it need not be commutative); with
         ``initial``, the result is ``combine(initial, ...)``. An empty iterable returns
         ``initial`` or raises TypeError without it (as functools.reduce). The first exception
         of ``fn`` or ``combine`` stops the rest and is raised here; Ctrl-C too."""
@@ -723,8 +723,6 @@ class Runtime(concurrent.futures.Executor):
             if initial is _MISSING:
                 raise TypeError("map_reduce() of an empty iterable with no initial value")
             return cast(A, initial)
-        if cs is None:
-            cs = max(1, math.ceil(n / (8 * self.num_workers)))
         partial: Dict[int, A] = {}
 
         def body(b: int, e: int) -> None:
@@ -733,7 +731,7 @@ class Runtime(concurrent.futures.Executor):
                 acc = combine(acc, fn(items[i]))
             partial[b] = acc  # dict stores are atomic under the GIL
 
-        self.parallel_for(0, n, body, grain=cs)
+        self.parallel_for(0, n, body, grain=cs or 0)  # 0: the runtime sizes the chunks
         keys = sorted(partial)
         acc = partial[keys[0]] if initial is _MISSING else combine(initial, partial[keys[0]])
         for k in keys[1:]:
