@@ -19,14 +19,14 @@ const leafSlice = 5 * time.Millisecond
 // and grain), the leaf is one body call as before. Worker only.
 func (st *forState) leaf(lo, hi, grain int) {
 	if !st.pieces {
-		if err := callErr(st.rt, func() error { return st.body(lo, hi) }); err != nil {
-			st.f.fail(err)
+		if err := callErr(st.rt.pool, func() error { return st.body(lo, hi) }); err != nil {
+			st.f.Fail(err)
 		}
 		return
 	}
 	piece := max(grain, 1)
 	for lo < hi {
-		if st.f.stopped() {
+		if st.f.Stopped() {
 			return
 		}
 		e := hi
@@ -35,8 +35,8 @@ func (st *forState) leaf(lo, hi, grain int) {
 		}
 		t0 := time.Now()
 		b, en := lo, e
-		if err := callErr(st.rt, func() error { return st.body(b, en) }); err != nil {
-			st.f.fail(err)
+		if err := callErr(st.rt.pool, func() error { return st.body(b, en) }); err != nil {
+			st.f.Fail(err)
 			return
 		}
 		switch el := time.Since(t0); {

@@ -751,6 +751,46 @@ VEDA_API veda_status veda_cancel_destroy(veda_cancel *c);
  * bound then); VEDA_ERR_UNSUPPORTED (forked child). */
 VEDA_API veda_status veda_thread_set_cancel(veda_cancel *c);
 
+/* ---- The shared runtime (one pool per process) --------------------------------------------- */
+
+/*
+ * veda_runtime_shared returns the process-wide runtime, creating it on first use with the defaults
+ * and VEDA_* environment (VEDA_NUM_WORKERS, VEDA_STRATEGY, ...). Every caller in the process (C,
+ * Python's veda.runtime(), goveda code inside libveda.so) gets the same pool. Reference-counted:
+ * each successful call must be paired with one veda_runtime_destroy, and the last one stops it
+ * (waits for its in-flight work, stops the workers); a later call starts a new one.
+ * Each successful call stores a handle of its own in *out (handles of one pool compare unequal):
+ * destroy each exactly once; a handle destroyed twice gets VEDA_ERR_CLOSED, and so does any call
+ * on it afterwards, while the other handles keep working. Groups and futures created from a
+ * handle must be used only while that handle lives. Must not be destroyed from a callback
+ * running on the pool if that release could be the last one. Thread-safe.
+ * Returns:
+ *   VEDA_OK;
+ *   VEDA_ERR_INVALID_ARGUMENT: out is NULL, or a VEDA_* variable is invalid (*out is then NULL);
+ *   VEDA_ERR_OUT_OF_MEMORY, VEDA_ERR_INTERNAL: the runtime could not start;
+ *   VEDA_ERR_UNSUPPORTED: called in a forked child.
+ */
+VEDA_API veda_status veda_runtime_shared(veda_runtime **out);
+
+/* ---- Fork-join from C (veda_join) ----------------------------------------------------------- */
+
+/*
+ * veda_join runs fa(ca) and fb(cb), possibly in parallel, and returns when both have returned.
+ * The caller helps (runs other work) while it waits. Called from a callback running on rt (the
+ * recursive case: fib, divide and conquer), fb is queued for thieves and fa runs at once on the
+ * calling worker, which then runs fb itself unless it was stolen; cost: one call into the
+ * runtime and one call of each function, no allocation. Called from an application thread, the
+ * join runs on a worker and the thread blocks until both returned (the pool's worker count stays
+ * the cap on callbacks running at once). Nests to any depth without deadlock. Thread-safe.
+ * Returns:
+ *   VEDA_OK;
+ *   VEDA_ERR_TASK_FAILED: fa or fb returned non-zero (both still ran; the message names the code);
+ *   VEDA_ERR_INVALID_ARGUMENT: fa or fb is NULL (nothing runs), or rt is not a runtime handle;
+ *   VEDA_ERR_CLOSED: rt was destroyed;
+ *   VEDA_ERR_UNSUPPORTED: called in a forked child.
+ */
+VEDA_API veda_status veda_join(veda_runtime *rt, veda_task_fn fa, void *ca, veda_task_fn fb, void *cb);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

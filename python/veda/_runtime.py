@@ -195,6 +195,20 @@ class Runtime(concurrent.futures.Executor):
         self._futures: "weakref.WeakSet[Future[Any]]" = weakref.WeakSet()
         _live.add(self)
 
+    @classmethod
+    def _adopt(cls, handle: int, policy: str) -> "Runtime":
+        """A Runtime object owning ``handle``, a reference from ``veda_runtime_shared`` (see
+        :func:`veda.runtime`): :meth:`close` releases that reference."""
+        self = cls.__new__(cls)
+        self._h = handle
+        self._pid = os.getpid()
+        self._policy = policy
+        self._lock = threading.Lock()
+        self._shutdown = False
+        self._futures = weakref.WeakSet()
+        _live.add(self)
+        return self
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     def _handle(self) -> int:
