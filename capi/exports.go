@@ -16,7 +16,7 @@ import (
 
 // runtimeEntry is the object behind a veda_runtime token.
 type runtimeEntry struct {
-	rt *goveda.Runtime
+	rt     *goveda.Runtime
 	shared bool // a reference on the process-wide runtime (shared.go)
 }
 
