@@ -485,7 +485,7 @@ func (r *prun[T]) spawnRead() {
 func (r *prun[T]) spawnCarry(it *pitem[T], k int) {
 	if k < len(r.stages) {
 		r.stages[k].stats.queued(1)
-		it.enq = r.rt.now()
+		it.enq = r.rt.pool.Now()
 	}
 	r.scope.SpawnPriority(r.prios[min(k, len(r.stages)-1)], func() error { r.work(it, k, false); return nil })
 }
@@ -621,13 +621,13 @@ func (r *prun[T]) after(it *pitem[T], read bool) {
 // caller drops the item).
 func (r *prun[T]) runStage(it *pitem[T], k int) bool {
 	st := r.stages[k]
-	start := r.rt.now()
+	start := r.rt.pool.Now()
 	if it.enq != 0 {
 		st.stats.waited(start - it.enq)
 		it.enq = 0
 	}
 	out, err := r.callStage(st, it)
-	st.stats.ran(r.rt.now() - start)
+	st.stats.ran(r.rt.pool.Now() - start)
 	if err != nil {
 		st.stats.failed.Add(1)
 		r.fail(it.seq, k, st.name, err)
@@ -662,7 +662,7 @@ func (r *prun[T]) finish(it *pitem[T]) (*pitem[T], bool) {
 func (r *prun[T]) dropItem(it *pitem[T]) (*pitem[T], bool) {
 	r.p.stats.dropped()
 	if r.drop != nil {
-		_ = callErr(r.rt, func() error { r.drop(it.seq, it.v); return nil })
+		_ = callErr(r.rt.pool, func() error { r.drop(it.seq, it.v); return nil })
 	}
 	return r.release(it)
 }
@@ -749,7 +749,7 @@ func (r *prun[T]) maybePurge() {
 	if fs == noFail {
 		return
 	}
-	done := r.purged.Load() // load: the last purged bound
+	done := r.purged.Load()                               // load: the last purged bound
 	if done == fs || !r.purged.CompareAndSwap(done, fs) { // CAS: one task purges per bound
 		return
 	}
@@ -795,7 +795,7 @@ func (r *prun[T]) wait() error { return <-r.done }
 func (r *prun[T]) callSource(seq int64) (v T, ok bool, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = newPanicError(r.rt, p)
+			err = newPanicError(r.rt.pool, p)
 		}
 	}()
 	return r.next(r.ctx, seq)
@@ -805,7 +805,7 @@ func (r *prun[T]) callSource(seq int64) (v T, ok bool, err error) {
 func (r *prun[T]) callStage(st *stage[T], it *pitem[T]) (v T, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = newPanicError(r.rt, p)
+			err = newPanicError(r.rt.pool, p)
 		}
 	}()
 	if st.hybrid != nil {
@@ -818,7 +818,7 @@ func (r *prun[T]) callStage(st *stage[T], it *pitem[T]) (v T, err error) {
 func (r *prun[T]) sizeOf(it *pitem[T]) (n uint64) {
 	defer func() {
 		if p := recover(); p != nil {
-			_ = newPanicError(r.rt, p)
+			_ = newPanicError(r.rt.pool, p)
 			n = 0
 		}
 	}()

@@ -39,7 +39,7 @@ func (s *serialState[T]) enter(r *prun[T], it *pitem[T], k int) int {
 		s.mu.Unlock()
 		return enterRun
 	}
-	it.enq = r.rt.now()
+	it.enq = r.rt.pool.Now()
 	if s.inOrder {
 		s.heapPush(it)
 	} else {

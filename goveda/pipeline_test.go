@@ -528,7 +528,10 @@ func TestPipelineCancel(t *testing.T) {
 	// A deadline.
 	ctx, cancel = context.WithTimeout(bg, 5*time.Millisecond)
 	defer cancel()
-	endless := SourceFunc(func(ctx context.Context, seq int64) (int, bool, error) { time.Sleep(100 * time.Microsecond); return 0, true, nil })
+	endless := SourceFunc(func(ctx context.Context, seq int64) (int, bool, error) {
+		time.Sleep(100 * time.Microsecond)
+		return 0, true, nil
+	})
 	if err := p.Run(ctx, endless); !errors.Is(err, ErrTimeout) || !errors.Is(err, ErrCancelled) {
 		t.Fatalf("deadline: %v", err)
 	}
