@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from concurrent.futures import Future
+from ._future import Future
 from ctypes import byref, c_int32, c_uint64, c_void_p
 from typing import Any, Callable, Dict, Optional, Tuple
 
@@ -80,7 +80,7 @@ class DeviceArray:
         return out
 
     def get_async(self) -> Future:
-        """``get`` returning a ``concurrent.futures.Future`` for the array at once."""
+        """``get`` returning a :class:`veda.Future` for the array at once."""
         out = np.empty(self._shape, self._dtype)
         fh = c_void_p()
         check(lib.veda_buffer_read_async(self._handle(), 0, out.ctypes.data or None, out.nbytes,

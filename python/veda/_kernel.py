@@ -7,7 +7,7 @@ from __future__ import annotations
 import ctypes
 import threading
 from ctypes import byref, c_void_p
-from concurrent.futures import Future
+from ._future import Future
 from typing import Any, List, Optional
 
 import numpy as np
@@ -16,6 +16,7 @@ from . import _capi
 from ._capi import check, lib
 from ._device import DeviceArray, future_of
 from ._errors import Status, VedaError
+from ._interrupt import blocking
 
 __all__ = ["Kernel", "In", "Out", "InOut"]
 
@@ -155,7 +156,8 @@ class Kernel:
             cargs[i].kind = kind
             cargs[i].ptr = addr or None
             cargs[i].bytes = nbytes
-        check(lib.veda_kernel_run_1d(h, n, cargs, len(args)))
+        with blocking():
+            check(lib.veda_kernel_run_1d(h, n, cargs, len(args)))
         del keep
 
     def _launch(self, global_size: Any, args: tuple, local: Any, want_future: bool) -> Any:
@@ -253,4 +255,6 @@ def create(runtime: Any, h: int, opencl: Optional[str], cuda: Optional[str], nam
     check(lib.veda_kernel_create(h, opencl.encode() if opencl is not None else None,
                                  cuda.encode() if cuda is not None else None, name.encode(),
                                  byref(out)))
+    if out.value is None:
+        raise VedaError(Status.INTERNAL, "veda: veda_kernel_create returned OK and no kernel")
     return Kernel(runtime, out.value, name)
