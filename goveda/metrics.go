@@ -30,6 +30,8 @@ type Metrics struct {
 	// Devices holds each device's dispatch statistics (index 0 is the CPU); empty until the
 	// runtime has discovered its devices (the first kernel call, Devices, Kernel, ...).
 	Devices []DeviceStats `json:"devices,omitempty"`
+	// Pipelines holds each live pipeline's metrics, merged by name (pipeline_metrics.go).
+	Pipelines []PipelineStats `json:"pipelines,omitempty"`
 	// Extra holds numeric metrics from other subsystems, keyed "source_name".
 	Extra map[string]float64 `json:"extra,omitempty"`
 }
@@ -60,6 +62,7 @@ func (rt *Runtime) Metrics() Metrics {
 	if rt.dev.ready.Load() {
 		m.Devices = rt.dev.disp.Stats()
 	}
+	m.Pipelines = pipelineMetrics(rt)
 	rt.srcMu.Lock()
 	for name, src := range rt.sources {
 		for k, v := range src() {
@@ -129,6 +132,7 @@ func (m Metrics) Prometheus() string {
 		dev("veda_device_bytes_from_device_total", "counter", "Bytes copied device to host.", func(s *DeviceStats) float64 { return float64(s.BytesFromDevice) })
 		dev("veda_device_busy_seconds_total", "counter", "Time the device spent on kernel calls.", func(s *DeviceStats) float64 { return s.BusyTime.Seconds() })
 	}
+	writePipelinePrometheus(&b, m.Pipelines)
 	keys := make([]string, 0, len(m.Extra))
 	for k := range m.Extra {
 		keys = append(keys, k)
