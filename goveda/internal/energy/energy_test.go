@@ -30,7 +30,7 @@ func TestRAPLWrap(t *testing.T) {
 	const maxRange = 1_000_000_000 // 1000 J in uJ
 	p0 := tr.RAPLZone(0, "package-0", 900_000_000, maxRange)
 	p1 := tr.RAPLZone(1, "package-1", 100, maxRange)
-	tr.RAPLZone(2, "psys", 5, maxRange) // platform zone: not summed beside packages
+	tr.RAPLZone(2, "psys", 5, maxRange)                            // platform zone: not summed beside packages
 	tr.Write("sys/class/powercap/intel-rapl:0:0/energy_uj", "7\n") // a subzone: ignored
 	tr.Use()
 	r, st := OpenRAPL()
@@ -41,10 +41,10 @@ func TestRAPLWrap(t *testing.T) {
 		t.Fatalf("domains %q", got)
 	}
 	steps := []struct{ v0, v1 uint64 }{
-		{950_000_000, 1_000_100},  // +50 J, +1 J
-		{50_000_000, 2_000_100},   // wrap: +100 J, +1 J
-		{150_000_000, 3_000_100},  // +100 J, +1 J
-		{10_000_000, 4_000_100},   // wrap again: +860 J, +1 J
+		{950_000_000, 1_000_100}, // +50 J, +1 J
+		{50_000_000, 2_000_100},  // wrap: +100 J, +1 J
+		{150_000_000, 3_000_100}, // +100 J, +1 J
+		{10_000_000, 4_000_100},  // wrap again: +860 J, +1 J
 	}
 	want := 0.0
 	for i, s := range steps {

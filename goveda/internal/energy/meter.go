@@ -52,12 +52,12 @@ type Snapshot struct {
 
 type chanState struct {
 	Channel
-	origin   float64 // first reading
-	joules   float64 // last good reading - origin
-	ok       bool
-	tickJ    float64 // joules at the previous Tick
-	recentW  float64
-	started  bool
+	origin  float64 // first reading
+	joules  float64 // last good reading - origin
+	ok      bool
+	tickJ   float64 // joules at the previous Tick
+	recentW float64
+	started bool
 }
 
 // Meter follows a set of channels from its creation. Any goroutine (a mutex serialises reads).
