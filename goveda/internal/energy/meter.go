@@ -143,3 +143,14 @@ func (m *Meter) read(tick bool) Snapshot {
 	}
 	return s
 }
+
+// Add starts following one more channel (its first reading is its origin). Any goroutine.
+func (m *Meter) Add(c Channel) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := &chanState{Channel: c}
+	if j, ok := c.Read(); ok {
+		s.origin, s.started, s.ok = j, true, true
+	}
+	m.chans = append(m.chans, s)
+}
