@@ -19,6 +19,21 @@ type runtimeEntry struct {
 
 	mu     sync.Mutex
 	groups map[*group]struct{} // groups created on rt, so destroy can end their open scopes
+	shared bool                // a reference on the process-wide runtime (shared.go)
+}
+
+// endOpenScopes ends the open scopes of groups spawned from outside and never waited, which
+// would otherwise keep the runtime's Close waiting. Any goroutine.
+func (e *runtimeEntry) endOpenScopes() {
+	e.mu.Lock()
+	gs := make([]*group, 0, len(e.groups))
+	for g := range e.groups {
+		gs = append(gs, g)
+	}
+	e.mu.Unlock()
+	for _, g := range gs {
+		g.endOpenScope()
+	}
 }
 
 var bg = context.Background()
@@ -78,19 +93,13 @@ func vedago_runtime_destroy(h C.uintptr_t) (st C.veda_status) {
 		}
 		return st
 	}
+	if e.shared {
+		return releaseShared(fn, h, e)
+	}
 	// The handle stays valid until Close returns, so in-flight work may still call into the
 	// runtime (nested loops, groups); goveda decides what a closing runtime accepts.
-	// First end the open scopes of groups spawned from outside and never waited, which would
-	// otherwise keep Close waiting.
-	e.mu.Lock()
-	gs := make([]*group, 0, len(e.groups))
-	for g := range e.groups {
-		gs = append(gs, g)
-	}
-	e.mu.Unlock()
-	for _, g := range gs {
-		g.endOpenScope()
-	}
+	// First end the open scopes of groups spawned from outside and never waited.
+	e.endOpenScopes()
 	err := e.rt.Close()
 	if _, state := runtimes.take(uintptr(h)); state != stateLive {
 		// A concurrent destroy won the race.
@@ -149,7 +158,7 @@ func vedago_parallel_for(h C.uintptr_t, begin, end, grain C.int64_t, cfn C.veda_
 	if begin == end {
 		return stOK
 	}
-	err := e.rt.ParallelFor(bg, int(begin), int(end), int(grain), func(lo, hi int) error {
+	err := e.rt.ParallelFor(callCtx(), int(begin), int(end), int(grain), func(lo, hi int) error {
 		if r := C.vedac_call_range(cfn, ctx, C.int64_t(lo), C.int64_t(hi)); r != 0 {
 			return &callbackError{what: "callback", code: int32(r), lo: int64(lo), hi: int64(hi), hasRange: true}
 		}
@@ -208,7 +217,7 @@ func vedago_parallel_reduce(h C.uintptr_t, begin, end, grain C.int64_t, accSize 
 		return b
 	}
 	// nil *accumulator is the identity: no buffer is allocated for chunks that never run.
-	res, err := goveda.Reduce(bg, e.rt, int(begin), int(end), int(grain), (*accumulator)(nil),
+	res, err := goveda.Reduce(callCtx(), e.rt, int(begin), int(end), int(grain), (*accumulator)(nil),
 		func(lo, hi int, a *accumulator) *accumulator {
 			if a == nil {
 				a = &accumulator{buf: newAcc()}
