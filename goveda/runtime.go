@@ -43,6 +43,7 @@ type Runtime struct {
 	sources map[string]func() map[string]float64 // Metrics.Extra providers (devices)
 
 	dev         devState // devices and dispatcher, initialized on first use (devices.go)
+	energy      energyState // sensors, meter and power/temperature governor (energy.go)
 	userWorkers int      // Config.Workers as the caller gave it (0: automatic), for the profile
 	shared      bool     // the process-wide shared runtime (shared.go); set once before publication
 }
@@ -112,6 +113,7 @@ func New(cfg Config) (*Runtime, error) {
 	if adaptive {
 		rt.mon = startMonitor(rt)
 	}
+	rt.startEnergy()
 	return rt, nil
 }
 
@@ -159,6 +161,7 @@ func (rt *Runtime) shutdown() {
 	if rt.mon != nil {
 		rt.mon.stop()
 	}
+	rt.stopEnergy()
 	for _, w := range rt.workers {
 		w.wake()
 	}

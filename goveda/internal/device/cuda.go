@@ -19,6 +19,7 @@ import (
 	"unsafe"
 
 	"github.com/veda-runtime/veda/cuda"
+	"github.com/veda-runtime/veda/goveda/internal/topo"
 )
 
 type cudaMem = C.CUdeviceptr
@@ -242,7 +243,12 @@ func newCUDAEngine(ordinal int, opts Options, cache *diskCache, driver string) (
 	e.info = Info{Kind: KindCUDA, Name: cstr(name), Vendor: "NVIDIA", Platform: "CUDA", DriverVersion: driver,
 		MemoryBytes: uint64(mem), ComputeUnits: cuAttr(e.dev, C.VDEV_CU_ATTR_MULTIPROCESSOR_COUNT),
 		MaxWorkGroupSize: cuAttr(e.dev, C.VDEV_CU_ATTR_MAX_THREADS_PER_BLOCK), FP64: true,
-		ComputeCap: fmt.Sprintf("%d.%d", maj, mnr)}
+		ComputeCap: fmt.Sprintf("%d.%d", maj, mnr), NUMANode: -1}
+	// CU_DEVICE_ATTRIBUTE_PCI_BUS_ID (33), _PCI_DEVICE_ID (34), _PCI_DOMAIN_ID (50).
+	e.info.PCIBusID = fmt.Sprintf("%04x:%02x:%02x.0", cuAttr(e.dev, 50), cuAttr(e.dev, 33), cuAttr(e.dev, 34))
+	if node, err := topo.PCINode(e.info.PCIBusID); err == nil {
+		e.info.NUMANode = node
+	}
 	if err := cuError("cuDevicePrimaryCtxRetain", C.vd_cuDevicePrimaryCtxRetain(&e.ctx, e.dev)); err != nil {
 		return nil, err
 	}
@@ -339,7 +345,11 @@ func (e *cudaEngine) slot(i int) (*cuSlot, error) {
 	}
 	if s.p == nil {
 		var p unsafe.Pointer
-		if err := cuError("cuMemHostAlloc", C.vd_cuMemHostAlloc(&p, C.size_t(e.ringChunk), 0)); err != nil {
+		var rc C.CUresult
+		// On the GPU's NUMA node: the driver touches (pins) the pages on this thread, so the
+		// thread's preferred node decides where they come from.
+		topo.OnNode(e.info.NUMANode, func() { rc = C.vd_cuMemHostAlloc(&p, C.size_t(e.ringChunk), 0) })
+		if err := cuError("cuMemHostAlloc", rc); err != nil {
 			return nil, err
 		}
 		s.p = p

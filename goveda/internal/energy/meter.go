@@ -15,9 +15,12 @@ type Channel struct {
 	// Basis explains the figure ("package-0, package-1 (whole packages, all processes)",
 	// "busy time x 12.5 W per CPU (default ...)").
 	Basis string
-	// Read returns the joules since some fixed origin (the Meter subtracts its first reading);
-	// ok false when it could not be read this time.
+	// Read returns the joules since some fixed origin (the Meter subtracts its first reading,
+	// unless FromZero); ok false when it could not be read this time.
 	Read func() (joules float64, ok bool)
+	// FromZero: Read already counts from the start of what is measured (an estimate from busy
+	// time since the runtime started), so no origin is subtracted.
+	FromZero bool
 }
 
 // ChannelReading is one channel's figures at a Meter reading.
@@ -77,11 +80,7 @@ func newMeterClock(chans []Channel, now func() time.Time) *Meter {
 	m.start = now()
 	m.tickT = m.start
 	for _, c := range chans {
-		s := &chanState{Channel: c}
-		if j, ok := c.Read(); ok {
-			s.origin, s.started, s.ok = j, true, true
-		}
-		m.chans = append(m.chans, s)
+		m.chans = append(m.chans, newChanState(c))
 	}
 	return m
 }
@@ -148,9 +147,21 @@ func (m *Meter) read(tick bool) Snapshot {
 func (m *Meter) Add(c Channel) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s := &chanState{Channel: c}
-	if j, ok := c.Read(); ok {
-		s.origin, s.started, s.ok = j, true, true
-	}
+	s := newChanState(c)
+	s.tickJ = s.joules // the next Tick measures from now
 	m.chans = append(m.chans, s)
+}
+
+func newChanState(c Channel) *chanState {
+	s := &chanState{Channel: c}
+	if c.FromZero {
+		s.started = true
+	}
+	if j, ok := c.Read(); ok {
+		if !s.started {
+			s.origin, s.started = j, true
+		}
+		s.joules, s.ok = j-s.origin, true
+	}
+	return s
 }
