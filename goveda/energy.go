@@ -305,7 +305,7 @@ func (rt *Runtime) energyChannels() []energy.Channel {
 			}})
 	} else {
 		m := s.cpu
-		basis := fmt.Sprintf("estimate: worker busy time x %.2f W per CPU (%s); RAPL unavailable", m.WattsPerCPU, m.Basis)
+		basis := fmt.Sprintf("worker busy time x %.2f W per CPU (%s); RAPL unavailable", m.WattsPerCPU, m.Basis)
 		clocks := rt.busyClocksOn()
 		if !clocks {
 			basis = "no estimate: Config.DisableTelemetry turns the workers' busy clocks off; RAPL unavailable"
@@ -355,7 +355,7 @@ func (rt *Runtime) addGPUChannels() {
 			}
 			watts, basis := boardWatts(in, e.sens.cpu)
 			e.meter.Add(energy.Channel{Device: idx, Name: in.Name, Kind: in.Kind.String(), Source: energy.SourceEstimated,
-				Basis: fmt.Sprintf("estimate: device busy time x %.0f W (%s)", watts, basis), FromZero: true,
+				Basis: fmt.Sprintf("device busy time x %.0f W (%s)", watts, basis), FromZero: true,
 				Read: func() (float64, bool) {
 					st := ds.disp.Stats()
 					if idx >= len(st) {
@@ -430,8 +430,11 @@ func (rt *Runtime) Energy() EnergyReport {
 		return a >= 0 && (b < 0 || a < b)
 	})
 	r.Temperatures, r.MaxCelsius, r.TempOK = e.sens.temps()
+	if r.Temperatures == nil {
+		r.Temperatures = []TempReading{}
+	}
 	e.mu.Lock()
-	r.Resizes = append([]EnergyResize(nil), e.resizes...)
+	r.Resizes = append([]EnergyResize{}, e.resizes...)
 	e.mu.Unlock()
 	return r
 }
@@ -461,3 +464,49 @@ func (rt *Runtime) Sensors() []SensorStatus {
 // EnergyJSON returns Energy() as one JSON object (snake_case keys: "devices", "total_joules",
 // "sensors", ...). Any goroutine.
 func (rt *Runtime) EnergyJSON() ([]byte, error) { return json.Marshal(rt.Energy()) }
+
+// Topology is the machine's NUMA layout (nodes, their CPUs and distances) and core counts.
+type Topology = topo.Topology
+
+// GPUAffinity is the NUMA node of one GPU.
+type GPUAffinity struct {
+	Device int    `json:"device"` // runtime device index; -1 for an NVML GPU not discovered
+	Name   string `json:"name"`
+	BusID  string `json:"bus_id"`
+	Node   int    `json:"node"` // NUMA node id; -1 when unknown
+	Source string `json:"source"`
+}
+
+// Topology returns the NUMA topology the runtime places its workers by. Waits for sensor
+// discovery on first use. Any goroutine.
+func (rt *Runtime) Topology() Topology {
+	<-rt.energy.ready
+	return rt.energy.sens.topo
+}
+
+// GPUAffinity returns the NUMA node of every GPU it can place: the runtime's CUDA devices (PCI
+// numa_node of their bus id) once discovered, and NVML's GPUs. Any goroutine.
+func (rt *Runtime) GPUAffinity() []GPUAffinity {
+	<-rt.energy.ready
+	var out []GPUAffinity
+	seen := map[string]bool{}
+	if rt.dev.ready.Load() { // load-acquire: pairs with initDevices' store-release
+		for i, g := range rt.dev.gpus {
+			in := g.Info()
+			if in.PCIBusID == "" {
+				continue
+			}
+			seen[in.PCIBusID] = true
+			out = append(out, GPUAffinity{Device: i + 1, Name: in.Name, BusID: in.PCIBusID, Node: in.NUMANode, Source: "cuda pci bus id + sysfs numa_node"})
+		}
+	}
+	if n := rt.energy.sens.nvml; n != nil {
+		for i, g := range rt.energy.sens.gpus() {
+			if g.BusID == "" || seen[g.BusID] {
+				continue
+			}
+			out = append(out, GPUAffinity{Device: -1, Name: g.Name, BusID: g.BusID, Node: n.Node(i), Source: "nvml pci bus id + sysfs numa_node"})
+		}
+	}
+	return out
+}

@@ -34,6 +34,9 @@ type Metrics struct {
 	Devices []DeviceStats `json:"devices,omitempty"`
 	// Extra holds numeric metrics from other subsystems, keyed "source_name".
 	Extra map[string]float64 `json:"extra,omitempty"`
+	// Energy is the energy report (see Runtime.Energy): joules and average watts per device
+	// with their source, the sensors' availability, the energy policy's cap and resizes.
+	Energy *EnergyReport `json:"energy,omitempty"`
 }
 
 // Metrics returns a snapshot of rt's counters. Any goroutine; cost O(workers) plus merging the
@@ -76,6 +79,8 @@ func (rt *Runtime) Metrics() Metrics {
 	if rt.dev.ready.Load() {
 		m.Devices = rt.dev.disp.Stats()
 	}
+	en := rt.Energy()
+	m.Energy = &en
 	rt.srcMu.Lock()
 	for name, src := range rt.sources {
 		for k, v := range src() {
@@ -145,6 +150,25 @@ func (m Metrics) Prometheus() string {
 		dev("veda_device_bytes_from_device_total", "counter", "Bytes copied device to host.", func(s *DeviceStats) float64 { return float64(s.BytesFromDevice) })
 		dev("veda_device_busy_seconds_total", "counter", "Time the device spent on kernel calls.", func(s *DeviceStats) float64 { return s.BusyTime.Seconds() })
 	}
+	if e := m.Energy; e != nil {
+		fmt.Fprintf(&b, "# HELP veda_energy_joules_total Energy used since the runtime started, per device (source: rapl, nvml or estimated).\n# TYPE veda_energy_joules_total counter\n")
+		for _, d := range e.Devices {
+			fmt.Fprintf(&b, "veda_energy_joules_total{device=\"%d\",kind=\"%s\",source=\"%s\"} %g\n", d.Device, d.Kind, d.Source, d.Joules)
+		}
+		fmt.Fprintf(&b, "# HELP veda_energy_average_watts Average power since the runtime started, per device.\n# TYPE veda_energy_average_watts gauge\n")
+		for _, d := range e.Devices {
+			fmt.Fprintf(&b, "veda_energy_average_watts{device=\"%d\",kind=\"%s\",source=\"%s\"} %g\n", d.Device, d.Kind, d.Source, d.AverageWatts)
+		}
+		metric("veda_energy_estimated", "gauge", "1 when any energy figure is an estimate.", boolToInt(e.Estimated))
+		metric("veda_energy_worker_cap", "gauge", "The energy policy's cap on active workers.", e.WorkerCap)
+		if e.TempOK {
+			metric("veda_temperature_max_celsius", "gauge", "Hottest readable temperature sensor.", e.MaxCelsius)
+		}
+		fmt.Fprintf(&b, "# HELP veda_energy_sensor_available 1 when the sensor is readable.\n# TYPE veda_energy_sensor_available gauge\n")
+		for _, s := range e.Sensors {
+			fmt.Fprintf(&b, "veda_energy_sensor_available{sensor=\"%s\"} %d\n", s.Name, boolToInt(s.Available))
+		}
+	}
 	keys := make([]string, 0, len(m.Extra))
 	for k := range m.Extra {
 		keys = append(keys, k)
@@ -180,4 +204,11 @@ func sanitizeMetricName(s string) string {
 		}
 		return '_'
 	}, s)
+}
+
+func boolToInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

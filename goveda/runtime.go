@@ -42,10 +42,10 @@ type Runtime struct {
 	srcMu   sync.Mutex
 	sources map[string]func() map[string]float64 // Metrics.Extra providers (devices)
 
-	dev         devState // devices and dispatcher, initialized on first use (devices.go)
+	dev         devState    // devices and dispatcher, initialized on first use (devices.go)
 	energy      energyState // sensors, meter and power/temperature governor (energy.go)
-	userWorkers int      // Config.Workers as the caller gave it (0: automatic), for the profile
-	shared      bool     // the process-wide shared runtime (shared.go); set once before publication
+	userWorkers int         // Config.Workers as the caller gave it (0: automatic), for the profile
+	shared      bool        // the process-wide shared runtime (shared.go); set once before publication
 }
 
 // Spin rounds before a worker parks, by policy.
