@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/veda-runtime/veda/goveda/internal/dispatch"
 	"github.com/veda-runtime/veda/goveda/internal/energy"
 	"github.com/veda-runtime/veda/goveda/internal/sysfs"
 	"github.com/veda-runtime/veda/goveda/internal/topo"
@@ -34,6 +35,10 @@ var energyTick = 100 * time.Millisecond
 // energyIdleTick is the read period that keeps RAPL's wrap correction valid when no budget is
 // set (a counter wraps after tens of minutes at full power).
 const energyIdleTick = 10 * time.Second
+
+// energyNVMLTick is the read period with NVML present and no budget: GPUs without an energy
+// counter are integrated from power samples taken at each read.
+const energyNVMLTick = time.Second
 
 // maxResizes bounds the resize log.
 const maxResizes = 64
@@ -108,8 +113,7 @@ type sensorSet struct {
 	topo                    topo.Topology
 
 	gpuMu   sync.Mutex
-	gpuAt   time.Time
-	gpuLast []energy.GPUReading
+	gpuLast []energy.GPUReading // guarded by gpuMu
 }
 
 var (
@@ -142,19 +146,31 @@ func (s *sensorSet) statuses() []SensorStatus {
 	return []SensorStatus{s.raplSt, s.nvmlSt, s.thermSt, s.hwmonSt}
 }
 
-// gpus returns one NVML sample of every GPU, shared by the channels of one reading (a sample
-// younger than 2 ms is reused). Any goroutine.
+// sampleGPUs takes one NVML sample of every GPU; the channels and temperatures of one reading
+// then share it (gpus). Any goroutine.
+func (s *sensorSet) sampleGPUs() {
+	if s.nvml == nil {
+		return
+	}
+	r := s.nvml.Sample()
+	s.gpuMu.Lock()
+	s.gpuLast = r
+	s.gpuMu.Unlock()
+}
+
+// gpus returns the latest NVML sample (taking one if there is none). Any goroutine.
 func (s *sensorSet) gpus() []energy.GPUReading {
 	if s.nvml == nil {
 		return nil
 	}
 	s.gpuMu.Lock()
-	defer s.gpuMu.Unlock()
-	if s.gpuLast == nil || time.Since(s.gpuAt) > 2*time.Millisecond {
-		s.gpuLast = s.nvml.Sample()
-		s.gpuAt = time.Now()
+	r := s.gpuLast
+	s.gpuMu.Unlock()
+	if r == nil {
+		s.sampleGPUs()
+		return s.gpus()
 	}
-	return s.gpuLast
+	return r
 }
 
 // temps reads every temperature sensor (thermal, hwmon, GPUs) and the hottest.
@@ -217,6 +233,9 @@ func (rt *Runtime) energyMain() {
 	}
 	close(e.ready)
 	period := energyIdleTick
+	if e.sens.nvml != nil {
+		period = energyNVMLTick // power samples are integrated between ticks
+	}
 	if budget {
 		period = energyTick
 	} else if e.sens.rapl == nil && e.sens.nvml == nil {
@@ -233,6 +252,7 @@ func (rt *Runtime) energyMain() {
 		case <-t.C:
 		}
 		rt.addGPUChannels()
+		e.sens.sampleGPUs()
 		snap := e.meter.Tick()
 		if e.gov == nil {
 			continue
@@ -397,6 +417,7 @@ func (rt *Runtime) Energy() EnergyReport {
 	e := &rt.energy
 	<-e.ready
 	rt.addGPUChannels()
+	e.sens.sampleGPUs()
 	snap := e.meter.Read()
 	r := EnergyReport{
 		Seconds:        snap.Seconds,
@@ -509,4 +530,38 @@ func (rt *Runtime) GPUAffinity() []GPUAffinity {
 		}
 	}
 	return out
+}
+
+// energyAware gives every dispatch device its active power (the CPU: watts per CPU x workers;
+// an NVML GPU: its enforced power limit; others: the estimate model's board power), so the cost
+// model learns joules per byte, and applies Config.EnergyWeight to the earliest-finish strategy.
+// initDevices only.
+func (rt *Runtime) energyAware(strat Strategy, dinfos []dispatch.DeviceInfo, infos []DeviceInfo) Strategy {
+	<-rt.energy.ready
+	s := rt.energy.sens
+	var nv []energy.GPUReading
+	if s.nvml != nil {
+		nv = s.gpus()
+	}
+	cuda := 0
+	for i := range dinfos {
+		switch {
+		case i == 0:
+			dinfos[i].Watts = s.cpu.WattsPerCPU * float64(len(rt.workers))
+		case infos[i].Kind == DeviceCUDA && cuda < len(nv) && nv[cuda].BoardWatts > 0:
+			dinfos[i].Watts = nv[cuda].BoardWatts
+			cuda++
+		default:
+			if infos[i].Kind == DeviceCUDA {
+				cuda++
+			}
+			dinfos[i].Watts, _ = boardWatts(infos[i], s.cpu)
+		}
+	}
+	if ef, ok := strat.(*dispatch.EarliestFinish); ok && rt.cfg.EnergyWeight > 0 {
+		c := ef.Config()
+		c.EnergyWeight = rt.cfg.EnergyWeight
+		strat = dispatch.NewEarliestFinish(c)
+	}
+	return strat
 }
