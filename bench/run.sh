@@ -21,11 +21,17 @@ mkdir -p "$OUT"
 status=0
 
 if [ ! -f "$LIB" ]; then
-    echo "[bench] $LIB missing: building it (go build -buildmode=c-shared ./capi)"
-    go build -buildmode=c-shared -o "$LIB" ./capi || echo "[bench] libveda build failed: its columns will be skipped"
+    echo "[bench] $LIB missing: building it (go build -buildmode=c-shared ./capi/libveda)"
+    go build -buildmode=c-shared -o "$LIB" ./capi/libveda || echo "[bench] libveda build failed: its columns will be skipped"
 fi
 
-echo "== bench/c: CPU kernels vs peers"
+# OpenBLAS 0.3.21 runs its SSE3 "Prescott" kernels on CPU models newer than itself; libveda sets
+# OPENBLAS_CORETYPE from cpuid before it loads OpenBLAS, and the peer here must get the same core.
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+    if grep -qw avx512bw /proc/cpuinfo 2>/dev/null; then export OPENBLAS_CORETYPE=SkylakeX
+    elif grep -qw avx2 /proc/cpuinfo 2>/dev/null; then export OPENBLAS_CORETYPE=Haswell; fi
+fi
+echo "== bench/c: CPU kernels vs peers (OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto})"
 if g++ -O3 -std=c++17 -c bench/c/tbb_peer.cpp -o "$OUT/tbb_peer.o" &&
    gcc -O3 -fopenmp -Wno-psabi -fvisibility=hidden -c bench/c/bench_kernels.c -o "$OUT/bench_kernels.o" &&
    g++ -fopenmp -o "$OUT/bench_kernels" "$OUT/bench_kernels.o" "$OUT/tbb_peer.o" -lopenblas -ltbb -ldl -lm; then

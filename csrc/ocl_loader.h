@@ -46,6 +46,8 @@ typedef struct _cl_event *cl_event;
 #define CL_FALSE 0
 #define CL_PLATFORM_VERSION 0x0901
 #define CL_PLATFORM_NAME 0x0902
+#define CL_DEVICE_TYPE 0x1000
+#define CL_DEVICE_TYPE_CPU (1 << 1)
 #define CL_DEVICE_TYPE_ALL 0xFFFFFFFF
 #define CL_DEVICE_MAX_COMPUTE_UNITS 0x1002
 #define CL_DEVICE_MAX_WORK_GROUP_SIZE 0x1004

@@ -59,6 +59,7 @@ type DeviceInfo struct {
 	MaxWorkGroupSize int         `json:"max_work_group_size"`
 	FP64             bool        `json:"fp64"`
 	ComputeCap       string      `json:"compute_capability,omitempty"`
+	HostCores        bool        `json:"host_cores"` // computes on the host's own cores (PoCL)
 	Stats            DeviceStats `json:"stats"`
 }
 
@@ -97,6 +98,10 @@ type devState struct {
 	// ready is set (release) once init succeeded; Metrics loads it (acquire) before reading
 	// disp, so that it never waits for or triggers discovery.
 	ready atomic.Bool
+	// impl picks VEDA's or a vendor library's implementation per (kernel, device, size bucket)
+	// (vendor.go); created by implOnce, then used under its own lock.
+	implOnce sync.Once
+	impl     *dispatch.ImplChooser
 	// pinned is the pinned device index, -1 for automatic dispatch. Relaxed atomic: a pin
 	// applies to calls that start after it; a call already dispatched keeps its device.
 	pinned atomic.Int32
@@ -150,7 +155,8 @@ func (rt *Runtime) initDevices(ds *devState) error {
 		dinfos = append(dinfos, dispatch.DeviceInfo{Index: idx, Kind: dispatch.DeviceKind(in.Kind), Name: in.Name, Lanes: 1})
 		ds.infos = append(ds.infos, DeviceInfo{Index: idx, Kind: DeviceKind(in.Kind), Name: in.Name, Vendor: in.Vendor,
 			Platform: in.Platform, DriverVersion: in.DriverVersion, MemoryBytes: in.MemoryBytes,
-			ComputeUnits: in.ComputeUnits, MaxWorkGroupSize: in.MaxWorkGroupSize, FP64: in.FP64, ComputeCap: in.ComputeCap})
+			ComputeUnits: in.ComputeUnits, MaxWorkGroupSize: in.MaxWorkGroupSize, FP64: in.FP64, ComputeCap: in.ComputeCap,
+			HostCores: in.HostCores})
 		if in.FP64 {
 			ds.fp64 = append(ds.fp64, idx)
 		}
@@ -323,6 +329,7 @@ type kcall struct {
 	devices  []int        // candidate devices (user kernels); nil: by the rules in runKernel
 	cpu      func() error // nil: the CPU cannot run it
 	dev      func(d device.Device) (device.Timing, error)
+	decided  *Decision // if non-nil, receives the decision the call finally ran under
 }
 
 // runKernel places kc with the dispatcher, runs it, reports the timing, and falls back to the
@@ -372,6 +379,9 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 				return runErr
 			}
 			ds.disp.End(dec, t, nil)
+			if kc.decided != nil {
+				*kc.decided = dec
+			}
 			return nil
 		}
 		start := time.Now()
@@ -384,6 +394,9 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 			BytesIn: uint64(max(dt.BytesIn, 0)), BytesOut: uint64(max(dt.BytesOut, 0))}
 		if derr == nil {
 			ds.disp.End(dec, t, nil)
+			if kc.decided != nil {
+				*kc.decided = dec
+			}
 			return nil
 		}
 		runErr = mapDeviceError(derr)

@@ -404,6 +404,9 @@ func boardWatts(in DeviceInfo, cpu energy.CPUModel) (float64, string) {
 
 // onHostCPU reports an OpenCL device that runs on the host's own cores (PoCL's pthread device).
 func onHostCPU(in DeviceInfo) bool {
+	if in.HostCores {
+		return true
+	}
 	p := strings.ToLower(in.Platform + " " + in.Name + " " + in.Vendor)
 	return strings.Contains(p, "portable computing language") || strings.Contains(p, "pthread") || strings.Contains(p, "pocl")
 }

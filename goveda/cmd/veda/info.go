@@ -46,18 +46,20 @@ func cmdInfo(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	top := rt.Topology()
 	affinity := rt.GPUAffinity()
 	en := rt.Energy()
+	vendors := rt.VendorLibraries()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(struct {
-			Profile        goveda.Profile        `json:"profile"`
-			Devices        []goveda.DeviceInfo   `json:"devices"`
-			AbsentBackends map[string]string     `json:"absent_backends"`
-			Sensors        []goveda.SensorStatus `json:"sensors"`
-			Topology       goveda.Topology       `json:"topology"`
-			GPUAffinity    []goveda.GPUAffinity  `json:"gpu_affinity"`
-			Energy         []goveda.DeviceEnergy `json:"energy_sources"`
-		}{prof, devs, absent, sensors, top, affinity, en.Devices}); err != nil {
+			Profile         goveda.Profile         `json:"profile"`
+			Devices         []goveda.DeviceInfo    `json:"devices"`
+			AbsentBackends  map[string]string      `json:"absent_backends"`
+			VendorLibraries []goveda.VendorLibrary `json:"vendor_libraries"`
+			Sensors         []goveda.SensorStatus  `json:"sensors"`
+			Topology        goveda.Topology        `json:"topology"`
+			GPUAffinity     []goveda.GPUAffinity   `json:"gpu_affinity"`
+			Energy          []goveda.DeviceEnergy  `json:"energy_sources"`
+		}{prof, devs, absent, vendors, sensors, top, affinity, en.Devices}); err != nil {
 			return fail(stderr, "info", err)
 		}
 		return 0
@@ -80,6 +82,22 @@ func cmdInfo(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 			formatBytes(d.MemoryBytes), d.ComputeUnits, d.FP64, driver)
 	}
 	w.Flush()
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "== vendor libraries (each chosen per kernel and size by measurement against VEDA's kernel)")
+	for _, v := range vendors {
+		if v.Found {
+			fmt.Fprintf(stdout, "%s: %s [%s]", v.Name, v.Library, strings.Join(v.Kernels, ", "))
+			if v.Detail != "" {
+				fmt.Fprintf(stdout, " %s", v.Detail)
+			}
+			if v.Why != "" {
+				fmt.Fprintf(stdout, "; %s", v.Why)
+			}
+			fmt.Fprintln(stdout)
+		} else {
+			fmt.Fprintf(stdout, "%s: not found: %s\n", v.Name, v.Why)
+		}
+	}
 	if len(absent) > 0 {
 		fmt.Fprintln(stdout)
 		fmt.Fprintln(stdout, "== absent backends")

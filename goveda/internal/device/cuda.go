@@ -4,6 +4,7 @@ package device
 #include <stdlib.h>
 #include <string.h>
 #include "cuda_loader.h"
+#include "gpublas_loader.h"
 */
 import "C"
 
@@ -175,14 +176,15 @@ type cudaEngine struct {
 	arch      string // "compute_90"
 	opts      Options
 	cache     *diskCache
-	mod       C.CUmodule
+	mods      map[string]C.CUmodule // built-in modules by cuda/ file name
 	kernels   map[string]*kfunc
 	ops       []cuOp
 	ring      []cuSlot
 	ringChunk int64
 	ringNext  int // slot the next chunk takes
 	events    []C.CUevent
-	ptxSource string // "nvcc" or "nvrtc"
+	ptxSource string               // "nvcc" or "nvrtc"
+	blas      C.vdev_cublas_handle // cuBLAS handle bound to stream; nil until the first vendor sgemm
 }
 
 // enter locks the OS thread and makes the context current; call leave after.
@@ -706,35 +708,59 @@ func (e *cudaEngine) function(m C.CUmodule, name string) (*kfunc, error) {
 	return &kfunc{name: name, cuf: f}, nil
 }
 
+// builtinCUDAFile returns the cuda/ source (without .cu) that holds built-in kernel name: the
+// AES-GCM kernels are in aes_gcm.cu, the rest in veda_kernels.cu. Each file is its own module.
+func builtinCUDAFile(name string) string {
+	if strings.HasPrefix(name, "aes256gcm_") {
+		return "aes_gcm"
+	}
+	return "veda_kernels"
+}
+
+// builtinModule loads the module of file: its embedded PTX, else NVRTC on its source.
+func (e *cudaEngine) builtinModule(file string) (C.CUmodule, error) {
+	if m, ok := e.mods[file]; ok {
+		return m, nil
+	}
+	var m C.CUmodule
+	var err error
+	if ptx, rerr := fs.ReadFile(cuda.FS, "ptx/"+file+".ptx"); rerr == nil {
+		m, err = e.loadModule(string(ptx))
+		e.ptxSource = "nvcc"
+	}
+	if m == nil { // no embedded PTX, or the driver rejected it: NVRTC
+		src, rerr := fs.ReadFile(cuda.FS, file+".cu")
+		if rerr != nil {
+			return nil, rerr
+		}
+		ptx, cerr := e.nvrtcCompile(string(src), file+".cu")
+		if cerr != nil {
+			if err != nil {
+				return nil, fmt.Errorf("%v; %w", err, cerr)
+			}
+			return nil, cerr
+		}
+		if m, err = e.loadModule(ptx); err != nil {
+			return nil, err
+		}
+		e.ptxSource = "nvrtc"
+	}
+	if e.mods == nil {
+		e.mods = map[string]C.CUmodule{}
+	}
+	e.mods[file] = m
+	return m, nil
+}
+
 func (e *cudaEngine) builtin(name string) (*kfunc, error) {
 	if k := e.kernels[name]; k != nil {
 		return k, nil
 	}
-	if e.mod == nil {
-		var err error
-		if ptx, rerr := fs.ReadFile(cuda.FS, "ptx/veda_kernels.ptx"); rerr == nil {
-			e.mod, err = e.loadModule(string(ptx))
-			e.ptxSource = "nvcc"
-		}
-		if e.mod == nil { // no embedded PTX, or the driver rejected it: NVRTC
-			src, rerr := fs.ReadFile(cuda.FS, "veda_kernels.cu")
-			if rerr != nil {
-				return nil, rerr
-			}
-			ptx, cerr := e.nvrtcCompile(string(src), "veda_kernels.cu")
-			if cerr != nil {
-				if err != nil {
-					return nil, fmt.Errorf("%v; %w", err, cerr)
-				}
-				return nil, cerr
-			}
-			if e.mod, err = e.loadModule(ptx); err != nil {
-				return nil, err
-			}
-			e.ptxSource = "nvrtc"
-		}
+	m, err := e.builtinModule(builtinCUDAFile(name))
+	if err != nil {
+		return nil, err
 	}
-	k, err := e.function(e.mod, name)
+	k, err := e.function(m, name)
 	if err != nil {
 		return nil, err
 	}
@@ -777,8 +803,11 @@ func (e *cudaEngine) close() {
 		C.vd_cuEventDestroy(ev)
 	}
 	e.freeRing()
-	if e.mod != nil {
-		C.vd_cuModuleUnload(e.mod)
+	if e.blas != nil {
+		C.vd_cublasDestroy(e.blas)
+	}
+	for _, m := range e.mods {
+		C.vd_cuModuleUnload(m)
 	}
 	C.vd_cuStreamDestroy(e.stream)
 	e.leave()

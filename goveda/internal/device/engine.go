@@ -40,6 +40,9 @@ type engine interface {
 	builtin(name string) (*kfunc, error)
 	compile(src KernelSource) (*kfunc, error)
 	releaseKernel(k *kfunc)
+	// vendorSgemm enqueues row-major C = alpha*A*B + beta*C through the backend's vendor BLAS
+	// (CLBlast, cuBLAS); only called when vendorFor(kind, "sgemm") != "".
+	vendorSgemm(m, n, k int, alpha float32, a *Buffer, lda int, b *Buffer, ldb int, beta float32, c *Buffer, ldc int) error
 	sync() error
 	close()
 }

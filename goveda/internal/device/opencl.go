@@ -193,6 +193,7 @@ func newOCLEngine(p C.cl_platform_id, id C.cl_device_id, cache *diskCache) (*ocl
 		MaxWorkGroupSize: int(oclDeviceScalar[C.size_t](id, C.CL_DEVICE_MAX_WORK_GROUP_SIZE)),
 		FP64:             strings.Contains(" "+ext+" ", " cl_khr_fp64 "),
 		NUMANode:         -1, // OpenCL 1.2 reports no PCI address (cl_khr_pci_bus_info is optional)
+		HostCores:        oclDeviceScalar[C.cl_device_type](id, C.CL_DEVICE_TYPE)&C.CL_DEVICE_TYPE_CPU != 0,
 	}
 	e.keyParts = strings.Join([]string{e.info.Platform, oclPlatformString(p, C.CL_PLATFORM_VERSION),
 		e.info.Name, oclDeviceString(id, C.CL_DEVICE_VERSION), e.info.DriverVersion}, "\x00")
@@ -385,11 +386,11 @@ func (e *oclEngine) builtin(name string) (*kfunc, error) {
 		return k, nil
 	}
 	if e.prog == nil {
-		src, err := opencl.FS.ReadFile("veda_kernels.cl")
+		src, err := builtinOpenCLSource()
 		if err != nil {
 			return nil, err
 		}
-		p, err := e.buildProgram(string(src), e.opts)
+		p, err := e.buildProgram(src, e.opts)
 		if err != nil {
 			return nil, err
 		}
@@ -401,6 +402,22 @@ func (e *oclEngine) builtin(name string) (*kfunc, error) {
 	}
 	e.kernels[name] = k
 	return k, nil
+}
+
+// builtinOpenCLFiles are the built-in kernels' sources, built as one program (in this order).
+var builtinOpenCLFiles = []string{"veda_kernels.cl", "aes_gcm.cl"}
+
+func builtinOpenCLSource() (string, error) {
+	var sb strings.Builder
+	for _, f := range builtinOpenCLFiles {
+		src, err := opencl.FS.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		sb.Write(src)
+		sb.WriteString("\n")
+	}
+	return sb.String(), nil
 }
 
 func (e *oclEngine) compile(src KernelSource) (*kfunc, error) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 	"unsafe"
+
+	"github.com/veda-runtime/veda/goveda/internal/aesgcm"
 )
 
 // Kind is the kind of a device; the values match VEDA_DEVICE_* in veda.h.
@@ -47,6 +49,9 @@ type Info struct {
 	// numa_node in sysfs), -1 when unknown; pinned staging memory is allocated there.
 	PCIBusID string
 	NUMANode int
+	// HostCores: the device computes on the host's own cores (an OpenCL device of type
+	// CL_DEVICE_TYPE_CPU, such as PoCL). Work sent there competes with the CPU workers.
+	HostCores bool
 }
 
 // Timing is what one device call measured: the time spent copying host to
@@ -162,12 +167,21 @@ type Device interface {
 	SumF64(x []float64) (float64, Timing, error)     // ErrUnsupported without fp64
 	DotF32(x, y []float32) (float64, Timing, error)
 	Sgemm(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) (Timing, error)
+	// Vendor returns the vendor library implementing kernel here ("clblast", "cublas") or "";
+	// SgemmVendor is Sgemm through it (ErrUnsupported without one).
+	Vendor(kernel string) string
+	SgemmVendor(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) (Timing, error)
 
 	// Pointer forms for callers holding C memory (any alignment).
 	SaxpyPtr(a float32, x, y unsafe.Pointer, n int) (Timing, error)
 	SumF32Ptr(x unsafe.Pointer, n int) (float64, Timing, error)
 	SumF64Ptr(x unsafe.Pointer, n int) (float64, Timing, error)
 	DotF32Ptr(x, y unsafe.Pointer, n int) (float64, Timing, error)
+
+	// AES-256-GCM of one whole message (aesgcm.go): results equal crypto/cipher's; OpenAESGCM
+	// returns ErrAuth (dst zeroed) when the tag does not match.
+	SealAESGCM(k *aesgcm.Key, nonce, aad, plaintext, dst []byte) (Timing, error)
+	OpenAESGCM(k *aesgcm.Key, nonce, aad, ciphertext, dst []byte) (Timing, error)
 
 	// CompileKernel compiles (or loads from the cache) the source for this
 	// device's language. No source in that language: ErrUnsupported. A
