@@ -199,13 +199,14 @@ type energyState struct {
 	limits  energy.Limits
 	gov     *energy.Governor // nil without a budget
 
-	// cap is the governor's cap on active workers (0: none). Store by the energy ticker, load
-	// by the adaptive monitor: a plain value hand-off, no ordering with other memory.
+	// cap is the governor's cap on active workers (0: none), a snapshot for Energy. Store by
+	// the energy ticker, load by Energy: no ordering role (the pool gets the cap via SetCap).
 	cap atomic.Int32
 
 	gpuOnce sync.Once // adds estimated channels for discovered GPUs NVML does not cover
+	base    time.Time // set by New before the pool starts (resize times are relative to it)
 	mu      sync.Mutex
-	resizes []EnergyResize
+	resizes []EnergyResize // guarded by mu: the last maxResizes changes of the active workers
 	stop    chan struct{}
 	done    chan struct{}
 }
@@ -227,9 +228,9 @@ func (rt *Runtime) energyMain() {
 	defer close(e.done)
 	e.sens = processSensors()
 	e.meter = energy.NewMeter(rt.energyChannels())
-	budget := rt.cfg.Policy == PolicyEnergyEfficient && (e.limits.MaxWatts > 0 || e.limits.MaxTempC > 0) && len(rt.workers) > 1
+	budget := rt.cfg.Policy == PolicyEnergyEfficient && (e.limits.MaxWatts > 0 || e.limits.MaxTempC > 0) && rt.pool.Workers() > 1
 	if budget {
-		e.gov = energy.NewGovernor(energy.GovernorConfig{Limits: e.limits, Workers: len(rt.workers)})
+		e.gov = energy.NewGovernor(energy.GovernorConfig{Limits: e.limits, Workers: rt.pool.Workers()})
 	}
 	close(e.ready)
 	period := energyIdleTick
@@ -262,13 +263,11 @@ func (rt *Runtime) energyMain() {
 		if v.Changed {
 			old := int(e.cap.Load())
 			if old == 0 {
-				old = len(rt.workers)
+				old = rt.pool.Workers()
 			}
-			e.cap.Store(int32(v.Cap)) // store: read by the adaptive monitor at its next tick
-			e.logResize(rt, old, v.Cap, v.Reason)
-			if rt.mon != nil {
-				rt.mon.kick()
-			}
+			e.cap.Store(int32(v.Cap)) // store: a snapshot for Energy; the pool gets it through SetCap
+			e.logResize(rt, old, v.Cap, "cap: "+v.Reason)
+			rt.pool.SetCap(v.Cap, v.Reason)
 		}
 	}
 }
@@ -291,7 +290,7 @@ func (e *energyState) logResize(rt *Runtime, from, to int, reason string) {
 		copy(e.resizes, e.resizes[1:])
 		e.resizes = e.resizes[:maxResizes-1]
 	}
-	e.resizes = append(e.resizes, EnergyResize{AtSeconds: float64(rt.now()) / 1e9, From: from, To: to, Reason: reason})
+	e.resizes = append(e.resizes, EnergyResize{AtSeconds: time.Since(rt.energy.base).Seconds(), From: from, To: to, Reason: reason})
 }
 
 // workerCap returns the energy policy's cap on active workers, or 0 for none. Any goroutine;
@@ -299,15 +298,15 @@ func (e *energyState) logResize(rt *Runtime, from, to int, reason string) {
 func (rt *Runtime) workerCap() int { return int(rt.energy.cap.Load()) }
 
 // busyClocksOn reports whether the workers keep busy/idle clocks (the CPU estimate needs them).
-func (rt *Runtime) busyClocksOn() bool { return rt.clocks }
+func (rt *Runtime) busyClocksOn() bool { return rt.pool.Clocks() }
 
 // cpuBusySeconds sums the workers' published busy clocks. Any goroutine.
-func (rt *Runtime) cpuBusySeconds() float64 {
-	var ns int64
-	for _, w := range rt.workers {
-		ns += w.pub.busyNs.Load() // load: snapshot
-	}
-	return float64(ns) / 1e9
+func (rt *Runtime) cpuBusySeconds() float64 { return float64(rt.pool.BusyNs()) / 1e9 }
+
+// noteResize logs one change of the active workers with its reason (sched.Options.OnResize:
+// called on the monitor goroutine; never blocks beyond a short mutex).
+func (rt *Runtime) noteResize(from, to int, reason string) {
+	rt.energy.logResize(rt, from, to, reason)
 }
 
 // energyChannels builds the meter's channels: the CPU (RAPL, else estimated from the workers'
@@ -430,7 +429,7 @@ func (rt *Runtime) Energy() EnergyReport {
 		MaxPowerWatts:  rt.cfg.MaxPowerWatts,
 		MaxTempCelsius: rt.cfg.MaxTempCelsius,
 		EnergyWeight:   rt.cfg.EnergyWeight,
-		WorkerCap:      len(rt.workers),
+		WorkerCap:      rt.pool.Workers(),
 		Sensors:        e.sens.statuses(),
 	}
 	if c := rt.workerCap(); c > 0 {
@@ -550,7 +549,7 @@ func (rt *Runtime) energyAware(strat Strategy, dinfos []dispatch.DeviceInfo, inf
 	for i := range dinfos {
 		switch {
 		case i == 0:
-			dinfos[i].Watts = s.cpu.WattsPerCPU * float64(len(rt.workers))
+			dinfos[i].Watts = s.cpu.WattsPerCPU * float64(rt.pool.Workers())
 		case infos[i].Kind == DeviceCUDA && cuda < len(nv) && nv[cuda].BoardWatts > 0:
 			dinfos[i].Watts = nv[cuda].BoardWatts
 			cuda++

@@ -5,20 +5,24 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // Metrics is a snapshot of a runtime's counters. Counters are published by workers when they go
 // idle and every 1024 tasks, so a busy pool's snapshot may lag by that much.
 type Metrics struct {
-	Workers          int     `json:"workers"`
-	ActiveWorkers    int     `json:"active_workers"`
-	Policy           string  `json:"policy"`
-	TasksExecuted    uint64  `json:"tasks_executed"`  // tasks run by workers (inline join halves included)
-	TasksStolen      uint64  `json:"tasks_stolen"`    // tasks taken from another worker's deque
-	TasksPanicked    uint64  `json:"tasks_panicked"`  // panics recovered into *PanicError
-	StealAttempts    uint64  `json:"steal_attempts"`  // victims probed
+	Workers       int    `json:"workers"`
+	ActiveWorkers int    `json:"active_workers"`
+	Policy        string `json:"policy"`
+	TasksExecuted uint64 `json:"tasks_executed"` // tasks run by workers (inline join halves included)
+	TasksStolen   uint64 `json:"tasks_stolen"`   // tasks taken from another worker's deque
+	TasksPanicked uint64 `json:"tasks_panicked"` // panics recovered into *PanicError
+	StealAttempts uint64 `json:"steal_attempts"` // victims probed
+	// LocalSteals and RemoteSteals split the successful steals by whether the victim was on the
+	// thief's NUMA node (hierarchical stealing); both 0 on one node.
+	LocalSteals  uint64 `json:"local_steals"`
+	RemoteSteals uint64 `json:"remote_steals"`
+	// WorkerNodes is each worker's NUMA node id.
+	WorkerNodes      []int   `json:"worker_nodes"`
 	TasksSubmitted   uint64  `json:"tasks_submitted"` // tasks that went through the injector
 	Parks            uint64  `json:"parks"`           // times a worker parked
 	QueuedInjected   int64   `json:"queued_injected"` // injector length now
@@ -42,39 +46,28 @@ type Metrics struct {
 // Metrics returns a snapshot of rt's counters. Any goroutine; cost O(workers) plus merging the
 // per-worker latency histograms (microseconds).
 func (rt *Runtime) Metrics() Metrics {
+	st := rt.pool.Stats()
 	m := Metrics{
-		Workers:          len(rt.workers),
+		Workers:          rt.pool.Workers(),
 		ActiveWorkers:    rt.ActiveWorkers(),
 		Policy:           rt.cfg.Policy.String(),
-		TasksPanicked:    rt.panicked.Load(),
-		TasksSubmitted:   rt.submitted.Load(),
-		QueuedInjected:   rt.inj.len(),
+		TasksExecuted:    st.Executed,
+		TasksStolen:      st.Stolen,
+		TasksPanicked:    st.Panicked,
+		StealAttempts:    st.StealAttempts,
+		LocalSteals:      st.LocalSteals,
+		RemoteSteals:     st.RemoteSteals,
+		WorkerNodes:      rt.WorkerNodes(),
+		TasksSubmitted:   st.Submitted,
+		Parks:            st.Parks,
+		QueuedInjected:   st.QueuedInjected,
 		TelemetryEnabled: !rt.cfg.DisableTelemetry,
-		WorkerBusyNs:     make([]int64, len(rt.workers)),
-		WorkerIdleNs:     make([]int64, len(rt.workers)),
-	}
-	var merged *hdrhistogram.Histogram
-	if !rt.cfg.DisableTelemetry {
-		merged = hdrhistogram.New(1, 3_600_000_000_000, 2)
-	}
-	for i, w := range rt.workers {
-		m.TasksExecuted += w.pub.executed.Load()
-		m.TasksStolen += w.pub.stolen.Load()
-		m.StealAttempts += w.pub.stealAttempts.Load()
-		m.Parks += w.pub.parks.Load()
-		m.WorkerBusyNs[i] = w.pub.busyNs.Load()
-		m.WorkerIdleNs[i] = w.pub.idleNs.Load()
-		if merged != nil && w.hist != nil {
-			w.histMu.Lock()
-			merged.Merge(w.hist)
-			w.histMu.Unlock()
-		}
-	}
-	if merged != nil {
-		m.LatencyCount = merged.TotalCount()
-		m.LatencyP50Ns = merged.ValueAtQuantile(50)
-		m.LatencyP90Ns = merged.ValueAtQuantile(90)
-		m.LatencyP99Ns = merged.ValueAtQuantile(99)
+		WorkerBusyNs:     st.BusyNs,
+		WorkerIdleNs:     st.IdleNs,
+		LatencyCount:     st.LatencyCount,
+		LatencyP50Ns:     st.LatencyP50Ns,
+		LatencyP90Ns:     st.LatencyP90Ns,
+		LatencyP99Ns:     st.LatencyP99Ns,
 	}
 	if rt.dev.ready.Load() {
 		m.Devices = rt.dev.disp.Stats()
@@ -117,6 +110,8 @@ func (m Metrics) Prometheus() string {
 	metric("veda_tasks_stolen_total", "counter", "Tasks stolen from another worker.", m.TasksStolen)
 	metric("veda_tasks_panicked_total", "counter", "Task panics recovered.", m.TasksPanicked)
 	metric("veda_steal_attempts_total", "counter", "Steal attempts (victims probed).", m.StealAttempts)
+	metric("veda_local_steals_total", "counter", "Steals from a worker on the thief's NUMA node.", m.LocalSteals)
+	metric("veda_remote_steals_total", "counter", "Steals from a worker on another NUMA node.", m.RemoteSteals)
 	metric("veda_tasks_submitted_total", "counter", "Tasks queued through the injector.", m.TasksSubmitted)
 	metric("veda_parks_total", "counter", "Times a worker parked.", m.Parks)
 	metric("veda_queued_injected", "gauge", "Tasks waiting in the injector.", m.QueuedInjected)

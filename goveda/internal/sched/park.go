@@ -1,4 +1,4 @@
-package goveda
+package sched
 
 import (
 	"runtime"
@@ -16,7 +16,7 @@ type sleepState struct {
 	_         [cacheLine - 8]byte
 
 	mu       sync.Mutex
-	sleepers []*worker // registered sleepers, LIFO (the most recently idle has the warmest cache)
+	sleepers []*Worker // registered sleepers, LIFO (the most recently idle has the warmest cache)
 }
 
 // notify wakes one sleeping worker if one sleeps and nobody is already searching for work.
@@ -54,7 +54,7 @@ func (s *sleepState) wakeOne() {
 }
 
 // register adds w to the sleepers. Owner worker (w) only.
-func (s *sleepState) register(w *worker) {
+func (s *sleepState) register(w *Worker) {
 	s.mu.Lock()
 	s.sleepers = append(s.sleepers, w)
 	w.registered = true
@@ -64,7 +64,7 @@ func (s *sleepState) register(w *worker) {
 }
 
 // unregister removes w from the sleepers if a waker did not already. Owner worker (w) only.
-func (s *sleepState) unregister(w *worker) {
+func (s *sleepState) unregister(w *Worker) {
 	s.mu.Lock()
 	if w.registered {
 		for i, x := range s.sleepers {
@@ -83,7 +83,7 @@ func (s *sleepState) unregister(w *worker) {
 
 // wake makes w's next (or current) park return. Any goroutine. At most one token is buffered,
 // so a wake of a running worker costs it at most one extra pass through its idle loop.
-func (w *worker) wake() {
+func (w *Worker) wake() {
 	select {
 	case w.wakeCh <- struct{}{}:
 	default:
@@ -94,19 +94,19 @@ func (w *worker) wake() {
 // registers as a sleeper and then re-checks for work, for l and for stopping; if anything is
 // there it returns at once. Owner worker (w) only. Returns without guarantee that work exists:
 // callers loop.
-func (w *worker) fallAsleep(l *latch) {
-	rt := w.rt
+func (w *Worker) fallAsleep(l *Latch) {
+	p := w.p
 	if l != nil {
-		// store (seq-cst): the waiter's half of the latch Dekker pair (see latch.set).
+		// store (seq-cst): the waiter's half of the latch Dekker pair (see Latch.Set).
 		l.sleeper.Store(w)
 	}
-	rt.sleep.register(w)
-	if (l != nil && l.probe()) || rt.stopping.Load() || rt.hasWork() {
-		rt.sleep.unregister(w)
+	p.sleep.register(w)
+	if (l != nil && l.Probe()) || p.stopping.Load() || p.hasWork() {
+		p.sleep.unregister(w)
 	} else {
 		w.st.parks++
 		<-w.wakeCh
-		rt.sleep.unregister(w)
+		p.sleep.unregister(w)
 	}
 	if l != nil {
 		l.sleeper.Store(nil) // store: we are awake; later sets need not wake us

@@ -1,6 +1,6 @@
 //go:build amd64 || arm64
 
-package goveda
+package sched
 
 // getg returns an identity key for the calling goroutine: its g pointer, read in assembly (about
 // 1 ns). Any goroutine may call it. The key is unique among live goroutines; a worker clears its

@@ -1,4 +1,4 @@
-package goveda
+package sched
 
 import (
 	"sync"
@@ -12,9 +12,9 @@ const defaultAgingStep = 5_000_000 // ns
 
 // injEntry is one queued task with its ordering keys.
 type injEntry struct {
-	t        *task
+	t        *Task
 	deadline int64  // unix ns; 0 = none (sorts after every deadline within the level)
-	enq      int64  // rt.now() at push, for aging and the latency histogram
+	enq      int64  // Pool.Now() at push, for aging and the latency histogram
 	seq      uint64 // push order, the final tie-break (FIFO)
 }
 
@@ -73,26 +73,34 @@ func (h *levelHeap) pop() injEntry {
 	return top
 }
 
+// Levels is the number of priority levels the injector orders by: level 0 is served first,
+// Levels-1 last (goveda's Priority values map one to one). Levels below HighLevels are "high":
+// idle workers look for them before they steal.
+const (
+	Levels     = 5
+	HighLevels = 2
+)
+
 // injector is the MPMC queue for work that does not come from a worker's own fork-join tree:
-// calls from outside the pool, Submit, and SpawnPriority with a non-Normal priority. It holds one
+// calls from outside the pool, Submit, and goveda's SpawnPriority with a non-Normal priority. It holds one
 // EDF heap per priority level behind a mutex; the atomic counters give idle workers a lock-free
 // emptiness check.
 type injector struct {
 	n  atomic.Int64 // queued entries; seq-cst add after the push (see PARKING.md), load by probes
-	hi atomic.Int64 // queued Realtime+High entries; load-relaxed hint: workers then look here before stealing
+	hi atomic.Int64 // queued entries of levels < HighLevels; load-relaxed hint: workers then look here before stealing
 
 	mu        sync.Mutex
 	seq       uint64
-	levels    [numPriorities]levelHeap
+	levels    [Levels]levelHeap
 	agingStep int64 // ns; see defaultAgingStep
 }
 
 // push queues t. Any goroutine. O(log n) under the mutex.
-func (q *injector) push(t *task, p Priority, deadline, now int64) {
+func (q *injector) push(t *Task, level int, deadline, now int64) {
 	q.mu.Lock()
 	q.seq++
-	q.levels[p].push(injEntry{t: t, deadline: deadline, enq: now, seq: q.seq})
-	if p <= PriorityHigh {
+	q.levels[level].push(injEntry{t: t, deadline: deadline, enq: now, seq: q.seq})
+	if level < HighLevels {
 		q.hi.Add(1) // atomic add: hint counter
 	}
 	// add (seq-cst), inside the lock so n never lags an entry a popper can see: publishes the
@@ -111,7 +119,7 @@ func (q *injector) pop() (e injEntry, ok bool) {
 	q.mu.Lock()
 	best := -1
 	var bestKey int64
-	for l := 0; l < numPriorities; l++ {
+	for l := 0; l < Levels; l++ {
 		if len(q.levels[l]) == 0 {
 			continue
 		}
@@ -126,7 +134,7 @@ func (q *injector) pop() (e injEntry, ok bool) {
 	}
 	e = q.levels[best].pop()
 	q.n.Add(-1) // atomic add under the lock: count only
-	if best <= int(PriorityHigh) {
+	if best < HighLevels {
 		q.hi.Add(-1) // atomic add: hint counter
 	}
 	q.mu.Unlock()

@@ -1,21 +1,23 @@
-package dispatch
+package dispatchtest
 
 import (
 	"container/heap"
 	"math/rand/v2"
 	"time"
+
+	"github.com/veda-runtime/veda/goveda/internal/dispatch"
 )
 
 // SimDevice is a TEST DOUBLE: a simulated device with a declared throughput,
 // latency and host<->device bandwidth that produces timings for the cost
-// model without running anything. It is exported for the dispatch benchmark
-// (bench/dispatch) and the runtime's tests; the runtime never uses it for
-// real work.
+// model without running anything. It serves the dispatcher's tests and the
+// dispatch benchmark (cmd/dispatchbench); the runtime never uses it for real
+// work.
 type SimDevice struct {
-	Info DeviceInfo
+	Info dispatch.DeviceInfo
 	// Throughput is compute bytes/s; Latency is added to every call
 	// (launch overhead); Bandwidth is host<->device bytes/s (ignored for
-	// KindCPU; 0 means transfers are free).
+	// dispatch.KindCPU; 0 means transfers are free).
 	Throughput float64
 	Latency    time.Duration
 	Bandwidth  float64
@@ -38,12 +40,12 @@ type SimDevice struct {
 // Run returns the simulated timing of one call of kernel over bytes with
 // transferBytes to move (half in, half out) and the error from Fail. Not
 // safe for concurrent use (one simulation drives it).
-func (s *SimDevice) Run(kernel string, bytes, transferBytes uint64) (Timing, error) {
+func (s *SimDevice) Run(kernel string, bytes, transferBytes uint64) (dispatch.Timing, error) {
 	n := s.runs
 	s.runs++
 	if s.Fail != nil {
 		if err := s.Fail(n); err != nil {
-			return Timing{}, err
+			return dispatch.Timing{}, err
 		}
 	}
 	thr := s.Throughput
@@ -60,8 +62,8 @@ func (s *SimDevice) Run(kernel string, bytes, transferBytes uint64) (Timing, err
 	if s.Slowdown != nil {
 		sec *= s.Slowdown(n)
 	}
-	t := Timing{Compute: s.Latency + time.Duration(sec*1e9)}
-	if s.Info.Kind != KindCPU && transferBytes > 0 {
+	t := dispatch.Timing{Compute: s.Latency + time.Duration(sec*1e9)}
+	if s.Info.Kind != dispatch.KindCPU && transferBytes > 0 {
 		t.BytesIn = transferBytes / 2
 		t.BytesOut = transferBytes - t.BytesIn
 		if s.Bandwidth > 0 {
@@ -75,14 +77,14 @@ func (s *SimDevice) Run(kernel string, bytes, transferBytes uint64) (Timing, err
 // Runs returns how many calls Run has simulated.
 func (s *SimDevice) Runs() int { return s.runs }
 
-// SimInfos returns the DeviceInfo of each simulated device, indexed by
+// SimInfos returns the dispatch.DeviceInfo of each simulated device, indexed by
 // position (Index is set to the position).
-func SimInfos(devs []*SimDevice) []DeviceInfo {
-	out := make([]DeviceInfo, len(devs))
+func SimInfos(devs []*SimDevice) []dispatch.DeviceInfo {
+	out := make([]dispatch.DeviceInfo, len(devs))
 	for i, s := range devs {
 		out[i] = s.Info
 		out[i].Index = i
-		if out[i].Bandwidth == 0 && s.Info.Kind != KindCPU {
+		if out[i].Bandwidth == 0 && s.Info.Kind != dispatch.KindCPU {
 			out[i].Bandwidth = s.Bandwidth
 		}
 	}
@@ -105,9 +107,9 @@ type SimResult struct {
 type simEvent struct {
 	at  time.Duration
 	seq int
-	dec Decision
-	t   Timing
-	req Request
+	dec dispatch.Decision
+	t   dispatch.Timing
+	req dispatch.Request
 	err error
 }
 
@@ -136,7 +138,7 @@ func (h *simHeap) Pop() any {
 // (Choose, then End at the call's virtual finish time, Fallback after an
 // error, with d's clock set to the virtual clock); otherwise place(i) fixes the device of call i (a static split) and
 // d may be nil. Deterministic for deterministic devices. Single goroutine.
-func Simulate(d *Dispatcher, devs []*SimDevice, reqs []Request, window int, place func(i int) int) SimResult {
+func Simulate(d *dispatch.Dispatcher, devs []*SimDevice, reqs []dispatch.Request, window int, place func(i int) int) SimResult {
 	if window < 1 {
 		window = 1
 	}
@@ -145,7 +147,7 @@ func Simulate(d *Dispatcher, devs []*SimDevice, reqs []Request, window int, plac
 	var h simHeap
 	var now time.Duration
 	seq := 0
-	start := func(req Request, dec Decision) {
+	start := func(req dispatch.Request, dec dispatch.Decision) {
 		dev := dec.Device
 		t, err := devs[dev].Run(req.Kernel, req.Bytes, req.TransferBytes)
 		begin := max(now, free[dev])
@@ -164,9 +166,9 @@ func Simulate(d *Dispatcher, devs []*SimDevice, reqs []Request, window int, plac
 	for next < len(reqs) || h.Len() > 0 {
 		for h.Len() < window && next < len(reqs) {
 			req := reqs[next]
-			var dec Decision
+			var dec dispatch.Decision
 			if place != nil {
-				dec = Decision{Device: place(next)}
+				dec = dispatch.Decision{Device: place(next)}
 			} else {
 				var err error
 				if dec, err = d.Choose(req); err != nil {

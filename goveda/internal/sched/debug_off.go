@@ -1,6 +1,6 @@
 //go:build !vedadebug
 
-package goveda
+package sched
 
 // debugChecks enables invariant assertions; off in normal builds (see debug_on.go).
 const debugChecks = false

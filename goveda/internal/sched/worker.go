@@ -1,4 +1,4 @@
-package goveda
+package sched
 
 import (
 	"context"
@@ -16,6 +16,8 @@ type workerStats struct {
 	stolen        uint64
 	stealAttempts uint64
 	parks         uint64
+	localSteals   uint64 // successful steals from a same-node victim (hierarchical stealing)
+	remoteSteals  uint64 // successful steals from another node's worker
 }
 
 // workerPub is the published copy of a worker's counters and clocks. Written by the owner,
@@ -25,26 +27,33 @@ type workerPub struct {
 	stolen        atomic.Uint64 // same
 	stealAttempts atomic.Uint64 // same
 	parks         atomic.Uint64 // same
+	localSteals   atomic.Uint64 // same
+	remoteSteals  atomic.Uint64 // same
 	busyNs        atomic.Int64  // add by owner at idle/busy transitions; load by readers: snapshot
 	idleNs        atomic.Int64  // same
 }
 
-// worker is one pool goroutine with its deque. Fields are owner-only unless stated.
-type worker struct {
+// Worker is one pool goroutine with its deque. Fields are owner-only unless stated. goveda's job
+// types get their *Worker in Runner.Run and use Push, JoinTask, WaitUntil and the free list.
+type Worker struct {
 	dq deque // padded; owner pushes/pops, thieves steal
 
-	rt     *Runtime
+	p      *Pool
 	id     int
+	node   int            // NUMA node index (0 with one node); fixed at New
+	cpu    int            // CPU to pin to (-1: the allowed CPUs round-robin); fixed at New
+	local  []*Worker      // same-node other workers (hierarchical stealing); read-only after New
+	remote []*Worker      // other nodes' workers, nearest node first; read-only after New
 	gid    atomic.Uintptr // the worker goroutine's getg() key; store at start/exit, load by current(): identity only
 	wakeCh chan struct{}  // capacity 1: wake tokens (see wake)
 	rng    uint64         // xorshift state for victim choice
 
-	registered bool // in rt.sleep.sleepers; guarded by rt.sleep.mu
+	registered bool // in p.sleep.sleepers; guarded by p.sleep.mu
 
-	jobFree []any // recycled join jobs that ran inline (see joinOn); owner only
+	jobFree []any // recycled jobs that ran inline (TakeFree/PutFree); owner only
 
 	st         workerStats
-	phaseStart int64 // rt.now() at the last idle/busy transition (clocks on only)
+	phaseStart int64 // p.now() at the last idle/busy transition (clocks on only)
 
 	pub workerPub
 
@@ -54,14 +63,14 @@ type worker struct {
 	_ [cacheLine]byte
 }
 
-func newWorker(rt *Runtime, id int) *worker {
-	w := &worker{rt: rt, id: id, wakeCh: make(chan struct{}, 1)}
+func newWorker(p *Pool, id int) *Worker {
+	w := &Worker{p: p, id: id, wakeCh: make(chan struct{}, 1)}
 	w.dq.init()
-	w.rng = splitmix(rt.seed + uint64(id)*0x9E3779B97F4A7C15)
+	w.rng = splitmix(p.seed + uint64(id)*0x9E3779B97F4A7C15)
 	if w.rng == 0 {
 		w.rng = 1
 	}
-	if !rt.cfg.DisableTelemetry {
+	if p.latency {
 		w.hist = hdrhistogram.New(1, 3_600_000_000_000, 2) // 1 ns .. 1 h, 2 significant digits
 	}
 	return w
@@ -75,7 +84,7 @@ func splitmix(x uint64) uint64 {
 }
 
 // nextRand returns the next xorshift64 value. Owner only.
-func (w *worker) nextRand() uint64 {
+func (w *Worker) nextRand() uint64 {
 	x := w.rng
 	x ^= x << 13
 	x ^= x >> 7
@@ -86,17 +95,17 @@ func (w *worker) nextRand() uint64 {
 
 // main is the worker goroutine: run work until the runtime stops. ready receives the start-up
 // result (pinning errors) exactly once.
-func (w *worker) main(ready chan<- error) {
-	rt := w.rt
-	defer rt.wg.Done()
-	if rt.cfg.PinWorkers {
-		if err := pinThread(w.id); err != nil {
+func (w *Worker) main(ready chan<- error) {
+	p := w.p
+	defer p.wg.Done()
+	if p.pin {
+		if err := pinThread(w.id, w.cpu); err != nil {
 			ready <- err
 			return
 		}
 	}
 	w.gid.Store(getg()) // store: identity key; ready's channel send orders it before New returns
-	w.phaseStart = rt.now()
+	w.phaseStart = p.now()
 	ready <- nil
 	for {
 		if t := w.findWork(); t != nil {
@@ -111,14 +120,15 @@ func (w *worker) main(ready chan<- error) {
 	w.gid.Store(0) // store: this goroutine is about to end; its g may be reused
 }
 
-// push publishes t on w's deque and wakes a sleeper if needed. Owner only.
-func (w *worker) push(t *task) {
+// Push publishes t on w's deque and wakes a sleeper if needed. Owner only (a task running on w).
+// Amortized O(1).
+func (w *Worker) Push(t *Task) {
 	w.dq.push(t)
-	w.rt.sleep.notify()
+	w.p.sleep.notify()
 }
 
 // execute runs t and sets its latch. Worker only (t was taken from a queue by w).
-func (w *worker) execute(t *task) {
+func (w *Worker) execute(t *Task) {
 	if debugChecks {
 		// Invariant: task bodies run only on their worker's goroutine; this is what makes
 		// Workers a strict cap on bodies running at once.
@@ -126,8 +136,8 @@ func (w *worker) execute(t *task) {
 			panic("veda: internal: task executed off its worker goroutine")
 		}
 	}
-	t.r.run(w)
-	t.latch.set()
+	t.Job.Run(w)
+	t.Done.Set()
 	w.st.executed++
 	if w.st.executed&1023 == 0 {
 		w.publish()
@@ -136,7 +146,7 @@ func (w *worker) execute(t *task) {
 
 // findWork returns a task to run, or nil: own deque first (hot path), then findWorkSlow.
 // Owner only.
-func (w *worker) findWork() *task {
+func (w *Worker) findWork() *Task {
 	if t := w.dq.pop(); t != nil {
 		return t
 	}
@@ -145,23 +155,27 @@ func (w *worker) findWork() *task {
 
 // findWorkSlow looks in the injector when it holds high-priority work, then steals from random
 // victims, then takes any injected work.
-func (w *worker) findWorkSlow() *task {
-	rt := w.rt
-	if rt.inj.hi.Load() > 0 { // load: hint only
-		if t := rt.popInjected(); t != nil {
+func (w *Worker) findWorkSlow() *Task {
+	p := w.p
+	if p.inj.hi.Load() > 0 { // load: hint only
+		if t := p.popInjected(); t != nil {
 			return t
 		}
 	}
 	if t := w.steal(); t != nil {
 		return t
 	}
-	return rt.popInjected()
+	return p.popInjected()
 }
 
 // steal tries each other worker once, starting at a random victim. On success it also moves up
-// to half of the victim's remaining tasks into w's deque (batch stealing). Owner only.
-func (w *worker) steal() *task {
-	ws := w.rt.workers
+// to half of the victim's remaining tasks into w's deque (batch stealing). With NUMA nodes it is
+// hierarchical (stealHier). Owner only.
+func (w *Worker) steal() *Task {
+	if w.p.numa.hier {
+		return w.stealHier()
+	}
+	ws := w.p.workers
 	n := len(ws)
 	if n == 1 {
 		return nil
@@ -189,7 +203,7 @@ func (w *worker) steal() *task {
 }
 
 // stealBatch moves up to half of v's tasks into w's deque. Owner (w) only.
-func (w *worker) stealBatch(v *worker) {
+func (w *Worker) stealBatch(v *Worker) {
 	k := v.dq.size() / 2
 	moved := false
 	for ; k > 0; k-- {
@@ -202,31 +216,31 @@ func (w *worker) stealBatch(v *worker) {
 		moved = true
 	}
 	if moved {
-		w.rt.sleep.notify()
+		w.p.sleep.notify()
 	}
 }
 
 // idle is the cold path of the worker loop: spin looking for work, then park. It returns true
 // after running a task (or when woken), false when the runtime stopped. Owner only.
-func (w *worker) idle() bool {
-	rt := w.rt
+func (w *Worker) idle() bool {
+	p := w.p
 	w.publish()
 	w.clockIdle()
 	for {
-		if rt.stopping.Load() && !rt.hasWork() { // load: set once by Close after all work drained
+		if p.stopping.Load() && !p.hasWork() { // load: set once by Close after all work drained
 			return false
 		}
-		if int32(w.id) >= rt.active.Load() { // load: adaptive limit, see adaptive.go
+		if int32(w.id) >= p.active.Load() { // load: adaptive limit, see adaptive.go
 			w.suspend()
 			continue
 		}
-		rt.sleep.searching.Add(1) // add (seq-cst): see sleepState.notify
-		for i := 0; i < rt.spin; i++ {
+		p.sleep.searching.Add(1) // add (seq-cst): see sleepState.notify
+		for i := 0; i < p.spin; i++ {
 			if t := w.findWorkSlow(); t != nil {
 				// add (seq-cst): the last searcher to find work hands the wake on if more
 				// work is queued, so a push that skipped notify because we searched is seen.
-				if rt.sleep.searching.Add(-1) == 0 && rt.sleep.idle.Load() > 0 && rt.hasWork() {
-					rt.sleep.wakeOne()
+				if p.sleep.searching.Add(-1) == 0 && p.sleep.idle.Load() > 0 && p.hasWork() {
+					p.sleep.wakeOne()
 				}
 				w.clockBusy()
 				w.execute(t)
@@ -234,63 +248,63 @@ func (w *worker) idle() bool {
 			}
 			spinPause(i)
 		}
-		rt.sleep.searching.Add(-1) // add (seq-cst): we stop searching before registering to sleep
+		p.sleep.searching.Add(-1) // add (seq-cst): we stop searching before registering to sleep
 		w.fallAsleep(nil)
 	}
 }
 
 // suspend parks a worker that the adaptive policy made surplus until it is active again or the
 // runtime stops. Owner only.
-func (w *worker) suspend() {
-	rt := w.rt
+func (w *Worker) suspend() {
+	p := w.p
 	w.st.parks++
 	// loads: the monitor stores active and then wakes us; the buffered token makes the pair safe.
-	for int32(w.id) >= rt.active.Load() && !rt.stopping.Load() {
+	for int32(w.id) >= p.active.Load() && !p.stopping.Load() {
 		<-w.wakeCh
 	}
 }
 
-// joinTask finishes a fork-join: t was pushed by w before w ran the other half. If t is still at
+// JoinTask finishes a fork-join: t was pushed by w before w ran the other half. If t is still at
 // the bottom of w's deque it runs inline (the common, cheap case); otherwise it was stolen and w
 // helps until t's latch is set. It reports whether t ran inline here. Owner only.
-func (w *worker) joinTask(t *task) bool {
-	if t.latch.probe() {
+func (w *Worker) JoinTask(t *Task) bool {
+	if t.Done.Probe() {
 		return false
 	}
 	if u := w.dq.pop(); u != nil {
 		if u == t {
-			t.r.run(w)
+			t.Job.Run(w)
 			w.st.executed++
 			return true
 		}
 		// t was stolen and u is older work below it (tasks moved here by a batch steal):
-		// running it is helping, exactly as waitUntil would.
+		// running it is helping, exactly as WaitUntil would.
 		w.execute(u)
 	}
-	w.waitUntil(&t.latch, nil)
+	w.WaitUntil(&t.Done, nil)
 	return false
 }
 
-// waitUntil returns when l is set, or when ctx (may be nil) is done. Meanwhile w runs other
+// WaitUntil returns when l is set, or when ctx (may be nil) is done. Meanwhile w runs other
 // tasks (helping), spins briefly, then parks. Owner only.
-func (w *worker) waitUntil(l *latch, ctx context.Context) {
-	if l.probe() {
+func (w *Worker) WaitUntil(l *Latch, ctx context.Context) {
+	if l.Probe() {
 		return
 	}
 	w.waitSlow(l, ctx)
 }
 
-func (w *worker) waitSlow(l *latch, ctx context.Context) {
+func (w *Worker) waitSlow(l *Latch, ctx context.Context) {
 	if ctx != nil && ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, w.wake)
 		defer stop()
 	} else {
 		ctx = nil
 	}
-	spin := w.rt.spin
+	spin := w.p.spin
 	for {
 		for i := 0; ; i++ {
-			if l.probe() || (ctx != nil && ctx.Err() != nil) {
+			if l.Probe() || (ctx != nil && ctx.Err() != nil) {
 				return
 			}
 			if t := w.findWork(); t != nil {
@@ -308,42 +322,72 @@ func (w *worker) waitSlow(l *latch, ctx context.Context) {
 }
 
 // publish copies the owner's counters to the published atomics. Owner only.
-func (w *worker) publish() {
+func (w *Worker) publish() {
 	w.pub.executed.Store(w.st.executed)
 	w.pub.stolen.Store(w.st.stolen)
 	w.pub.stealAttempts.Store(w.st.stealAttempts)
 	w.pub.parks.Store(w.st.parks)
+	w.pub.localSteals.Store(w.st.localSteals)
+	w.pub.remoteSteals.Store(w.st.remoteSteals)
 }
 
 // clockIdle and clockBusy account busy/idle time at transitions (never per task). Owner only.
-func (w *worker) clockIdle() {
-	if !w.rt.clocks {
+func (w *Worker) clockIdle() {
+	if !w.p.clocks {
 		return
 	}
-	now := w.rt.now()
+	now := w.p.now()
 	w.pub.busyNs.Add(now - w.phaseStart)
 	w.phaseStart = now
 }
 
-func (w *worker) clockBusy() {
-	if !w.rt.clocks {
+func (w *Worker) clockBusy() {
+	if !w.p.clocks {
 		return
 	}
-	now := w.rt.now()
+	now := w.p.now()
 	w.pub.idleNs.Add(now - w.phaseStart)
 	w.phaseStart = now
 }
 
-// recordLatency adds one injected task's submit-to-finish latency. Worker only.
-func (w *worker) recordLatency(enq int64) {
+// RecordLatency adds one injected task's submit-to-finish latency. Worker only.
+func (w *Worker) RecordLatency(enq int64) {
 	if w.hist == nil {
 		return
 	}
-	d := w.rt.now() - enq
+	d := w.p.now() - enq
 	if d < 1 {
 		d = 1
 	}
 	w.histMu.Lock()
 	_ = w.hist.RecordValue(d)
 	w.histMu.Unlock()
+}
+
+// Pool returns the pool w belongs to. Any goroutine.
+func (w *Worker) Pool() *Pool { return w.p }
+
+// TakeFree pops a recycled job from w's free list, or returns nil. Owner only.
+func (w *Worker) TakeFree() any {
+	n := len(w.jobFree)
+	if n == 0 {
+		return nil
+	}
+	j := w.jobFree[n-1]
+	w.jobFree[n-1] = nil
+	w.jobFree = w.jobFree[:n-1]
+	return j
+}
+
+// maxJobFree bounds a worker's free list of jobs.
+const maxJobFree = 64
+
+// PutFree offers j (a job that ran inline, so no other goroutine can still hold it) to w's free
+// list and reports whether it was kept. Owner only.
+func (w *Worker) PutFree(j any) bool {
+	if len(w.jobFree) >= maxJobFree {
+		return false
+	}
+	w.jobFree = append(w.jobFree, j)
+	return true
 }

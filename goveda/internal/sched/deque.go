@@ -1,4 +1,4 @@
-package goveda
+package sched
 
 import (
 	"sync/atomic"
@@ -28,19 +28,19 @@ type deque struct {
 // the owner is writing is a well-defined race, resolved by the CAS on top.
 type ring struct {
 	mask  int64
-	slots []atomic.Pointer[task]
+	slots []atomic.Pointer[Task]
 }
 
 const initialRing = 64
 
 func newRing(n int64) *ring {
-	return &ring{mask: n - 1, slots: make([]atomic.Pointer[task], n)}
+	return &ring{mask: n - 1, slots: make([]atomic.Pointer[Task], n)}
 }
 
 func (d *deque) init() { d.buf.Store(newRing(initialRing)) }
 
 // push adds t at the bottom. Owner worker only. Amortized O(1); grows the ring when full.
-func (d *deque) push(t *task) {
+func (d *deque) push(t *Task) {
 	b := d.bottom.Load() // owner-only variable: plain read of our own last store
 	tp := d.top.Load()   // load-acquire: a stale (smaller) top only makes us grow early
 	r := d.buf.Load()
@@ -66,7 +66,7 @@ func (d *deque) grow(old *ring, tp, b int64) *ring {
 }
 
 // pop removes and returns the bottom task, or nil if the deque is empty. Owner worker only.
-func (d *deque) pop() *task {
+func (d *deque) pop() *Task {
 	b := d.bottom.Load() - 1
 	r := d.buf.Load()
 	// store then load (seq-cst, the fence of Chase-Lev): reserving slot b before reading top
@@ -94,7 +94,7 @@ func (d *deque) pop() *task {
 
 // steal removes and returns the top task. Any worker other than the owner. It returns
 // (nil, false) when the deque looks empty and (nil, true) when it lost a race (retry may succeed).
-func (d *deque) steal() (*task, bool) {
+func (d *deque) steal() (*Task, bool) {
 	tp := d.top.Load()   // load-acquire
 	b := d.bottom.Load() // load-acquire: pairs with the store-release in push
 	if tp >= b {

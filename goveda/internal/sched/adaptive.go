@@ -1,6 +1,7 @@
-package goveda
+package sched
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,7 +30,7 @@ const (
 )
 
 type monitor struct {
-	rt       *Runtime
+	p        *Pool
 	kickCh   chan struct{} // capacity 1
 	sleeping atomic.Bool   // the monitor waits for a kick; store by monitor, load by inject
 	quit     chan struct{}
@@ -37,8 +38,8 @@ type monitor struct {
 	done     chan struct{}
 }
 
-func startMonitor(rt *Runtime) *monitor {
-	m := &monitor{rt: rt, kickCh: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+func startMonitor(p *Pool) *monitor {
+	m := &monitor{p: p, kickCh: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	go m.loop()
 	return m
 }
@@ -61,8 +62,8 @@ func (m *monitor) stop() {
 
 func (m *monitor) loop() {
 	defer close(m.done)
-	rt := m.rt
-	n := len(rt.workers)
+	p := m.p
+	n := len(p.workers)
 	lastBusy := make([]int64, n)
 	low := 0
 	quiet := 0
@@ -74,9 +75,9 @@ func (m *monitor) loop() {
 			return
 		case <-t.C:
 		}
-		active := int(rt.active.Load())
+		active := int(p.active.Load())
 		var busy int64
-		for i, w := range rt.workers {
+		for i, w := range p.workers {
 			b := w.pub.busyNs.Load()
 			if i < active {
 				busy += b - lastBusy[i]
@@ -84,33 +85,45 @@ func (m *monitor) loop() {
 			lastBusy[i] = b
 		}
 		util := float64(busy) / (float64(active) * float64(monitorTick))
-		queued := rt.inj.len()
-		for _, w := range rt.workers[:active] {
+		queued := p.inj.len()
+		for _, w := range p.workers[:active] {
 			queued += w.dq.size()
 		}
+		limit := p.limit()
 		switch {
-		case (queued > 0 || util > highUtil) && active < n:
+		case active > limit:
+			// The external cap (energy budget) dropped below the active count: obey at once.
 			low = 0
-			rt.active.Store(int32(active + 1)) // store (seq-cst): then wake; see worker.suspend
-			rt.workers[active].wake()
+			p.resize(active, limit, p.capWhy)
+		case (queued > 0 || util > highUtil) && active < limit:
+			low = 0
+			p.resize(active, active+1, func() string {
+				if queued > 0 {
+					return fmt.Sprintf("%d queued tasks", queued)
+				}
+				return fmt.Sprintf("utilization %.0f%% > %.0f%%", 100*util, 100*highUtil)
+			})
 		case util < lowUtil && active > 1 && queued == 0:
 			low++
 			if low >= shrinkTicks {
 				low = 0
-				rt.active.Store(int32(active - 1)) // store: surplus worker suspends when idle
+				// Surplus workers suspend at their next idle moment.
+				p.resize(active, active-1, func() string {
+					return fmt.Sprintf("utilization %.0f%% < %.0f%% for %d ticks", 100*util, 100*lowUtil, shrinkTicks)
+				})
 			}
 		default:
 			low = 0
 		}
 		// Quiescence: everything parked and nothing queued for a few ticks -> wait for a kick.
-		if int(rt.sleep.idle.Load()) >= int(rt.active.Load()) && !rt.hasWork() {
+		if int(p.sleep.idle.Load()) >= int(p.active.Load()) && !p.hasWork() {
 			quiet++
 		} else {
 			quiet = 0
 		}
-		if quiet >= shrinkTicks && int(rt.active.Load()) == 1 {
+		if quiet >= shrinkTicks && int(p.active.Load()) == 1 {
 			m.sleeping.Store(true) // store (seq-cst), then recheck: an inject either sees it or we see its work
-			if !rt.hasWork() {
+			if !p.hasWork() {
 				select {
 				case <-m.quit:
 					m.sleeping.Store(false)
@@ -121,7 +134,7 @@ func (m *monitor) loop() {
 			m.sleeping.Store(false)
 			quiet = 0
 			for i := range lastBusy {
-				lastBusy[i] = rt.workers[i].pub.busyNs.Load()
+				lastBusy[i] = p.workers[i].pub.busyNs.Load()
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package dispatch
+package dispatchtest
 
 import (
 	"context"
@@ -6,14 +6,16 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/veda-runtime/veda/goveda/internal/dispatch"
 )
 
 // Executor runs kernel calls on devices. Run executes one call on one device,
 // blocking until it is done, and reports its timing. It is called from many
 // goroutines at once.
 type Executor interface {
-	Devices() []DeviceInfo
-	Run(ctx context.Context, device int, req Request) (Timing, error)
+	Devices() []dispatch.DeviceInfo
+	Run(ctx context.Context, device int, req dispatch.Request) (dispatch.Timing, error)
 	// Reset prepares for a fresh run (same devices, same random streams).
 	Reset()
 }
@@ -37,13 +39,13 @@ func NewSimExecutor(mk func() []*SimDevice) *SimExecutor {
 func (s *SimExecutor) Sim() []*SimDevice { return s.devs }
 
 // Devices returns the simulated devices' descriptions.
-func (s *SimExecutor) Devices() []DeviceInfo { return SimInfos(s.devs) }
+func (s *SimExecutor) Devices() []dispatch.DeviceInfo { return SimInfos(s.devs) }
 
 // Reset rebuilds the simulated devices.
 func (s *SimExecutor) Reset() { s.devs = s.mk() }
 
 // Run returns the simulated timing without waiting.
-func (s *SimExecutor) Run(_ context.Context, dev int, r Request) (Timing, error) {
+func (s *SimExecutor) Run(_ context.Context, dev int, r dispatch.Request) (dispatch.Timing, error) {
 	return s.devs[dev].Run(r.Kernel, r.Bytes, r.TransferBytes)
 }
 
@@ -57,15 +59,15 @@ var WorkloadKernels = []struct {
 // Workload returns n calls with log-uniform sizes in [4 KiB, 64 MiB] and
 // random kernels, in random order (seeded). With transfer, a GPU call moves
 // its input bytes in and a quarter of them out.
-func Workload(n int, seed uint64, transfer bool) []Request {
+func Workload(n int, seed uint64, transfer bool) []dispatch.Request {
 	r := rand.New(rand.NewPCG(seed, 42))
-	out := make([]Request, n)
+	out := make([]dispatch.Request, n)
 	lo, hi := math.Log2(4<<10), math.Log2(64<<20)
 	for i := range out {
 		size := uint64(math.Exp2(lo + r.Float64()*(hi-lo)))
 		size &^= 3
 		k := WorkloadKernels[r.IntN(len(WorkloadKernels))]
-		out[i] = Request{Kernel: k.Name, Bytes: size, Elements: size / 4}
+		out[i] = dispatch.Request{Kernel: k.Name, Bytes: size, Elements: size / 4}
 		if transfer {
 			out[i].TransferBytes = size + size/4
 		}
@@ -84,9 +86,9 @@ func SimDevices1to4(jitter float64) func() []*SimDevice {
 			f[k.Name] = k.Factor
 		}
 		return []*SimDevice{
-			{Info: DeviceInfo{Kind: KindCPU, Name: "sim-cpu (1x)"},
+			{Info: dispatch.DeviceInfo{Kind: dispatch.KindCPU, Name: "sim-cpu (1x)"},
 				Throughput: 2e9, Latency: 2 * time.Microsecond, KernelFactor: f, Jitter: jitter, Seed: 1},
-			{Info: DeviceInfo{Kind: KindOpenCL, Name: "sim-gpu (4x)"},
+			{Info: dispatch.DeviceInfo{Kind: dispatch.KindOpenCL, Name: "sim-gpu (4x)"},
 				Throughput: 8e9, Latency: 20 * time.Microsecond, Bandwidth: 24e9, KernelFactor: f, Jitter: jitter, Seed: 2},
 		}
 	}
@@ -104,7 +106,7 @@ type WorkloadResult struct {
 // *SimExecutor runs on the virtual clock (Simulate); any other Executor runs
 // for real through RunWall. Not safe for concurrent use with itself on one
 // executor (it Resets it).
-func RunWorkload(ex Executor, d *Dispatcher, reqs []Request, window int, place func(int) int) WorkloadResult {
+func RunWorkload(ex Executor, d *dispatch.Dispatcher, reqs []dispatch.Request, window int, place func(int) int) WorkloadResult {
 	ex.Reset()
 	if s, ok := ex.(*SimExecutor); ok {
 		r := Simulate(d, s.devs, reqs, window, place)
@@ -117,7 +119,7 @@ func RunWorkload(ex Executor, d *Dispatcher, reqs []Request, window int, place f
 // calls in order, place them (d.Choose, or place(i) when place is non-nil),
 // run them, End them, and retry a failed call once through d.Fallback.
 // Blocks until all calls are done; the makespan is the elapsed wall time.
-func RunWall(ex Executor, d *Dispatcher, reqs []Request, window int, place func(int) int) WorkloadResult {
+func RunWall(ex Executor, d *dispatch.Dispatcher, reqs []dispatch.Request, window int, place func(int) int) WorkloadResult {
 	n := len(ex.Devices())
 	res := WorkloadResult{Calls: make([]int, n), Bytes: make([]uint64, n)}
 	var mu sync.Mutex
@@ -137,7 +139,7 @@ func RunWall(ex Executor, d *Dispatcher, reqs []Request, window int, place func(
 					return
 				}
 				req := reqs[i]
-				var dec Decision
+				var dec dispatch.Decision
 				if place != nil {
 					dec.Device = place(i)
 				} else {
@@ -172,7 +174,7 @@ func RunWall(ex Executor, d *Dispatcher, reqs []Request, window int, place func(
 // on device 1 while device 1's share of the bytes so far is below f, else on
 // device 0. FractionSplit call i on device 1 while device 1's share of the
 // bytes so far is below f (a static split by fraction of bytes).
-func FractionSplit(reqs []Request, f float64) func(int) int {
+func FractionSplit(reqs []dispatch.Request, f float64) func(int) int {
 	place := make([]int, len(reqs))
 	var total, fast float64
 	for i, r := range reqs {
@@ -187,7 +189,7 @@ func FractionSplit(reqs []Request, f float64) func(int) int {
 
 // ThresholdSplit returns a static placement that puts calls of at least t
 // bytes on device 1 and the others on device 0.
-func ThresholdSplit(reqs []Request, t uint64) func(int) int {
+func ThresholdSplit(reqs []dispatch.Request, t uint64) func(int) int {
 	return func(i int) int {
 		if reqs[i].Bytes >= t {
 			return 1
