@@ -32,6 +32,14 @@ import (
 // energyTick is the governor's period (tests shorten it).
 var energyTick = 100 * time.Millisecond
 
+// energyBeforeTick, when set (tests), runs on the energy ticker goroutine before each reading
+// (a test's power model advances its fake counters there, in step with the ticks).
+var energyBeforeTick func()
+
+// energyTrace, when set (tests), sees every governor tick's readings and verdict, on the energy
+// ticker goroutine, before the cap is applied.
+var energyTrace func(in energy.Input, v energy.Verdict)
+
 // energyIdleTick is the read period that keeps RAPL's wrap correction valid when no budget is
 // set (a counter wraps after tens of minutes at full power).
 const energyIdleTick = 10 * time.Second
@@ -252,6 +260,9 @@ func (rt *Runtime) energyMain() {
 			return
 		case <-t.C:
 		}
+		if energyBeforeTick != nil {
+			energyBeforeTick()
+		}
 		rt.addGPUChannels()
 		e.sens.sampleGPUs()
 		snap := e.meter.Tick()
@@ -259,7 +270,11 @@ func (rt *Runtime) energyMain() {
 			continue
 		}
 		_, hottest, tempOK := e.sens.temps()
-		v := e.gov.Step(energy.Input{Watts: snap.RecentWatts, WattsOK: snap.RecentOK, TempC: hottest, TempOK: tempOK})
+		in := energy.Input{Watts: snap.RecentWatts, WattsOK: snap.RecentOK, TempC: hottest, TempOK: tempOK}
+		v := e.gov.Step(in)
+		if energyTrace != nil {
+			energyTrace(in, v)
+		}
 		if v.Changed {
 			old := int(e.cap.Load())
 			if old == 0 {
