@@ -88,7 +88,7 @@ func TestEnergyBudgetHeld(t *testing.T) {
 	t.Setenv("VEDA_NVML_LIBRARY", tr.Root+"/absent.so")
 	g := traceGovernor(t, 25*time.Millisecond)
 	var rtp atomic.Pointer[Runtime] // the ticker may run before New returns
-	var perWorker atomic.Uint64 // watts per active worker, as float bits
+	var perWorker atomic.Uint64     // watts per active worker, as float bits
 	perWorker.Store(math.Float64bits(20))
 	// The power model, run in step with the governor's ticks: integrate perWorker x the active
 	// workers into the fake counter.
