@@ -245,19 +245,15 @@ func newCUDAEngine(ordinal int, opts Options, cache *diskCache, driver string) (
 	e.info = Info{Kind: KindCUDA, Name: cstr(name), Vendor: "NVIDIA", Platform: "CUDA", DriverVersion: driver,
 		MemoryBytes: uint64(mem), ComputeUnits: cuAttr(e.dev, C.VDEV_CU_ATTR_MULTIPROCESSOR_COUNT),
 		MaxWorkGroupSize: cuAttr(e.dev, C.VDEV_CU_ATTR_MAX_THREADS_PER_BLOCK), FP64: true,
-<<<<<<< HEAD
-		ComputeCap: fmt.Sprintf("%d.%d", maj, mnr), NUMANode: -1}
+		// CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X..Z = 2..4, MAX_GRID_DIM_X..Z = 5..7
+		MaxWorkItemSizes: [3]int{cuAttr(e.dev, 2), cuAttr(e.dev, 3), cuAttr(e.dev, 4)},
+		MaxGridSizes:     [3]int{cuAttr(e.dev, 5), cuAttr(e.dev, 6), cuAttr(e.dev, 7)},
+		ComputeCap:       fmt.Sprintf("%d.%d", maj, mnr), NUMANode: -1}
 	// CU_DEVICE_ATTRIBUTE_PCI_BUS_ID (33), _PCI_DEVICE_ID (34), _PCI_DOMAIN_ID (50).
 	e.info.PCIBusID = fmt.Sprintf("%04x:%02x:%02x.0", cuAttr(e.dev, 50), cuAttr(e.dev, 33), cuAttr(e.dev, 34))
 	if node, err := topo.PCINode(e.info.PCIBusID); err == nil {
 		e.info.NUMANode = node
 	}
-=======
-		// CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X..Z = 2..4, MAX_GRID_DIM_X..Z = 5..7
-		MaxWorkItemSizes: [3]int{cuAttr(e.dev, 2), cuAttr(e.dev, 3), cuAttr(e.dev, 4)},
-		MaxGridSizes:     [3]int{cuAttr(e.dev, 5), cuAttr(e.dev, 6), cuAttr(e.dev, 7)},
-		ComputeCap:       fmt.Sprintf("%d.%d", maj, mnr)}
->>>>>>> main
 	if err := cuError("cuDevicePrimaryCtxRetain", C.vd_cuDevicePrimaryCtxRetain(&e.ctx, e.dev)); err != nil {
 		return nil, err
 	}
