@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"github.com/veda-runtime/veda/goveda/internal/dispatch"
 	"github.com/veda-runtime/veda/goveda/internal/energy"
@@ -31,7 +32,8 @@ const (
 	PolicyLowLatency Policy = 4
 )
 
-// String returns the policy's lower-case name ("adaptive", ...).
+// String returns the policy's lower-case name: "adaptive", "fixed", "deterministic",
+// "energy-efficient", "low-latency" (words joined by '-', as the strategy names).
 func (p Policy) String() string {
 	switch p {
 	case PolicyAdaptive:
@@ -41,9 +43,9 @@ func (p Policy) String() string {
 	case PolicyDeterministic:
 		return "deterministic"
 	case PolicyEnergyEfficient:
-		return "energy_efficient"
+		return "energy-efficient"
 	case PolicyLowLatency:
-		return "low_latency"
+		return "low-latency"
 	}
 	return fmt.Sprintf("policy(%d)", int(p))
 }
@@ -137,19 +139,39 @@ type Config struct {
 // maxWorkers bounds Config.Workers; more would only be a configuration mistake.
 const maxWorkers = 4096
 
-// normalize validates c and fills in defaults. Errors wrap ErrInvalidArgument.
+// ConfigError is New's error for an invalid Config field. It wraps ErrInvalidArgument. Problem
+// names no Go identifier, so a binding can name the field its own way (the C ABI says
+// "cfg->num_workers is -1, must be >= 0").
+type ConfigError struct {
+	Field   string // the Config field: "Workers", "Policy", "Strategy", "MemFraction"
+	Problem string // what is wrong, starting with the value: "is -1, must be >= 0"
+}
+
+// Error returns "veda: invalid argument: Config.<Field> <Problem>".
+func (e *ConfigError) Error() string {
+	return ErrInvalidArgument.Error() + ": Config." + e.Field + " " + e.Problem
+}
+
+// Unwrap returns ErrInvalidArgument.
+func (e *ConfigError) Unwrap() error { return ErrInvalidArgument }
+
+// normalize validates c and fills in defaults. Errors wrap ErrInvalidArgument; an invalid field
+// gives a *ConfigError.
 func (c Config) normalize() (Config, error) {
+	bad := func(field, format string, args ...any) (Config, error) {
+		return c, &ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)}
+	}
 	if c.Workers < 0 {
-		return c, invalidf("Config.Workers is %d, must be >= 0", c.Workers)
+		return bad("Workers", "is %d, must be >= 0", c.Workers)
 	}
 	if c.Workers > maxWorkers {
-		return c, invalidf("Config.Workers is %d, must be <= %d", c.Workers, maxWorkers)
+		return bad("Workers", "is %d, must be <= %d", c.Workers, maxWorkers)
 	}
 	if c.Policy < PolicyAdaptive || c.Policy > PolicyLowLatency {
-		return c, invalidf("Config.Policy is %d, not a Policy constant", int(c.Policy))
+		return bad("Policy", "is %d, not a known policy (%d..%d)", int(c.Policy), int(PolicyAdaptive), int(PolicyLowLatency))
 	}
 	if c.MemFraction < 0 || c.MemFraction > 1 || math.IsNaN(c.MemFraction) {
-		return c, invalidf("Config.MemFraction is %g, must be in [0, 1]", c.MemFraction)
+		return bad("MemFraction", "is %g, must be in [0, 1]", c.MemFraction)
 	}
 	if err := (energy.Limits{MaxWatts: c.MaxPowerWatts, MaxTempC: c.MaxTempCelsius}).Validate(); err != nil {
 		return c, invalidf("Config.%v", err)
@@ -162,7 +184,7 @@ func (c Config) normalize() (Config, error) {
 	}
 	if c.Strategy != "" {
 		if _, err := dispatch.ParseStrategy(c.Strategy); err != nil {
-			return c, invalidf("Config.Strategy: %v", err)
+			return bad("Strategy", "is %q, not a known strategy (valid: %s)", c.Strategy, strings.Join(dispatch.StrategyNames, ", "))
 		}
 	}
 	if c.Workers == 0 {

@@ -36,6 +36,8 @@ type Metrics struct {
 	// Devices holds each device's dispatch statistics (index 0 is the CPU); empty until the
 	// runtime has discovered its devices (the first kernel call, Devices, Kernel, ...).
 	Devices []DeviceStats `json:"devices,omitempty"`
+	// Pipelines holds each live pipeline's metrics, merged by name (pipeline_metrics.go).
+	Pipelines []PipelineStats `json:"pipelines,omitempty"`
 	// Extra holds numeric metrics from other subsystems, keyed "source_name".
 	Extra map[string]float64 `json:"extra,omitempty"`
 	// Energy is the energy report (see Runtime.Energy): joules and average watts per device
@@ -74,6 +76,7 @@ func (rt *Runtime) Metrics() Metrics {
 	}
 	en := rt.Energy()
 	m.Energy = &en
+	m.Pipelines = pipelineMetrics(rt)
 	rt.srcMu.Lock()
 	for name, src := range rt.sources {
 		for k, v := range src() {
@@ -164,6 +167,7 @@ func (m Metrics) Prometheus() string {
 			fmt.Fprintf(&b, "veda_energy_sensor_available{sensor=\"%s\"} %d\n", s.Name, boolToInt(s.Available))
 		}
 	}
+	writePipelinePrometheus(&b, m.Pipelines)
 	keys := make([]string, 0, len(m.Extra))
 	for k := range m.Extra {
 		keys = append(keys, k)

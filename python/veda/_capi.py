@@ -19,14 +19,17 @@ lib = load_library()
 # typedef int32_t veda_status;
 veda_status = c_int32
 
-# enum veda_policy { VEDA_POLICY_ADAPTIVE = 0, ... }
+# enum veda_policy { VEDA_POLICY_ADAPTIVE = 0, ... }; names as goveda's Policy.String(), words
+# joined by '-' like the strategy names.
 POLICIES = {
     "adaptive": 0,
     "fixed": 1,
     "deterministic": 2,
-    "energy_efficient": 3,
-    "low_latency": 4,
+    "energy-efficient": 3,
+    "low-latency": 4,
 }
+# The older spellings with '_', still accepted.
+POLICY_ALIASES = {"energy_efficient": "energy-efficient", "low_latency": "low-latency"}
 # enum veda_priority { VEDA_PRIORITY_REALTIME = 0, ... }
 PRIORITIES = {"realtime": 0, "high": 1, "normal": 2, "low": 3, "background": 4}
 

@@ -143,8 +143,8 @@ class Runtime(concurrent.futures.Executor):
     :meth:`submit_with`, never through ``submit``'s keyword arguments (those are ``fn``'s).
 
     ``workers``: number of CPU workers, None for automatic (from the hardware profile).
-    ``policy``: "adaptive" (default), "fixed", "deterministic", "energy_efficient" or
-    "low_latency". ``seed``: an int in [0, 2**64) for the deterministic policy and victim choice.
+    ``policy``: "adaptive" (default), "fixed", "deterministic", "energy-efficient" or
+    "low-latency" ("energy_efficient" and "low_latency" are accepted too). ``seed``: an int in [0, 2**64) for the deterministic policy and victim choice.
 
     Device dispatch: ``strategy`` (None = default, else "earliest-finish", "round-robin",
     "least-loaded", "weighted-capacity" or "adaptive-throughput"), ``gpu_threshold`` (bytes from
@@ -173,6 +173,7 @@ class Runtime(concurrent.futures.Executor):
         nw = 0 if workers is None else _int_arg("workers", workers, 1, 2**31 - 1)
         if not isinstance(policy, str):
             raise TypeError(f"policy must be a str, not {type(policy).__name__}")
+        policy = _capi.POLICY_ALIASES.get(policy, policy)
         if policy not in _capi.POLICIES:
             raise ValueError(f"policy must be one of {', '.join(map(repr, _capi.POLICIES))}, "
                              f"not {policy!r}")
@@ -180,6 +181,7 @@ class Runtime(concurrent.futures.Executor):
         if strategy is not None:
             if not isinstance(strategy, str):
                 raise TypeError(f"strategy must be a str or None, not {type(strategy).__name__}")
+            strategy = strategy.replace("_", "-")  # "earliest_finish" is accepted, as in Go
             if strategy not in _capi.STRATEGIES:
                 raise ValueError(f"strategy must be one of {', '.join(map(repr, _capi.STRATEGIES))}, "
                                  f"not {strategy!r}")

@@ -1,36 +1,23 @@
 package device
 
 import (
-	"fmt"
 	"time"
 	"unsafe"
 
 	"github.com/veda-runtime/veda/goveda/internal/aesgcm"
+	"github.com/veda-runtime/veda/goveda/internal/devkind"
 )
 
-// Kind is the kind of a device; the values match VEDA_DEVICE_* in veda.h.
-type Kind int
+// Kind is the kind of a device (devkind.Kind, the one definition; values VEDA_DEVICE_*).
+type Kind = devkind.Kind
 
 // Device kinds. KindCPU is never produced by this package (the integration
 // layer adds the CPU as device 0).
 const (
-	KindCPU    Kind = 0 // the host CPU (not from this package)
-	KindOpenCL Kind = 1 // an OpenCL device (any platform, PoCL included)
-	KindCUDA   Kind = 2 // an NVIDIA GPU through the CUDA driver API
+	KindCPU    = devkind.CPU    // the host CPU (not from this package)
+	KindOpenCL = devkind.OpenCL // an OpenCL device (any platform, PoCL included)
+	KindCUDA   = devkind.CUDA   // an NVIDIA GPU through the CUDA driver API
 )
-
-// String returns "cpu", "opencl" or "cuda".
-func (k Kind) String() string {
-	switch k {
-	case KindCPU:
-		return "cpu"
-	case KindOpenCL:
-		return "opencl"
-	case KindCUDA:
-		return "cuda"
-	}
-	return fmt.Sprintf("kind(%d)", int(k))
-}
 
 // Info describes one device. It is fixed once the device is discovered.
 type Info struct {
