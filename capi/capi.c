@@ -162,11 +162,17 @@ VEDA_API veda_status veda_runtime_create(const veda_config *cfg, veda_runtime **
         VEDAC_CFG_DEFAULT_UNLESS_COVERED(gpu_threshold, 0);
         VEDAC_CFG_DEFAULT_UNLESS_COVERED(disable_gpu, 0);
         VEDAC_CFG_DEFAULT_UNLESS_COVERED(record_decisions, 0);
+        VEDAC_CFG_DEFAULT_UNLESS_COVERED(max_power_watts, 0);
+        VEDAC_CFG_DEFAULT_UNLESS_COVERED(max_temp_celsius, 0);
+        VEDAC_CFG_DEFAULT_UNLESS_COVERED(energy_weight, 0);
+        VEDAC_CFG_DEFAULT_UNLESS_COVERED(pin_workers, 0);
 #undef VEDAC_CFG_DEFAULT_UNLESS_COVERED
     }
     uintptr_t h = 0;
     veda_status st = vedago_runtime_create(c.num_workers, c.policy, c.seed, (char *)c.strategy,
-                                           c.gpu_threshold, c.disable_gpu, c.record_decisions, &h);
+                                           c.gpu_threshold, c.disable_gpu, c.record_decisions,
+                                           c.max_power_watts, c.max_temp_celsius, c.energy_weight,
+                                           c.pin_workers, &h);
     if (st == VEDA_OK) *out = (veda_runtime *)h;
     return st;
 }
@@ -412,6 +418,11 @@ VEDA_API veda_status veda_runtime_record_decisions(veda_runtime *rt, int32_t on)
 VEDA_API veda_status veda_decisions_json(veda_runtime *rt, char *buf, size_t cap, size_t *len) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
     return vedago_metrics(H(rt), 2, buf, cap, len);
+}
+
+VEDA_API veda_status veda_energy_json(veda_runtime *rt, char *buf, size_t cap, size_t *len) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_metrics(H(rt), 3, buf, cap, len);
 }
 
 // ---- cancellation tokens (issue 15) ------------------------------------------------------------
