@@ -178,13 +178,9 @@ func (k *Kernel) Run(ctx context.Context, n int64, args ...Arg) error {
 	if n == 0 {
 		return nil
 	}
-	k.mu.Lock()
-	if k.closed {
-		k.mu.Unlock()
-		return fmt.Errorf("%w: kernel %q was closed", ErrClosed, k.name)
+	if err := k.admit(); err != nil {
+		return err
 	}
-	k.runs.Add(1)
-	k.mu.Unlock()
 	defer k.runs.Done()
 	ds, err := k.rt.devices()
 	if err != nil {
@@ -204,6 +200,19 @@ func (k *Kernel) Run(ctx context.Context, n int64, args ...Arg) error {
 			}
 			return dk.Run(n, dargs...)
 		}})
+}
+
+// admit counts one run (Run, RunND, RunAsync, RunNDAsync) in flight, or fails with ErrClosed
+// after Close. A nil error must be matched by one k.runs.Done when the run finished. Any
+// goroutine.
+func (k *Kernel) admit() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed {
+		return fmt.Errorf("%w: kernel %q was closed", ErrClosed, k.name)
+	}
+	k.runs.Add(1)
+	return nil
 }
 
 // Close stops new Runs (they return an error wrapping ErrClosed), waits for the Runs in flight,
