@@ -3,21 +3,27 @@
 #   make run          install what is missing, build, run `veda info` and `veda demo`
 #   make test         install what is missing, build, run every suite, end with "N passed, N failed"
 #   make bench        run bench/
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (builds the library only: no test, no fuzzer)
+# Building needs Go 1.26 and a C compiler, nothing else (cgo is required).
 #   make clean
 SHELL      := /bin/bash
 BUILD      := build
 PREFIX     ?= /usr/local
 GO         ?= go
-export CGO_ENABLED := 1
+CGO_ENABLED ?= 1
+export CGO_ENABLED
 
 GO_LDFLAGS := -ldflags=-extldflags=-Wl,-soname,libveda.so.0
 LIB        := $(BUILD)/libveda.so
 CLI        := $(BUILD)/veda
 
-.PHONY: all lib cli ptx cmake deps deps-runtime test run bench install clean gpu-carry
+.PHONY: all cgo lib cli ptx cmake deps deps-runtime test run bench install clean gpu-carry
 
 all: lib
+
+# VEDA's kernels and device loaders are C: every Go build needs cgo.
+cgo:
+	@[ "$(CGO_ENABLED)" = 1 ] || { echo "VEDA requires cgo (its kernels and device loaders are C): build with CGO_ENABLED=1 and a C compiler" >&2; exit 1; }
 
 deps:
 	@bash tests/install-deps.sh
@@ -26,17 +32,21 @@ deps-runtime:
 	@bash tests/install-deps.sh --runtime
 
 # PTX for the CUDA kernels, embedded into the library when nvcc (from the PyPI wheels) is present;
-# otherwise the library compiles cuda/*.cu with NVRTC at run time.
-ptx:
+# otherwise the library compiles cuda/*.cu with NVRTC at run time. nvcc runs only when a .cu file
+# is newer than its PTX (or the PTX is missing).
+CU_SRC := $(wildcard cuda/*.cu)
+PTX    := $(CU_SRC:cuda/%.cu=cuda/ptx/%.ptx)
+ptx: $(PTX)
+$(PTX) &: $(CU_SRC)
 	@bash tests/cuda_compile_check.sh --emit || echo "[ptx] nvcc not found: CUDA kernels will be compiled by NVRTC at run time"
 
-lib: ptx
+lib: cgo ptx
 	@mkdir -p $(BUILD)
 	$(GO) build -buildmode=c-shared $(GO_LDFLAGS) -o $(LIB) ./capi
 	@rm -f $(BUILD)/libveda.h   # cgo's generated header is internal; include/veda.h is the public one
 	@ln -sf libveda.so $(BUILD)/libveda.so.0
 
-cli:
+cli: cgo
 	@mkdir -p $(BUILD)
 	$(GO) build -o $(CLI) ./goveda/cmd/veda
 
@@ -66,8 +76,11 @@ gpu-carry: lib cli
 bench: lib cli
 	@bash bench/run.sh
 
-install: cmake
-	cmake --install $(BUILD)/cmake --prefix $(PREFIX)
+# A CMake tree of its own, configured without the C tests, the sanitizer run and the fuzzer.
+install: lib
+	cmake -S . -B $(BUILD)/cmake-install -DCMAKE_BUILD_TYPE=Release -DVEDA_BUILD_TESTS=OFF \
+	  -DVEDA_LIBRARY=$(abspath $(LIB)) >/dev/null
+	cmake --install $(BUILD)/cmake-install --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD) .carry cuda/ptx/*.ptx python/veda/_lib

@@ -408,3 +408,45 @@ VEDA_API veda_status veda_decisions_json(veda_runtime *rt, char *buf, size_t cap
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
     return vedago_metrics(H(rt), 2, buf, cap, len);
 }
+
+// ---- cancellation tokens (issue 15) ------------------------------------------------------------
+
+// vedac_cancel_tls is the token bound to this thread (0 = none); read by the Go exports through
+// vedac_thread_cancel, on the same thread (a C->Go call runs on the calling thread).
+static __thread uintptr_t vedac_cancel_tls;
+
+uintptr_t vedac_thread_cancel(void) { return vedac_cancel_tls; }
+
+VEDA_API veda_status veda_cancel_create(veda_cancel **out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_cancel_create: veda: invalid argument: out is NULL");
+    uintptr_t tok = 0;
+    veda_status st = vedago_cancel_create(&tok);
+    *out = (veda_cancel *)tok;
+    return st;
+}
+
+VEDA_API veda_status veda_cancel_trigger(veda_cancel *c) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_cancel_trigger(H(c));
+}
+
+VEDA_API int32_t veda_cancel_is_triggered(veda_cancel *c) {
+    VEDAC_FORK_GUARD(-1);
+    return vedago_cancel_is_triggered(H(c));
+}
+
+VEDA_API veda_status veda_cancel_destroy(veda_cancel *c) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_cancel_destroy(H(c));
+}
+
+VEDA_API veda_status veda_thread_set_cancel(veda_cancel *c) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    if (c != NULL) {
+        veda_status st = vedago_cancel_check(H(c));
+        if (st != VEDA_OK) return st;
+    }
+    vedac_cancel_tls = H(c);
+    return VEDA_OK;
+}

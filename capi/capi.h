@@ -18,4 +18,5 @@ int32_t vedac_call_fold(veda_fold_fn fn, uintptr_t ctx, int64_t begin, int64_t e
 void vedac_call_combine(veda_combine_fn fn, uintptr_t ctx, void *acc, const void *other);
 int32_t vedac_call_task(veda_task_fn fn, uintptr_t ctx);
 void vedac_call_callback(veda_callback_fn fn, uintptr_t user, veda_status st);
+uintptr_t vedac_thread_cancel(void); // the veda_cancel token bound to this thread, 0 if none
 #endif

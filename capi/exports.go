@@ -149,7 +149,7 @@ func vedago_parallel_for(h C.uintptr_t, begin, end, grain C.int64_t, cfn C.veda_
 	if begin == end {
 		return stOK
 	}
-	err := e.rt.ParallelFor(bg, int(begin), int(end), int(grain), func(lo, hi int) error {
+	err := e.rt.ParallelFor(callCtx(), int(begin), int(end), int(grain), func(lo, hi int) error {
 		if r := C.vedac_call_range(cfn, ctx, C.int64_t(lo), C.int64_t(hi)); r != 0 {
 			return &callbackError{what: "callback", code: int32(r), lo: int64(lo), hi: int64(hi), hasRange: true}
 		}
@@ -208,7 +208,7 @@ func vedago_parallel_reduce(h C.uintptr_t, begin, end, grain C.int64_t, accSize 
 		return b
 	}
 	// nil *accumulator is the identity: no buffer is allocated for chunks that never run.
-	res, err := goveda.Reduce(bg, e.rt, int(begin), int(end), int(grain), (*accumulator)(nil),
+	res, err := goveda.Reduce(callCtx(), e.rt, int(begin), int(end), int(grain), (*accumulator)(nil),
 		func(lo, hi int, a *accumulator) *accumulator {
 			if a == nil {
 				a = &accumulator{buf: newAcc()}

@@ -68,6 +68,7 @@ func vedago_future_wait(h C.uintptr_t, timeoutNS C.int64_t) (st C.veda_status) {
 	if st != stOK {
 		return st
 	}
+	ctx := callCtx()
 	if timeoutNS >= 0 && !f.f.IsDone() {
 		if timeoutNS == 0 {
 			return fail(stTimeout, fn, "veda: timeout: the task has not finished (timeout_ns = 0)")
@@ -78,9 +79,11 @@ func vedago_future_wait(h C.uintptr_t, timeoutNS C.int64_t) (st C.veda_status) {
 			t.Stop()
 		case <-t.C:
 			return fail(stTimeout, fn, "veda: timeout: the task has not finished after %d ns", int64(timeoutNS))
+		case <-ctx.Done():
+			t.Stop()
 		}
 	}
-	_, err := f.f.Wait(bg)
+	_, err := f.f.Wait(ctx)
 	return result(fn, err)
 }
 

@@ -21,6 +21,7 @@ const (
 	kindGroup   handleKind = 2 // veda_group*
 	kindFuture  handleKind = 3 // veda_future*
 	kindKernel  handleKind = 4 // veda_kernel*
+	kindCancel  handleKind = 5 // veda_cancel*
 
 	tagBits   = 4
 	tagMask   = 1<<tagBits - 1
@@ -99,4 +100,5 @@ var (
 	groups   = &handleTable[*group]{kind: kindGroup}
 	futures  = &handleTable[*future]{kind: kindFuture}
 	kernels  = &handleTable[*kernelEntry]{kind: kindKernel}
+	cancels  = &handleTable[*cancelToken]{kind: kindCancel}
 )

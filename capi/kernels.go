@@ -52,7 +52,7 @@ func vedago_saxpy_f32(h C.uintptr_t, n C.int64_t, a C.float, x, y *C.float) (st 
 	}
 	xs := unsafe.Slice((*float32)(unsafe.Pointer(x)), int(n))
 	ys := unsafe.Slice((*float32)(unsafe.Pointer(y)), int(n))
-	return result(fn, e.rt.Saxpy(bg, float32(a), xs, ys))
+	return result(fn, e.rt.Saxpy(callCtx(), float32(a), xs, ys))
 }
 
 //export vedago_sum_f64
@@ -66,7 +66,7 @@ func vedago_sum_f64(h C.uintptr_t, n C.int64_t, x *C.double, out *C.double) (st 
 	if done, st := checkReduce(fn, n, out, unsafe.Pointer(x), nil, false); done {
 		return st
 	}
-	s, err := e.rt.SumF64(bg, unsafe.Slice((*float64)(unsafe.Pointer(x)), int(n)))
+	s, err := e.rt.SumF64(callCtx(), unsafe.Slice((*float64)(unsafe.Pointer(x)), int(n)))
 	return storeSum(fn, out, s, err)
 }
 
@@ -151,7 +151,7 @@ func vedago_sgemm(h C.uintptr_t, m, n, k C.int64_t, alpha C.float, a *C.float, l
 	as := unsafe.Slice((*float32)(unsafe.Pointer(a)), int(la))
 	bs := unsafe.Slice((*float32)(unsafe.Pointer(b)), int(lb))
 	cs := unsafe.Slice((*float32)(unsafe.Pointer(c)), int(lc))
-	return result(fn, e.rt.Sgemm(bg, int(m), int(n), int(k), float32(alpha), as, int(lda), bs, int(ldb), float32(beta), cs, int(ldc)))
+	return result(fn, e.rt.Sgemm(callCtx(), int(m), int(n), int(k), float32(alpha), as, int(lda), bs, int(ldb), float32(beta), cs, int(ldc)))
 }
 
 //export vedago_sum_f32
@@ -165,7 +165,7 @@ func vedago_sum_f32(h C.uintptr_t, n C.int64_t, x *C.float, out *C.double) (st C
 	if done, st := checkReduce(fn, n, out, unsafe.Pointer(x), nil, false); done {
 		return st
 	}
-	s, err := e.rt.SumF32(bg, unsafe.Slice((*float32)(unsafe.Pointer(x)), int(n)))
+	s, err := e.rt.SumF32(callCtx(), unsafe.Slice((*float32)(unsafe.Pointer(x)), int(n)))
 	return storeSum(fn, out, s, err)
 }
 
@@ -182,7 +182,7 @@ func vedago_dot_f32(h C.uintptr_t, n C.int64_t, x, y *C.float, out *C.double) (s
 	}
 	xs := unsafe.Slice((*float32)(unsafe.Pointer(x)), int(n))
 	ys := unsafe.Slice((*float32)(unsafe.Pointer(y)), int(n))
-	s, err := e.rt.DotF32(bg, xs, ys)
+	s, err := e.rt.DotF32(callCtx(), xs, ys)
 	return storeSum(fn, out, s, err)
 }
 
@@ -241,9 +241,9 @@ func vedago_sum_strided(h C.uintptr_t, f32 C.int, base C.uintptr_t, ndim C.int32
 	var s float64
 	var err error
 	if f32 != 0 {
-		s, err = e.rt.SumF32Strided(bg, asPointer(addr), sh, sd)
+		s, err = e.rt.SumF32Strided(callCtx(), asPointer(addr), sh, sd)
 	} else {
-		s, err = e.rt.SumF64Strided(bg, asPointer(addr), sh, sd)
+		s, err = e.rt.SumF64Strided(callCtx(), asPointer(addr), sh, sd)
 	}
 	return storeSum(fn, out, s, err)
 }
@@ -307,7 +307,7 @@ func vedago_distribute_sum_f32(h C.uintptr_t, count C.int32_t, arrays **C.float,
 	var res []float64
 	if len(xs) > 0 {
 		var err error
-		res, err = e.rt.DistributeSumF32(bg, xs)
+		res, err = e.rt.DistributeSumF32(callCtx(), xs)
 		var be *goveda.BatchError
 		switch {
 		case err == nil:

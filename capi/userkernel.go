@@ -150,7 +150,7 @@ func vedago_kernel_run_1d(h C.uintptr_t, n C.int64_t, args *C.veda_arg, nargs C.
 		}
 		return st
 	}
-	return result(fn, ke.k.Run(bg, int64(n), gargs...))
+	return result(fn, ke.k.Run(callCtx(), int64(n), gargs...))
 }
 
 //export vedago_kernel_destroy

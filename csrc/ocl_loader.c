@@ -3,13 +3,14 @@
 
 #include <string.h>
 
-#define VDEV_OCL_PTR(ret, name, params, args) static ret (CL_API_CALL *p_##name) params;
+#define VDEV_OCL_PTR(ret, name, params, args) static ret (*p_##name) params; /* CL_API_CALL is empty on Linux */
 VDEV_OCL_FUNCS(VDEV_OCL_PTR)
 #undef VDEV_OCL_PTR
 
 /* Wrappers: the table is complete whenever vdev_ocl_load returned 1, so the
- * pointers are never NULL here; a call before a successful load returns
- * CL_INVALID_OPERATION-shaped failure through the NULL check anyway. */
+ * pointers are never NULL here. There is no NULL check: calling a wrapper
+ * before a successful load is a caller bug (the Go side calls them only on an
+ * engine built after the load succeeded). */
 #define VDEV_OCL_WRAP(ret, name, params, args) \
     VDEV_HIDDEN ret vd_##name params { return p_##name args; }
 VDEV_OCL_FUNCS(VDEV_OCL_WRAP)

@@ -1,17 +1,68 @@
-/* ocl_loader.h: the OpenCL 1.2 entry points VEDA uses, resolved at run time.
+/* ocl_loader.h: the OpenCL 1.2 entry points VEDA uses, declared here (no
+ * OpenCL headers needed) and resolved at run time.
  *
- * Types come from the system CL/cl.h (Debian opencl-headers). Each entry point
- * in VDEV_OCL_FUNCS gets a hidden wrapper vd_<name> with the same signature
- * (callbacks are passed as void * and always NULL);
- * the wrappers may be called only after vdev_ocl_load succeeded (any thread). */
+ * The types and constants below are the subset of Khronos CL/cl.h (OpenCL 1.2,
+ * LP64 Linux ABI) that VEDA uses, with the same names and values, so the build
+ * needs no opencl-headers package. Each entry point in VDEV_OCL_FUNCS gets a
+ * hidden wrapper vd_<name> with the same signature (callbacks are passed as
+ * void * and always NULL); the wrappers may be called only after vdev_ocl_load
+ * succeeded (any thread): they call through the table without a NULL check. */
 #ifndef VDEV_OCL_LOADER_H
 #define VDEV_OCL_LOADER_H
 
-#ifndef CL_TARGET_OPENCL_VERSION
-#define CL_TARGET_OPENCL_VERSION 120
-#endif
-#include <CL/cl.h>
+#include <stddef.h>
+#include <stdint.h>
 #include "loader.h"
+
+/* Scalar types (cl_platform.h). */
+typedef int32_t cl_int;
+typedef uint32_t cl_uint;
+typedef uint64_t cl_ulong;
+typedef cl_uint cl_bool;
+typedef cl_ulong cl_bitfield;
+typedef cl_bitfield cl_device_type;
+typedef cl_uint cl_platform_info;
+typedef cl_uint cl_device_info;
+typedef cl_bitfield cl_command_queue_properties;
+typedef intptr_t cl_context_properties;
+typedef cl_bitfield cl_mem_flags;
+typedef cl_uint cl_program_info;
+typedef cl_uint cl_program_build_info;
+typedef cl_uint cl_kernel_work_group_info;
+typedef cl_uint cl_profiling_info;
+
+/* Opaque handles (cl.h). */
+typedef struct _cl_platform_id *cl_platform_id;
+typedef struct _cl_device_id *cl_device_id;
+typedef struct _cl_context *cl_context;
+typedef struct _cl_command_queue *cl_command_queue;
+typedef struct _cl_mem *cl_mem;
+typedef struct _cl_program *cl_program;
+typedef struct _cl_kernel *cl_kernel;
+typedef struct _cl_event *cl_event;
+
+/* Constants (cl.h), with the Khronos values. */
+#define CL_SUCCESS 0
+#define CL_FALSE 0
+#define CL_PLATFORM_VERSION 0x0901
+#define CL_PLATFORM_NAME 0x0902
+#define CL_DEVICE_TYPE_ALL 0xFFFFFFFF
+#define CL_DEVICE_MAX_COMPUTE_UNITS 0x1002
+#define CL_DEVICE_MAX_WORK_GROUP_SIZE 0x1004
+#define CL_DEVICE_GLOBAL_MEM_SIZE 0x101F
+#define CL_DEVICE_NAME 0x102B
+#define CL_DEVICE_VENDOR 0x102C
+#define CL_DRIVER_VERSION 0x102D
+#define CL_DEVICE_VERSION 0x102F
+#define CL_DEVICE_EXTENSIONS 0x1030
+#define CL_QUEUE_PROFILING_ENABLE (1 << 1)
+#define CL_CONTEXT_PLATFORM 0x1084
+#define CL_MEM_READ_WRITE (1 << 0)
+#define CL_PROGRAM_BINARY_SIZES 0x1165
+#define CL_PROGRAM_BINARIES 0x1166
+#define CL_PROGRAM_BUILD_LOG 0x1183
+#define CL_PROFILING_COMMAND_START 0x1282
+#define CL_PROFILING_COMMAND_END 0x1283
 
 /* X(return type, name, (parameters), (arguments)) */
 #define VDEV_OCL_FUNCS(X) \

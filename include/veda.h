@@ -708,6 +708,49 @@ VEDA_API veda_status veda_runtime_record_decisions(veda_runtime *rt, int32_t on)
  */
 VEDA_API veda_status veda_decisions_json(veda_runtime *rt, char *buf, size_t cap, size_t *len);
 
+/* ----------------------------------------------------------------------------------------------
+ * Cancellation of blocking calls (the Python binding's Ctrl-C, issue 15)
+ *
+ * A veda_cancel is a one-shot cancellation token. A thread binds one with veda_thread_set_cancel;
+ * while it is bound, every blocking call that thread makes (veda_parallel_for,
+ * veda_parallel_reduce, the built-in kernels and sums, veda_distribute_sum_f32,
+ * veda_kernel_run_1d, veda_future_wait) observes it: once veda_cancel_trigger was called (from any
+ * thread), the call starts no new chunk, waits for the chunks already running and returns
+ * VEDA_ERR_CANCELLED. A call that finished its work before the trigger returns its result. A
+ * triggered token stays triggered; create a new one for later calls. Tokens are goveda contexts:
+ * cancellation is goveda's, this only names it in C.
+ * --------------------------------------------------------------------------------------------*/
+
+/* veda_cancel is an opaque handle; created by veda_cancel_create, freed by veda_cancel_destroy.
+ * Any thread may trigger it; it may stay bound to a thread after it was triggered or destroyed
+ * (a destroyed token binds nothing: calls then run uncancellable). */
+typedef struct veda_cancel veda_cancel;
+
+/* veda_cancel_create makes a new untriggered token in *out. Thread-safe.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (out NULL); VEDA_ERR_UNSUPPORTED (forked child). */
+VEDA_API veda_status veda_cancel_create(veda_cancel **out);
+
+/* veda_cancel_trigger cancels c: blocking calls of the threads it is bound to return
+ * VEDA_ERR_CANCELLED as described above. Idempotent; any thread; never blocks (not
+ * async-signal-safe: call it from a thread, not from a signal handler).
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (c not a live token); VEDA_ERR_UNSUPPORTED. */
+VEDA_API veda_status veda_cancel_trigger(veda_cancel *c);
+
+/* veda_cancel_is_triggered returns 1 if c was triggered, 0 if not, -1 if c is not a live token. */
+VEDA_API int32_t veda_cancel_is_triggered(veda_cancel *c);
+
+/* veda_cancel_destroy frees c (calls bound to it keep their cancellation state). The handle is
+ * invalid afterwards. Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (c NULL, forged or already
+ * destroyed); VEDA_ERR_UNSUPPORTED (forked child). */
+VEDA_API veda_status veda_cancel_destroy(veda_cancel *c);
+
+/* veda_thread_set_cancel binds c to the calling thread for its later blocking calls (replacing
+ * any earlier binding); NULL unbinds. Only the calling thread is affected. Costs one C store;
+ * a bound thread's calls cost one token lookup more.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (c neither NULL nor a live token: nothing is
+ * bound then); VEDA_ERR_UNSUPPORTED (forked child). */
+VEDA_API veda_status veda_thread_set_cancel(veda_cancel *c);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

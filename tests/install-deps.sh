@@ -2,12 +2,17 @@
 # install-deps.sh: install what `make test` and `make run` need, idempotently.
 # When everything is present it runs no network step. Called by the Makefile (`make deps`).
 #   tests/install-deps.sh            everything (apt, pip, Go modules)
-#   tests/install-deps.sh --runtime  only what `make run` needs (apt for OpenCL, Go modules)
+#   tests/install-deps.sh --runtime  only what `make run` needs: an OpenCL driver for the demo's
+#                                    device (PoCL, with the ICD loader) and the Go modules. Building
+#                                    needs only Go and a C compiler (no OpenCL/CUDA headers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # clang-15 builds the libFuzzer harness of the C suite (its compiler-rt comes with libclang-common-15-dev).
+# opencl-headers: tests/build_check.sh compares csrc/ocl_loader.h with the Khronos CL/cl.h.
 APT_PKGS=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo cmake pkg-config libopenblas-dev libtbb-dev clang-15)
+# `make run` (veda info, veda demo): the OpenCL ICD loader and PoCL, so the demo has a device.
+APT_RUNTIME_PKGS=(ocl-icd-libopencl1 pocl-opencl-icd)
 # Python packages, pinned. numba needs a numpy it supports; nvcc comes from the PyPI CUDA 13 wheels.
 PIP_PKGS=(
   "numpy==2.3.5"
@@ -26,6 +31,7 @@ say() { echo "[deps] $*"; }
 
 # --- Debian packages -------------------------------------------------------
 missing=()
+[ "$mode" = "--runtime" ] && APT_PKGS=("${APT_RUNTIME_PKGS[@]}")
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done

@@ -42,6 +42,11 @@ bash tests/cuda_compile_check.sh >"$LOG/cuda.log" 2>&1; rc=$?
 cat "$LOG/cuda.log" | tail -n 20
 record "cuda compile" "$(count '^PASS' "$LOG/cuda.log")" "$(count '^FAIL' "$LOG/cuda.log")" $rc
 
+echo "== build check (no OpenCL headers needed, cgo required message, PTX up to date, install builds no test)"
+bash tests/build_check.sh >"$LOG/build.log" 2>&1; rc=$?
+cat "$LOG/build.log"
+record "build check" "$(count '^  ok ' "$LOG/build.log")" "$(count '^  FAIL ' "$LOG/build.log")" $rc
+
 echo "== ctest (tests/c, install test, sanitizer run)"
 ctest --test-dir build/cmake --output-on-failure --timeout 300 >"$LOG/ctest.log" 2>&1; rc=$?
 tail -n 25 "$LOG/ctest.log"

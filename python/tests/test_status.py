@@ -21,6 +21,17 @@ def test_version_matches_header(repo):
     assert m and m.group(1) == veda.version()
 
 
+def test_package_version_matches_header(repo):
+    # veda.h's VEDA_VERSION_* are the one source; __version__ (and so the wheel's version, read
+    # from it by pyproject.toml) must equal them.
+    h = repo / "include" / "veda.h"
+    if not h.exists():
+        pytest.skip("include/veda.h not present")
+    parts = [re.search(r"#define\s+VEDA_VERSION_%s\s+(\d+)" % p, h.read_text()).group(1)
+             for p in ("MAJOR", "MINOR", "PATCH")]
+    assert veda.__version__ == ".".join(parts)
+
+
 def test_status_enum_matches_header(repo):
     h = repo / "include" / "veda.h"
     if not h.exists():

@@ -58,6 +58,8 @@ int main(int argc, char **argv) {
         "veda_runtime_pin_device", "veda_kernel_create", "veda_kernel_run_1d",
         "veda_kernel_destroy", "veda_metrics_json", "veda_metrics_prometheus",
         "veda_runtime_record_decisions", "veda_decisions_json",
+        "veda_cancel_create", "veda_cancel_trigger", "veda_cancel_is_triggered",
+        "veda_cancel_destroy", "veda_thread_set_cancel",
     };
     for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
         if (!is_declared(expected[i])) {
