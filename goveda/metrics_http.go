@@ -66,8 +66,8 @@ func (s *MetricsServer) Close() error {
 // serves MetricsHandler at /metrics, with a short index page at /. It binds only where told:
 // to expose metrics beyond this machine, pass an explicit address. The listen happens before
 // ServeMetrics returns, so an address already in use, or not allowed, is an error here (wrapping
-// ErrInvalidArgument), never later. Stop the server with its Close; Runtime.Close does not stop
-// it, so a scrape of a closed runtime still returns its last counters. Any goroutine.
+// ErrInvalidArgument), never later. Stop the server with its Close, or every server of rt with
+// StopMetrics; Runtime.Close stops them too. Any goroutine.
 func (rt *Runtime) ServeMetrics(addr string) (*MetricsServer, error) {
 	if addr == "" {
 		addr = DefaultMetricsAddr
@@ -98,5 +98,36 @@ func (rt *Runtime) ServeMetrics(addr string) (*MetricsServer, error) {
 		defer close(s.done)
 		_ = s.srv.Serve(ln) // returns http.ErrServerClosed after Shutdown
 	}()
+	rt.metricsMu.Lock()
+	rt.metricsSrv = append(rt.metricsSrv, s)
+	rt.metricsMu.Unlock()
 	return s, nil
+}
+
+// StopMetrics stops every server ServeMetrics started on rt. ErrInvalidArgument when none is
+// running. Any goroutine.
+func (rt *Runtime) StopMetrics() error {
+	rt.metricsMu.Lock()
+	srvs := rt.metricsSrv
+	rt.metricsSrv = nil
+	rt.metricsMu.Unlock()
+	if len(srvs) == 0 {
+		return invalidf("no metrics server is running")
+	}
+	var errs []error
+	for _, s := range srvs {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// stopMetricsAtClose stops the servers of a closing runtime.
+func (rt *Runtime) stopMetricsAtClose() {
+	rt.metricsMu.Lock()
+	srvs := rt.metricsSrv
+	rt.metricsSrv = nil
+	rt.metricsMu.Unlock()
+	for _, s := range srvs {
+		_ = s.Close()
+	}
 }

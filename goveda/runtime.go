@@ -42,7 +42,11 @@ type Runtime struct {
 	srcMu   sync.Mutex
 	sources map[string]func() map[string]float64 // Metrics.Extra providers (devices)
 
-	dev         devState // devices and dispatcher, initialized on first use (devices.go)
+	dev         devState   // devices and dispatcher, initialized on first use (devices.go)
+	tr          traceState // timeline tracing (trace.go)
+
+	metricsMu  sync.Mutex
+	metricsSrv []*MetricsServer // started by ServeMetrics; guarded by metricsMu
 	userWorkers int      // Config.Workers as the caller gave it (0: automatic), for the profile
 }
 
@@ -111,6 +115,7 @@ func New(cfg Config) (*Runtime, error) {
 	if adaptive {
 		rt.mon = startMonitor(rt)
 	}
+	rt.startEnvTrace()
 	return rt, nil
 }
 
@@ -173,6 +178,8 @@ func (rt *Runtime) shutdown() {
 		w.wake()
 	}
 	rt.wg.Wait()
+	rt.stopTraceAtClose()
+	rt.stopMetricsAtClose()
 	close(rt.closeDone)
 }
 

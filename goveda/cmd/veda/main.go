@@ -4,6 +4,7 @@
 //	veda demo     the built-in kernels on every device (pinned), then under automatic
 //	              dispatch: a table of device, time, throughput and a check against the CPU
 //	veda explain  a short mixed workload with decision recording on: why each call went where
+//	veda trace    summarize, plot or validate a timeline trace file
 //	veda help     this text
 //
 // Each subcommand takes its own flags (veda demo -h). Exit status: 0 on success, 1 when a
@@ -35,6 +36,7 @@ var commands = []command{
 	{"info", "print the hardware profile, every device, and why a backend is absent", cmdInfo},
 	{"demo", "run saxpy, sum, dot and sgemm on every device and under automatic dispatch", cmdDemo},
 	{"explain", "run a short mixed workload and print every dispatch decision with its reason", cmdExplain},
+	{"trace", "summarize, plot or validate a timeline trace (VEDA_TRACE=out.json)", cmdTrace},
 }
 
 // usage writes the top-level help to w.
