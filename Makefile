@@ -42,7 +42,7 @@ $(PTX) &: $(CU_SRC)
 
 lib: cgo ptx
 	@mkdir -p $(BUILD)
-	$(GO) build -buildmode=c-shared $(GO_LDFLAGS) -o $(LIB) ./capi
+	$(GO) build -buildmode=c-shared $(GO_LDFLAGS) -o $(LIB) ./capi/libveda
 	@rm -f $(BUILD)/libveda.h   # cgo's generated header is internal; include/veda.h is the public one
 	@ln -sf libveda.so $(BUILD)/libveda.so.0
 

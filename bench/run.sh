@@ -21,8 +21,8 @@ mkdir -p "$OUT"
 status=0
 
 if [ ! -f "$LIB" ]; then
-    echo "[bench] $LIB missing: building it (go build -buildmode=c-shared ./capi)"
-    go build -buildmode=c-shared -o "$LIB" ./capi || echo "[bench] libveda build failed: its columns will be skipped"
+    echo "[bench] $LIB missing: building it (go build -buildmode=c-shared ./capi/libveda)"
+    go build -buildmode=c-shared -o "$LIB" ./capi/libveda || echo "[bench] libveda build failed: its columns will be skipped"
 fi
 
 echo "== bench/c: CPU kernels vs peers"

@@ -192,6 +192,16 @@ VEDA_API veda_status veda_runtime_destroy(veda_runtime *rt) {
     return vedago_runtime_destroy(H(rt));
 }
 
+VEDA_API veda_status veda_runtime_shared(veda_runtime **out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_runtime_shared: out is NULL");
+    *out = NULL;
+    uintptr_t h = 0;
+    veda_status st = vedago_runtime_shared(&h);
+    if (st == VEDA_OK) *out = (veda_runtime *)h;
+    return st;
+}
+
 VEDA_API int32_t veda_runtime_num_workers(veda_runtime *rt) {
     VEDAC_FORK_GUARD(-1);
     return vedago_runtime_num_workers(H(rt));

@@ -1,4 +1,4 @@
-package main
+package capi
 
 /*
 #include "capi.h"
@@ -19,6 +19,21 @@ type runtimeEntry struct {
 
 	mu     sync.Mutex
 	groups map[*group]struct{} // groups created on rt, so destroy can end their open scopes
+	shared bool                // a reference on the process-wide runtime (shared.go)
+}
+
+// endOpenScopes ends the open scopes of groups spawned from outside and never waited, which
+// would otherwise keep the runtime's Close waiting. Any goroutine.
+func (e *runtimeEntry) endOpenScopes() {
+	e.mu.Lock()
+	gs := make([]*group, 0, len(e.groups))
+	for g := range e.groups {
+		gs = append(gs, g)
+	}
+	e.mu.Unlock()
+	for _, g := range gs {
+		g.endOpenScope()
+	}
 }
 
 var bg = context.Background()
@@ -78,19 +93,13 @@ func vedago_runtime_destroy(h C.uintptr_t) (st C.veda_status) {
 		}
 		return st
 	}
+	if e.shared {
+		return releaseShared(fn, h, e)
+	}
 	// The handle stays valid until Close returns, so in-flight work may still call into the
 	// runtime (nested loops, groups); goveda decides what a closing runtime accepts.
-	// First end the open scopes of groups spawned from outside and never waited, which would
-	// otherwise keep Close waiting.
-	e.mu.Lock()
-	gs := make([]*group, 0, len(e.groups))
-	for g := range e.groups {
-		gs = append(gs, g)
-	}
-	e.mu.Unlock()
-	for _, g := range gs {
-		g.endOpenScope()
-	}
+	// First end the open scopes of groups spawned from outside and never waited.
+	e.endOpenScopes()
 	err := e.rt.Close()
 	if _, state := runtimes.take(uintptr(h)); state != stateLive {
 		// A concurrent destroy won the race.

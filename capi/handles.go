@@ -1,4 +1,4 @@
-package main
+package capi
 
 import (
 	"crypto/rand"

@@ -1,6 +1,7 @@
-// Command capi is the C ABI of VEDA, built with
+// Package capi is the C ABI of VEDA (include/veda.h). libveda.so is built from the command
+// capi/libveda, which only imports this package:
 //
-//	go build -buildmode=c-shared -o build/libveda.so ./capi
+//	go build -buildmode=c-shared -o build/libveda.so ./capi/libveda
 //
 // It only translates C to Go: argument checks, handle tables, status codes and messages. All
 // behaviour lives in package goveda.
@@ -29,7 +30,7 @@
 //	go build -buildmode=c-shared -ldflags=-extldflags=-Wl,-soname,libveda.so.0 -o build/libveda.so ./capi
 //
 // The cgo-generated header (build/libveda.h) is an internal artefact; include/veda.h is the API.
-package main
+package capi
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../include -fvisibility=hidden -O2 -Wall
@@ -46,5 +47,3 @@ import _ "embed"
 //
 //go:embed libveda_exports.so
 var exportsScript string
-
-func main() {}

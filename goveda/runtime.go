@@ -48,6 +48,7 @@ type Runtime struct {
 	metricsMu  sync.Mutex
 	metricsSrv []*MetricsServer // started by ServeMetrics; guarded by metricsMu
 	userWorkers int      // Config.Workers as the caller gave it (0: automatic), for the profile
+	shared      bool     // the process-wide shared runtime (shared.go); set once before publication
 }
 
 // Spin rounds before a worker parks, by policy.
@@ -119,32 +120,21 @@ func New(cfg Config) (*Runtime, error) {
 	return rt, nil
 }
 
-var (
-	defaultMu sync.Mutex
-	defaultRT *Runtime
-)
-
-// Default returns the process-wide shared runtime, creating it on first use with Config{}
-// (or again if it was closed). Any goroutine.
-func Default() *Runtime {
-	defaultMu.Lock()
-	defer defaultMu.Unlock()
-	if defaultRT == nil || defaultRT.closed.Load() {
-		rt, err := New(Config{})
-		if err != nil {
-			panic(fmt.Sprintf("veda: creating the default runtime: %v", err))
-		}
-		defaultRT = rt
-	}
-	return defaultRT
-}
-
 // Close stops accepting outside work, waits for all in-flight work (outside calls, submitted
 // tasks and everything they spawned) and stops the workers. No accepted task is lost. Close is
 // idempotent: the first call returns nil, later calls wait for the first to finish and return
 // ErrClosed. Called from inside one of rt's own tasks, Close cannot wait for itself: it starts
-// the shutdown and returns nil at once. Any goroutine.
+// the shutdown and returns nil at once. On the shared runtime (Shared, Default) Close releases
+// one reference instead, and only the last one closes (see shared.go). Any goroutine.
 func (rt *Runtime) Close() error {
+	if rt.shared {
+		return rt.releaseShared()
+	}
+	return rt.closeNow()
+}
+
+// closeNow is Close proper. Any goroutine.
+func (rt *Runtime) closeNow() error {
 	rt.closeMu.Lock()
 	if rt.closing {
 		rt.closeMu.Unlock()

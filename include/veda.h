@@ -751,6 +751,7 @@ VEDA_API veda_status veda_cancel_destroy(veda_cancel *c);
  * bound then); VEDA_ERR_UNSUPPORTED (forked child). */
 VEDA_API veda_status veda_thread_set_cancel(veda_cancel *c);
 
+<<<<<<< HEAD
 /* ==== Timeline traces and live metrics ===========================================================
  *
  * A trace records what ran where: task and chunk runs per worker, waits (helping or idle),
@@ -786,6 +787,28 @@ VEDA_API veda_status veda_metrics_serve(veda_runtime *rt, const char *addr);
  * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (none running); VEDA_ERR_CLOSED;
  * VEDA_ERR_UNSUPPORTED (forked child). */
 VEDA_API veda_status veda_metrics_stop(veda_runtime *rt);
+=======
+/* ---- The shared runtime (one pool per process) --------------------------------------------- */
+
+/*
+ * veda_runtime_shared returns the process-wide runtime, creating it on first use with the defaults
+ * and VEDA_* environment (VEDA_NUM_WORKERS, VEDA_STRATEGY, ...). Every caller in the process (C,
+ * Python's veda.runtime(), goveda code inside libveda.so) gets the same pool. Reference-counted:
+ * each successful call must be paired with one veda_runtime_destroy, and the last one stops it
+ * (waits for its in-flight work, stops the workers); a later call starts a new one.
+ * Each successful call stores a handle of its own in *out (handles of one pool compare unequal):
+ * destroy each exactly once; a handle destroyed twice gets VEDA_ERR_CLOSED, and so does any call
+ * on it afterwards, while the other handles keep working. Groups and futures created from a
+ * handle must be used only while that handle lives. Must not be destroyed from a callback
+ * running on the pool if that release could be the last one. Thread-safe.
+ * Returns:
+ *   VEDA_OK;
+ *   VEDA_ERR_INVALID_ARGUMENT: out is NULL, or a VEDA_* variable is invalid (*out is then NULL);
+ *   VEDA_ERR_OUT_OF_MEMORY, VEDA_ERR_INTERNAL: the runtime could not start;
+ *   VEDA_ERR_UNSUPPORTED: called in a forked child.
+ */
+VEDA_API veda_status veda_runtime_shared(veda_runtime **out);
+>>>>>>> main
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -3,7 +3,7 @@
 ``pip install ./python`` runs ``build_py`` below, which runs, from the repository root,
 
     go build -buildmode=c-shared -ldflags=-extldflags=-Wl,-soname,libveda.so.0 \
-        -o <build_lib>/veda/_lib/libveda.so ./capi
+        -o <build_lib>/veda/_lib/libveda.so ./capi/libveda
 
 Environment:
   VEDA_SOURCE_DIR       repository root (default: the parent of this directory)
@@ -50,7 +50,7 @@ class BuildPyWithLibrary(build_py):
         root = _repo_root()
         env = dict(os.environ, CGO_ENABLED="1")
         cmd = [go, "build", "-buildmode=c-shared",
-               "-ldflags=-extldflags=-Wl,-soname,libveda.so.0", "-o", str(dest), "./capi"]
+               "-ldflags=-extldflags=-Wl,-soname,libveda.so.0", "-o", str(dest), "./capi/libveda"]
         print("veda: " + " ".join(cmd), file=sys.stderr)
         subprocess.run(cmd, cwd=root, env=env, check=True)
         header = dest.with_suffix(".h")  # cgo's internal header: not part of the package

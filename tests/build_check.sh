@@ -35,7 +35,7 @@ else
 fi
 
 export CGO_ENABLED=1 CGO_CFLAGS="${flags[*]} -O2"
-if go build -buildmode=c-shared -o "$tmp/libveda.so" ./capi 2>"$tmp/lib.err"; then ok "libveda.so builds without CL/cl.h"
+if go build -buildmode=c-shared -o "$tmp/libveda.so" ./capi/libveda 2>"$tmp/lib.err"; then ok "libveda.so builds without CL/cl.h"
 else bad "libveda.so without CL/cl.h:"; sed 's/^/       /' "$tmp/lib.err" | head -20; fi
 if go build -o "$tmp/veda" ./goveda/cmd/veda 2>"$tmp/cli.err"; then ok "a program importing goveda builds without CL/cl.h"
 else bad "goveda program without CL/cl.h:"; sed 's/^/       /' "$tmp/cli.err" | head -20; fi

@@ -87,6 +87,9 @@ lib.veda_runtime_create.restype = veda_status
 # veda_status veda_runtime_destroy(veda_runtime *rt);
 lib.veda_runtime_destroy.argtypes = [c_void_p]
 lib.veda_runtime_destroy.restype = veda_status
+# veda_status veda_runtime_shared(veda_runtime **out);
+lib.veda_runtime_shared.argtypes = [POINTER(c_void_p)]
+lib.veda_runtime_shared.restype = veda_status
 # int32_t veda_runtime_num_workers(veda_runtime *rt);
 lib.veda_runtime_num_workers.argtypes = [c_void_p]
 lib.veda_runtime_num_workers.restype = c_int32

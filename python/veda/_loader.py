@@ -34,7 +34,7 @@ class LibraryNotFoundError(OSError):
         lines = ["veda: could not load libveda.so; tried:"]
         lines += [f"  {path}: {why}" for path, why in tried]
         lines.append(
-            "Build it with `make lib` (or `go build -buildmode=c-shared -o build/libveda.so ./capi`), "
+            "Build it with `make lib` (or `go build -buildmode=c-shared -o build/libveda.so ./capi/libveda`), "
             "reinstall the package with `pip install ./python`, or set VEDA_LIBRARY to its path."
         )
         super().__init__("\n".join(lines))

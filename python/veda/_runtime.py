@@ -183,6 +183,18 @@ class Runtime:
         self._lock = threading.Lock()
         _live.add(self)
 
+    @classmethod
+    def _adopt(cls, handle: int, policy: str) -> "Runtime":
+        """A Runtime object owning ``handle``, a reference from ``veda_runtime_shared`` (see
+        :func:`veda.runtime`): :meth:`close` releases that reference."""
+        self = cls.__new__(cls)
+        self._h = handle
+        self._pid = os.getpid()
+        self._policy = policy
+        self._lock = threading.Lock()
+        _live.add(self)
+        return self
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     def _handle(self) -> int:
