@@ -751,7 +751,6 @@ VEDA_API veda_status veda_cancel_destroy(veda_cancel *c);
  * bound then); VEDA_ERR_UNSUPPORTED (forked child). */
 VEDA_API veda_status veda_thread_set_cancel(veda_cancel *c);
 
-<<<<<<< HEAD
 /* ==== Timeline traces and live metrics ===========================================================
  *
  * A trace records what ran where: task and chunk runs per worker, waits (helping or idle),
@@ -787,7 +786,7 @@ VEDA_API veda_status veda_metrics_serve(veda_runtime *rt, const char *addr);
  * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (none running); VEDA_ERR_CLOSED;
  * VEDA_ERR_UNSUPPORTED (forked child). */
 VEDA_API veda_status veda_metrics_stop(veda_runtime *rt);
-=======
+
 /* ---- The shared runtime (one pool per process) --------------------------------------------- */
 
 /*
@@ -808,7 +807,6 @@ VEDA_API veda_status veda_metrics_stop(veda_runtime *rt);
  *   VEDA_ERR_UNSUPPORTED: called in a forked child.
  */
 VEDA_API veda_status veda_runtime_shared(veda_runtime **out);
->>>>>>> main
 
 #ifdef __cplusplus
 } /* extern "C" */
