@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/veda-runtime/veda/goveda/internal/dispatch"
+	"github.com/veda-runtime/veda/goveda/internal/sched"
 )
 
 // Policy selects how the runtime schedules. The numeric values are part of the C ABI
@@ -57,7 +58,7 @@ const (
 	PriorityLow        Priority = 3
 	PriorityBackground Priority = 4 // served last, but never starved (aging)
 
-	numPriorities = 5
+	numPriorities = sched.Levels // the injector has one level per Priority
 )
 
 // String returns the priority's lower-case name.

@@ -59,6 +59,7 @@ type DeviceInfo struct {
 	MaxWorkGroupSize int         `json:"max_work_group_size"`
 	FP64             bool        `json:"fp64"`
 	ComputeCap       string      `json:"compute_capability,omitempty"`
+	HostCores        bool        `json:"host_cores"` // computes on the host's own cores (PoCL)
 	Stats            DeviceStats `json:"stats"`
 }
 
@@ -97,6 +98,10 @@ type devState struct {
 	// ready is set (release) once init succeeded; Metrics loads it (acquire) before reading
 	// disp, so that it never waits for or triggers discovery.
 	ready atomic.Bool
+	// impl picks VEDA's or a vendor library's implementation per (kernel, device, size bucket)
+	// (vendor.go); created by implOnce, then used under its own lock.
+	implOnce sync.Once
+	impl     *dispatch.ImplChooser
 	// pinned is the pinned device index, -1 for automatic dispatch. Relaxed atomic: a pin
 	// applies to calls that start after it; a call already dispatched keeps its device.
 	pinned atomic.Int32
@@ -150,7 +155,8 @@ func (rt *Runtime) initDevices(ds *devState) error {
 		dinfos = append(dinfos, dispatch.DeviceInfo{Index: idx, Kind: dispatch.DeviceKind(in.Kind), Name: in.Name, Lanes: 1})
 		ds.infos = append(ds.infos, DeviceInfo{Index: idx, Kind: DeviceKind(in.Kind), Name: in.Name, Vendor: in.Vendor,
 			Platform: in.Platform, DriverVersion: in.DriverVersion, MemoryBytes: in.MemoryBytes,
-			ComputeUnits: in.ComputeUnits, MaxWorkGroupSize: in.MaxWorkGroupSize, FP64: in.FP64, ComputeCap: in.ComputeCap})
+			ComputeUnits: in.ComputeUnits, MaxWorkGroupSize: in.MaxWorkGroupSize, FP64: in.FP64, ComputeCap: in.ComputeCap,
+			HostCores: in.HostCores})
 		if in.FP64 {
 			ds.fp64 = append(ds.fp64, idx)
 		}
@@ -306,7 +312,7 @@ func (rt *Runtime) DecisionsJSON() ([]byte, error) {
 
 // checkOpen returns ErrClosed after Close.
 func (rt *Runtime) checkOpen() error {
-	if rt.closed.Load() {
+	if rt.pool.Closed() {
 		return fmt.Errorf("%w", ErrClosed)
 	}
 	return nil
@@ -322,6 +328,7 @@ type kcall struct {
 	devices  []int        // candidate devices (user kernels); nil: by the rules in runKernel
 	cpu      func() error // nil: the CPU cannot run it
 	dev      func(d device.Device) (device.Timing, error)
+	decided  *Decision // if non-nil, receives the decision the call finally ran under
 }
 
 // runKernel places kc with the dispatcher, runs it, reports the timing, and falls back to the
@@ -355,6 +362,7 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInternal, err)
 	}
+	tr := rt.traceDecision(&dec)
 	for {
 		var t dispatch.Timing
 		var runErr error
@@ -364,25 +372,35 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 		}
 		if dec.Device == 0 {
 			start := time.Now()
+			tr.begin(rt)
 			runErr = kc.cpu()
 			t.Compute = time.Since(start)
+			tr.end(rt, &dec, device.Timing{Compute: t.Compute}, t.Compute, runErr)
 			if runErr != nil {
 				ds.disp.Abandon(dec) // cancellation or closing: not a device fault
 				return runErr
 			}
 			ds.disp.End(dec, t, nil)
+			if kc.decided != nil {
+				*kc.decided = dec
+			}
 			return nil
 		}
 		start := time.Now()
+		tr.begin(rt)
 		dt, derr := kc.dev(ds.gpus[dec.Device-1])
 		// The model's compute time is the call's whole cost but the transfers: device
 		// events miss the launch, queueing and host-side work, which dominate small calls
 		// (PoCL: 8 us of kernel in a 137 us call).
 		wall := time.Since(start)
+		tr.end(rt, &dec, dt, wall, derr)
 		t = dispatch.Timing{H2D: dt.H2D, Compute: max(dt.Compute, wall-dt.H2D-dt.D2H), D2H: dt.D2H,
 			BytesIn: uint64(max(dt.BytesIn, 0)), BytesOut: uint64(max(dt.BytesOut, 0))}
 		if derr == nil {
 			ds.disp.End(dec, t, nil)
+			if kc.decided != nil {
+				*kc.decided = dec
+			}
 			return nil
 		}
 		runErr = mapDeviceError(derr)

@@ -126,7 +126,7 @@ func (rt *Runtime) Sgemm(ctx context.Context, m, n, k int, alpha float32, a []fl
 	var dev func(d device.Device) (device.Timing, error)
 	if m > 0 && n > 0 && k > 0 && alpha != 0 {
 		dev = func(d device.Device) (device.Timing, error) {
-			return d.Sgemm(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			return rt.sgemmDevice(d, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		}
 	}
 	return rt.runKernel(ctx, &kcall{name: "sgemm", bytes: ab + cb, elems: uint64(m) * uint64(n), transfer: ab + cin + cb,
@@ -173,11 +173,27 @@ func (rt *Runtime) runInline(ctx context.Context, f func()) error {
 // saxpyCPU is the CPU path of Saxpy; arguments are checked.
 func (rt *Runtime) saxpyCPU(ctx context.Context, a float32, x, y []float32) error {
 	n := len(y)
+	kern := cpukern.Saxpy
+	if vendor := rt.blasName(); vendor != "" && n > 0 && device.BLASFits(n) {
+		impls := [2]string{"veda", vendor}
+		return rt.withImpl("saxpy_f32", float64(n), impls[:], func(idx int) error {
+			if idx == 1 {
+				return rt.saxpyWith(ctx, device.BLASSaxpy, a, x, y)
+			}
+			return rt.saxpyWith(ctx, kern, a, x, y)
+		})
+	}
+	return rt.saxpyWith(ctx, kern, a, x, y)
+}
+
+// saxpyWith runs the chunk kernel kern over y in parallel (inline when small).
+func (rt *Runtime) saxpyWith(ctx context.Context, kern func(a float32, x, y []float32), a float32, x, y []float32) error {
+	n := len(y)
 	if n <= saxpySeq {
-		return rt.runInline(ctx, func() { cpukern.Saxpy(a, x, y) })
+		return rt.runInline(ctx, func() { kern(a, x, y) })
 	}
 	return rt.ParallelFor(ctx, 0, n, saxpyGrain, func(lo, hi int) error {
-		cpukern.Saxpy(a, x[lo:hi], y[lo:hi])
+		kern(a, x[lo:hi], y[lo:hi])
 		return nil
 	})
 }
@@ -344,8 +360,25 @@ func (rt *Runtime) sgemmCPU(ctx context.Context, m, n, k int, alpha float32, a [
 		return rt.runInline(ctx, func() {})
 	}
 	if alpha == 0 || k == 0 {
-		a, b = nil, nil // not referenced
+		// Not referenced: VEDA's kernel only scales C by beta.
+		return rt.sgemmVEDA(ctx, m, n, k, alpha, nil, lda, nil, ldb, beta, c, ldc)
 	}
+	if vendor := rt.blasName(); vendor != "" && device.BLASFits(m, n, k, lda, ldb, ldc) {
+		impls := [2]string{"veda", vendor}
+		return rt.withImpl("sgemm", 2*float64(m)*float64(n)*float64(k), impls[:], func(idx int) error {
+			if idx == 1 {
+				return rt.sgemmBLAS(ctx, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			}
+			return rt.sgemmVEDA(ctx, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		})
+	}
+	return rt.sgemmVEDA(ctx, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmVEDA is VEDA's own sgemm kernel on the CPU, over tiles of C; arguments are checked,
+// m, n > 0, and alpha != 0 and k > 0 (else a and b are nil).
+func (rt *Runtime) sgemmVEDA(ctx context.Context, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) error {
 	if 2*float64(m)*float64(n)*float64(k) <= sgemmSeqFlops {
 		ok := true
 		if err := rt.runInline(ctx, func() {

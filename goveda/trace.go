@@ -11,6 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/veda-runtime/veda/goveda/internal/device"
+	"github.com/veda-runtime/veda/goveda/internal/dispatch"
+	"github.com/veda-runtime/veda/goveda/internal/sched"
 	"github.com/veda-runtime/veda/goveda/internal/trace"
 )
 
@@ -29,9 +32,6 @@ type traceState struct {
 	file *os.File        // non-nil when StartTraceFile opened out
 	path string
 	unix int64
-	// on holds rec while tracing; nil when off. Store by Start/Stop under mu; load (acquire) at
-	// every trace point: the one predictable branch that tracing costs when off.
-	on atomic.Pointer[trace.Recorder]
 }
 
 // StartTrace starts recording a timeline of rt: task and chunk runs per worker, waits (helping
@@ -93,7 +93,7 @@ func (rt *Runtime) startTrace(w io.Writer, f *os.File, path string, opts TraceOp
 	if opts.MaxEvents < 0 {
 		return invalidf("TraceOptions.MaxEvents is %d, must be >= 0", opts.MaxEvents)
 	}
-	rec, err := trace.NewRecorder(len(rt.workers), rt.now(), trace.Options{MaxEvents: opts.MaxEvents})
+	rec, err := trace.NewRecorder(rt.pool.Workers(), rt.pool.Now(), trace.Options{MaxEvents: opts.MaxEvents})
 	if err != nil {
 		return invalidf("trace options: %v", err)
 	}
@@ -104,7 +104,7 @@ func (rt *Runtime) startTrace(w io.Writer, f *os.File, path string, opts TraceOp
 	}
 	rt.tr.rec, rt.tr.out, rt.tr.file, rt.tr.path, rt.tr.unix = rec, w, f, path, time.Now().UnixNano()
 	rt.traceTracks(rec)
-	rt.tr.on.Store(rec) // store (release): trace points that load it see a ready recorder
+	rt.pool.SetTracer(rec) // trace points that load it see a ready recorder (see sched/trace.go)
 	return nil
 }
 
@@ -135,12 +135,12 @@ func (rt *Runtime) StopTrace() error {
 		rt.tr.mu.Unlock()
 		return invalidf("no trace is running")
 	}
-	rt.tr.on.Store(nil) // store: new trace points skip; those in flight end inside rec.Stop
+	rt.pool.SetTracer(nil) // new trace points skip; those in flight end inside rec.Stop
 	rt.tr.rec, rt.tr.out, rt.tr.file, rt.tr.path = nil, nil, nil, ""
 	rt.tr.mu.Unlock()
 	rec.Stop()
 	err := rec.WriteJSON(out, trace.Meta{StartUnix: unix, Other: map[string]string{
-		"policy": rt.cfg.Policy.String(), "workers": fmt.Sprint(len(rt.workers)),
+		"policy": rt.cfg.Policy.String(), "workers": fmt.Sprint(rt.pool.Workers()),
 	}})
 	if f != nil {
 		if cerr := f.Close(); err == nil && cerr != nil {
@@ -154,7 +154,7 @@ func (rt *Runtime) StopTrace() error {
 }
 
 // Tracing reports whether a trace is being recorded. Any goroutine.
-func (rt *Runtime) Tracing() bool { return rt.tr.on.Load() != nil }
+func (rt *Runtime) Tracing() bool { return rt.pool.Tracer() != nil }
 
 // envTraceSeq numbers the runtimes that VEDA_TRACE traces in one process.
 var envTraceSeq atomic.Int32
@@ -181,10 +181,95 @@ func (rt *Runtime) startEnvTrace() {
 // stopTraceAtClose writes a trace still running at Close (VEDA_TRACE, or one the caller did not
 // stop), so it is not lost.
 func (rt *Runtime) stopTraceAtClose() {
-	if rt.tr.on.Load() == nil {
+	if rt.pool.Tracer() == nil {
 		return
 	}
 	if err := rt.StopTrace(); err != nil {
 		fmt.Fprintf(os.Stderr, "veda: writing the trace at Close: %v\n", err)
+	}
+}
+
+// traceChunkStart returns w's trace buffer and the time, or nil when no trace runs. Worker only.
+func traceChunkStart(w *sched.Worker) (*trace.Buffer, int64) {
+	if b := w.TraceBuffer(); b != nil {
+		return b, w.Now()
+	}
+	return nil, 0
+}
+
+// traceChunkEnd records the chunk [lo, hi) that started at t0. Worker only.
+func traceChunkEnd(w *sched.Worker, b *trace.Buffer, t0 int64, lo, hi int) {
+	b.Add(trace.Event{Start: t0, Dur: w.Now() - t0, Track: trace.TrackWorker(w.ID()), Ph: trace.PhComplete,
+		Cat: trace.CatChunk, Name: "chunk", A: int64(lo), B: int64(hi)})
+}
+
+// kernelTrace carries one kernel call's trace state from its decision to its run.
+type kernelTrace struct {
+	rec   *trace.Recorder // nil: no trace
+	flow  int64
+	start int64 // pool clock at the run's start
+}
+
+// traceDecision records a dispatch decision as an instant (chosen device, reason, estimate) with
+// a flow arrow that ends at the device run. Any goroutine.
+func (rt *Runtime) traceDecision(dec *dispatch.Decision) kernelTrace {
+	rec := rt.pool.Tracer()
+	if rec == nil {
+		return kernelTrace{}
+	}
+	track := trace.TrackOutside()
+	if w := rt.current(); w != nil {
+		track = trace.TrackWorker(w.ID())
+	}
+	now := rt.pool.Now()
+	id := rec.FlowID()
+	rec.Add(trace.Event{Start: now, Track: track, Ph: trace.PhInstant, Cat: trace.CatDecision, Name: "dispatch " + dec.Kernel,
+		Args: fmt.Sprintf(`"kernel":%q,"bytes":%d,"device":%d,"kind":%q,"reason":%q,"estimate_ns":%d`,
+			dec.Kernel, dec.Bytes, dec.Device, dec.Kind.String(), dec.Reason, int64(dec.Estimate))})
+	rec.Add(trace.Event{Start: now, Track: track, Ph: trace.PhFlowStart, Cat: trace.CatDispatch, Name: "dispatch", A: id})
+	return kernelTrace{rec: rec, flow: id}
+}
+
+// begin marks the start of the run. Any goroutine.
+func (k *kernelTrace) begin(rt *Runtime) {
+	if k.rec != nil {
+		k.start = rt.pool.Now()
+	}
+}
+
+// end records the run on the device's engine tracks: H2D, then compute, then D2H, as the
+// device measured them within the call's wall time; and the kernel-time histogram. Any
+// goroutine.
+func (k *kernelTrace) end(rt *Runtime, dec *dispatch.Decision, dt device.Timing, wall time.Duration, err error) {
+	if err == nil {
+		rt.ktimes.record(dec.Device, wall)
+	}
+	if k.rec == nil {
+		return
+	}
+	rec, d, s := k.rec, dec.Device, k.start
+	comp := int64(wall - dt.H2D - dt.D2H)
+	if comp < 0 {
+		comp = 0
+	}
+	if dt.H2D > 0 {
+		rec.Add(trace.Event{Start: s, Dur: int64(dt.H2D), Track: trace.TrackDevice(d, trace.EngineH2D), Ph: trace.PhComplete,
+			Cat: trace.CatH2D, Name: "h2d", A: dt.BytesIn})
+	}
+	cs := s + int64(dt.H2D)
+	rec.Add(trace.Event{Start: cs, Dur: comp, Track: trace.TrackDevice(d, trace.EngineCompute), Ph: trace.PhComplete,
+		Cat: trace.CatKernel, Name: dec.Kernel, A: int64(dec.Bytes)})
+	if k.flow != 0 { // a fallback run after a device failure gets no second arrow end
+		rec.Add(trace.Event{Start: cs, Track: trace.TrackDevice(d, trace.EngineCompute), Ph: trace.PhFlowEnd, Cat: trace.CatDispatch,
+			Name: "dispatch", A: k.flow})
+		k.flow = 0
+	}
+	if dt.D2H > 0 {
+		rec.Add(trace.Event{Start: cs + comp, Dur: int64(dt.D2H), Track: trace.TrackDevice(d, trace.EngineD2H), Ph: trace.PhComplete,
+			Cat: trace.CatD2H, Name: "d2h", A: dt.BytesOut})
+	}
+	if err != nil {
+		rec.Add(trace.Event{Start: rt.pool.Now(), Track: trace.TrackDevice(d, trace.EngineCompute), Ph: trace.PhInstant,
+			Cat: trace.CatError, Name: "error", Args: fmt.Sprintf(`"kernel":%q,"error":%q`, dec.Kernel, err.Error())})
 	}
 }

@@ -9,8 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # clang-15 builds the libFuzzer harness of the C suite (its compiler-rt comes with libclang-common-15-dev).
+# libclblast1 is the OpenCL vendor BLAS libveda dlopen()s (never linked; absent = VEDA's kernels).
 # opencl-headers: tests/build_check.sh compares csrc/ocl_loader.h with the Khronos CL/cl.h.
-APT_PKGS=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo cmake pkg-config libopenblas-dev libtbb-dev clang-15)
+APT_PKGS=(ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo cmake pkg-config libopenblas-dev libtbb-dev clang-15 libclblast1)
 # `make run` (veda info, veda demo): the OpenCL ICD loader and PoCL, so the demo has a device.
 APT_RUNTIME_PKGS=(ocl-icd-libopencl1 pocl-opencl-icd)
 # Python packages, pinned. numba needs a numpy it supports; nvcc comes from the PyPI CUDA 13 wheels.

@@ -42,14 +42,16 @@ func cmdInfo(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "info", err)
 	}
+	vendors := rt.VendorLibraries()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(struct {
-			Profile        goveda.Profile      `json:"profile"`
-			Devices        []goveda.DeviceInfo `json:"devices"`
-			AbsentBackends map[string]string   `json:"absent_backends"`
-		}{prof, devs, absent}); err != nil {
+			Profile         goveda.Profile         `json:"profile"`
+			Devices         []goveda.DeviceInfo    `json:"devices"`
+			AbsentBackends  map[string]string      `json:"absent_backends"`
+			VendorLibraries []goveda.VendorLibrary `json:"vendor_libraries"`
+		}{prof, devs, absent, vendors}); err != nil {
 			return fail(stderr, "info", err)
 		}
 		return 0
@@ -72,6 +74,22 @@ func cmdInfo(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 			formatBytes(d.MemoryBytes), d.ComputeUnits, d.FP64, driver)
 	}
 	w.Flush()
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "== vendor libraries (each chosen per kernel and size by measurement against VEDA's kernel)")
+	for _, v := range vendors {
+		if v.Found {
+			fmt.Fprintf(stdout, "%s: %s [%s]", v.Name, v.Library, strings.Join(v.Kernels, ", "))
+			if v.Detail != "" {
+				fmt.Fprintf(stdout, " %s", v.Detail)
+			}
+			if v.Why != "" {
+				fmt.Fprintf(stdout, "; %s", v.Why)
+			}
+			fmt.Fprintln(stdout)
+		} else {
+			fmt.Fprintf(stdout, "%s: not found: %s\n", v.Name, v.Why)
+		}
+	}
 	if len(absent) > 0 {
 		fmt.Fprintln(stdout)
 		fmt.Fprintln(stdout, "== absent backends")

@@ -202,45 +202,68 @@ func TestSgemm(t *testing.T) {
 		{1, 1, 1, 0, 0, 0}, {3, 5, 7, 1, 2, 3}, {17, 33, 65, 0, 0, 0}, {64, 64, 64, 0, 0, 0}, {130, 70, 100, 5, 0, 7},
 	}
 	for _, d := range testDevices(t) {
-		t.Run(d.Kind().String(), func(t *testing.T) {
-			for _, s := range shapes {
-				for _, beta := range []float32{0, 0.5} {
-					m, n, k := s[0], s[1], s[2]
-					lda, ldb, ldc := k+s[3], n+s[4], n+s[5]
-					a, b := randF32(r, span(m, k, lda))[1:], randF32(r, span(k, n, ldb))[1:]
-					c := randF32(r, span(m, n, ldc))[1:]
-					c0 := append([]float32(nil), c...)
-					if beta == 0 && ldc == n {
-						for i := range c {
-							c[i] = float32(math.NaN()) // poison: beta == 0 must not read C
-						}
+		for _, vendor := range []bool{false, true} {
+			// The vendor library is tested on every device it loads for, PoCL included (where
+			// Vendor() does not offer it, see vendorFor), on two shapes: CLBlast compiles its
+			// kernels per shape class.
+			lib := vendorLib(d.Kind())
+			if vendor && lib == "" {
+				t.Logf("%s: no vendor sgemm", d.Info().Name)
+				continue
+			}
+			name := d.Kind().String()
+			if vendor {
+				name += "/" + lib
+			}
+			t.Run(name, func(t *testing.T) {
+				sgemm := d.Sgemm
+				shapes := shapes
+				if vendor {
+					g := d.(*gdev)
+					sgemm = func(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) (Timing, error) {
+						return g.sgemm(true, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 					}
-					alpha := float32(1.5)
-					if _, err := d.Sgemm(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); err != nil {
-						t.Fatalf("sgemm %v: %v", s, err)
-					}
-					for i := 0; i < m; i++ {
-						for j := 0; j < n; j++ {
-							var acc, sc float64
-							for p := 0; p < k; p++ {
-								acc += float64(a[i*lda+p]) * float64(b[p*ldb+j])
-								sc += math.Abs(float64(a[i*lda+p]) * float64(b[p*ldb+j]))
+					shapes = shapes[2:4]
+				}
+				for _, s := range shapes {
+					for _, beta := range []float32{0, 0.5} {
+						m, n, k := s[0], s[1], s[2]
+						lda, ldb, ldc := k+s[3], n+s[4], n+s[5]
+						a, b := randF32(r, span(m, k, lda))[1:], randF32(r, span(k, n, ldb))[1:]
+						c := randF32(r, span(m, n, ldc))[1:]
+						c0 := append([]float32(nil), c...)
+						if beta == 0 && ldc == n {
+							for i := range c {
+								c[i] = float32(math.NaN()) // poison: beta == 0 must not read C
 							}
-							want := float64(alpha) * acc
-							if beta != 0 {
-								want += float64(beta) * float64(c0[i*ldc+j])
-							}
-							checkClose(t, fmt.Sprintf("sgemm %v beta=%v C[%d,%d]", s, beta, i, j), float64(c[i*ldc+j]), want, sc+1, 1e-5)
 						}
-						for j := n; j < ldc && i < m-1; j++ { // gaps between rows unchanged
-							if c[i*ldc+j] != c0[i*ldc+j] && !(beta == 0 && ldc == n) {
-								t.Fatalf("sgemm %v: gap C[%d,%d] changed", s, i, j)
+						alpha := float32(1.5)
+						if _, err := sgemm(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); err != nil {
+							t.Fatalf("sgemm %v: %v", s, err)
+						}
+						for i := 0; i < m; i++ {
+							for j := 0; j < n; j++ {
+								var acc, sc float64
+								for p := 0; p < k; p++ {
+									acc += float64(a[i*lda+p]) * float64(b[p*ldb+j])
+									sc += math.Abs(float64(a[i*lda+p]) * float64(b[p*ldb+j]))
+								}
+								want := float64(alpha) * acc
+								if beta != 0 {
+									want += float64(beta) * float64(c0[i*ldc+j])
+								}
+								checkClose(t, fmt.Sprintf("sgemm %v beta=%v C[%d,%d]", s, beta, i, j), float64(c[i*ldc+j]), want, sc+1, 1e-5)
+							}
+							for j := n; j < ldc && i < m-1; j++ { // gaps between rows unchanged
+								if c[i*ldc+j] != c0[i*ldc+j] && !(beta == 0 && ldc == n) {
+									t.Fatalf("sgemm %v: gap C[%d,%d] changed", s, i, j)
+								}
 							}
 						}
 					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 

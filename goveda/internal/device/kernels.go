@@ -76,7 +76,7 @@ func (d *gdev) SaxpyPtr(a float32, x, y unsafe.Pointer, n int) (Timing, error) {
 			items = min(ceilDiv(n, 4), 256*65535) // 4 per thread, grid-stride
 		}
 		args := []karg{scalarOf(int64(n)), scalarOf(a), {buf: bx}, {buf: by}}
-		if err := d.eng.launch(k, [2]int{ceilDiv(items, wg) * wg, 1}, [2]int{wg, 1}, args); err != nil {
+		if err := d.eng.launch(k, [3]int{ceilDiv(items, wg) * wg, 1, 1}, [3]int{wg, 1, 1}, args); err != nil {
 			return err
 		}
 		return d.eng.read(y, by, bytes)
@@ -140,7 +140,7 @@ func (d *gdev) reduce(name string, x, y unsafe.Pointer, n int, elem int64) (floa
 		if d.info.Kind == KindOpenCL {
 			args = append(args, karg{local: int64(wg) * 8})
 		}
-		if err := d.eng.launch(k, [2]int{groups * wg, 1}, [2]int{wg, 1}, args); err != nil {
+		if err := d.eng.launch(k, [3]int{groups * wg, 1, 1}, [3]int{wg, 1, 1}, args); err != nil {
 			return err
 		}
 		return d.eng.read(unsafe.Pointer(&partial[0]), bp, int64(groups)*8)
@@ -222,6 +222,23 @@ func span(rows, cols, ld int) int {
 // Sgemm computes C = alpha*A*B + beta*C (row-major; A m x k, B k x n, C m x
 // n with leading dimensions lda, ldb, ldc). beta == 0 never reads C.
 func (d *gdev) Sgemm(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) (Timing, error) {
+	return d.sgemm(false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Vendor returns the vendor library that implements kernel on this device ("clblast",
+// "cublas"), or "" (VEDA's kernel only). Loading the library happens on the first call.
+func (d *gdev) Vendor(kernel string) string { return vendorFor(d.info, kernel) }
+
+// SgemmVendor is Sgemm through the device's vendor BLAS (Vendor("sgemm")); ErrUnsupported
+// when there is none.
+func (d *gdev) SgemmVendor(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) (Timing, error) {
+	if d.Vendor("sgemm") == "" {
+		return Timing{}, fmt.Errorf("%w: no vendor sgemm on %s", ErrUnsupported, d.info.Name)
+	}
+	return d.sgemm(true, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func (d *gdev) sgemm(vendor bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) (Timing, error) {
 	if m < 0 || n < 0 || k < 0 || lda < max(k, 1) || ldb < max(n, 1) || ldc < max(n, 1) ||
 		len(a) < span(m, k, lda) || len(b) < span(k, n, ldb) || len(c) < span(m, n, ldc) ||
 		m > math.MaxInt32 || n > math.MaxInt32 || k > math.MaxInt32 || lda > math.MaxInt32 || ldb > math.MaxInt32 || ldc > math.MaxInt32 {
@@ -231,12 +248,15 @@ func (d *gdev) Sgemm(m, n, k int, alpha float32, a []float32, lda int, b []float
 	if m == 0 || n == 0 {
 		return Timing{}, nil
 	}
-	if d.info.MaxWorkGroupSize > 0 && d.info.MaxWorkGroupSize < 256 {
-		return Timing{}, fmt.Errorf("%w: sgemm needs work-groups of 256", ErrUnsupported)
-	}
-	kern, err := d.builtin("sgemm_f32")
-	if err != nil {
-		return Timing{}, err
+	var kern *kfunc
+	if !vendor {
+		if d.info.MaxWorkGroupSize > 0 && d.info.MaxWorkGroupSize < 256 {
+			return Timing{}, fmt.Errorf("%w: sgemm needs work-groups of 256", ErrUnsupported)
+		}
+		var err error
+		if kern, err = d.builtin("sgemm_f32"); err != nil {
+			return Timing{}, err
+		}
 	}
 	as, bs, cs := int64(span(m, k, lda))*4, int64(span(k, n, ldb))*4, int64(span(m, n, ldc))*4
 	return d.batch(func(get func(int64) (*Buffer, error)) error {
@@ -264,18 +284,25 @@ func (d *gdev) Sgemm(m, n, k int, alpha float32, a []float32, lda int, b []float
 		}
 		// C goes in when it is read (beta != 0) or when rows have gaps that
 		// must come back unchanged (ldc > n).
-		if beta != 0 || ldc != n {
+		// CLBlast reads C even when beta == 0 (a pooled buffer may hold NaN), so it goes in then too.
+		if beta != 0 || ldc != n || (vendor && d.info.Kind == KindOpenCL) {
 			if err := d.eng.write(bc, unsafe.Pointer(&c[0]), cs); err != nil {
 				return err
 			}
 		}
+		if vendor {
+			if err := d.eng.vendorSgemm(m, n, k, alpha, ba, lda, bb, ldb, beta, bc, ldc); err != nil {
+				return err
+			}
+			return d.eng.read(unsafe.Pointer(&c[0]), bc, cs)
+		}
 		args := []karg{scalarOf(int32(m)), scalarOf(int32(n)), scalarOf(int32(k)), scalarOf(alpha),
 			{buf: ba}, scalarOf(int32(lda)), {buf: bb}, scalarOf(int32(ldb)), scalarOf(beta), {buf: bc}, scalarOf(int32(ldc))}
-		var global, local [2]int
+		var global, local [3]int
 		if d.info.Kind == KindCUDA {
-			global, local = [2]int{ceilDiv(n, 64) * 256, ceilDiv(m, 64)}, [2]int{256, 1}
+			global, local = [3]int{ceilDiv(n, 64) * 256, ceilDiv(m, 64), 1}, [3]int{256, 1, 1}
 		} else {
-			global, local = [2]int{ceilDiv(n, 16) * 16, ceilDiv(m, 16) * 16}, [2]int{16, 16}
+			global, local = [3]int{ceilDiv(n, 16) * 16, ceilDiv(m, 16) * 16, 1}, [3]int{16, 16, 1}
 		}
 		if err := d.eng.launch(kern, global, local, args); err != nil {
 			return err

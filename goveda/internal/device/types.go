@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 	"unsafe"
+
+	"github.com/veda-runtime/veda/goveda/internal/aesgcm"
 )
 
 // Kind is the kind of a device; the values match VEDA_DEVICE_* in veda.h.
@@ -42,6 +44,13 @@ type Info struct {
 	MaxWorkGroupSize int    // max work-group size, or max threads per block
 	FP64             bool   // double precision supported (sum_f64)
 	ComputeCap       string // CUDA compute capability ("9.0"); empty for OpenCL
+	// HostCores: the device computes on the host's own cores (an OpenCL device of type
+	// CL_DEVICE_TYPE_CPU, such as PoCL). Work sent there competes with the CPU workers.
+	HostCores bool
+	// MaxWorkItemSizes is the largest local (work-group, block) size per dimension;
+	// MaxGridSizes the largest number of groups per dimension (CUDA; 0 = no limit).
+	MaxWorkItemSizes [3]int
+	MaxGridSizes     [3]int
 }
 
 // Timing is what one device call measured: the time spent copying host to
@@ -49,8 +58,9 @@ type Info struct {
 // host-side staging memcpy is included in H2D/D2H), and the bytes moved.
 // The cost model (internal/dispatch) learns from it.
 type Timing struct {
-	H2D, Compute, D2H time.Duration
-	BytesIn, BytesOut int64
+	H2D, Compute, D2H   time.Duration
+	BytesIn, BytesOut   int64
+	CopiesIn, CopiesOut int // number of host-to-device and device-to-host copies
 }
 
 // Total returns H2D + Compute + D2H.
@@ -62,6 +72,8 @@ func (t *Timing) add(o Timing) {
 	t.D2H += o.D2H
 	t.BytesIn += o.BytesIn
 	t.BytesOut += o.BytesOut
+	t.CopiesIn += o.CopiesIn
+	t.CopiesOut += o.CopiesOut
 }
 
 // PoolStats counts a device's buffer pool activity.
@@ -90,6 +102,7 @@ const (
 	ArgOut    ArgKind = 1 // device buffer copied back to the host after the launch
 	ArgInOut  ArgKind = 2 // copied in and back
 	ArgScalar ArgKind = 3 // a value passed by value; Ptr points at it
+	ArgBuffer ArgKind = 4 // a Resident of the kernel's device (Res); read and written in place, no copy
 )
 
 // Arg is one user-kernel argument: a host buffer (Ptr, Bytes) or a scalar
@@ -99,7 +112,11 @@ type Arg struct {
 	Kind  ArgKind
 	Ptr   unsafe.Pointer
 	Bytes int64
+	Res   *Resident // ArgBuffer only
 }
+
+// BufferArg returns an ArgBuffer argument for r.
+func BufferArg(r *Resident) Arg { return Arg{Kind: ArgBuffer, Res: r} }
 
 // SliceArg returns a buffer argument for s.
 func SliceArg[T any](kind ArgKind, s []T) Arg {
@@ -157,12 +174,29 @@ type Device interface {
 	SumF64(x []float64) (float64, Timing, error)     // ErrUnsupported without fp64
 	DotF32(x, y []float32) (float64, Timing, error)
 	Sgemm(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) (Timing, error)
+	// Vendor returns the vendor library implementing kernel here ("clblast", "cublas") or "";
+	// SgemmVendor is Sgemm through it (ErrUnsupported without one).
+	Vendor(kernel string) string
+	SgemmVendor(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) (Timing, error)
 
 	// Pointer forms for callers holding C memory (any alignment).
 	SaxpyPtr(a float32, x, y unsafe.Pointer, n int) (Timing, error)
 	SumF32Ptr(x unsafe.Pointer, n int) (float64, Timing, error)
 	SumF64Ptr(x unsafe.Pointer, n int) (float64, Timing, error)
 	DotF32Ptr(x, y unsafe.Pointer, n int) (float64, Timing, error)
+
+	// Device-resident memory (resident.go): NewResident takes memory from the pool; the
+	// *Resident kernels run on it with no copy. TransferStats counts every copy.
+	NewResident(bytes int64) (*Resident, error)
+	TransferStats() TransferStats
+	SaxpyResident(a float32, x, y *Resident, n int) (Timing, error)
+	DotF32Resident(x, y *Resident, n int, out *Resident) (float64, Timing, error)
+	SumF32Resident(x *Resident, n int, out *Resident) (float64, Timing, error)
+
+	// AES-256-GCM of one whole message (aesgcm.go): results equal crypto/cipher's; OpenAESGCM
+	// returns ErrAuth (dst zeroed) when the tag does not match.
+	SealAESGCM(k *aesgcm.Key, nonce, aad, plaintext, dst []byte) (Timing, error)
+	OpenAESGCM(k *aesgcm.Key, nonce, aad, ciphertext, dst []byte) (Timing, error)
 
 	// CompileKernel compiles (or loads from the cache) the source for this
 	// device's language. No source in that language: ErrUnsupported. A

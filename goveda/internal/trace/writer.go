@@ -19,7 +19,7 @@ type Meta struct {
 // sorted by start (longer first on ties) and checked for nesting; a complete event that would
 // overlap a sibling without nesting goes to an overflow track of its own. Call after Stop.
 func (r *Recorder) WriteJSON(w io.Writer, meta Meta) error {
-	evs := r.Events()
+	evs := pairFlows(r.Events())
 	r.mu.Lock()
 	names := make(map[int32]string, len(r.names))
 	for k, v := range r.names {
@@ -101,6 +101,32 @@ func (r *Recorder) WriteJSON(w io.Writer, meta Meta) error {
 	}
 	bw.WriteString("}}\n")
 	return bw.Flush()
+}
+
+// pairFlows drops flow events whose other end is missing (recorded after Stop, or dropped from
+// a full buffer), so every flow in the file pairs.
+func pairFlows(evs []Event) []Event {
+	type key struct {
+		c  Cat
+		id int64
+	}
+	n := map[key]int{}
+	for i := range evs {
+		switch evs[i].Ph {
+		case PhFlowStart:
+			n[key{evs[i].Cat, evs[i].A}] |= 1
+		case PhFlowEnd:
+			n[key{evs[i].Cat, evs[i].A}] |= 2
+		}
+	}
+	out := evs[:0]
+	for _, e := range evs {
+		if (e.Ph == PhFlowStart || e.Ph == PhFlowEnd) && n[key{e.Cat, e.A}] != 3 {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {

@@ -1,0 +1,248 @@
+package streamaead
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"time"
+
+	"github.com/veda-runtime/veda/goveda"
+)
+
+// Options configure Encrypt and Decrypt. The zero value is the default.
+type Options struct {
+	// MaxInFlight bounds the segments alive at once (read, not yet written); 0: the runtime
+	// profile's inflight_segments. Each holds two buffers of one segment.
+	MaxInFlight int
+	// MaxBytes bounds the bytes of those buffers; 0: the profile's memory budget.
+	MaxBytes uint64
+	// OnSegment, if set, is called for every written segment, in order, by the goroutine that
+	// called Encrypt or Decrypt (it must not block long): where the segment ran and why.
+	OnSegment func(SegmentInfo)
+	// Progress, if set, is called by the same goroutine at most every ProgressEvery (default
+	// 500 ms) with the totals so far, and not at the end (Encrypt's result has them).
+	Progress      func(Stats)
+	ProgressEvery time.Duration
+}
+
+// SegmentInfo describes one processed segment.
+type SegmentInfo struct {
+	Segment    int64
+	PlainBytes int
+	// Decision is the dispatch decision that placed the seal or open (device, reason,
+	// estimates when the runtime records decisions).
+	Decision goveda.Decision
+}
+
+// Stats are a job's totals.
+type Stats struct {
+	Segments    int64
+	PlainBytes  int64
+	CipherBytes int64 // header included
+	Elapsed     time.Duration
+	// PerDevice[i] is the number of segments device i (0: the CPU) sealed or opened.
+	PerDevice   []int64
+	MaxInFlight int
+}
+
+// GBps returns the plaintext throughput in GB/s (10^9 bytes per second).
+func (s Stats) GBps() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.PlainBytes) / s.Elapsed.Seconds() / 1e9
+}
+
+// inFlight returns the job's bound on segments alive: the options' or the profile's, bounded by
+// the byte budget (two buffers of one segment each), at least 1.
+func (a *StreamingAEAD) inFlight(rt *goveda.Runtime, o Options) int {
+	n, budget := o.MaxInFlight, o.MaxBytes
+	if n <= 0 || budget == 0 {
+		if p, err := rt.Profile(); err == nil {
+			if n <= 0 {
+				n = p.InflightSegments
+			}
+			if budget == 0 {
+				budget = p.MemoryBudget
+			}
+		}
+	}
+	if n <= 0 {
+		n = 4
+	}
+	if budget > 0 {
+		n = min(n, int(min(budget/uint64(2*a.segSize+1), 1<<20)))
+	}
+	return max(n, 1)
+}
+
+// Encrypt reads the plaintext from src and writes its ciphertext to dst in Tink's format, with
+// associated data ad: the header, then the segments in order. The segments are sealed in
+// parallel on rt's workers, each placed on the CPU or a device by rt's dispatcher (the
+// aes256gcm_seal kernel), with at most Options' bound of segments in memory. The output is
+// byte-for-byte what Tink's NewEncryptingWriter would write for the same salt and nonce prefix.
+//
+// On error (a read or write error, ctx cancellation) dst holds a prefix of the ciphertext; the
+// caller should discard it. Any goroutine except one of rt's workers; blocks until done.
+func (a *StreamingAEAD) Encrypt(ctx context.Context, rt *goveda.Runtime, dst io.Writer, src io.Reader, ad []byte, o Options) (Stats, error) {
+	start := time.Now()
+	h, p, err := newHeader(a.key, a.segSize, ad)
+	if err != nil {
+		return Stats{}, err
+	}
+	gcm, err := rt.NewAESGCM(p.derived)
+	if err != nil {
+		return Stats{}, err
+	}
+	if _, err := dst.Write(h); err != nil {
+		return Stats{}, err
+	}
+	j := newJob(a, rt, o, start)
+	j.st.CipherBytes = HeaderSize
+	c := chunker{r: src}
+	err = runSegments(ctx, rt, j.st.MaxInFlight, func() *segment {
+		return &segment{inBuf: make([]byte, plainSize(a.segSize, 1)+1), outBuf: make([]byte, a.segSize)}
+	}, segmentStages{
+		read: func(s *segment) error {
+			if s.seq >= MaxSegments {
+				return &SegmentError{Segment: s.seq, Err: ErrTooLong}
+			}
+			in, last, err := c.next(s.inBuf, plainSize(a.segSize, s.seq))
+			if err != nil {
+				return fmt.Errorf("veda: streamaead: reading segment %d: %w", s.seq, err)
+			}
+			s.in, s.last = in, last
+			return nil
+		},
+		work: func(ctx context.Context, s *segment) error {
+			var n [12]byte
+			p.nonce(&n, s.seq, s.last)
+			s.out = s.outBuf[:len(s.in)+TagSize]
+			dec, err := gcm.SealTo(ctx, s.out, n[:], s.in, nil)
+			s.dec = dec
+			if err != nil {
+				return &SegmentError{Segment: s.seq, Err: err}
+			}
+			return nil
+		},
+		write: func(s *segment) error {
+			if _, err := dst.Write(s.out); err != nil {
+				return fmt.Errorf("veda: streamaead: writing segment %d: %w", s.seq, err)
+			}
+			j.done(s, len(s.in), len(s.out))
+			return nil
+		},
+	})
+	j.st.Elapsed = time.Since(start)
+	return j.st, err
+}
+
+// Decrypt reads a Tink AES-GCM-HKDF stream from src and writes its plaintext to dst, with
+// associated data ad. Segments are opened in parallel on rt (CPU or devices, by the dispatcher)
+// and written in order; a segment's plaintext reaches dst only after its tag verified, and the
+// first failure stops the job: dst then holds the verified plaintext of every segment before it.
+// A wrong key or associated data, a modified, reordered, dropped or duplicated segment, a
+// truncated stream, trailing bytes or a bad header each return a *SegmentError naming the
+// segment. Any goroutine except one of rt's workers; blocks until done.
+func (a *StreamingAEAD) Decrypt(ctx context.Context, rt *goveda.Runtime, dst io.Writer, src io.Reader, ad []byte, o Options) (Stats, error) {
+	start := time.Now()
+	h := make([]byte, HeaderSize)
+	n, err := io.ReadFull(src, h)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return Stats{}, fmt.Errorf("veda: streamaead: reading the header: %w", err)
+	}
+	p, err := parseHeader(a.key, a.segSize, h[:n], ad)
+	if err != nil {
+		return Stats{}, err
+	}
+	gcm, err := rt.NewAESGCM(p.derived)
+	if err != nil {
+		return Stats{}, err
+	}
+	j := newJob(a, rt, o, start)
+	j.st.CipherBytes = HeaderSize
+	c := chunker{r: src}
+	err = runSegments(ctx, rt, j.st.MaxInFlight, func() *segment {
+		return &segment{inBuf: make([]byte, a.segSize+1), outBuf: make([]byte, plainSize(a.segSize, 1))}
+	}, segmentStages{
+		read: func(s *segment) error {
+			if s.seq >= MaxSegments {
+				return &SegmentError{Segment: s.seq, Err: ErrTooLong}
+			}
+			in, last, err := c.next(s.inBuf, cipherSize(a.segSize, s.seq))
+			if err != nil {
+				return fmt.Errorf("veda: streamaead: reading segment %d: %w", s.seq, err)
+			}
+			if len(in) < TagSize {
+				return &SegmentError{Segment: s.seq, Last: true, Err: fmt.Errorf("%w: %d bytes, shorter than a tag", ErrTruncated, len(in))}
+			}
+			s.in, s.last = in, last
+			return nil
+		},
+		work: func(ctx context.Context, s *segment) error {
+			var n [12]byte
+			p.nonce(&n, s.seq, s.last)
+			s.out = s.outBuf[:len(s.in)-TagSize]
+			dec, err := gcm.OpenTo(ctx, s.out, n[:], s.in, nil)
+			s.dec = dec
+			if errors.Is(err, goveda.ErrAuthFailed) {
+				return &SegmentError{Segment: s.seq, Last: s.last, Err: ErrAuth}
+			}
+			if err != nil {
+				return &SegmentError{Segment: s.seq, Err: err}
+			}
+			return nil
+		},
+		write: func(s *segment) error {
+			if _, err := dst.Write(s.out); err != nil {
+				return fmt.Errorf("veda: streamaead: writing segment %d: %w", s.seq, err)
+			}
+			j.done(s, len(s.out), len(s.in))
+			return nil
+		},
+	})
+	j.st.Elapsed = time.Since(start)
+	return j.st, err
+}
+
+// job is the sink's bookkeeping; touched only by the goroutine running the sink.
+type job struct {
+	st       Stats
+	o        Options
+	start    time.Time
+	lastProg time.Time
+}
+
+func newJob(a *StreamingAEAD, rt *goveda.Runtime, o Options, start time.Time) *job {
+	ndev := 1
+	if ds, err := rt.Devices(); err == nil {
+		ndev = len(ds)
+	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = 500 * time.Millisecond
+	}
+	return &job{st: Stats{PerDevice: make([]int64, ndev), MaxInFlight: a.inFlight(rt, o)}, o: o, start: start, lastProg: start}
+}
+
+func (j *job) done(s *segment, plain, cipher int) {
+	j.st.Segments++
+	j.st.PlainBytes += int64(plain)
+	j.st.CipherBytes += int64(cipher)
+	if d := s.dec.Device; d >= 0 && d < len(j.st.PerDevice) {
+		j.st.PerDevice[d]++
+	}
+	if j.o.OnSegment != nil {
+		j.o.OnSegment(SegmentInfo{Segment: s.seq, PlainBytes: plain, Decision: s.dec})
+	}
+	if j.o.Progress != nil {
+		if now := time.Now(); now.Sub(j.lastProg) >= j.o.ProgressEvery {
+			j.lastProg = now
+			snap := j.st
+			snap.Elapsed = now.Sub(j.start)
+			snap.PerDevice = append([]int64(nil), j.st.PerDevice...)
+			j.o.Progress(snap)
+		}
+	}
+}
