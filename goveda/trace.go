@@ -108,20 +108,32 @@ func (rt *Runtime) startTrace(w io.Writer, f *os.File, path string, opts TraceOp
 	return nil
 }
 
-// traceTracks names the device tracks that exist now.
+// traceTracks names the device tracks that exist now (more are named as they are used).
 func (rt *Runtime) traceTracks(rec *trace.Recorder) {
-	if !rt.dev.ready.Load() {
+	if !rt.dev.ready.Load() { // load (acquire): infos is complete once ready
 		return
 	}
 	for _, d := range rt.dev.infos {
-		if d.Index == 0 {
-			continue
-		}
-		rec.NameTrack(trace.TrackDevice(d.Index, trace.EngineCompute), fmt.Sprintf("device %d %s: compute", d.Index, d.Name))
-		rec.NameTrack(trace.TrackDevice(d.Index, trace.EngineH2D), fmt.Sprintf("device %d %s: H2D", d.Index, d.Name))
-		rec.NameTrack(trace.TrackDevice(d.Index, trace.EngineD2H), fmt.Sprintf("device %d %s: D2H", d.Index, d.Name))
+		rt.nameDeviceTracks(rec, d.Index)
 	}
-	rec.NameTrack(trace.TrackDevice(0, trace.EngineCompute), "device 0 cpu: kernels")
+}
+
+// nameDeviceTracks names device d's engine tracks if they have no name yet. Any goroutine.
+func (rt *Runtime) nameDeviceTracks(rec *trace.Recorder, d int) {
+	name := "cpu"
+	if rt.dev.ready.Load() && d < len(rt.dev.infos) {
+		name = rt.dev.infos[d].Name
+	}
+	if d == 0 {
+		rec.NameTrackOnce(trace.TrackDevice(0, trace.EngineCompute), func() string { return "device 0 (cpu): kernels" })
+		return
+	}
+	for _, e := range []struct {
+		eng  trace.Engine
+		what string
+	}{{trace.EngineCompute, "compute"}, {trace.EngineH2D, "H2D"}, {trace.EngineD2H, "D2H"}} {
+		rec.NameTrackOnce(trace.TrackDevice(d, e.eng), func() string { return fmt.Sprintf("device %d (%s): %s", d, name, e.what) })
+	}
 }
 
 // StopTrace stops the trace and writes it (to the writer given to StartTrace, or the file of
@@ -248,6 +260,7 @@ func (k *kernelTrace) end(rt *Runtime, dec *dispatch.Decision, dt device.Timing,
 		return
 	}
 	rec, d, s := k.rec, dec.Device, k.start
+	rt.nameDeviceTracks(rec, d)
 	comp := int64(wall - dt.H2D - dt.D2H)
 	if comp < 0 {
 		comp = 0

@@ -24,6 +24,7 @@ PIP_PKGS=(
   "nvidia-cuda-crt==13.0.88"
   "nvidia-nvvm==13.0.88"
   "wheel==0.45.1"
+  "matplotlib==3.10.7"   # veda.trace.plot is tested with it (optional for users)
 )
 PY=${PYTHON:-python3}
 mode=${1:-all}

@@ -176,6 +176,15 @@ func (r *Recorder) NameTrack(track int32, name string) {
 	r.mu.Unlock()
 }
 
+// NameTrackOnce names a track unless it has a name already. Any goroutine.
+func (r *Recorder) NameTrackOnce(track int32, name func() string) {
+	r.mu.Lock()
+	if _, ok := r.names[track]; !ok {
+		r.names[track] = name()
+	}
+	r.mu.Unlock()
+}
+
 // FlowID returns a fresh flow id (1, 2, 3, ...). Any goroutine.
 func (r *Recorder) FlowID() int64 {
 	return int64(r.flows.Add(1)) // add: unique ids only

@@ -114,6 +114,11 @@ func Summarize(f *File) *Summary {
 		s.Dropped = d
 	}
 	var runs []TaskSpan
+	for tid := range names { // workers with no event still get a row
+		if _, ok := byTrack[tid]; !ok && tid >= trackWorkerBase && tid < trackOutside {
+			byTrack[tid] = nil
+		}
+	}
 	for _, tid := range slices.Sorted(mapKeys(byTrack)) {
 		evs := byTrack[tid]
 		slices.SortStableFunc(evs, func(a, b ev) int {
