@@ -222,6 +222,17 @@ VEDA_API veda_status veda_parallel_reduce(veda_runtime *rt, int64_t begin, int64
                                   combine, H(ctx), out);
 }
 
+VEDA_API veda_status veda_join(veda_runtime *rt, veda_task_fn fa, void *ca, veda_task_fn fb,
+                               void *cb) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    if (fa == NULL || fb == NULL) {
+        return vedac_fail(VEDA_ERR_INVALID_ARGUMENT,
+                          fa == NULL ? "veda_join: veda: invalid argument: fa is NULL"
+                                     : "veda_join: veda: invalid argument: fb is NULL");
+    }
+    return vedago_join(H(rt), fa, H(ca), fb, H(cb));
+}
+
 VEDA_API veda_status veda_group_create(veda_runtime *rt, veda_group **out) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
     if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_group_create: out is NULL");

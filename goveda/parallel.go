@@ -58,9 +58,10 @@ func (s *splitter) trySplit(n int, migrated bool, workers int) bool {
 
 // forState is one ParallelFor call, shared by all its chunks.
 type forState struct {
-	rt   *Runtime
-	body func(lo, hi int) error
-	f    sched.Failure
+	rt     *Runtime
+	body   func(lo, hi int) error
+	f      sched.Failure
+	pieces bool // run leaves in time-bounded pieces (see leaf): ctx can be cancelled
 }
 
 // forJob is the right half of a split, pushed for thieves.
@@ -92,12 +93,9 @@ func (st *forState) split(w *sched.Worker, lo, hi int, sp splitter, migrated boo
 		return
 	}
 	tb, t0 := traceChunkStart(w)
-	err := callErr(st.rt.pool, func() error { return st.body(lo, hi) })
+	st.leaf(lo, hi, sp.grain)
 	if tb != nil {
 		traceChunkEnd(w, tb, t0, lo, hi)
-	}
-	if err != nil {
-		st.f.Fail(err)
 	}
 }
 
@@ -133,7 +131,7 @@ func (rt *Runtime) ParallelFor(ctx context.Context, begin, end, grain int, body 
 	if begin == end {
 		return nil
 	}
-	st := &forState{rt: rt, body: body}
+	st := &forState{rt: rt, body: body, pieces: ctx.Done() != nil && rt.cfg.Policy != PolicyDeterministic}
 	sp := splitter{splits: rt.pool.Workers(), grain: rt.autoGrain(end-begin, grain), det: rt.cfg.Policy == PolicyDeterministic}
 	unwatch := st.f.Watch(ctx, ctxError)
 	defer unwatch()

@@ -253,6 +253,24 @@ lib.veda_decisions_json.argtypes = [c_void_p, c_void_p, c_size_t, POINTER(c_size
 lib.veda_decisions_json.restype = veda_status
 
 
+# ---- Cancellation of blocking calls (issue 15) ----
+# veda_status veda_cancel_create(veda_cancel **out);
+lib.veda_cancel_create.argtypes = [POINTER(c_void_p)]
+lib.veda_cancel_create.restype = veda_status
+# veda_status veda_cancel_trigger(veda_cancel *c);
+lib.veda_cancel_trigger.argtypes = [c_void_p]
+lib.veda_cancel_trigger.restype = veda_status
+# int32_t veda_cancel_is_triggered(veda_cancel *c);
+lib.veda_cancel_is_triggered.argtypes = [c_void_p]
+lib.veda_cancel_is_triggered.restype = c_int32
+# veda_status veda_cancel_destroy(veda_cancel *c);
+lib.veda_cancel_destroy.argtypes = [c_void_p]
+lib.veda_cancel_destroy.restype = veda_status
+# veda_status veda_thread_set_cancel(veda_cancel *c);
+lib.veda_thread_set_cancel.argtypes = [c_void_p]
+lib.veda_thread_set_cancel.restype = veda_status
+
+
 
 def last_error() -> str:
     """This thread's ``veda_last_error()`` text."""
@@ -262,7 +280,7 @@ def last_error() -> str:
 
 def status_string(status: int) -> str:
     """``veda_status_string(status)``."""
-    return lib.veda_status_string(status).decode("utf-8", "replace")
+    return str(lib.veda_status_string(status).decode("utf-8", "replace"))
 
 
 def error(status: int) -> VedaError:

@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -346,13 +347,20 @@ func (e *oclEngine) buildProgram(src, opts string) (C.cl_program, error) {
 	if err := oclError("clCreateProgramWithSource", st); err != nil {
 		return nil, err
 	}
-	if st = C.vd_clBuildProgram(p, 1, &e.dev, copts, nil, nil); st != C.CL_SUCCESS {
+	printed := captureStderr(func() { st = C.vd_clBuildProgram(p, 1, &e.dev, copts, nil, nil) })
+	if st != C.CL_SUCCESS {
 		err := oclError("clBuildProgram", st).(*DeviceError)
 		err.Log = e.buildLog(p)
+		if printed != "" { // what the driver's compiler wrote to stderr (see captureStderr)
+			err.Log = strings.TrimSpace(err.Log + "\ncompiler output:\n" + printed)
+		}
 		err.Message = "options: " + opts
 		err.build = true
 		C.vd_clReleaseProgram(p)
 		return nil, err
+	}
+	if printed != "" {
+		_, _ = os.Stderr.WriteString(printed + "\n") // a successful build's output, as before
 	}
 	var size C.size_t
 	if C.vd_clGetProgramInfo(p, C.CL_PROGRAM_BINARY_SIZES, C.size_t(unsafe.Sizeof(size)), unsafe.Pointer(&size), nil) == C.CL_SUCCESS && size > 0 {

@@ -16,8 +16,8 @@ type Stats struct {
 	LatencyP50Ns, LatencyP90Ns, LatencyP99Ns int64
 	LatencyP999Ns                            int64
 	// Wait of injected tasks (submit to start), ns.
-	WaitCount                            int64
-	WaitP50Ns, WaitP99Ns, WaitP999Ns     int64
+	WaitCount                        int64
+	WaitP50Ns, WaitP99Ns, WaitP999Ns int64
 }
 
 // Stats returns a snapshot of p's counters. Any goroutine; cost O(workers) plus merging the

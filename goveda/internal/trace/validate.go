@@ -62,7 +62,10 @@ func Validate(f *File) []error {
 	}
 	type span struct{ start, end float64 }
 	tracks := map[[2]int64][]span{}
-	type flow struct{ s, f int; ts, tf float64 }
+	type flow struct {
+		s, f   int
+		ts, tf float64
+	}
 	flows := map[[2]any]*flow{}
 	for i, e := range f.TraceEvents {
 		if e.Ph == "" {
