@@ -79,42 +79,26 @@ VEDA_API const char *veda_last_error(void) { return vedac_err_buf ? vedac_err_bu
 
 // ---- callback trampolines (called from Go) -----------------------------------------------------
 
-// vedac_depth counts the VEDA callbacks running on this thread; > 0 means "inside a callback".
-static __thread int vedac_depth;
-
-int vedac_in_callback(void) { return vedac_depth > 0; }
+// Each calls the user's function once; Go calls them for every chunk, task and callback.
 
 int32_t vedac_call_range(veda_range_fn fn, uintptr_t ctx, int64_t begin, int64_t end) {
-    vedac_depth++;
-    int32_t r = fn((void *)ctx, begin, end);
-    vedac_depth--;
-    return r;
+    return fn((void *)ctx, begin, end);
 }
 
 int32_t vedac_call_fold(veda_fold_fn fn, uintptr_t ctx, int64_t begin, int64_t end, void *acc) {
-    vedac_depth++;
-    int32_t r = fn((void *)ctx, begin, end, acc);
-    vedac_depth--;
-    return r;
+    return fn((void *)ctx, begin, end, acc);
 }
 
 void vedac_call_combine(veda_combine_fn fn, uintptr_t ctx, void *acc, const void *other) {
-    vedac_depth++;
     fn((void *)ctx, acc, other);
-    vedac_depth--;
 }
 
 int32_t vedac_call_task(veda_task_fn fn, uintptr_t ctx) {
-    vedac_depth++;
-    int32_t r = fn((void *)ctx);
-    vedac_depth--;
-    return r;
+    return fn((void *)ctx);
 }
 
 void vedac_call_callback(veda_callback_fn fn, uintptr_t user, veda_status st) {
-    vedac_depth++;
     fn((void *)user, st);
-    vedac_depth--;
 }
 
 // ---- pure C functions ------------------------------------------------------------------------
@@ -178,11 +162,17 @@ VEDA_API veda_status veda_runtime_create(const veda_config *cfg, veda_runtime **
         VEDAC_CFG_DEFAULT_UNLESS_COVERED(gpu_threshold, 0);
         VEDAC_CFG_DEFAULT_UNLESS_COVERED(disable_gpu, 0);
         VEDAC_CFG_DEFAULT_UNLESS_COVERED(record_decisions, 0);
+        VEDAC_CFG_DEFAULT_UNLESS_COVERED(max_power_watts, 0);
+        VEDAC_CFG_DEFAULT_UNLESS_COVERED(max_temp_celsius, 0);
+        VEDAC_CFG_DEFAULT_UNLESS_COVERED(energy_weight, 0);
+        VEDAC_CFG_DEFAULT_UNLESS_COVERED(pin_workers, 0);
 #undef VEDAC_CFG_DEFAULT_UNLESS_COVERED
     }
     uintptr_t h = 0;
     veda_status st = vedago_runtime_create(c.num_workers, c.policy, c.seed, (char *)c.strategy,
-                                           c.gpu_threshold, c.disable_gpu, c.record_decisions, &h);
+                                           c.gpu_threshold, c.disable_gpu, c.record_decisions,
+                                           c.max_power_watts, c.max_temp_celsius, c.energy_weight,
+                                           c.pin_workers, &h);
     if (st == VEDA_OK) *out = (veda_runtime *)h;
     return st;
 }
@@ -245,7 +235,7 @@ VEDA_API veda_status veda_group_create(veda_runtime *rt, veda_group **out) {
 
 VEDA_API veda_status veda_group_spawn(veda_group *g, veda_task_fn fn, void *ctx) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
-    return vedago_group_spawn(H(g), fn, H(ctx), vedac_depth > 0);
+    return vedago_group_spawn(H(g), fn, H(ctx));
 }
 
 VEDA_API veda_status veda_group_wait(veda_group *g) {
@@ -428,6 +418,11 @@ VEDA_API veda_status veda_runtime_record_decisions(veda_runtime *rt, int32_t on)
 VEDA_API veda_status veda_decisions_json(veda_runtime *rt, char *buf, size_t cap, size_t *len) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
     return vedago_metrics(H(rt), 2, buf, cap, len);
+}
+
+VEDA_API veda_status veda_energy_json(veda_runtime *rt, char *buf, size_t cap, size_t *len) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_metrics(H(rt), 3, buf, cap, len);
 }
 
 // ---- cancellation tokens (issue 15) ------------------------------------------------------------

@@ -161,6 +161,7 @@ func (rt *Runtime) initDevices(ds *devState) error {
 			ds.fp64 = append(ds.fp64, idx)
 		}
 	}
+	strat = rt.energyAware(strat, dinfos, ds.infos)
 	disp, err := dispatch.NewDispatcher(dinfos, dispatch.Options{Strategy: strat, Record: rt.cfg.RecordDecisions})
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInternal, err)

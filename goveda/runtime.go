@@ -18,9 +18,11 @@ type Runtime struct {
 	srcMu   sync.Mutex
 	sources map[string]func() map[string]float64 // Metrics.Extra providers (devices)
 
-	dev         devState // devices and dispatcher, initialized on first use (devices.go)
-	userWorkers int      // Config.Workers as the caller gave it (0: automatic), for the profile
-	shared      bool     // the process-wide shared runtime (shared.go); set once before publication
+	dev         devState    // devices and dispatcher, initialized on first use (devices.go)
+	energy      energyState // sensors, meter and power/temperature governor (energy.go)
+	placement   placement   // NUMA nodes and CPUs of the workers (numa.go)
+	userWorkers int         // Config.Workers as the caller gave it (0: automatic), for the profile
+	shared      bool        // the process-wide shared runtime (shared.go); set once before publication
 
 	tr         traceState       // timeline tracing (trace.go)
 	ktimes     kernelTimes      // kernel-call wall times per device (kerneltime.go)
@@ -63,16 +65,20 @@ func New(cfg Config) (*Runtime, error) {
 		o.Spin = spinDefault
 	}
 	o.Adaptive = (cfg.Policy == PolicyAdaptive || cfg.Policy == PolicyEnergyEfficient) && cfg.Workers > 1
+	rt := &Runtime{
+		cfg:         cfg,
+		sources:     map[string]func() map[string]float64{},
+		userWorkers: userWorkers,
+	}
+	rt.energy.base = time.Now() // before the monitor can log a resize
+	rt.place(&o)
+	o.OnResize = rt.noteResize
 	pool, err := sched.New(o)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
 	}
-	rt := &Runtime{
-		cfg:         cfg,
-		pool:        pool,
-		sources:     map[string]func() map[string]float64{},
-		userWorkers: userWorkers,
-	}
+	rt.pool = pool
+	rt.startEnergy()
 	rt.startEnvTrace()
 	return rt, nil
 }
@@ -97,6 +103,7 @@ func (rt *Runtime) closeNow() error {
 	}
 	rt.stopTraceAtClose()
 	rt.stopMetricsAtClose()
+	rt.stopEnergy()
 	return nil
 }
 

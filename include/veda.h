@@ -161,13 +161,28 @@ typedef struct veda_config {
     int32_t disable_gpu;      /* non-zero: this runtime uses the CPU only (like VEDA_DISABLE_GPU=1) */
     int32_t record_decisions; /* non-zero: start with dispatch-decision recording on (see
                                  veda_decisions_json) */
+    /* Appended for energy-aware scheduling and NUMA placement (a smaller struct_size keeps
+       these at their defaults). Invalid values make veda_runtime_create return
+       VEDA_ERR_INVALID_ARGUMENT and create nothing. */
+    double max_power_watts;   /* VEDA_POLICY_ENERGY_EFFICIENT's power budget in watts: above it the
+                                 active workers drop, and come back with hysteresis; 0 = none;
+                                 < 0 or NaN is invalid, as is a budget with another policy */
+    double max_temp_celsius;  /* VEDA_POLICY_ENERGY_EFFICIENT's temperature limit in degrees C
+                                 (workers drop from 5 degrees below it); 0 = none; < 0 or NaN is
+                                 invalid, as is a limit with another policy */
+    double energy_weight;     /* seconds of makespan one joule is worth (StarPU's gamma): kernel
+                                 calls go where finish + weight x joules is smallest; 0 = ignore
+                                 energy; < 0 or NaN is invalid */
+    int32_t pin_workers;      /* non-zero: pin each worker to one CPU of its NUMA node
+                                 (VEDA_ERR_UNSUPPORTED where pinning is impossible) */
     /* later fields only after these */
 } veda_config;
 
 /*
  * veda_config_init fills *cfg with the defaults: struct_size = sizeof(veda_config),
  * num_workers = 0, policy = VEDA_POLICY_ADAPTIVE, seed = 0, strategy = NULL, gpu_threshold = 0,
- * disable_gpu = 0, record_decisions = 0. Does nothing if cfg is NULL.
+ * disable_gpu = 0, record_decisions = 0, max_power_watts = 0, max_temp_celsius = 0,
+ * energy_weight = 0, pin_workers = 0. Does nothing if cfg is NULL.
  * Thread-safe (touches only *cfg); works in a forked child.
  */
 VEDA_API void veda_config_init(veda_config *cfg);
@@ -826,6 +841,26 @@ VEDA_API veda_status veda_runtime_shared(veda_runtime **out);
  *   VEDA_ERR_UNSUPPORTED: called in a forked child.
  */
 VEDA_API veda_status veda_join(veda_runtime *rt, veda_task_fn fa, void *ca, veda_task_fn fb, void *cb);
+
+/* ---------------------------------------------------------------------------------------------
+ * Energy (energy-aware scheduling: power, energy and temperature)
+ * --------------------------------------------------------------------------------------------*/
+
+/*
+ * veda_energy_json writes rt's energy report as one JSON object into buf, following the text
+ * protocol of veda_metrics_json. Keys (snake_case): "devices" (an array; each element has
+ * "device" (index, 0 = CPU; -1 for a GPU the runtime has not discovered), "name", "kind",
+ * "joules", "average_watts", "source" ("rapl", "nvml" or "estimated"), "basis" (which counters,
+ * or the estimate's power model) and "readable"), "total_joules", "average_watts", "seconds"
+ * (since the runtime started), "estimated" (true when any figure is an estimate),
+ * "max_power_watts", "max_temp_celsius", "energy_weight", "worker_cap", "resizes" (each cap
+ * change with its "reason", e.g. "power 61 W > budget 50 W"), "temperatures", "max_celsius",
+ * "temp_ok" and "sensors" (each sensor's "name", "available", "detail", "reason", "fix"). A
+ * sensor that cannot be read is reported as unavailable with the reason, never as 0 W.
+ * Thread-safe. The first call may wait for sensor discovery (milliseconds).
+ * Returns as veda_metrics_json.
+ */
+VEDA_API veda_status veda_energy_json(veda_runtime *rt, char *buf, size_t cap, size_t *len);
 
 #ifdef __cplusplus
 } /* extern "C" */

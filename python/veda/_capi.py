@@ -19,14 +19,17 @@ lib = load_library()
 # typedef int32_t veda_status;
 veda_status = c_int32
 
-# enum veda_policy { VEDA_POLICY_ADAPTIVE = 0, ... }
+# enum veda_policy { VEDA_POLICY_ADAPTIVE = 0, ... }; names as goveda's Policy.String(), words
+# joined by '-' like the strategy names.
 POLICIES = {
     "adaptive": 0,
     "fixed": 1,
     "deterministic": 2,
-    "energy_efficient": 3,
-    "low_latency": 4,
+    "energy-efficient": 3,
+    "low-latency": 4,
 }
+# The older spellings with '_', still accepted.
+POLICY_ALIASES = {"energy_efficient": "energy-efficient", "low_latency": "low-latency"}
 # enum veda_priority { VEDA_PRIORITY_REALTIME = 0, ... }
 PRIORITIES = {"realtime": 0, "high": 1, "normal": 2, "low": 3, "background": 4}
 
@@ -43,7 +46,9 @@ lib.veda_last_error.restype = c_char_p
 
 # typedef struct veda_config { uint32_t struct_size; int32_t num_workers; int32_t policy;
 #                              uint64_t seed; const char *strategy; uint64_t gpu_threshold;
-#                              int32_t disable_gpu; int32_t record_decisions; } veda_config;
+#                              int32_t disable_gpu; int32_t record_decisions;
+#                              double max_power_watts; double max_temp_celsius; double energy_weight;
+#                              int32_t pin_workers; } veda_config;
 class veda_config(Structure):
     _fields_ = [
         ("struct_size", c_uint32),
@@ -54,6 +59,10 @@ class veda_config(Structure):
         ("gpu_threshold", c_uint64),
         ("disable_gpu", c_int32),
         ("record_decisions", c_int32),
+        ("max_power_watts", c_double),
+        ("max_temp_celsius", c_double),
+        ("energy_weight", c_double),
+        ("pin_workers", c_int32),
     ]
 
 
@@ -242,6 +251,9 @@ lib.veda_kernel_destroy.restype = veda_status
 # veda_status veda_metrics_json(veda_runtime *rt, char *buf, size_t cap, size_t *len);
 lib.veda_metrics_json.argtypes = [c_void_p, c_void_p, c_size_t, POINTER(c_size_t)]
 lib.veda_metrics_json.restype = veda_status
+# veda_status veda_energy_json(veda_runtime *rt, char *buf, size_t cap, size_t *len);
+lib.veda_energy_json.argtypes = [c_void_p, c_void_p, c_size_t, POINTER(c_size_t)]
+lib.veda_energy_json.restype = veda_status
 # veda_status veda_metrics_prometheus(veda_runtime *rt, char *buf, size_t cap, size_t *len);
 lib.veda_metrics_prometheus.argtypes = [c_void_p, c_void_p, c_size_t, POINTER(c_size_t)]
 lib.veda_metrics_prometheus.restype = veda_status

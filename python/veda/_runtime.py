@@ -144,14 +144,20 @@ class Runtime(concurrent.futures.Executor):
     :meth:`submit_with`, never through ``submit``'s keyword arguments (those are ``fn``'s).
 
     ``workers``: number of CPU workers, None for automatic (from the hardware profile).
-    ``policy``: "adaptive" (default), "fixed", "deterministic", "energy_efficient" or
-    "low_latency". ``seed``: an int in [0, 2**64) for the deterministic policy and victim choice.
+    ``policy``: "adaptive" (default), "fixed", "deterministic", "energy-efficient" or
+    "low-latency" ("energy_efficient" and "low_latency" are accepted too). ``seed``: an int in [0, 2**64) for the deterministic policy and victim choice.
 
     Device dispatch: ``strategy`` (None = default, else "earliest-finish", "round-robin",
     "least-loaded", "weighted-capacity" or "adaptive-throughput"), ``gpu_threshold`` (bytes from
     which an uncalibrated kernel call may go to a GPU; None = default), ``disable_gpu`` (True:
     CPU only) and ``record_decisions`` (True: record dispatch decisions from the start, see
     :meth:`decisions`).
+
+    Energy: ``max_power_watts`` and ``max_temp_celsius`` (policy "energy_efficient" only; 0 or
+    None = no budget) lower the active workers above the power budget or near the temperature
+    limit and raise them back with hysteresis; ``energy_weight`` (seconds of makespan one joule
+    is worth) makes kernel placement minimise finish + weight x joules. ``pin_workers`` (True)
+    pins each worker to one CPU of its NUMA node. See :meth:`energy`.
 
     A context manager: leaving the ``with`` block calls :meth:`close`. Thread-safe: any number of
     Python threads may use one runtime at once. Methods release the GIL while they run in C.
@@ -161,11 +167,14 @@ class Runtime(concurrent.futures.Executor):
     def __init__(self, workers: Optional[int] = None, policy: str = "adaptive",
                  seed: Optional[int] = None, *, strategy: Optional[str] = None,
                  gpu_threshold: Optional[int] = None, disable_gpu: bool = False,
-                 record_decisions: bool = False) -> None:
+                 record_decisions: bool = False, max_power_watts: Optional[float] = None,
+                 max_temp_celsius: Optional[float] = None, energy_weight: Optional[float] = None,
+                 pin_workers: bool = False) -> None:
         self._h: Optional[int] = None
         nw = 0 if workers is None else _int_arg("workers", workers, 1, 2**31 - 1)
         if not isinstance(policy, str):
             raise TypeError(f"policy must be a str, not {type(policy).__name__}")
+        policy = _capi.POLICY_ALIASES.get(policy, policy)
         if policy not in _capi.POLICIES:
             raise ValueError(f"policy must be one of {', '.join(map(repr, _capi.POLICIES))}, "
                              f"not {policy!r}")
@@ -173,11 +182,24 @@ class Runtime(concurrent.futures.Executor):
         if strategy is not None:
             if not isinstance(strategy, str):
                 raise TypeError(f"strategy must be a str or None, not {type(strategy).__name__}")
+            strategy = strategy.replace("_", "-")  # "earliest_finish" is accepted, as in Go
             if strategy not in _capi.STRATEGIES:
                 raise ValueError(f"strategy must be one of {', '.join(map(repr, _capi.STRATEGIES))}, "
                                  f"not {strategy!r}")
         gt = 0 if gpu_threshold is None else _int_arg("gpu_threshold", gpu_threshold, 1, 2**64 - 1)
-        for name, flag in (("disable_gpu", disable_gpu), ("record_decisions", record_decisions)):
+        energy_args = {}
+        for name, val in (("max_power_watts", max_power_watts), ("max_temp_celsius", max_temp_celsius),
+                          ("energy_weight", energy_weight)):
+            v = 0.0 if val is None else _float_arg(name, val)
+            if not (math.isfinite(v) and v >= 0):
+                raise ValueError(f"{name} is {v}, must be a finite number >= 0")
+            energy_args[name] = v
+        if (energy_args["max_power_watts"] > 0 or energy_args["max_temp_celsius"] > 0) and \
+                policy != "energy_efficient":
+            raise ValueError("max_power_watts and max_temp_celsius need policy='energy_efficient', "
+                             f"not {policy!r}")
+        for name, flag in (("disable_gpu", disable_gpu), ("record_decisions", record_decisions),
+                           ("pin_workers", pin_workers)):
             if not isinstance(flag, (bool, np.bool_)):
                 raise TypeError(f"{name} must be a bool, not {type(flag).__name__}")
         cfg = _capi.veda_config()
@@ -186,6 +208,10 @@ class Runtime(concurrent.futures.Executor):
         cfg.strategy = strategy.encode() if strategy is not None else None
         cfg.gpu_threshold = gt
         cfg.disable_gpu, cfg.record_decisions = int(bool(disable_gpu)), int(bool(record_decisions))
+        cfg.max_power_watts = energy_args["max_power_watts"]
+        cfg.max_temp_celsius = energy_args["max_temp_celsius"]
+        cfg.energy_weight = energy_args["energy_weight"]
+        cfg.pin_workers = int(bool(pin_workers))
         out = c_void_p()
         check(lib.veda_runtime_create(byref(cfg), byref(out)))
         self._h = out.value
@@ -775,6 +801,14 @@ class Runtime(concurrent.futures.Executor):
         """Return the runtime's metrics as a dict (``tasks_executed``, ``tasks_stolen``,
         ``workers``, latency percentiles, ...)."""
         return cast(Metrics, json.loads(self._text(lib.veda_metrics_json)))
+
+    def energy(self) -> Dict[str, Any]:
+        """Return the energy used since the runtime started as a dict: ``devices`` (each with
+        ``device``, ``name``, ``joules``, ``average_watts`` and ``source``: "rapl", "nvml" or
+        "estimated"), ``total_joules``, ``average_watts``, ``estimated``, ``sensors`` (each
+        available, or unavailable with ``reason`` and ``fix``), ``temperatures``, ``worker_cap``
+        and ``resizes`` (each change of the energy policy's worker cap with its ``reason``)."""
+        return json.loads(self._text(lib.veda_energy_json))
 
     def prometheus(self) -> str:
         """Return the metrics in the Prometheus text exposition format
