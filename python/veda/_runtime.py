@@ -20,10 +20,12 @@ import numpy as np
 
 from . import _callbacks as cb
 from . import _capi
+from . import _device
 from . import _kernel
 from . import trace as _trace
 from ._capi import check, lib
 from ._errors import Status, VedaError
+from ._device import DeviceArray
 from ._future import Future
 from ._interrupt import blocking
 from ._kernel import Kernel
@@ -459,6 +461,8 @@ class Runtime(concurrent.futures.Executor):
         the CPU the result is bit-identical across runs and worker counts for the same layout.
         """
         h = self._handle()
+        if isinstance(x, DeviceArray):  # resident: runs on its device, nothing copied
+            return self._reduce_device(h, x, None)
         x = _array_arg("x", x, (np.float64, np.float32))
         if x.size == 0:
             return 0.0
@@ -483,6 +487,8 @@ class Runtime(concurrent.futures.Executor):
         """Return ``sum(x*y)`` for float32 arrays of the same shape, with exact float64 products
         summed in float64 (``veda_dot_f32``). Non-contiguous operands are copied first."""
         h = self._handle()
+        if isinstance(x, DeviceArray) or isinstance(y, DeviceArray):
+            return self._reduce_device(h, x, y)
         x = _array_arg("x", x, (np.float32,))
         y = _array_arg("y", y, (np.float32,))
         if x.shape != y.shape:
@@ -568,6 +574,15 @@ class Runtime(concurrent.futures.Executor):
         """
         h = self._handle()
         af = _float_arg("a", a)
+        if isinstance(x, DeviceArray) or isinstance(y, DeviceArray):
+            if not (isinstance(x, DeviceArray) and isinstance(y, DeviceArray)):
+                raise TypeError("x and y must both be device arrays, or both numpy arrays")
+            n = _device.check_f32("x", x)
+            if _device.check_f32("y", y) != n:
+                raise ValueError(f"x and y must have the same size, got {x.size} and {y.size}")
+            if n:
+                check(lib.veda_saxpy_buffer(h, af, x._handle(), y._handle(), n))
+            return y
         x = _array_arg("x", x, (np.float32,))
         y = _array_arg("y", y, (np.float32,))
         if x.shape != y.shape:
@@ -634,6 +649,61 @@ class Runtime(concurrent.futures.Executor):
         if cc is not c:
             c[...] = cc
         return c
+
+    # -- device arrays (resident buffers) -------------------------------------------------------
+
+    def to_device(self, x: Any, device: int = 1) -> DeviceArray:
+        """Copy the numpy array ``x`` to device index ``device`` (0 is the CPU; see
+        :meth:`devices`) and return a :class:`veda.DeviceArray` (``.get()``, ``.nbytes``,
+        ``.dtype``, ``.device``). ``rt.saxpy``, ``rt.dot``, ``rt.sum`` and user kernels take
+        device arrays: a call whose arrays are all on one device runs there with no copy.
+
+        Raises VedaError(INVALID_ARGUMENT) for a device that does not exist or an empty or too
+        large array, VedaError(OUT_OF_MEMORY) when the device has no room (never a CPU fallback).
+        """
+        return _device.to_device(self, self._handle(), x, device)
+
+    def device_empty(self, shape: Any, dtype: Any = np.float32, device: int = 1) -> DeviceArray:
+        """A new device array of ``shape`` and ``dtype`` on ``device``, contents undefined."""
+        return _device.empty(self, self._handle(), shape, dtype, device)
+
+    def transfers(self, device: int) -> Dict[str, int]:
+        """The host<->device copies device ``device`` made so far (``h2d_copies``,
+        ``h2d_bytes``, ``d2h_copies``, ``d2h_bytes``); a chain of calls on device arrays adds
+        nothing."""
+        return _device.transfers(self._handle(), device)
+
+    def _reduce_device(self, h: int, x: Any, y: Any, out: Optional[DeviceArray] = None) -> float:
+        """sum (y is None) or dot of float32 device arrays."""
+        if not isinstance(x, DeviceArray) or (y is not None and not isinstance(y, DeviceArray)):
+            raise TypeError("pass device arrays only, or numpy arrays only")
+        n = _device.check_f32("x", x)
+        if y is not None and _device.check_f32("y", y) != n:
+            raise ValueError(f"x and y must have the same size, got {x.size} and {y.size}")
+        if n == 0:
+            return 0.0
+        res = c_double()
+        if y is None:
+            check(lib.veda_sum_f32_buffer(h, x._handle(), n, None, byref(res)))
+        else:
+            check(lib.veda_dot_f32_buffer(h, x._handle(), y._handle(), n, None, byref(res)))
+        return res.value
+
+    def dot_into(self, x: DeviceArray, y: DeviceArray, out: DeviceArray) -> DeviceArray:
+        """``dot(x, y)`` of float32 device arrays with the result kept on the device: stored as a
+        float64 in ``out`` (a float64 device array of the same device, at least 1 element), with
+        nothing copied back. Returns ``out``."""
+        h = self._handle()
+        for name, d in (("x", x), ("y", y), ("out", out)):
+            if not isinstance(d, DeviceArray):
+                raise TypeError(f"{name} must be a device array, not {type(d).__name__}")
+        if out.dtype != np.float64 or out.size < 1:
+            raise TypeError("out must be a float64 device array with at least one element")
+        n = _device.check_f32("x", x)
+        if _device.check_f32("y", y) != n:
+            raise ValueError(f"x and y must have the same size, got {x.size} and {y.size}")
+        check(lib.veda_dot_f32_buffer(h, x._handle(), y._handle(), n, out._handle(), None))
+        return out
 
     # -- tasks ----------------------------------------------------------------------------------
 
