@@ -13,8 +13,8 @@ import (
 
 // Options configure Encrypt and Decrypt. The zero value is the default.
 type Options struct {
-	// MaxInFlight bounds the segments alive at once (read, not yet written); 0: the runtime
-	// profile's inflight_segments. Each holds two buffers of one segment.
+	// MaxInFlight bounds the segments alive at once (read, not yet written); 0: the profile's
+	// hard cap (64). Each holds two buffers of one segment.
 	MaxInFlight int
 	// MaxBytes bounds the bytes of those buffers; 0: the profile's memory budget.
 	MaxBytes uint64
@@ -55,22 +55,22 @@ func (s Stats) GBps() float64 {
 	return float64(s.PlainBytes) / s.Elapsed.Seconds() / 1e9
 }
 
-// inFlight returns the job's bound on segments alive: the options' or the profile's, bounded by
-// the byte budget (two buffers of one segment each), at least 1.
+// inFlightCap is the profile's hard cap on in-flight segments (dispatch.DefaultInflightCap).
+const inFlightCap = 64
+
+// inFlight returns the job's bound on segments alive: Options.MaxInFlight (0: the profile's hard
+// cap of 64), bounded by the byte budget (Options.MaxBytes, 0: the profile's memory budget) at
+// two buffers of one segment each, and at least 1. The profile's own inflight_segments assumes
+// 64 MiB segments, so the job bounds by bytes for its real segment size instead.
 func (a *StreamingAEAD) inFlight(rt *goveda.Runtime, o Options) int {
 	n, budget := o.MaxInFlight, o.MaxBytes
-	if n <= 0 || budget == 0 {
-		if p, err := rt.Profile(); err == nil {
-			if n <= 0 {
-				n = p.InflightSegments
-			}
-			if budget == 0 {
-				budget = p.MemoryBudget
-			}
-		}
-	}
 	if n <= 0 {
-		n = 4
+		n = inFlightCap
+	}
+	if budget == 0 {
+		if p, err := rt.Profile(); err == nil {
+			budget = p.MemoryBudget
+		}
 	}
 	if budget > 0 {
 		n = min(n, int(min(budget/uint64(2*a.segSize+1), 1<<20)))
@@ -103,7 +103,7 @@ func (a *StreamingAEAD) Encrypt(ctx context.Context, rt *goveda.Runtime, dst io.
 	j.st.CipherBytes = HeaderSize
 	c := chunker{r: src}
 	err = runSegments(ctx, rt, j.st.MaxInFlight, func() *segment {
-		return &segment{inBuf: make([]byte, plainSize(a.segSize, 1)+1), outBuf: make([]byte, a.segSize)}
+		return newSegment(plainSize(a.segSize, 1)+1, a.segSize)
 	}, segmentStages{
 		read: func(s *segment) error {
 			if s.seq >= MaxSegments {
@@ -165,7 +165,7 @@ func (a *StreamingAEAD) Decrypt(ctx context.Context, rt *goveda.Runtime, dst io.
 	j.st.CipherBytes = HeaderSize
 	c := chunker{r: src}
 	err = runSegments(ctx, rt, j.st.MaxInFlight, func() *segment {
-		return &segment{inBuf: make([]byte, a.segSize+1), outBuf: make([]byte, plainSize(a.segSize, 1))}
+		return newSegment(a.segSize+1, plainSize(a.segSize, 1))
 	}, segmentStages{
 		read: func(s *segment) error {
 			if s.seq >= MaxSegments {

@@ -2,6 +2,7 @@ package streamaead
 
 import (
 	"context"
+	"sync"
 
 	"github.com/veda-runtime/veda/goveda"
 )
@@ -27,6 +28,39 @@ type segment struct {
 	fu            *goveda.Future[struct{}] // work's completion
 }
 
+// bufPools recycle segment buffers across jobs, one pool per buffer size (a few sizes per
+// process: the plaintext and ciphertext sizes of the segment sizes in use).
+var bufPools sync.Map // int -> *sync.Pool of *[]byte
+
+// getBuf returns a buffer of n bytes (contents undefined). Any goroutine.
+func getBuf(n int) []byte {
+	p, _ := bufPools.LoadOrStore(n, &sync.Pool{})
+	if b, ok := p.(*sync.Pool).Get().(*[]byte); ok {
+		return *b
+	}
+	return make([]byte, n)
+}
+
+// putBuf returns b (from getBuf) to its pool. Any goroutine.
+func putBuf(b []byte) {
+	if p, ok := bufPools.Load(cap(b)); ok {
+		b = b[:cap(b)]
+		p.(*sync.Pool).Put(&b)
+	}
+}
+
+// newSegment returns a segment with input and output buffers of the given sizes.
+func newSegment(in, out int) *segment {
+	return &segment{inBuf: getBuf(in), outBuf: getBuf(out)}
+}
+
+// release returns s's buffers to the pools.
+func release(s *segment) {
+	putBuf(s.inBuf)
+	putBuf(s.outBuf)
+	s.inBuf, s.outBuf, s.in, s.out = nil, nil, nil, nil
+}
+
 // segmentStages are the three stages of the job.
 type segmentStages struct {
 	read  func(s *segment) error // serial, in order; sets s.in and s.last
@@ -41,10 +75,10 @@ type segmentStages struct {
 func runSegments(ctx context.Context, rt *goveda.Runtime, maxInFlight int, newSeg func() *segment, st segmentStages) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	// free holds written segments for reuse; segments are created on demand, up to
+	// maxInFlight, so a short stream allocates only what it uses.
 	free := make(chan *segment, maxInFlight)
-	for i := 0; i < maxInFlight; i++ {
-		free <- newSeg()
-	}
+	created := 0 // owned by the source goroutine
 	// ordered carries the segments in sequence order; it never blocks, since at most
 	// maxInFlight segments exist.
 	ordered := make(chan *segment, maxInFlight)
@@ -54,7 +88,19 @@ func runSegments(ctx context.Context, rt *goveda.Runtime, maxInFlight int, newSe
 			var s *segment
 			select {
 			case s = <-free:
-			case <-ctx.Done():
+			default:
+				if created < maxInFlight {
+					s = newSeg()
+					created++
+					break
+				}
+				select {
+				case s = <-free:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if ctx.Err() != nil {
 				return
 			}
 			s.seq, s.last, s.err, s.fu, s.dec = seq, false, nil, nil, goveda.Decision{}
@@ -78,6 +124,7 @@ func runSegments(ctx context.Context, rt *goveda.Runtime, maxInFlight int, newSe
 			if s.fu != nil {
 				_, _ = s.fu.Wait(context.Background())
 			}
+			release(s)
 			continue
 		}
 		err := s.err
@@ -90,9 +137,14 @@ func runSegments(ctx context.Context, rt *goveda.Runtime, maxInFlight int, newSe
 		if err != nil {
 			first = err
 			cancel(err)
+			release(s)
 			continue
 		}
 		free <- s
+	}
+	close(free)
+	for s := range free {
+		release(s)
 	}
 	if first == nil && ctx.Err() != nil { // the caller cancelled: the stream is incomplete
 		first = context.Cause(ctx)

@@ -41,6 +41,7 @@ var commands = []command{
 	{"encrypt", "encrypt a stream in Tink's AES-GCM-HKDF streaming format, segments on CPU and devices", cmdEncrypt},
 	{"decrypt", "decrypt and verify a Tink AES-GCM-HKDF stream", cmdDecrypt},
 	{"keygen", "write a new random 256-bit key file", cmdKeygen},
+	{"job", "the main job on a 256 MiB in-memory stream: round trip, placement table, peers", cmdJob},
 }
 
 // usage writes the top-level help to w.
