@@ -9,16 +9,33 @@ import (
 // AtomicFile is an output file that appears at its path only when complete: it is written to a
 // temporary file in the same directory and renamed over the path by Commit (rename is atomic
 // within a file system). Abort removes the temporary file. An existing file at the path is left
-// untouched unless Commit succeeds. One goroutine at a time.
+// untouched unless Commit succeeds. A symbolic link is followed: the file it names is replaced,
+// the link stays. A path that exists and is not a regular file (/dev/null, a FIFO, a terminal)
+// is opened and written directly, since it cannot be replaced: Commit and Abort then only close
+// it. One goroutine at a time.
 type AtomicFile struct {
 	*os.File
-	path string
-	mode os.FileMode
-	done bool
+	path   string
+	mode   os.FileMode
+	direct bool // writing to a special file in place
+	done   bool
 }
 
 // CreateAtomic starts an atomic write of path, whose final permissions will be mode.
 func CreateAtomic(path string, mode os.FileMode) (*AtomicFile, error) {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		if fi.IsDir() {
+			return nil, fmt.Errorf("%s is a directory", path)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &AtomicFile{File: f, path: path, direct: true}, nil
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -36,6 +53,9 @@ func (f *AtomicFile) Commit() error {
 		return fmt.Errorf("veda: streamaead: %s: already committed or aborted", f.path)
 	}
 	f.done = true
+	if f.direct {
+		return f.Close()
+	}
 	err := f.Chmod(f.mode)
 	if err == nil {
 		err = f.Sync()
@@ -59,5 +79,7 @@ func (f *AtomicFile) Abort() {
 	}
 	f.done = true
 	f.Close()
-	os.Remove(f.Name())
+	if !f.direct {
+		os.Remove(f.Name())
+	}
 }
