@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -67,6 +68,16 @@ type mode struct {
 	enc  []float64
 	dec  []float64
 	segs []int64
+	// cpuEnc, cpuDec: CPU seconds (user+sys of this process) per GiB of plaintext, one per run:
+	// the work each mode spends, which a busy machine does not distort as it does wall time.
+	cpuEnc, cpuDec []float64
+}
+
+// cpuSeconds returns this process's user+sys CPU time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 func throughput(size, devSize, rounds, workers int) error {
@@ -100,6 +111,7 @@ func throughput(size, devSize, rounds, workers int) error {
 	run := func(m *mode) error {
 		in := data[:m.n]
 		ct.Reset()
+		c0 := cpuSeconds()
 		t := time.Now()
 		var st streamaead.Stats
 		if m.pin == -2 {
@@ -117,8 +129,10 @@ func throughput(size, devSize, rounds, workers int) error {
 			}
 		}
 		m.enc = append(m.enc, float64(m.n)/time.Since(t).Seconds()/1e9)
+		m.cpuEnc = append(m.cpuEnc, (cpuSeconds()-c0)/(float64(m.n)/(1<<30)))
 		m.segs = st.PerDevice
 		pt.Reset()
+		c0 = cpuSeconds()
 		t = time.Now()
 		if m.pin == -2 {
 			rd, err := a.NewDecryptingReader(bytes.NewReader(ct.Bytes()), nil)
@@ -132,6 +146,7 @@ func throughput(size, devSize, rounds, workers int) error {
 			return err
 		}
 		m.dec = append(m.dec, float64(m.n)/time.Since(t).Seconds()/1e9)
+		m.cpuDec = append(m.cpuDec, (cpuSeconds()-c0)/(float64(m.n)/(1<<30)))
 		rt.PinDevice(-1)
 		if !bytes.Equal(pt.Bytes(), in) {
 			return fmt.Errorf("%s: round trip differs", m.name)
@@ -142,7 +157,7 @@ func throughput(size, devSize, rounds, workers int) error {
 		if err := run(m); err != nil {
 			return err
 		}
-		m.enc, m.dec = nil, nil
+		m.enc, m.dec, m.cpuEnc, m.cpuDec = nil, nil, nil, nil
 	}
 	for i := 0; i < rounds; i++ {
 		for _, m := range modes {
@@ -154,10 +169,10 @@ func throughput(size, devSize, rounds, workers int) error {
 	ossl, osslErr := openssl()
 	fmt.Printf("== bench/aead: Tink AES-GCM-HKDF streaming AEAD, 1 MiB segments, in memory; %d workers; median of %d interleaved rounds\n", rt.Workers(), rounds)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "mode\tstream\tencrypt GB/s (min-max)\tdecrypt GB/s (min-max)\tsegments per device (last encrypt)")
+	fmt.Fprintln(tw, "mode\tstream\tencrypt GB/s (min-max)\tdecrypt GB/s (min-max)\tCPU s/GiB enc, dec\tsegments per device (last encrypt)")
 	for _, m := range modes {
-		fmt.Fprintf(tw, "%s\t%d MiB\t%.2f (%.2f-%.2f)\t%.2f (%.2f-%.2f)\t%v\n", m.name, m.n>>20, med(m.enc), slices.Min(m.enc), slices.Max(m.enc),
-			med(m.dec), slices.Min(m.dec), slices.Max(m.dec), m.segs)
+		fmt.Fprintf(tw, "%s\t%d MiB\t%.2f (%.2f-%.2f)\t%.2f (%.2f-%.2f)\t%.3f, %.3f\t%v\n", m.name, m.n>>20, med(m.enc), slices.Min(m.enc), slices.Max(m.enc),
+			med(m.dec), slices.Min(m.dec), slices.Max(m.dec), med(m.cpuEnc), med(m.cpuDec), m.segs)
 	}
 	if osslErr == nil {
 		fmt.Fprintf(tw, "openssl speed -evp aes-256-gcm -bytes 1048576 (1 core)\t1 MiB\t%.2f\t\t\n", ossl)
@@ -264,6 +279,25 @@ func peakRSS(veda string, size, budget int64) error {
 		if err := cmd.Start(); err != nil {
 			return 0, 0, err
 		}
+		// Peak RSS from the child's own VmHWM (its address space's high-water mark), polled:
+		// getrusage's maxrss of a child forked from this big process counts this process's
+		// RSS at the fork.
+		var hwm atomic.Int64
+		stop := make(chan struct{})
+		polled := make(chan struct{})
+		go func() {
+			defer close(polled)
+			for {
+				if v := vmHWM(cmd.Process.Pid); v > hwm.Load() {
+					hwm.Store(v)
+				}
+				select {
+				case <-stop:
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+		}()
 		buf := make([]byte, 4<<20)
 		for i := range buf {
 			buf[i] = byte(i * 7)
@@ -276,11 +310,15 @@ func peakRSS(veda string, size, budget int64) error {
 			left -= k
 		}
 		stdin.Close()
-		if err := cmd.Wait(); err != nil {
-			return 0, 0, fmt.Errorf("%v: %s", err, stderr.String())
+		// The child's stdout is /dev/null and its stdin is closed: it exits soon after the last
+		// segment; the poller reads VmHWM until then.
+		werr := cmd.Wait()
+		close(stop)
+		<-polled
+		if werr != nil {
+			return 0, 0, fmt.Errorf("%v: %s", werr, stderr.String())
 		}
-		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		return ru.Maxrss * 1024, time.Since(t), nil
+		return hwm.Load(), time.Since(t), nil
 	}
 	base, _, err := child(0)
 	if err != nil {
@@ -299,6 +337,21 @@ func peakRSS(veda string, size, budget int64) error {
 		size>>20, float64(size)/el.Seconds()/1e9, mib(peak), mib(budget), frac, mib(base), mib(limit), verdict)
 	_ = io.Discard
 	return nil
+}
+
+// vmHWM returns the VmHWM of process pid in bytes (0 if it cannot be read).
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			return v * 1024
+		}
+	}
+	return 0
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
