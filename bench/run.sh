@@ -4,10 +4,12 @@
 #                each also through libveda.so when it is built (else that column is skipped).
 #   2. bench/go  Go scheduler: Reduce vs plain loop and goroutines, fib Join vs goroutines,
 #                irregular loop vs static split.
-#   3. bench/devices  every built-in kernel on every device (pinned), 64 KiB..64 MiB, time split
+#   3. devicebench    every built-in kernel on every device (pinned), 64 KiB..64 MiB, time split
 #                into transfer and compute (device event times).
-#   4. bench/dispatch strategies vs the best static split on a mixed workload: simulated devices
+#   4. dispatchbench  strategies vs the best static split on a mixed workload: simulated devices
 #                (1:4, virtual clock), then the real devices through the runtime (wall clock).
+#   3 and 4 live in goveda/internal/dispatch/cmd/ (they import the internal device and dispatch
+#   packages, which only code under goveda/ may do).
 # Env: BENCH_THREADS (default 2), BENCH_QUICK=0 for the full sizes (default quick), VEDA_LIB.
 # Prints medians and ratios; finishes in a few minutes on 2 cores.
 set -u
@@ -44,9 +46,9 @@ fi
 echo "== bench/go: scheduler vs plain Go"
 go run ./bench/go -workers "$THREADS" -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
 
-echo "== bench/devices: built-in kernels on every device, transfer vs compute"
-go run ./bench/devices -workers "$THREADS" -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
+echo "== devicebench: built-in kernels on every device, transfer vs compute"
+go run ./goveda/internal/dispatch/cmd/devicebench -workers "$THREADS" -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
 
-echo "== bench/dispatch: strategies vs best static split (simulated, then real devices)"
-go run ./bench/dispatch -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
+echo "== dispatchbench: strategies vs best static split (simulated, then real devices)"
+go run ./goveda/internal/dispatch/cmd/dispatchbench -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
 exit $status

@@ -79,42 +79,26 @@ VEDA_API const char *veda_last_error(void) { return vedac_err_buf ? vedac_err_bu
 
 // ---- callback trampolines (called from Go) -----------------------------------------------------
 
-// vedac_depth counts the VEDA callbacks running on this thread; > 0 means "inside a callback".
-static __thread int vedac_depth;
-
-int vedac_in_callback(void) { return vedac_depth > 0; }
+// Each calls the user's function once; Go calls them for every chunk, task and callback.
 
 int32_t vedac_call_range(veda_range_fn fn, uintptr_t ctx, int64_t begin, int64_t end) {
-    vedac_depth++;
-    int32_t r = fn((void *)ctx, begin, end);
-    vedac_depth--;
-    return r;
+    return fn((void *)ctx, begin, end);
 }
 
 int32_t vedac_call_fold(veda_fold_fn fn, uintptr_t ctx, int64_t begin, int64_t end, void *acc) {
-    vedac_depth++;
-    int32_t r = fn((void *)ctx, begin, end, acc);
-    vedac_depth--;
-    return r;
+    return fn((void *)ctx, begin, end, acc);
 }
 
 void vedac_call_combine(veda_combine_fn fn, uintptr_t ctx, void *acc, const void *other) {
-    vedac_depth++;
     fn((void *)ctx, acc, other);
-    vedac_depth--;
 }
 
 int32_t vedac_call_task(veda_task_fn fn, uintptr_t ctx) {
-    vedac_depth++;
-    int32_t r = fn((void *)ctx);
-    vedac_depth--;
-    return r;
+    return fn((void *)ctx);
 }
 
 void vedac_call_callback(veda_callback_fn fn, uintptr_t user, veda_status st) {
-    vedac_depth++;
     fn((void *)user, st);
-    vedac_depth--;
 }
 
 // ---- pure C functions ------------------------------------------------------------------------
@@ -222,6 +206,17 @@ VEDA_API veda_status veda_parallel_reduce(veda_runtime *rt, int64_t begin, int64
                                   combine, H(ctx), out);
 }
 
+VEDA_API veda_status veda_join(veda_runtime *rt, veda_task_fn fa, void *ca, veda_task_fn fb,
+                               void *cb) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    if (fa == NULL || fb == NULL) {
+        return vedac_fail(VEDA_ERR_INVALID_ARGUMENT,
+                          fa == NULL ? "veda_join: veda: invalid argument: fa is NULL"
+                                     : "veda_join: veda: invalid argument: fb is NULL");
+    }
+    return vedago_join(H(rt), fa, H(ca), fb, H(cb));
+}
+
 VEDA_API veda_status veda_group_create(veda_runtime *rt, veda_group **out) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
     if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_group_create: out is NULL");
@@ -234,7 +229,7 @@ VEDA_API veda_status veda_group_create(veda_runtime *rt, veda_group **out) {
 
 VEDA_API veda_status veda_group_spawn(veda_group *g, veda_task_fn fn, void *ctx) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
-    return vedago_group_spawn(H(g), fn, H(ctx), vedac_depth > 0);
+    return vedago_group_spawn(H(g), fn, H(ctx));
 }
 
 VEDA_API veda_status veda_group_wait(veda_group *g) {

@@ -6,8 +6,10 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"github.com/veda-runtime/veda/goveda/internal/dispatch"
+	"github.com/veda-runtime/veda/goveda/internal/sched"
 )
 
 // Policy selects how the runtime schedules. The numeric values are part of the C ABI
@@ -29,7 +31,8 @@ const (
 	PolicyLowLatency Policy = 4
 )
 
-// String returns the policy's lower-case name ("adaptive", ...).
+// String returns the policy's lower-case name: "adaptive", "fixed", "deterministic",
+// "energy-efficient", "low-latency" (words joined by '-', as the strategy names).
 func (p Policy) String() string {
 	switch p {
 	case PolicyAdaptive:
@@ -39,9 +42,9 @@ func (p Policy) String() string {
 	case PolicyDeterministic:
 		return "deterministic"
 	case PolicyEnergyEfficient:
-		return "energy_efficient"
+		return "energy-efficient"
 	case PolicyLowLatency:
-		return "low_latency"
+		return "low-latency"
 	}
 	return fmt.Sprintf("policy(%d)", int(p))
 }
@@ -57,7 +60,7 @@ const (
 	PriorityLow        Priority = 3
 	PriorityBackground Priority = 4 // served last, but never starved (aging)
 
-	numPriorities = 5
+	numPriorities = sched.Levels // the injector has one level per Priority
 )
 
 // String returns the priority's lower-case name.
@@ -118,23 +121,43 @@ type Config struct {
 // maxWorkers bounds Config.Workers; more would only be a configuration mistake.
 const maxWorkers = 4096
 
-// normalize validates c and fills in defaults. Errors wrap ErrInvalidArgument.
+// ConfigError is New's error for an invalid Config field. It wraps ErrInvalidArgument. Problem
+// names no Go identifier, so a binding can name the field its own way (the C ABI says
+// "cfg->num_workers is -1, must be >= 0").
+type ConfigError struct {
+	Field   string // the Config field: "Workers", "Policy", "Strategy", "MemFraction"
+	Problem string // what is wrong, starting with the value: "is -1, must be >= 0"
+}
+
+// Error returns "veda: invalid argument: Config.<Field> <Problem>".
+func (e *ConfigError) Error() string {
+	return ErrInvalidArgument.Error() + ": Config." + e.Field + " " + e.Problem
+}
+
+// Unwrap returns ErrInvalidArgument.
+func (e *ConfigError) Unwrap() error { return ErrInvalidArgument }
+
+// normalize validates c and fills in defaults. Errors wrap ErrInvalidArgument; an invalid field
+// gives a *ConfigError.
 func (c Config) normalize() (Config, error) {
+	bad := func(field, format string, args ...any) (Config, error) {
+		return c, &ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)}
+	}
 	if c.Workers < 0 {
-		return c, invalidf("Config.Workers is %d, must be >= 0", c.Workers)
+		return bad("Workers", "is %d, must be >= 0", c.Workers)
 	}
 	if c.Workers > maxWorkers {
-		return c, invalidf("Config.Workers is %d, must be <= %d", c.Workers, maxWorkers)
+		return bad("Workers", "is %d, must be <= %d", c.Workers, maxWorkers)
 	}
 	if c.Policy < PolicyAdaptive || c.Policy > PolicyLowLatency {
-		return c, invalidf("Config.Policy is %d, not a Policy constant", int(c.Policy))
+		return bad("Policy", "is %d, not a known policy (%d..%d)", int(c.Policy), int(PolicyAdaptive), int(PolicyLowLatency))
 	}
 	if c.MemFraction < 0 || c.MemFraction > 1 || math.IsNaN(c.MemFraction) {
-		return c, invalidf("Config.MemFraction is %g, must be in [0, 1]", c.MemFraction)
+		return bad("MemFraction", "is %g, must be in [0, 1]", c.MemFraction)
 	}
 	if c.Strategy != "" {
 		if _, err := dispatch.ParseStrategy(c.Strategy); err != nil {
-			return c, invalidf("Config.Strategy: %v", err)
+			return bad("Strategy", "is %q, not a known strategy (valid: %s)", c.Strategy, strings.Join(dispatch.StrategyNames, ", "))
 		}
 	}
 	if c.Workers == 0 {

@@ -312,7 +312,7 @@ func (rt *Runtime) DecisionsJSON() ([]byte, error) {
 
 // checkOpen returns ErrClosed after Close.
 func (rt *Runtime) checkOpen() error {
-	if rt.closed.Load() {
+	if rt.pool.Closed() {
 		return fmt.Errorf("%w", ErrClosed)
 	}
 	return nil

@@ -271,7 +271,7 @@ func DistributeFramesWith[T, R any](ctx context.Context, rt *Runtime, frames []T
 func runFrame[T, R any](work func(Device, T) (R, error), d Device, f T) (r R, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = newPanicError(d.rt, v)
+			err = newPanicError(d.rt.pool, v)
 		}
 	}()
 	return work(d, f)

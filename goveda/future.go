@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/veda-runtime/veda/goveda/internal/sched"
 )
 
 // TaskOptions are the scheduling options of a submitted task.
@@ -21,7 +23,7 @@ type TaskOptions struct {
 // Future is the pending result of Submit. All methods may be called from any goroutine, any
 // number of times.
 type Future[T any] struct {
-	t        task
+	t        sched.Task
 	rt       *Runtime
 	fn       func(context.Context) (T, error)
 	deadline time.Time
@@ -42,7 +44,7 @@ type Future[T any] struct {
 // push and, if the pool is parked, a wake-up.
 func Submit[T any](rt *Runtime, opts TaskOptions, f func(ctx context.Context) (T, error)) *Future[T] {
 	fu := &Future[T]{rt: rt, fn: f, deadline: opts.Deadline, done: make(chan struct{})}
-	fu.t.r = fu
+	fu.t.Job = (*futureJob[T])(fu) // Run stays off Future's public method set
 	var zero T
 	if f == nil {
 		fu.complete(zero, invalidf("Submit: f is nil"))
@@ -55,7 +57,7 @@ func Submit[T any](rt *Runtime, opts TaskOptions, f func(ctx context.Context) (T
 	if rt.current() != nil {
 		// From a task the runtime is in flight (the task itself), so Close cannot finish
 		// before this increment: admit without the closed check.
-		rt.inflight.Add(1) // add (seq-cst): see enter
+		rt.pool.EnterNested()
 	} else if err := rt.enter(); err != nil {
 		fu.complete(zero, err)
 		return fu
@@ -64,26 +66,31 @@ func Submit[T any](rt *Runtime, opts TaskOptions, f func(ctx context.Context) (T
 	if !opts.Deadline.IsZero() {
 		dl = opts.Deadline.UnixNano()
 	}
-	fu.enq = rt.now()
-	rt.inject(&fu.t, opts.Priority, dl)
+	fu.enq = rt.pool.Now()
+	rt.pool.Inject(&fu.t, int(opts.Priority), dl)
 	return fu
 }
 
-func (fu *Future[T]) run(w *worker) {
+// futureJob is Future's view as a sched.Runner: the same memory, another method set.
+type futureJob[T any] Future[T]
+
+func (j *futureJob[T]) Run(w *sched.Worker) { (*Future[T])(j).run(w) }
+
+func (fu *Future[T]) run(w *sched.Worker) {
 	defer fu.rt.exit()
 	var v T
 	var err error
 	if fu.deadline.IsZero() {
-		v, err = callCtx(fu.rt, context.Background(), fu.fn)
+		v, err = callCtx(fu.rt.pool, context.Background(), fu.fn)
 	} else if !time.Now().Before(fu.deadline) {
 		err = fmt.Errorf("%w: task deadline %v passed before it started", ErrTimeout, fu.deadline)
 	} else {
 		ctx, cancel := context.WithDeadline(context.Background(), fu.deadline)
-		v, err = callCtx(fu.rt, ctx, fu.fn)
+		v, err = callCtx(fu.rt.pool, ctx, fu.fn)
 		cancel()
 	}
 	fu.complete(v, err)
-	w.recordLatency(fu.enq)
+	w.RecordLatency(fu.enq)
 }
 
 // complete publishes the result and runs the callbacks. Called once.
@@ -95,14 +102,14 @@ func (fu *Future[T]) complete(v T, err error) {
 	fu.cbs = nil
 	close(fu.done)
 	fu.mu.Unlock()
-	fu.t.latch.set() // wakes a worker helping in Wait
+	fu.t.Done.Set() // wakes a worker helping in Wait
 	for _, cb := range cbs {
 		fu.runCallback(cb)
 	}
 }
 
 func (fu *Future[T]) runCallback(cb func(T, error)) {
-	_ = callErr(fu.rt, func() error { cb(fu.val, fu.err); return nil })
+	_ = callErr(fu.rt.pool, func() error { cb(fu.val, fu.err); return nil })
 }
 
 // Wait blocks until the task finished and returns its result, or until ctx is done (then it
@@ -120,7 +127,7 @@ func (fu *Future[T]) Wait(ctx context.Context) (T, error) {
 	}
 	var zero T
 	if w := fu.rt.current(); w != nil {
-		w.waitUntil(&fu.t.latch, ctx)
+		w.WaitUntil(&fu.t.Done, ctx)
 		select {
 		case <-fu.done:
 			return fu.val, fu.err

@@ -1,17 +1,16 @@
 package goveda
 
-// maxJobFree bounds a worker's free list of join jobs.
-const maxJobFree = 64
+import "github.com/veda-runtime/veda/goveda/internal/sched"
 
 // joinJob is the second half of a Join, pushed for thieves.
 type joinJob[B any] struct {
-	t   task
+	t   sched.Task
 	fb  func() (B, error)
 	res B
 	err error
 }
 
-func (j *joinJob[B]) run(w *worker) { j.res, j.err = callVal(w.rt, j.fb) }
+func (j *joinJob[B]) Run(w *sched.Worker) { j.res, j.err = callVal(w.Pool(), j.fb) }
 
 // Join runs fa and fb, potentially in parallel, and returns both results when both finished.
 // Both always run. The error is fa's error if non-nil, else fb's; a panic in either becomes a
@@ -40,7 +39,7 @@ func joinOutside[A, B any](rt *Runtime, fa func() (A, error), fb func() (B, erro
 	var a A
 	var b B
 	var err error
-	if rerr := rt.runRoot(PriorityNormal, func(w *worker) { a, b, err = joinOn(w, fa, fb) }); rerr != nil {
+	if rerr := rt.runRoot(PriorityNormal, func(w *sched.Worker) { a, b, err = joinOn(w, fa, fb) }); rerr != nil {
 		return a, b, rerr
 	}
 	return a, b, err
@@ -49,28 +48,26 @@ func joinOutside[A, B any](rt *Runtime, fa func() (A, error), fb func() (B, erro
 // joinOn is Join on worker w. Worker only.
 // A job that ran inline (never stolen) goes back to w's free list: no other goroutine can still
 // use it (a thief that read its pointer lost the CAS on top and dropped it).
-func joinOn[A, B any](w *worker, fa func() (A, error), fb func() (B, error)) (A, B, error) {
+func joinOn[A, B any](w *sched.Worker, fa func() (A, error), fb func() (B, error)) (A, B, error) {
 	var j *joinJob[B]
-	if n := len(w.jobFree); n > 0 {
-		if c, ok := w.jobFree[n-1].(*joinJob[B]); ok {
-			j = c
-			w.jobFree[n-1] = nil
-			w.jobFree = w.jobFree[:n-1]
+	if c := w.TakeFree(); c != nil {
+		if j, _ = c.(*joinJob[B]); j == nil {
+			w.PutFree(c) // another type's job: leave it for its own kind
 		}
 	}
 	if j == nil {
 		j = &joinJob[B]{}
-		j.t.r = j
+		j.t.Job = j
 	}
 	j.fb = fb
-	w.push(&j.t)
-	a, errA := callVal(w.rt, fa)
-	inline := w.joinTask(&j.t)
+	w.Push(&j.t)
+	a, errA := callVal(w.Pool(), fa)
+	inline := w.JoinTask(&j.t)
 	b, errB := j.res, j.err
-	if inline && len(w.jobFree) < maxJobFree {
+	if inline {
 		var zero B
 		j.fb, j.res, j.err = nil, zero, nil
-		w.jobFree = append(w.jobFree, j)
+		w.PutFree(j)
 	}
 	if errA != nil {
 		return a, b, errA

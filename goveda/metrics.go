@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // Metrics is a snapshot of a runtime's counters. Counters are published by workers when they go
@@ -32,6 +30,8 @@ type Metrics struct {
 	// Devices holds each device's dispatch statistics (index 0 is the CPU); empty until the
 	// runtime has discovered its devices (the first kernel call, Devices, Kernel, ...).
 	Devices []DeviceStats `json:"devices,omitempty"`
+	// Pipelines holds each live pipeline's metrics, merged by name (pipeline_metrics.go).
+	Pipelines []PipelineStats `json:"pipelines,omitempty"`
 	// Extra holds numeric metrics from other subsystems, keyed "source_name".
 	Extra map[string]float64 `json:"extra,omitempty"`
 }
@@ -39,43 +39,30 @@ type Metrics struct {
 // Metrics returns a snapshot of rt's counters. Any goroutine; cost O(workers) plus merging the
 // per-worker latency histograms (microseconds).
 func (rt *Runtime) Metrics() Metrics {
+	st := rt.pool.Stats()
 	m := Metrics{
-		Workers:          len(rt.workers),
+		Workers:          rt.pool.Workers(),
 		ActiveWorkers:    rt.ActiveWorkers(),
 		Policy:           rt.cfg.Policy.String(),
-		TasksPanicked:    rt.panicked.Load(),
-		TasksSubmitted:   rt.submitted.Load(),
-		QueuedInjected:   rt.inj.len(),
+		TasksExecuted:    st.Executed,
+		TasksStolen:      st.Stolen,
+		TasksPanicked:    st.Panicked,
+		StealAttempts:    st.StealAttempts,
+		TasksSubmitted:   st.Submitted,
+		Parks:            st.Parks,
+		QueuedInjected:   st.QueuedInjected,
 		TelemetryEnabled: !rt.cfg.DisableTelemetry,
-		WorkerBusyNs:     make([]int64, len(rt.workers)),
-		WorkerIdleNs:     make([]int64, len(rt.workers)),
-	}
-	var merged *hdrhistogram.Histogram
-	if !rt.cfg.DisableTelemetry {
-		merged = hdrhistogram.New(1, 3_600_000_000_000, 2)
-	}
-	for i, w := range rt.workers {
-		m.TasksExecuted += w.pub.executed.Load()
-		m.TasksStolen += w.pub.stolen.Load()
-		m.StealAttempts += w.pub.stealAttempts.Load()
-		m.Parks += w.pub.parks.Load()
-		m.WorkerBusyNs[i] = w.pub.busyNs.Load()
-		m.WorkerIdleNs[i] = w.pub.idleNs.Load()
-		if merged != nil && w.hist != nil {
-			w.histMu.Lock()
-			merged.Merge(w.hist)
-			w.histMu.Unlock()
-		}
-	}
-	if merged != nil {
-		m.LatencyCount = merged.TotalCount()
-		m.LatencyP50Ns = merged.ValueAtQuantile(50)
-		m.LatencyP90Ns = merged.ValueAtQuantile(90)
-		m.LatencyP99Ns = merged.ValueAtQuantile(99)
+		WorkerBusyNs:     st.BusyNs,
+		WorkerIdleNs:     st.IdleNs,
+		LatencyCount:     st.LatencyCount,
+		LatencyP50Ns:     st.LatencyP50Ns,
+		LatencyP90Ns:     st.LatencyP90Ns,
+		LatencyP99Ns:     st.LatencyP99Ns,
 	}
 	if rt.dev.ready.Load() {
 		m.Devices = rt.dev.disp.Stats()
 	}
+	m.Pipelines = pipelineMetrics(rt)
 	rt.srcMu.Lock()
 	for name, src := range rt.sources {
 		for k, v := range src() {
@@ -145,6 +132,7 @@ func (m Metrics) Prometheus() string {
 		dev("veda_device_bytes_from_device_total", "counter", "Bytes copied device to host.", func(s *DeviceStats) float64 { return float64(s.BytesFromDevice) })
 		dev("veda_device_busy_seconds_total", "counter", "Time the device spent on kernel calls.", func(s *DeviceStats) float64 { return s.BusyTime.Seconds() })
 	}
+	writePipelinePrometheus(&b, m.Pipelines)
 	keys := make([]string, 0, len(m.Extra))
 	for k := range m.Extra {
 		keys = append(keys, k)

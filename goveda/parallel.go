@@ -2,6 +2,8 @@ package goveda
 
 import (
 	"context"
+
+	"github.com/veda-runtime/veda/goveda/internal/sched"
 )
 
 // Automatic grain (grain == 0). Adaptive splitting needs no grain: it cuts only while thieves
@@ -56,39 +58,38 @@ func (s *splitter) trySplit(n int, migrated bool, workers int) bool {
 
 // forState is one ParallelFor call, shared by all its chunks.
 type forState struct {
-	rt   *Runtime
-	body func(lo, hi int) error
-	f    failure
+	rt     *Runtime
+	body   func(lo, hi int) error
+	f      sched.Failure
+	pieces bool // run leaves in time-bounded pieces (see leaf): ctx can be cancelled
 }
 
 // forJob is the right half of a split, pushed for thieves.
 type forJob struct {
-	t      task
+	t      sched.Task
 	st     *forState
 	lo, hi int
 	sp     splitter
-	owner  *worker // the worker that pushed it: running elsewhere means it was stolen
+	owner  *sched.Worker // the worker that pushed it: running elsewhere means it was stolen
 }
 
-func (j *forJob) run(w *worker) { j.st.split(w, j.lo, j.hi, j.sp, w != j.owner) }
+func (j *forJob) Run(w *sched.Worker) { j.st.split(w, j.lo, j.hi, j.sp, w != j.owner) }
 
 // split runs [lo, hi) on w, cutting it in halves while the splitter allows. Worker only.
-func (st *forState) split(w *worker, lo, hi int, sp splitter, migrated bool) {
-	if st.f.stopped() {
+func (st *forState) split(w *sched.Worker, lo, hi int, sp splitter, migrated bool) {
+	if st.f.Stopped() {
 		return
 	}
-	if n := hi - lo; sp.trySplit(n, migrated, len(st.rt.workers)) {
+	if n := hi - lo; sp.trySplit(n, migrated, st.rt.pool.Workers()) {
 		mid := lo + n/2
 		j := &forJob{st: st, lo: mid, hi: hi, sp: sp, owner: w}
-		j.t.r = j
-		w.push(&j.t)
+		j.t.Job = j
+		w.Push(&j.t)
 		st.split(w, lo, mid, sp, false)
-		w.joinTask(&j.t)
+		w.JoinTask(&j.t)
 		return
 	}
-	if err := callErr(st.rt, func() error { return st.body(lo, hi) }); err != nil {
-		st.f.fail(err)
-	}
+	st.leaf(lo, hi, sp.grain)
 }
 
 // ParallelFor calls body on disjoint chunks [lo, hi) that together cover [begin, end) exactly
@@ -123,16 +124,16 @@ func (rt *Runtime) ParallelFor(ctx context.Context, begin, end, grain int, body 
 	if begin == end {
 		return nil
 	}
-	st := &forState{rt: rt, body: body}
-	sp := splitter{splits: len(rt.workers), grain: rt.autoGrain(end-begin, grain), det: rt.cfg.Policy == PolicyDeterministic}
-	unwatch := st.f.watch(ctx)
+	st := &forState{rt: rt, body: body, pieces: ctx.Done() != nil && rt.cfg.Policy != PolicyDeterministic}
+	sp := splitter{splits: rt.pool.Workers(), grain: rt.autoGrain(end-begin, grain), det: rt.cfg.Policy == PolicyDeterministic}
+	unwatch := st.f.Watch(ctx, ctxError)
 	defer unwatch()
 	if w := rt.current(); w != nil {
 		st.split(w, begin, end, sp, false)
-	} else if err := rt.runRoot(PriorityNormal, func(w *worker) { st.split(w, begin, end, sp, false) }); err != nil {
+	} else if err := rt.runRoot(PriorityNormal, func(w *sched.Worker) { st.split(w, begin, end, sp, false) }); err != nil {
 		return err
 	}
-	return st.f.err()
+	return st.f.Err()
 }
 
 // reduceState is one Reduce call, shared by all its chunks.
@@ -141,45 +142,45 @@ type reduceState[T any] struct {
 	identity T
 	fold     func(lo, hi int, acc T) T
 	combine  func(a, b T) T
-	f        failure
+	f        sched.Failure
 }
 
 type reduceJob[T any] struct {
-	t      task
+	t      sched.Task
 	st     *reduceState[T]
 	lo, hi int
 	sp     splitter
-	owner  *worker
+	owner  *sched.Worker
 	res    T
 }
 
-func (j *reduceJob[T]) run(w *worker) { j.res = j.st.split(w, j.lo, j.hi, j.sp, w != j.owner) }
+func (j *reduceJob[T]) Run(w *sched.Worker) { j.res = j.st.split(w, j.lo, j.hi, j.sp, w != j.owner) }
 
 // split reduces [lo, hi) on w: cut while the splitter allows, fold leaves from identity, combine
 // left with right. Worker only.
-func (st *reduceState[T]) split(w *worker, lo, hi int, sp splitter, migrated bool) T {
-	if st.f.stopped() {
+func (st *reduceState[T]) split(w *sched.Worker, lo, hi int, sp splitter, migrated bool) T {
+	if st.f.Stopped() {
 		return st.identity
 	}
-	if n := hi - lo; sp.trySplit(n, migrated, len(st.rt.workers)) {
+	if n := hi - lo; sp.trySplit(n, migrated, st.rt.pool.Workers()) {
 		mid := lo + n/2
 		j := &reduceJob[T]{st: st, lo: mid, hi: hi, sp: sp, owner: w}
-		j.t.r = j
-		w.push(&j.t)
+		j.t.Job = j
+		w.Push(&j.t)
 		left := st.split(w, lo, mid, sp, false)
-		w.joinTask(&j.t)
-		if st.f.stopped() {
+		w.JoinTask(&j.t)
+		if st.f.Stopped() {
 			return st.identity
 		}
-		v, err := callVal(st.rt, func() (T, error) { return st.combine(left, j.res), nil })
+		v, err := callVal(st.rt.pool, func() (T, error) { return st.combine(left, j.res), nil })
 		if err != nil {
-			st.f.fail(err)
+			st.f.Fail(err)
 		}
 		return v
 	}
-	v, err := callVal(st.rt, func() (T, error) { return st.fold(lo, hi, st.identity), nil })
+	v, err := callVal(st.rt.pool, func() (T, error) { return st.fold(lo, hi, st.identity), nil })
 	if err != nil {
-		st.f.fail(err)
+		st.f.Fail(err)
 	}
 	return v
 }
@@ -214,16 +215,16 @@ func Reduce[T any](ctx context.Context, rt *Runtime, begin, end, grain int, iden
 		return identity, nil
 	}
 	st := &reduceState[T]{rt: rt, identity: identity, fold: fold, combine: combine}
-	sp := splitter{splits: len(rt.workers), grain: rt.autoGrain(end-begin, grain), det: rt.cfg.Policy == PolicyDeterministic}
-	unwatch := st.f.watch(ctx)
+	sp := splitter{splits: rt.pool.Workers(), grain: rt.autoGrain(end-begin, grain), det: rt.cfg.Policy == PolicyDeterministic}
+	unwatch := st.f.Watch(ctx, ctxError)
 	defer unwatch()
 	var res T
 	if w := rt.current(); w != nil {
 		res = st.split(w, begin, end, sp, false)
-	} else if err := rt.runRoot(PriorityNormal, func(w *worker) { res = st.split(w, begin, end, sp, false) }); err != nil {
+	} else if err := rt.runRoot(PriorityNormal, func(w *sched.Worker) { res = st.split(w, begin, end, sp, false) }); err != nil {
 		return identity, err
 	}
-	if err := st.f.err(); err != nil {
+	if err := st.f.Err(); err != nil {
 		return identity, err
 	}
 	return res, nil

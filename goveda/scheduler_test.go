@@ -545,7 +545,7 @@ func blockWorker(t *testing.T, rt *Runtime) func() {
 
 func TestPriorityOrder(t *testing.T) {
 	rt := newRT(t, Config{Workers: 1, Policy: PolicyFixed})
-	rt.inj.agingStep = int64(time.Hour) // no aging in this test
+	rt.pool.SetAgingStep(int64(time.Hour)) // no aging in this test
 	release := blockWorker(t, rt)
 	var mu sync.Mutex
 	var order []string
@@ -583,7 +583,7 @@ func TestPriorityOrder(t *testing.T) {
 
 func TestAgingNoStarvation(t *testing.T) {
 	rt := newRT(t, Config{Workers: 1, Policy: PolicyFixed})
-	rt.inj.agingStep = int64(2 * time.Millisecond)
+	rt.pool.SetAgingStep(int64(2 * time.Millisecond))
 	stop := make(chan struct{})
 	var flood sync.WaitGroup
 	flood.Add(1)
@@ -595,7 +595,7 @@ func TestAgingNoStarvation(t *testing.T) {
 				return
 			default:
 			}
-			if rt.inj.len() < 50 {
+			if rt.pool.Queued() < 50 {
 				Submit(rt, TaskOptions{Priority: PriorityRealtime}, func(context.Context) (int, error) {
 					time.Sleep(50 * time.Microsecond)
 					return 0, nil

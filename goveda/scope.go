@@ -3,6 +3,8 @@ package goveda
 import (
 	"context"
 	"sync/atomic"
+
+	"github.com/veda-runtime/veda/goveda/internal/sched"
 )
 
 // Scope is a group of spawned tasks that Runtime.Scope waits for. Spawn and SpawnPriority may
@@ -10,23 +12,23 @@ import (
 // spawned tasks, or from other goroutines that were handed the *Scope.
 type Scope struct {
 	rt      *Runtime
-	f       failure
+	f       sched.Failure
 	pending atomic.Int64  // f's body plus unfinished children; seq-cst add/sub, see done
-	l       latch         // set when pending reaches 0 (worker waiters)
+	l       sched.Latch   // set when pending reaches 0 (worker waiters)
 	ch      chan struct{} // closed when pending reaches 0 (outside waiter), or nil
 }
 
 type scopeJob struct {
-	t  task
+	t  sched.Task
 	s  *Scope
 	fn func() error
 }
 
-func (j *scopeJob) run(w *worker) {
+func (j *scopeJob) Run(w *sched.Worker) {
 	s := j.s
-	if !s.f.stopped() {
-		if err := callErr(s.rt, j.fn); err != nil {
-			s.f.fail(err)
+	if !s.f.Stopped() {
+		if err := callErr(s.rt.pool, j.fn); err != nil {
+			s.f.Fail(err)
 		}
 	}
 	s.done()
@@ -40,7 +42,7 @@ func (s *Scope) done() {
 		if s.ch != nil {
 			close(s.ch)
 		}
-		s.l.set()
+		s.l.Set()
 	}
 }
 
@@ -70,14 +72,14 @@ func (s *Scope) spawn(p Priority, fn func() error) {
 		panic("veda: Spawn called after its Scope returned")
 	}
 	j := &scopeJob{s: s, fn: fn}
-	j.t.r = j
+	j.t.Job = j
 	if p == PriorityNormal {
 		if w := s.rt.current(); w != nil {
-			w.push(&j.t)
+			w.Push(&j.t)
 			return
 		}
 	}
-	s.rt.inject(&j.t, p, 0)
+	s.rt.pool.Inject(&j.t, int(p), 0)
 }
 
 // Scope calls f with a new *Scope, then blocks until f and every task spawned in the scope
@@ -107,16 +109,16 @@ func (rt *Runtime) Scope(ctx context.Context, f func(*Scope)) error {
 		s.ch = make(chan struct{})
 	}
 	s.pending.Store(1) // f's own unit
-	unwatch := s.f.watch(ctx)
+	unwatch := s.f.Watch(ctx, ctxError)
 	defer unwatch()
-	if err := callErr(rt, func() error { f(s); return nil }); err != nil {
-		s.f.fail(err)
+	if err := callErr(rt.pool, func() error { f(s); return nil }); err != nil {
+		s.f.Fail(err)
 	}
 	s.done()
 	if w != nil {
-		w.waitUntil(&s.l, nil)
+		w.WaitUntil(&s.l, nil)
 	} else {
 		<-s.ch
 	}
-	return s.f.err()
+	return s.f.Err()
 }

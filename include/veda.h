@@ -772,6 +772,25 @@ VEDA_API veda_status veda_thread_set_cancel(veda_cancel *c);
  */
 VEDA_API veda_status veda_runtime_shared(veda_runtime **out);
 
+/* ---- Fork-join from C (veda_join) ----------------------------------------------------------- */
+
+/*
+ * veda_join runs fa(ca) and fb(cb), possibly in parallel, and returns when both have returned.
+ * The caller helps (runs other work) while it waits. Called from a callback running on rt (the
+ * recursive case: fib, divide and conquer), fb is queued for thieves and fa runs at once on the
+ * calling worker, which then runs fb itself unless it was stolen; cost: one call into the
+ * runtime and one call of each function, no allocation. Called from an application thread, the
+ * join runs on a worker and the thread blocks until both returned (the pool's worker count stays
+ * the cap on callbacks running at once). Nests to any depth without deadlock. Thread-safe.
+ * Returns:
+ *   VEDA_OK;
+ *   VEDA_ERR_TASK_FAILED: fa or fb returned non-zero (both still ran; the message names the code);
+ *   VEDA_ERR_INVALID_ARGUMENT: fa or fb is NULL (nothing runs), or rt is not a runtime handle;
+ *   VEDA_ERR_CLOSED: rt was destroyed;
+ *   VEDA_ERR_UNSUPPORTED: called in a forked child.
+ */
+VEDA_API veda_status veda_join(veda_runtime *rt, veda_task_fn fa, void *ca, veda_task_fn fb, void *cb);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

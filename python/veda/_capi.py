@@ -19,14 +19,17 @@ lib = load_library()
 # typedef int32_t veda_status;
 veda_status = c_int32
 
-# enum veda_policy { VEDA_POLICY_ADAPTIVE = 0, ... }
+# enum veda_policy { VEDA_POLICY_ADAPTIVE = 0, ... }; names as goveda's Policy.String(), words
+# joined by '-' like the strategy names.
 POLICIES = {
     "adaptive": 0,
     "fixed": 1,
     "deterministic": 2,
-    "energy_efficient": 3,
-    "low_latency": 4,
+    "energy-efficient": 3,
+    "low-latency": 4,
 }
+# The older spellings with '_', still accepted.
+POLICY_ALIASES = {"energy_efficient": "energy-efficient", "low_latency": "low-latency"}
 # enum veda_priority { VEDA_PRIORITY_REALTIME = 0, ... }
 PRIORITIES = {"realtime": 0, "high": 1, "normal": 2, "low": 3, "background": 4}
 
@@ -253,6 +256,24 @@ lib.veda_decisions_json.argtypes = [c_void_p, c_void_p, c_size_t, POINTER(c_size
 lib.veda_decisions_json.restype = veda_status
 
 
+# ---- Cancellation of blocking calls (issue 15) ----
+# veda_status veda_cancel_create(veda_cancel **out);
+lib.veda_cancel_create.argtypes = [POINTER(c_void_p)]
+lib.veda_cancel_create.restype = veda_status
+# veda_status veda_cancel_trigger(veda_cancel *c);
+lib.veda_cancel_trigger.argtypes = [c_void_p]
+lib.veda_cancel_trigger.restype = veda_status
+# int32_t veda_cancel_is_triggered(veda_cancel *c);
+lib.veda_cancel_is_triggered.argtypes = [c_void_p]
+lib.veda_cancel_is_triggered.restype = c_int32
+# veda_status veda_cancel_destroy(veda_cancel *c);
+lib.veda_cancel_destroy.argtypes = [c_void_p]
+lib.veda_cancel_destroy.restype = veda_status
+# veda_status veda_thread_set_cancel(veda_cancel *c);
+lib.veda_thread_set_cancel.argtypes = [c_void_p]
+lib.veda_thread_set_cancel.restype = veda_status
+
+
 
 def last_error() -> str:
     """This thread's ``veda_last_error()`` text."""
@@ -262,7 +283,7 @@ def last_error() -> str:
 
 def status_string(status: int) -> str:
     """``veda_status_string(status)``."""
-    return lib.veda_status_string(status).decode("utf-8", "replace")
+    return str(lib.veda_status_string(status).decode("utf-8", "replace"))
 
 
 def error(status: int) -> VedaError:

@@ -14,6 +14,7 @@ import numpy as np
 from . import _capi
 from ._capi import check, lib
 from ._errors import Status, VedaError
+from ._interrupt import blocking
 
 __all__ = ["Kernel", "In", "Out", "InOut"]
 
@@ -150,7 +151,8 @@ class Kernel:
             cargs[i].kind = kind
             cargs[i].ptr = addr or None
             cargs[i].bytes = nbytes
-        check(lib.veda_kernel_run_1d(h, n, cargs, len(args)))
+        with blocking():
+            check(lib.veda_kernel_run_1d(h, n, cargs, len(args)))
         del keep
 
     def close(self) -> None:
@@ -186,4 +188,6 @@ def create(runtime: Any, h: int, opencl: Optional[str], cuda: Optional[str], nam
     check(lib.veda_kernel_create(h, opencl.encode() if opencl is not None else None,
                                  cuda.encode() if cuda is not None else None, name.encode(),
                                  byref(out)))
+    if out.value is None:
+        raise VedaError(Status.INTERNAL, "veda: veda_kernel_create returned OK and no kernel")
     return Kernel(runtime, out.value, name)

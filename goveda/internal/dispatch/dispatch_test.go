@@ -1,9 +1,11 @@
-package dispatch
+package dispatch_test
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/veda-runtime/veda/goveda/internal/dispatch"
+	"github.com/veda-runtime/veda/goveda/internal/dispatch/dispatchtest"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -13,24 +15,24 @@ import (
 )
 
 // sim14 returns a simulated 1x CPU and a 4x GPU with no latency or transfer.
-func sim14() []*SimDevice {
-	return []*SimDevice{
-		{Info: DeviceInfo{Kind: KindCPU, Name: "sim-cpu-1x"}, Throughput: 1e9},
-		{Info: DeviceInfo{Kind: KindOpenCL, Name: "sim-gpu-4x"}, Throughput: 4e9},
+func sim14() []*dispatchtest.SimDevice {
+	return []*dispatchtest.SimDevice{
+		{Info: dispatch.DeviceInfo{Kind: dispatch.KindCPU, Name: "sim-cpu-1x"}, Throughput: 1e9},
+		{Info: dispatch.DeviceInfo{Kind: dispatch.KindOpenCL, Name: "sim-gpu-4x"}, Throughput: 4e9},
 	}
 }
 
-func stream(n int, kernel string, bytes uint64) []Request {
-	reqs := make([]Request, n)
+func stream(n int, kernel string, bytes uint64) []dispatch.Request {
+	reqs := make([]dispatch.Request, n)
 	for i := range reqs {
-		reqs[i] = Request{Kernel: kernel, Bytes: bytes}
+		reqs[i] = dispatch.Request{Kernel: kernel, Bytes: bytes}
 	}
 	return reqs
 }
 
-func newDisp(t testing.TB, devs []*SimDevice, opts Options) *Dispatcher {
+func newDisp(t testing.TB, devs []*dispatchtest.SimDevice, opts dispatch.Options) *dispatch.Dispatcher {
 	t.Helper()
-	d, err := NewDispatcher(SimInfos(devs), opts)
+	d, err := dispatch.NewDispatcher(dispatchtest.SimInfos(devs), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +40,7 @@ func newDisp(t testing.TB, devs []*SimDevice, opts Options) *Dispatcher {
 }
 
 // choose picks and ends immediately with a fixed timing.
-func mustChoose(t testing.TB, d *Dispatcher, req Request) Decision {
+func mustChoose(t testing.TB, d *dispatch.Dispatcher, req dispatch.Request) dispatch.Decision {
 	t.Helper()
 	dec, err := d.Choose(req)
 	if err != nil {
@@ -48,68 +50,68 @@ func mustChoose(t testing.TB, d *Dispatcher, req Request) Decision {
 }
 
 func TestRoundRobinCycles(t *testing.T) {
-	devs := []DeviceInfo{{Index: 0, Kind: KindCPU}, {Index: 1, Kind: KindOpenCL}, {Index: 2, Kind: KindCUDA}}
-	d, err := NewDispatcher(devs, Options{Strategy: &RoundRobin{}, Record: true})
+	devs := []dispatch.DeviceInfo{{Index: 0, Kind: dispatch.KindCPU}, {Index: 1, Kind: dispatch.KindOpenCL}, {Index: 2, Kind: dispatch.KindCUDA}}
+	d, err := dispatch.NewDispatcher(devs, dispatch.Options{Strategy: &dispatch.RoundRobin{}, Record: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 9; i++ {
-		dec := mustChoose(t, d, Request{Kernel: "k", Bytes: uint64(1 + i*1000)})
-		if dec.Device != i%3 || dec.Reason != ReasonRoundRobin {
-			t.Fatalf("call %d: device %d reason %q, want %d %q", i, dec.Device, dec.Reason, i%3, ReasonRoundRobin)
+		dec := mustChoose(t, d, dispatch.Request{Kernel: "k", Bytes: uint64(1 + i*1000)})
+		if dec.Device != i%3 || dec.Reason != dispatch.ReasonRoundRobin {
+			t.Fatalf("call %d: device %d reason %q, want %d %q", i, dec.Device, dec.Reason, i%3, dispatch.ReasonRoundRobin)
 		}
-		d.End(dec, Timing{Compute: time.Millisecond}, nil)
+		d.End(dec, dispatch.Timing{Compute: time.Millisecond}, nil)
 	}
 	// Restricted candidates cycle over the subset.
 	prev := -1
 	for i := 0; i < 4; i++ {
-		dec := mustChoose(t, d, Request{Kernel: "k", Devices: []int{1, 2}})
+		dec := mustChoose(t, d, dispatch.Request{Kernel: "k", Devices: []int{1, 2}})
 		if dec.Device == 0 || dec.Device == prev {
 			t.Fatalf("subset call %d: device %d after %d", i, dec.Device, prev)
 		}
 		prev = dec.Device
-		d.End(dec, Timing{}, nil)
+		d.End(dec, dispatch.Timing{}, nil)
 	}
 }
 
 func TestLeastLoadedPrefersIdle(t *testing.T) {
-	devs := []DeviceInfo{{Index: 0, Kind: KindCPU}, {Index: 1, Kind: KindOpenCL}, {Index: 2, Kind: KindOpenCL}}
-	d, _ := NewDispatcher(devs, Options{Strategy: &LeastLoaded{}})
-	a := mustChoose(t, d, Request{Kernel: "k", Bytes: 100})
-	b := mustChoose(t, d, Request{Kernel: "k", Bytes: 100})
-	c := mustChoose(t, d, Request{Kernel: "k", Bytes: 100})
+	devs := []dispatch.DeviceInfo{{Index: 0, Kind: dispatch.KindCPU}, {Index: 1, Kind: dispatch.KindOpenCL}, {Index: 2, Kind: dispatch.KindOpenCL}}
+	d, _ := dispatch.NewDispatcher(devs, dispatch.Options{Strategy: &dispatch.LeastLoaded{}})
+	a := mustChoose(t, d, dispatch.Request{Kernel: "k", Bytes: 100})
+	b := mustChoose(t, d, dispatch.Request{Kernel: "k", Bytes: 100})
+	c := mustChoose(t, d, dispatch.Request{Kernel: "k", Bytes: 100})
 	if a.Device != 0 || b.Device != 1 || c.Device != 2 {
 		t.Fatalf("got %d %d %d, want 0 1 2 (each idle device first)", a.Device, b.Device, c.Device)
 	}
-	d.End(b, Timing{Compute: time.Microsecond}, nil) // device 1 idle again
-	if x := mustChoose(t, d, Request{Kernel: "k", Bytes: 100}); x.Device != 1 || x.Reason != ReasonLeastLoaded {
+	d.End(b, dispatch.Timing{Compute: time.Microsecond}, nil) // device 1 idle again
+	if x := mustChoose(t, d, dispatch.Request{Kernel: "k", Bytes: 100}); x.Device != 1 || x.Reason != dispatch.ReasonLeastLoaded {
 		t.Fatalf("got device %d (%s), want the idle device 1", x.Device, x.Reason)
 	}
 	// Equal depth: fewer queued bytes wins.
-	d2, _ := NewDispatcher(devs[:2], Options{Strategy: &LeastLoaded{}})
-	mustChoose(t, d2, Request{Kernel: "k", Bytes: 1 << 20}) // dev 0, 1 MiB
-	mustChoose(t, d2, Request{Kernel: "k", Bytes: 1 << 10}) // dev 1, 1 KiB
-	if x := mustChoose(t, d2, Request{Kernel: "k", Bytes: 10}); x.Device != 1 {
+	d2, _ := dispatch.NewDispatcher(devs[:2], dispatch.Options{Strategy: &dispatch.LeastLoaded{}})
+	mustChoose(t, d2, dispatch.Request{Kernel: "k", Bytes: 1 << 20}) // dev 0, 1 MiB
+	mustChoose(t, d2, dispatch.Request{Kernel: "k", Bytes: 1 << 10}) // dev 1, 1 KiB
+	if x := mustChoose(t, d2, dispatch.Request{Kernel: "k", Bytes: 10}); x.Device != 1 {
 		t.Fatalf("tie on depth: got %d, want 1 (fewer bytes)", x.Device)
 	}
 }
 
 func TestWeightedFollowsWeights(t *testing.T) {
-	devs := []DeviceInfo{{Index: 0, Kind: KindCPU, Weight: 1}, {Index: 1, Kind: KindOpenCL, Weight: 3}, {Index: 2, Kind: KindCUDA, Weight: 6}}
-	d, _ := NewDispatcher(devs, Options{Strategy: &WeightedCapacity{}})
+	devs := []dispatch.DeviceInfo{{Index: 0, Kind: dispatch.KindCPU, Weight: 1}, {Index: 1, Kind: dispatch.KindOpenCL, Weight: 3}, {Index: 2, Kind: dispatch.KindCUDA, Weight: 6}}
+	d, _ := dispatch.NewDispatcher(devs, dispatch.Options{Strategy: &dispatch.WeightedCapacity{}})
 	counts := make([]int, 3)
 	for i := 0; i < 1000; i++ {
-		dec := mustChoose(t, d, Request{Kernel: "k", Bytes: 1 << 20})
+		dec := mustChoose(t, d, dispatch.Request{Kernel: "k", Bytes: 1 << 20})
 		counts[dec.Device]++
-		d.End(dec, Timing{Compute: time.Millisecond}, nil)
+		d.End(dec, dispatch.Timing{Compute: time.Millisecond}, nil)
 	}
 	if counts[0] != 100 || counts[1] != 300 || counts[2] != 600 {
 		t.Fatalf("counts %v, want [100 300 600]", counts)
 	}
 	// Default weight = measured peak throughput: 1x vs 4x simulated devices.
 	sd := sim14()
-	dw := newDisp(t, sd, Options{Strategy: &WeightedCapacity{}})
-	res := Simulate(dw, sd, stream(2000, "k", 1<<20), 8, nil)
+	dw := newDisp(t, sd, dispatch.Options{Strategy: &dispatch.WeightedCapacity{}})
+	res := dispatchtest.Simulate(dw, sd, stream(2000, "k", 1<<20), 8, nil)
 	share := float64(res.Calls[1]) / 2000
 	if share < 0.75 || share > 0.82 {
 		t.Fatalf("weighted by measured peak: GPU share %.3f, want ~0.8 (calls %v)", share, res.Calls)
@@ -118,8 +120,8 @@ func TestWeightedFollowsWeights(t *testing.T) {
 
 func TestAdaptivePrefersMeasuredFast(t *testing.T) {
 	sd := sim14()
-	d := newDisp(t, sd, Options{Strategy: &AdaptiveThroughput{}, Record: true})
-	res := Simulate(d, sd, stream(1000, "k", 1<<20), 4, nil)
+	d := newDisp(t, sd, dispatch.Options{Strategy: &dispatch.AdaptiveThroughput{}, Record: true})
+	res := dispatchtest.Simulate(d, sd, stream(1000, "k", 1<<20), 4, nil)
 	if res.Calls[1] <= res.Calls[0]*2 {
 		t.Fatalf("adaptive: calls %v, want most on the 4x device", res.Calls)
 	}
@@ -131,10 +133,10 @@ func TestAdaptivePrefersMeasuredFast(t *testing.T) {
 
 func TestEarliestFinishSplitsOneToFour(t *testing.T) {
 	for _, size := range []uint64{256 << 10, 4 << 20, 32 << 20} {
-		t.Run(FormatBytes(size), func(t *testing.T) {
+		t.Run(dispatch.FormatBytes(size), func(t *testing.T) {
 			sd := sim14()
-			d := newDisp(t, sd, Options{})
-			res := Simulate(d, sd, stream(2000, "saxpy", size), 16, nil)
+			d := newDisp(t, sd, dispatch.Options{})
+			res := dispatchtest.Simulate(d, sd, stream(2000, "saxpy", size), 16, nil)
 			share := float64(res.Bytes[1]) / float64(res.Bytes[0]+res.Bytes[1])
 			if share < 0.75 || share > 0.85 {
 				t.Fatalf("GPU share %.3f, want 0.8 +- 0.05 (calls %v)", share, res.Calls)
@@ -149,33 +151,33 @@ func TestEarliestFinishSplitsOneToFour(t *testing.T) {
 }
 
 func TestCalibrationThresholdAndSpillover(t *testing.T) {
-	devs := []DeviceInfo{{Index: 0, Kind: KindCPU}, {Index: 1, Kind: KindOpenCL}}
-	d, _ := NewDispatcher(devs, Options{Record: true})
-	big := mustChoose(t, d, Request{Kernel: "k", Bytes: 16 << 20})
-	if big.Device != 1 || big.Reason != ReasonCalibrating {
+	devs := []dispatch.DeviceInfo{{Index: 0, Kind: dispatch.KindCPU}, {Index: 1, Kind: dispatch.KindOpenCL}}
+	d, _ := dispatch.NewDispatcher(devs, dispatch.Options{Record: true})
+	big := mustChoose(t, d, dispatch.Request{Kernel: "k", Bytes: 16 << 20})
+	if big.Device != 1 || big.Reason != dispatch.ReasonCalibrating {
 		t.Fatalf("16 MiB uncalibrated: %d %q", big.Device, big.Reason)
 	}
 	d.Abandon(big)
-	small := mustChoose(t, d, Request{Kernel: "k2", Bytes: 4 << 10})
-	if small.Device != 0 || small.Reason != ReasonCalibrating {
+	small := mustChoose(t, d, dispatch.Request{Kernel: "k2", Bytes: 4 << 10})
+	if small.Device != 0 || small.Reason != dispatch.ReasonCalibrating {
 		t.Fatalf("4 KiB uncalibrated: %d %q", small.Device, small.Reason)
 	}
 	// KeySeq 1 of k2 explores the unmeasured GPU.
-	ex := mustChoose(t, d, Request{Kernel: "k2", Bytes: 4 << 10})
-	if ex.Reason != ReasonExploration || ex.Device != 1 {
+	ex := mustChoose(t, d, dispatch.Request{Kernel: "k2", Bytes: 4 << 10})
+	if ex.Reason != dispatch.ReasonExploration || ex.Device != 1 {
 		t.Fatalf("second call: %d %q, want exploration of device 1", ex.Device, ex.Reason)
 	}
 	// Direct: CPU saturated (2 queued), GPU idle.
-	d3, _ := NewDispatcher(devs, Options{})
-	mustChoose(t, d3, Request{Kernel: "a", Bytes: 1 << 10})
-	mustChoose(t, d3, Request{Kernel: "b", Bytes: 1 << 10})
-	if x := mustChoose(t, d3, Request{Kernel: "c", Bytes: 1 << 10}); x.Device != 1 || x.Reason != ReasonSpillover {
+	d3, _ := dispatch.NewDispatcher(devs, dispatch.Options{})
+	mustChoose(t, d3, dispatch.Request{Kernel: "a", Bytes: 1 << 10})
+	mustChoose(t, d3, dispatch.Request{Kernel: "b", Bytes: 1 << 10})
+	if x := mustChoose(t, d3, dispatch.Request{Kernel: "c", Bytes: 1 << 10}); x.Device != 1 || x.Reason != dispatch.ReasonSpillover {
 		t.Fatalf("saturated CPU, idle GPU: %d %q, want spillover to 1", x.Device, x.Reason)
 	}
 }
 
 func TestSingleSpikeDoesNotMovePlacement(t *testing.T) {
-	run := func(spike bool) (SimResult, time.Duration, time.Duration) {
+	run := func(spike bool) (dispatchtest.SimResult, time.Duration, time.Duration) {
 		sd := sim14()
 		if spike {
 			sd[1].Slowdown = func(n int) float64 {
@@ -185,9 +187,9 @@ func TestSingleSpikeDoesNotMovePlacement(t *testing.T) {
 				return 1
 			}
 		}
-		d := newDisp(t, sd, Options{})
+		d := newDisp(t, sd, dispatch.Options{})
 		reqs := stream(1500, "sgemm", 2<<20)
-		res := Simulate(d, sd, reqs, 16, nil)
+		res := dispatchtest.Simulate(d, sd, reqs, 16, nil)
 		e0, _ := d.Estimate("sgemm", 0, 2<<20)
 		e1, _ := d.Estimate("sgemm", 1, 2<<20)
 		return res, e0, e1
@@ -212,12 +214,12 @@ func TestExplorationRemeasures(t *testing.T) {
 		}
 		return 1
 	}
-	d := newDisp(t, sd, Options{Record: true, RingSize: 4096})
-	res := Simulate(d, sd, stream(3000, "k", 1<<20), 16, nil)
+	d := newDisp(t, sd, dispatch.Options{Record: true, RingSize: 4096})
+	res := dispatchtest.Simulate(d, sd, stream(3000, "k", 1<<20), 16, nil)
 	decs := d.Decisions()
 	explore, gpuLate := 0, 0
 	for i, dec := range decs {
-		if dec.Reason == ReasonExploration {
+		if dec.Reason == dispatch.ReasonExploration {
 			explore++
 		}
 		if i >= len(decs)-500 && dec.Device == 1 {
@@ -233,29 +235,29 @@ func TestExplorationRemeasures(t *testing.T) {
 }
 
 func TestFallbackAfterError(t *testing.T) {
-	devs := []DeviceInfo{{Index: 0, Kind: KindCPU}, {Index: 1, Kind: KindCUDA}}
-	d, _ := NewDispatcher(devs, Options{Record: true})
-	dec := mustChoose(t, d, Request{Kernel: "k", Bytes: 64 << 20})
+	devs := []dispatch.DeviceInfo{{Index: 0, Kind: dispatch.KindCPU}, {Index: 1, Kind: dispatch.KindCUDA}}
+	d, _ := dispatch.NewDispatcher(devs, dispatch.Options{Record: true})
+	dec := mustChoose(t, d, dispatch.Request{Kernel: "k", Bytes: 64 << 20})
 	if dec.Device != 1 {
 		t.Fatalf("big call on %d", dec.Device)
 	}
 	oom := errors.New("veda: out of memory")
-	d.End(dec, Timing{}, oom)
-	fb, err := d.Fallback(Request{Kernel: "k", Bytes: 64 << 20}, dec.Device)
-	if err != nil || fb.Device != 0 || fb.Reason != ReasonFallback {
+	d.End(dec, dispatch.Timing{}, oom)
+	fb, err := d.Fallback(dispatch.Request{Kernel: "k", Bytes: 64 << 20}, dec.Device)
+	if err != nil || fb.Device != 0 || fb.Reason != dispatch.ReasonFallback {
 		t.Fatalf("fallback: %+v %v", fb, err)
 	}
-	d.End(fb, Timing{Compute: 10 * time.Millisecond}, nil)
+	d.End(fb, dispatch.Timing{Compute: 10 * time.Millisecond}, nil)
 	st := d.Stats()
 	if st[1].Failed != 1 || st[0].Completed != 1 || st[1].QueueDepth != 0 {
 		t.Fatalf("stats %+v", st)
 	}
 	// The failed device is skipped for a while.
-	if x := mustChoose(t, d, Request{Kernel: "k", Bytes: 64 << 20}); x.Device != 0 {
+	if x := mustChoose(t, d, dispatch.Request{Kernel: "k", Bytes: 64 << 20}); x.Device != 0 {
 		t.Fatalf("device in cooldown chosen: %d", x.Device)
 	}
 	// No other device: error.
-	if _, err := d.Fallback(Request{Kernel: "user", Devices: []int{1}}, 1); !errors.Is(err, ErrNoDevice) {
+	if _, err := d.Fallback(dispatch.Request{Kernel: "user", Devices: []int{1}}, 1); !errors.Is(err, dispatch.ErrNoDevice) {
 		t.Fatalf("fallback without alternative: %v", err)
 	}
 	// In simulation: a failing call is re-placed and the run completes.
@@ -266,14 +268,14 @@ func TestFallbackAfterError(t *testing.T) {
 		}
 		return nil
 	}
-	d2 := newDisp(t, sd, Options{Record: true})
-	res := Simulate(d2, sd, stream(500, "k", 1<<20), 8, nil)
+	d2 := newDisp(t, sd, dispatch.Options{Record: true})
+	res := dispatchtest.Simulate(d2, sd, stream(500, "k", 1<<20), 8, nil)
 	if res.Fallbacks != 1 || d2.Stats()[1].Failed != 1 {
 		t.Fatalf("fallbacks %d, failed %d", res.Fallbacks, d2.Stats()[1].Failed)
 	}
 	found := false
 	for _, x := range d2.Decisions() {
-		if x.Reason == ReasonFallback && x.Device == 0 {
+		if x.Reason == dispatch.ReasonFallback && x.Device == 0 {
 			found = true
 		}
 	}
@@ -286,31 +288,31 @@ func TestFallbackAfterError(t *testing.T) {
 }
 
 func TestPinned(t *testing.T) {
-	devs := []DeviceInfo{{Index: 0, Kind: KindCPU}, {Index: 1, Kind: KindOpenCL}}
-	d, _ := NewDispatcher(devs, Options{})
-	dec := mustChoose(t, d, Request{Kernel: "k", Bytes: 1, Pinned: true, Device: 1})
-	if dec.Device != 1 || dec.Reason != ReasonPinned {
+	devs := []dispatch.DeviceInfo{{Index: 0, Kind: dispatch.KindCPU}, {Index: 1, Kind: dispatch.KindOpenCL}}
+	d, _ := dispatch.NewDispatcher(devs, dispatch.Options{})
+	dec := mustChoose(t, d, dispatch.Request{Kernel: "k", Bytes: 1, Pinned: true, Device: 1})
+	if dec.Device != 1 || dec.Reason != dispatch.ReasonPinned {
 		t.Fatalf("pinned: %+v", dec)
 	}
-	if _, err := d.Choose(Request{Kernel: "k", Pinned: true, Device: 7}); !errors.Is(err, ErrNoDevice) {
+	if _, err := d.Choose(dispatch.Request{Kernel: "k", Pinned: true, Device: 7}); !errors.Is(err, dispatch.ErrNoDevice) {
 		t.Fatalf("bad pin: %v", err)
 	}
-	if _, err := d.Choose(Request{Kernel: "k", Devices: []int{9}}); !errors.Is(err, ErrNoDevice) {
+	if _, err := d.Choose(dispatch.Request{Kernel: "k", Devices: []int{9}}); !errors.Is(err, dispatch.ErrNoDevice) {
 		t.Fatalf("no candidate: %v", err)
 	}
 }
 
 func TestDecisionsRing(t *testing.T) {
-	devs := []DeviceInfo{{Index: 0, Kind: KindCPU, Name: "cpu"}, {Index: 1, Kind: KindOpenCL, Name: "gpu"}}
-	d, _ := NewDispatcher(devs, Options{RingSize: 8})
-	mustChoose(t, d, Request{Kernel: "off"})
+	devs := []dispatch.DeviceInfo{{Index: 0, Kind: dispatch.KindCPU, Name: "cpu"}, {Index: 1, Kind: dispatch.KindOpenCL, Name: "gpu"}}
+	d, _ := dispatch.NewDispatcher(devs, dispatch.Options{RingSize: 8})
+	mustChoose(t, d, dispatch.Request{Kernel: "off"})
 	if n := len(d.Decisions()); n != 0 {
 		t.Fatalf("recorded %d while off", n)
 	}
 	d.SetRecording(true)
 	for i := 0; i < 20; i++ {
-		dec := mustChoose(t, d, Request{Kernel: fmt.Sprint("k", i), Bytes: uint64(i) << 20, TransferBytes: 1 << 20})
-		d.End(dec, Timing{Compute: time.Millisecond}, nil)
+		dec := mustChoose(t, d, dispatch.Request{Kernel: fmt.Sprint("k", i), Bytes: uint64(i) << 20, TransferBytes: 1 << 20})
+		d.End(dec, dispatch.Timing{Compute: time.Millisecond}, nil)
 	}
 	decs := d.Decisions()
 	if len(decs) != 8 {
@@ -339,7 +341,7 @@ func TestDecisionsRing(t *testing.T) {
 		t.Fatalf("json candidate %v", back[0]["candidates"])
 	}
 	d.SetRecording(false)
-	mustChoose(t, d, Request{Kernel: "off2"})
+	mustChoose(t, d, dispatch.Request{Kernel: "off2"})
 	if last := d.Decisions(); last[len(last)-1].Kernel == "off2" {
 		t.Fatal("recorded while off")
 	}
@@ -351,26 +353,26 @@ func TestDecisionsRing(t *testing.T) {
 
 func TestParseStrategy(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
-		{"", NameEarliestFinish}, {"earliest_finish", NameEarliestFinish}, {"DMDA", NameEarliestFinish},
-		{"rr", NameRoundRobin}, {"least-loaded", NameLeastLoaded}, {"weighted", NameWeightedCapacity},
-		{"Adaptive_Throughput", NameAdaptiveThroughput},
+		{"", dispatch.NameEarliestFinish}, {"earliest_finish", dispatch.NameEarliestFinish}, {"DMDA", dispatch.NameEarliestFinish},
+		{"rr", dispatch.NameRoundRobin}, {"least-loaded", dispatch.NameLeastLoaded}, {"weighted", dispatch.NameWeightedCapacity},
+		{"Adaptive_Throughput", dispatch.NameAdaptiveThroughput},
 	} {
-		s, err := ParseStrategy(tc.in)
+		s, err := dispatch.ParseStrategy(tc.in)
 		if err != nil || s.Name() != tc.want {
 			t.Errorf("ParseStrategy(%q) = %v, %v; want %s", tc.in, s, err, tc.want)
 		}
 	}
-	if _, err := ParseStrategy("fastest"); err == nil {
+	if _, err := dispatch.ParseStrategy("fastest"); err == nil {
 		t.Error("unknown strategy accepted")
 	}
 }
 
 func TestConcurrentStress(t *testing.T) {
-	devs := []DeviceInfo{{Index: 0, Kind: KindCPU}, {Index: 1, Kind: KindOpenCL}, {Index: 2, Kind: KindCUDA}}
-	for _, name := range StrategyNames {
+	devs := []dispatch.DeviceInfo{{Index: 0, Kind: dispatch.KindCPU}, {Index: 1, Kind: dispatch.KindOpenCL}, {Index: 2, Kind: dispatch.KindCUDA}}
+	for _, name := range dispatch.StrategyNames {
 		t.Run(name, func(t *testing.T) {
-			s, _ := ParseStrategy(name)
-			d, _ := NewDispatcher(devs, Options{Strategy: s, RingSize: 64})
+			s, _ := dispatch.ParseStrategy(name)
+			d, _ := dispatch.NewDispatcher(devs, dispatch.Options{Strategy: s, RingSize: 64})
 			const G, N = 8, 400
 			var wg sync.WaitGroup
 			stop := make(chan struct{})
@@ -396,20 +398,20 @@ func TestConcurrentStress(t *testing.T) {
 					defer wg.Done()
 					r := rand.New(rand.NewPCG(uint64(g), 1))
 					for i := 0; i < N; i++ {
-						req := Request{Kernel: fmt.Sprint("k", r.IntN(3)), Bytes: uint64(4<<10) << r.IntN(12), TransferBytes: 1 << 16}
+						req := dispatch.Request{Kernel: fmt.Sprint("k", r.IntN(3)), Bytes: uint64(4<<10) << r.IntN(12), TransferBytes: 1 << 16}
 						dec, err := d.Choose(req)
 						if err != nil {
 							t.Error(err)
 							return
 						}
 						if r.IntN(50) == 0 {
-							d.End(dec, Timing{}, errors.New("boom"))
+							d.End(dec, dispatch.Timing{}, errors.New("boom"))
 							if fb, err := d.Fallback(req, dec.Device); err == nil {
-								d.End(fb, Timing{Compute: time.Microsecond}, nil)
+								d.End(fb, dispatch.Timing{Compute: time.Microsecond}, nil)
 							}
 							continue
 						}
-						d.End(dec, Timing{Compute: time.Duration(1+r.IntN(1000)) * time.Microsecond, H2D: time.Microsecond, BytesIn: 1 << 16}, nil)
+						d.End(dec, dispatch.Timing{Compute: time.Duration(1+r.IntN(1000)) * time.Microsecond, H2D: time.Microsecond, BytesIn: 1 << 16}, nil)
 					}
 				}(g)
 			}
@@ -435,10 +437,10 @@ func TestProfile(t *testing.T) {
 	root := t.TempDir()
 	os.WriteFile(filepath.Join(root, "memory.max"), []byte("1073741824\n"), 0o644)
 	os.WriteFile(filepath.Join(root, "memory.current"), []byte("268435456\n"), 0o644)
-	envOf := func(m map[string]string) ProfileOption {
-		return WithEnv(func(k string) (string, bool) { v, ok := m[k]; return v, ok })
+	envOf := func(m map[string]string) dispatch.ProfileOption {
+		return dispatch.WithEnv(func(k string) (string, bool) { v, ok := m[k]; return v, ok })
 	}
-	p, err := DynamicProfile(16<<20, 0.5, 0, envOf(nil), WithCgroupRoot(root), WithGPUDevices(2))
+	p, err := dispatch.DynamicProfile(16<<20, 0.5, 0, envOf(nil), dispatch.WithCgroupRoot(root), dispatch.WithGPUDevices(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,7 +456,7 @@ func TestProfile(t *testing.T) {
 	if p.CPUWorkers != max(1, p.UsableCores-1) || p.Sources["cpu_workers"] != "detected" {
 		t.Fatalf("cpu workers %d (usable %d) from %s", p.CPUWorkers, p.UsableCores, p.Sources["cpu_workers"])
 	}
-	if p.GPUWorkers != 2 || p.LogicalCores < 1 || p.Strategy != NameEarliestFinish {
+	if p.GPUWorkers != 2 || p.LogicalCores < 1 || p.Strategy != dispatch.NameEarliestFinish {
 		t.Fatalf("profile %+v", p)
 	}
 	if s := p.String(); len(s) == 0 {
@@ -462,24 +464,24 @@ func TestProfile(t *testing.T) {
 	}
 
 	// hard cap bounds in-flight segments.
-	p, _ = DynamicProfile(1, 0, 5, envOf(nil), WithCgroupRoot(root))
+	p, _ = dispatch.DynamicProfile(1, 0, 5, envOf(nil), dispatch.WithCgroupRoot(root))
 	if p.InflightSegments != 5 {
 		t.Fatalf("hard cap: %d", p.InflightSegments)
 	}
 
 	// Environment overrides with sources; config wins over env.
-	env := map[string]string{EnvNumWorkers: "3", EnvMemFraction: "0.25", EnvGPUThreshold: "4MiB", EnvStrategy: "round_robin"}
-	p, err = DynamicProfile(16<<20, 0, 0, envOf(env), WithCgroupRoot(root))
+	env := map[string]string{dispatch.EnvNumWorkers: "3", dispatch.EnvMemFraction: "0.25", dispatch.EnvGPUThreshold: "4MiB", dispatch.EnvStrategy: "round_robin"}
+	p, err = dispatch.DynamicProfile(16<<20, 0, 0, envOf(env), dispatch.WithCgroupRoot(root))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.CPUWorkers != 3 || p.MemFraction != 0.25 || p.GPUThreshold != 4<<20 || p.Strategy != NameRoundRobin {
+	if p.CPUWorkers != 3 || p.MemFraction != 0.25 || p.GPUThreshold != 4<<20 || p.Strategy != dispatch.NameRoundRobin {
 		t.Fatalf("env overrides: %+v", p)
 	}
 	if p.Sources["cpu_workers"] != "env VEDA_NUM_WORKERS" || p.Sources["strategy"] != "env VEDA_STRATEGY" {
 		t.Fatalf("sources %v", p.Sources)
 	}
-	p, _ = DynamicProfile(16<<20, 0, 0, envOf(env), WithCgroupRoot(root), WithConfig(ProfileConfig{Workers: 7}))
+	p, _ = dispatch.DynamicProfile(16<<20, 0, 0, envOf(env), dispatch.WithCgroupRoot(root), dispatch.WithConfig(dispatch.ProfileConfig{Workers: 7}))
 	if p.CPUWorkers != 7 || p.Sources["cpu_workers"] != "config" {
 		t.Fatalf("config over env: %d from %s", p.CPUWorkers, p.Sources["cpu_workers"])
 	}
@@ -489,49 +491,49 @@ func TestProfile(t *testing.T) {
 	}
 
 	for _, bad := range []map[string]string{
-		{EnvNumWorkers: "abc"}, {EnvNumWorkers: "0"}, {EnvNumWorkers: "-2"},
-		{EnvMemFraction: "1.5"}, {EnvMemFraction: "NaN"}, {EnvMemFraction: "0"}, {EnvMemFraction: "x"},
-		{EnvGPUThreshold: "8XB"}, {EnvGPUThreshold: "-1"}, {EnvStrategy: "fastest"},
+		{dispatch.EnvNumWorkers: "abc"}, {dispatch.EnvNumWorkers: "0"}, {dispatch.EnvNumWorkers: "-2"},
+		{dispatch.EnvMemFraction: "1.5"}, {dispatch.EnvMemFraction: "NaN"}, {dispatch.EnvMemFraction: "0"}, {dispatch.EnvMemFraction: "x"},
+		{dispatch.EnvGPUThreshold: "8XB"}, {dispatch.EnvGPUThreshold: "-1"}, {dispatch.EnvStrategy: "fastest"},
 	} {
-		if _, err := DynamicProfile(0, 0, 0, envOf(bad), WithCgroupRoot(root)); !errors.Is(err, ErrBadProfile) {
+		if _, err := dispatch.DynamicProfile(0, 0, 0, envOf(bad), dispatch.WithCgroupRoot(root)); !errors.Is(err, dispatch.ErrBadProfile) {
 			t.Errorf("env %v: err %v, want ErrBadProfile", bad, err)
 		}
 	}
-	if _, err := DynamicProfile(0, 2, 0, envOf(nil)); !errors.Is(err, ErrBadProfile) {
+	if _, err := dispatch.DynamicProfile(0, 2, 0, envOf(nil)); !errors.Is(err, dispatch.ErrBadProfile) {
 		t.Errorf("memFraction 2: %v", err)
 	}
 	// Real environment, real machine.
-	if _, err := DynamicProfile(0, 0, 0); err != nil {
+	if _, err := dispatch.DynamicProfile(0, 0, 0); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestParseBytes(t *testing.T) {
 	for in, want := range map[string]uint64{"8388608": 8 << 20, "8MiB": 8 << 20, "8 mb": 8 << 20, "4k": 4 << 10, "1G": 1 << 30, "12b": 12} {
-		if got, err := ParseBytes(in); err != nil || got != want {
+		if got, err := dispatch.ParseBytes(in); err != nil || got != want {
 			t.Errorf("ParseBytes(%q) = %d, %v", in, got, err)
 		}
 	}
 	for _, in := range []string{"", "MiB", "1.5M", "-3", "99999999999999999999G"} {
-		if _, err := ParseBytes(in); err == nil {
+		if _, err := dispatch.ParseBytes(in); err == nil {
 			t.Errorf("ParseBytes(%q) accepted", in)
 		}
 	}
 }
 
 func benchChoose(b *testing.B, record bool) {
-	devs := []DeviceInfo{{Index: 0, Kind: KindCPU}, {Index: 1, Kind: KindOpenCL}}
-	d, _ := NewDispatcher(devs, Options{Record: record})
+	devs := []dispatch.DeviceInfo{{Index: 0, Kind: dispatch.KindCPU}, {Index: 1, Kind: dispatch.KindOpenCL}}
+	d, _ := dispatch.NewDispatcher(devs, dispatch.Options{Record: record})
 	for i := 0; i < 64; i++ { // calibrate
-		dec, _ := d.Choose(Request{Kernel: "k", Bytes: 1 << 20})
-		d.End(dec, Timing{Compute: time.Duration(100+dec.Device*300) * time.Microsecond}, nil)
+		dec, _ := d.Choose(dispatch.Request{Kernel: "k", Bytes: 1 << 20})
+		d.End(dec, dispatch.Timing{Compute: time.Duration(100+dec.Device*300) * time.Microsecond}, nil)
 	}
-	req := Request{Kernel: "k", Bytes: 1 << 20, TransferBytes: 2 << 20}
+	req := dispatch.Request{Kernel: "k", Bytes: 1 << 20, TransferBytes: 2 << 20}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		dec, _ := d.Choose(req)
-		d.End(dec, Timing{Compute: 100 * time.Microsecond}, nil)
+		d.End(dec, dispatch.Timing{Compute: 100 * time.Microsecond}, nil)
 	}
 }
 
@@ -543,9 +545,9 @@ func BenchmarkChoose(b *testing.B) { benchChoose(b, false) }
 func BenchmarkChooseRecording(b *testing.B) { benchChoose(b, true) }
 
 func ExampleParseStrategy() {
-	s, _ := ParseStrategy("dmda")
+	s, _ := dispatch.ParseStrategy("dmda")
 	fmt.Println(s.Name())
-	_, err := ParseStrategy("fastest")
+	_, err := dispatch.ParseStrategy("fastest")
 	fmt.Println(err)
 	// Output:
 	// earliest-finish
@@ -556,14 +558,14 @@ func ExampleParseStrategy() {
 // 10% of the best static split on the mixed 4 KiB..64 MiB workload.
 func TestWorkloadEarliestFinishNearBestStatic(t *testing.T) {
 	for _, window := range []int{2, 8} {
-		ex := NewSimExecutor(SimDevices1to4(0.05))
-		reqs := Workload(1000, 3, true)
+		ex := dispatchtest.NewSimExecutor(dispatchtest.SimDevices1to4(0.05))
+		reqs := dispatchtest.Workload(1000, 3, true)
 		best := time.Duration(1<<63 - 1)
 		for f := 0.0; f <= 1.0001; f += 0.05 {
-			best = min(best, RunWorkload(ex, nil, reqs, window, FractionSplit(reqs, f)).Makespan)
+			best = min(best, dispatchtest.RunWorkload(ex, nil, reqs, window, dispatchtest.FractionSplit(reqs, f)).Makespan)
 		}
-		d, _ := NewDispatcher(ex.Devices(), Options{})
-		eft := RunWorkload(ex, d, reqs, window, nil).Makespan
+		d, _ := dispatch.NewDispatcher(ex.Devices(), dispatch.Options{})
+		eft := dispatchtest.RunWorkload(ex, d, reqs, window, nil).Makespan
 		if r := float64(eft) / float64(best); r > 1.10 {
 			t.Errorf("window %d: earliest-finish %v vs best static %v (ratio %.3f)", window, eft, best, r)
 		}

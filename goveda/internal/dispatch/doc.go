@@ -88,9 +88,8 @@
 //
 // # Test doubles
 //
-// SimDevice, SimExecutor and Simulate are TEST DOUBLES: simulated devices
-// with a declared throughput, latency and bandwidth, run on a virtual clock.
+// The test doubles (simulated devices on a virtual clock, the mixed workload
+// generator) live in package dispatchtest, outside the production package.
 // They serve this package's tests and the dispatch benchmark
-// (cmd/dispatchbench, run by bench/dispatch) and are never used for real
-// work.
+// (cmd/dispatchbench, run by bench/run.sh) and are never used for real work.
 package dispatch

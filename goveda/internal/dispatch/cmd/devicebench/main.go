@@ -6,10 +6,10 @@
 // runtime's workers running the C kernels) has compute only.
 //
 // It lives under goveda/internal so that it may import package device (the
-// per-call Timing is not part of the public API); the bench/devices program
-// runs it from the module root:
+// per-call Timing is not part of the public API); from the module root
+// (bench/run.sh does this):
 //
-//	go run ./bench/devices [-quick] [-reps 5] [-kernels saxpy,sgemm] [-devices 0,1]
+//	go run ./goveda/internal/dispatch/cmd/devicebench [-quick] [-reps 5] [-kernels saxpy,sgemm] [-devices 0,1]
 package main
 
 import (

@@ -5,7 +5,7 @@
 // bytes sent to the fast device, in the same run. Target: earliest-finish
 // within 10% of the best static split.
 //
-// Part 1 (-sim): the devices are simulated (dispatch.SimDevice test
+// Part 1 (-sim): the devices are simulated (dispatchtest.SimDevice test
 // doubles) on a virtual clock, so a run is fast and deterministic.
 //
 // Part 2 (-real, real.go): the same kind of workload on the real devices
@@ -13,11 +13,11 @@
 // splits of the calls between the CPU and one device, on the wall clock;
 // medians of a few runs.
 //
-// It lives under goveda/internal so it may import package dispatch; the
-// bench/dispatch program runs it:
+// It lives under goveda/internal so it may import package dispatch; from the
+// module root (bench/run.sh does this):
 //
-//	go run ./bench/dispatch [-calls 2000] [-seed 1] [-window 8] [-transfer=false]
-//	go run ./bench/dispatch -sim=false [-quick] [-real-calls 300] [-real-reps 3] [-real-step 0.1]
+//	go run ./goveda/internal/dispatch/cmd/dispatchbench [-calls 2000] [-seed 1] [-window 8] [-transfer=false]
+//	go run ./goveda/internal/dispatch/cmd/dispatchbench -sim=false [-quick] [-real-calls 300] [-real-reps 3] [-real-step 0.1]
 package main
 
 import (
@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/veda-runtime/veda/goveda/internal/dispatch"
+	"github.com/veda-runtime/veda/goveda/internal/dispatch/dispatchtest"
 )
 
 func main() {
@@ -60,32 +61,32 @@ func main() {
 // runSim is part 1: the strategies vs the best static split on simulated devices.
 func runSim(calls int, seed uint64, window int, step float64, transfer bool, jitter float64) {
 
-	ex := dispatch.NewSimExecutor(dispatch.SimDevices1to4(jitter))
-	reqs := dispatch.Workload(calls, seed, transfer)
+	ex := dispatchtest.NewSimExecutor(dispatchtest.SimDevices1to4(jitter))
+	reqs := dispatchtest.Workload(calls, seed, transfer)
 	var total uint64
 	for _, r := range reqs {
 		total += r.Bytes
 	}
 	fmt.Printf("workload: %d calls, %s total, sizes 4 KiB..64 MiB log-uniform, kernels %d, window %d, seed %d, transfers %v\n",
-		calls, dispatch.FormatBytes(total), len(dispatch.WorkloadKernels), window, seed, transfer)
+		calls, dispatch.FormatBytes(total), len(dispatchtest.WorkloadKernels), window, seed, transfer)
 	for i, s := range ex.Sim() {
 		fmt.Printf("device %d: %-14s throughput %.1f GB/s, latency %v, bandwidth %.0f GB/s\n",
 			i, s.Info.Name, s.Throughput/1e9, s.Latency, s.Bandwidth/1e9)
 	}
 
 	// Best static split by fraction, swept in the same run.
-	bestF, best := 0.0, dispatch.WorkloadResult{Makespan: math.MaxInt64}
+	bestF, best := 0.0, dispatchtest.WorkloadResult{Makespan: math.MaxInt64}
 	for f := 0.0; f <= 1+1e-9; f += step {
-		r := dispatch.RunWorkload(ex, nil, reqs, window, dispatch.FractionSplit(reqs, f))
+		r := dispatchtest.RunWorkload(ex, nil, reqs, window, dispatchtest.FractionSplit(reqs, f))
 		if r.Makespan < best.Makespan {
 			bestF, best = f, r
 		}
 	}
 	// For information: the best static size threshold.
-	bestT, bestThr := uint64(0), dispatch.WorkloadResult{Makespan: math.MaxInt64}
+	bestT, bestThr := uint64(0), dispatchtest.WorkloadResult{Makespan: math.MaxInt64}
 	for b := 12; b <= 27; b++ {
 		t := uint64(1) << b
-		r := dispatch.RunWorkload(ex, nil, reqs, window, dispatch.ThresholdSplit(reqs, t))
+		r := dispatchtest.RunWorkload(ex, nil, reqs, window, dispatchtest.ThresholdSplit(reqs, t))
 		if r.Makespan < bestThr.Makespan {
 			bestT, bestThr = t, r
 		}
@@ -93,25 +94,25 @@ func runSim(calls int, seed uint64, window int, step float64, transfer bool, jit
 
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "placement\tmakespan\tvs best static\tfast-device bytes\tcalls slow/fast\t")
-	row := func(name string, r dispatch.WorkloadResult) {
+	row := func(name string, r dispatchtest.WorkloadResult) {
 		share := float64(r.Bytes[1]) / float64(r.Bytes[0]+r.Bytes[1])
 		fmt.Fprintf(w, "%s\t%v\t%+.1f%%\t%.1f%%\t%d/%d\t\n", name, r.Makespan.Round(time.Microsecond),
 			100*(float64(r.Makespan)/float64(best.Makespan)-1), 100*share, r.Calls[0], r.Calls[1])
 	}
 	row(fmt.Sprintf("best static split (f=%.2f)", bestF), best)
 	row(fmt.Sprintf("best static threshold (>=%s)", dispatch.FormatBytes(bestT)), bestThr)
-	slow := dispatch.RunWorkload(ex, nil, reqs, window, func(int) int { return 0 })
-	fast := dispatch.RunWorkload(ex, nil, reqs, window, func(int) int { return 1 })
+	slow := dispatchtest.RunWorkload(ex, nil, reqs, window, func(int) int { return 0 })
+	fast := dispatchtest.RunWorkload(ex, nil, reqs, window, func(int) int { return 1 })
 	row("all on slow device", slow)
 	row("all on fast device", fast)
-	var eft dispatch.WorkloadResult
+	var eft dispatchtest.WorkloadResult
 	for _, name := range dispatch.StrategyNames {
 		s, _ := dispatch.ParseStrategy(name)
 		d, err := dispatch.NewDispatcher(ex.Devices(), dispatch.Options{Strategy: s})
 		if err != nil {
 			panic(err)
 		}
-		r := dispatch.RunWorkload(ex, d, reqs, window, nil)
+		r := dispatchtest.RunWorkload(ex, d, reqs, window, nil)
 		if name == dispatch.NameEarliestFinish {
 			eft = r
 		}

@@ -10,7 +10,7 @@ package main
 //     its automatic dispatch (rt.Saxpy, rt.SumF64, ...). "cold" is the first run on a fresh
 //     runtime (the cost model learns while it runs); "warm" is a second run of the same calls
 //     on that runtime.
-//   - static splits: call i goes to the CPU or to the other device by dispatch.FractionSplit
+//   - static splits: call i goes to the CPU or to the other device by dispatchtest.FractionSplit
 //     (the device's share of the bytes so far stays at f), swept over f; each call is pinned
 //     through a direct device handle (Runtime.Device(d)).
 //
@@ -32,6 +32,7 @@ import (
 
 	"github.com/veda-runtime/veda/goveda"
 	"github.com/veda-runtime/veda/goveda/internal/dispatch"
+	"github.com/veda-runtime/veda/goveda/internal/dispatch/dispatchtest"
 )
 
 // realConfig holds part 2's flags.
@@ -59,7 +60,7 @@ type realCall struct {
 	bytes  uint64 // bytes the runtime counts for the call (its cost-model size)
 }
 
-// realWorkload turns dispatch.Workload's requests into real calls of about the same bytes.
+// realWorkload turns dispatchtest.Workload's requests into real calls of about the same bytes.
 func realWorkload(reqs []dispatch.Request, maxOrder int) []realCall {
 	out := make([]realCall, len(reqs))
 	for i, r := range reqs {
@@ -185,7 +186,7 @@ func runReal(rc realConfig) int {
 		fmt.Fprintln(os.Stderr, "dispatchbench: -real-calls, -real-reps, -real-window >= 1, -real-step > 0, -real-max-order >= 8")
 		return 2
 	}
-	reqs := dispatch.Workload(rc.calls, rc.seed, true)
+	reqs := dispatchtest.Workload(rc.calls, rc.seed, true)
 	calls := realWorkload(reqs, rc.maxOrder)
 	bufs := newBuffers(calls)
 	ylen := 0
@@ -248,7 +249,7 @@ func runReal(rc realConfig) int {
 			frac = append(frac, math.Min(f, 1))
 		}
 		for _, f := range frac {
-			place := dispatch.FractionSplit(byBytes, f)
+			place := dispatchtest.FractionSplit(byBytes, f)
 			progress("static split f=%.2f", f)
 			var rs []realResult
 			for rep := 0; rep < rc.reps; rep++ {

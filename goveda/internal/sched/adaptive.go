@@ -1,0 +1,128 @@
+package sched
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Adaptive worker count (PolicyAdaptive, PolicyEnergyEfficient).
+//
+// A monitor goroutine samples every monitorTick: the busy time of the active workers and the
+// injector length. Utilization = busy delta / (active * tick).
+//   - Shrink: utilization below lowUtil for shrinkTicks ticks in a row -> active--.
+//     Surplus workers (id >= active) suspend at their next idle moment (worker.suspend); a worker
+//     in the middle of a task finishes it first, so no work is stranded.
+//   - Grow: queued injected work at a tick, or utilization above highUtil -> active++ and the
+//     newly active worker is woken.
+//   - Quiescence: when every worker is parked and nothing is queued, the monitor stops ticking
+//     and waits for kick (an inject), so an idle pool costs no CPU.
+//
+// active never drops below 1, so progress never depends on the monitor: suspended workers hold
+// no queued work (they suspend only with an empty deque), and the active workers are woken by
+// pushes as usual.
+const (
+	monitorTick = 10 * time.Millisecond
+	lowUtil     = 0.30
+	highUtil    = 0.85
+	shrinkTicks = 5
+)
+
+type monitor struct {
+	p        *Pool
+	kickCh   chan struct{} // capacity 1
+	sleeping atomic.Bool   // the monitor waits for a kick; store by monitor, load by inject
+	quit     chan struct{}
+	once     sync.Once
+	done     chan struct{}
+}
+
+func startMonitor(p *Pool) *monitor {
+	m := &monitor{p: p, kickCh: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	go m.loop()
+	return m
+}
+
+// kick restarts a quiescent monitor. Any goroutine; one atomic load when the monitor is awake.
+func (m *monitor) kick() {
+	if m.sleeping.Load() { // load (seq-cst): pairs with the store in loop before its final check
+		select {
+		case m.kickCh <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// stop ends the monitor and waits for it. Any goroutine; idempotent.
+func (m *monitor) stop() {
+	m.once.Do(func() { close(m.quit) })
+	<-m.done
+}
+
+func (m *monitor) loop() {
+	defer close(m.done)
+	p := m.p
+	n := len(p.workers)
+	lastBusy := make([]int64, n)
+	low := 0
+	quiet := 0
+	t := time.NewTicker(monitorTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.quit:
+			return
+		case <-t.C:
+		}
+		active := int(p.active.Load())
+		var busy int64
+		for i, w := range p.workers {
+			b := w.pub.busyNs.Load()
+			if i < active {
+				busy += b - lastBusy[i]
+			}
+			lastBusy[i] = b
+		}
+		util := float64(busy) / (float64(active) * float64(monitorTick))
+		queued := p.inj.len()
+		for _, w := range p.workers[:active] {
+			queued += w.dq.size()
+		}
+		switch {
+		case (queued > 0 || util > highUtil) && active < n:
+			low = 0
+			p.active.Store(int32(active + 1)) // store (seq-cst): then wake; see worker.suspend
+			p.workers[active].wake()
+		case util < lowUtil && active > 1 && queued == 0:
+			low++
+			if low >= shrinkTicks {
+				low = 0
+				p.active.Store(int32(active - 1)) // store: surplus worker suspends when idle
+			}
+		default:
+			low = 0
+		}
+		// Quiescence: everything parked and nothing queued for a few ticks -> wait for a kick.
+		if int(p.sleep.idle.Load()) >= int(p.active.Load()) && !p.hasWork() {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		if quiet >= shrinkTicks && int(p.active.Load()) == 1 {
+			m.sleeping.Store(true) // store (seq-cst), then recheck: an inject either sees it or we see its work
+			if !p.hasWork() {
+				select {
+				case <-m.quit:
+					m.sleeping.Store(false)
+					return
+				case <-m.kickCh:
+				}
+			}
+			m.sleeping.Store(false)
+			quiet = 0
+			for i := range lastBusy {
+				lastBusy[i] = p.workers[i].pub.busyNs.Load()
+			}
+		}
+	}
+}

@@ -1,0 +1,10 @@
+//go:build !linux
+
+package sched
+
+import "errors"
+
+// pinThread reports that pinning is not available on this OS.
+func pinThread(id int) error {
+	return errors.New("PinWorkers: sched_setaffinity is only available on Linux")
+}

@@ -1,0 +1,124 @@
+package sched
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// sleepState is the pool's parking lot. The protocol (steps, and why no wake-up is lost) is in
+// PARKING.md; in short: a sleeper registers (idle++) and then re-checks every queue; a pusher
+// publishes its task and then reads idle. Both sides use sequentially consistent atomics, so at
+// least one of them sees the other.
+type sleepState struct {
+	idle      atomic.Int32 // registered sleepers; seq-cst add in fallAsleep, load in notify
+	searching atomic.Int32 // workers spinning in the idle loop; seq-cst, see notify
+	_         [cacheLine - 8]byte
+
+	mu       sync.Mutex
+	sleepers []*Worker // registered sleepers, LIFO (the most recently idle has the warmest cache)
+}
+
+// notify wakes one sleeping worker if one sleeps and nobody is already searching for work.
+// Called by any goroutine right after it published a task (deque push or injector push).
+// Cost when nobody sleeps: two atomic loads.
+func (s *sleepState) notify() {
+	// load (seq-cst): pairs with idle.Add in fallAsleep; ordered after the caller's publishing
+	// store (deque bottom or injector count).
+	if s.idle.Load() == 0 {
+		return
+	}
+	// load (seq-cst): a searching worker will find the task or, on giving up, see it in its
+	// recheck; when it finds work it hands off the wake (findWorkSearching), so none is lost.
+	if s.searching.Load() > 0 {
+		return
+	}
+	s.wakeOne()
+}
+
+// wakeOne unregisters one sleeper and wakes it. Any goroutine.
+func (s *sleepState) wakeOne() {
+	s.mu.Lock()
+	n := len(s.sleepers)
+	if n == 0 {
+		s.mu.Unlock()
+		return
+	}
+	w := s.sleepers[n-1]
+	s.sleepers[n-1] = nil
+	s.sleepers = s.sleepers[:n-1]
+	w.registered = false
+	s.idle.Add(-1) // atomic add under mu: keeps idle == len(sleepers)
+	s.mu.Unlock()
+	w.wake()
+}
+
+// register adds w to the sleepers. Owner worker (w) only.
+func (s *sleepState) register(w *Worker) {
+	s.mu.Lock()
+	s.sleepers = append(s.sleepers, w)
+	w.registered = true
+	// add (seq-cst): the sleeper's half of the Dekker pair; ordered before the queue recheck.
+	s.idle.Add(1)
+	s.mu.Unlock()
+}
+
+// unregister removes w from the sleepers if a waker did not already. Owner worker (w) only.
+func (s *sleepState) unregister(w *Worker) {
+	s.mu.Lock()
+	if w.registered {
+		for i, x := range s.sleepers {
+			if x == w {
+				copy(s.sleepers[i:], s.sleepers[i+1:])
+				s.sleepers[len(s.sleepers)-1] = nil
+				s.sleepers = s.sleepers[:len(s.sleepers)-1]
+				break
+			}
+		}
+		w.registered = false
+		s.idle.Add(-1) // atomic add under mu
+	}
+	s.mu.Unlock()
+}
+
+// wake makes w's next (or current) park return. Any goroutine. At most one token is buffered,
+// so a wake of a running worker costs it at most one extra pass through its idle loop.
+func (w *Worker) wake() {
+	select {
+	case w.wakeCh <- struct{}{}:
+	default:
+	}
+}
+
+// fallAsleep parks w until a waker, the latch l (may be nil), or Close wakes it. It first
+// registers as a sleeper and then re-checks for work, for l and for stopping; if anything is
+// there it returns at once. Owner worker (w) only. Returns without guarantee that work exists:
+// callers loop.
+func (w *Worker) fallAsleep(l *Latch) {
+	p := w.p
+	if l != nil {
+		// store (seq-cst): the waiter's half of the latch Dekker pair (see Latch.Set).
+		l.sleeper.Store(w)
+	}
+	p.sleep.register(w)
+	if (l != nil && l.Probe()) || p.stopping.Load() || p.hasWork() {
+		p.sleep.unregister(w)
+	} else {
+		w.st.parks++
+		<-w.wakeCh
+		p.sleep.unregister(w)
+	}
+	if l != nil {
+		l.sleeper.Store(nil) // store: we are awake; later sets need not wake us
+	}
+}
+
+// spinPause backs off inside a spin loop: a short busy pause first, then yielding the P.
+func spinPause(i int) {
+	if i < 16 {
+		for j := 0; j < 64<<uint(i&3); j++ { // the Go compiler keeps empty loops
+		}
+		return
+	}
+	runtime.Gosched()
+}

@@ -1,0 +1,293 @@
+package sched
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configures New. goveda derives them from its Config and Policy.
+type Options struct {
+	Workers  int    // number of worker goroutines, >= 1
+	Spin     int    // spin rounds in the idle loop before a worker parks
+	Adaptive bool   // run the adaptive monitor (active workers follow utilization; adaptive.go)
+	Clocks   bool   // account busy/idle time per worker (needed by Adaptive)
+	Latency  bool   // keep per-worker latency histograms of injected tasks
+	Seed     uint64 // victim-choice seed
+	Pin      bool   // pin each worker to one CPU (LockOSThread + sched_setaffinity)
+}
+
+// Pool is the work-stealing pool: Workers goroutines with Chase-Lev deques, an injector for
+// outside work, the parking lot and the admission count that Close drains. Only its workers
+// run task bodies, so Workers is a hard cap on bodies running at once. All methods may be called
+// from any goroutine unless stated.
+type Pool struct {
+	workers []*Worker
+	inj     injector
+	sleep   sleepState
+
+	active   atomic.Int32 // adaptive limit: workers with id >= active suspend; store by monitor, load by workers
+	inflight atomic.Int64 // admitted units (Enter) not yet finished; seq-cst (see Enter/Close)
+	closed   atomic.Bool  // no new outside work; seq-cst store in Close, load in Enter
+	stopping atomic.Bool  // all work drained, workers exit; store by shutdown, load by workers
+
+	drained   chan struct{} // capacity 1: a token when inflight reaches 0 after closed
+	closeMu   sync.Mutex
+	closing   bool          // guarded by closeMu
+	closeDone chan struct{} // closed when shutdown finished
+	wg        sync.WaitGroup
+
+	spin    int    // spin rounds before parking
+	clocks  bool   // busy/idle clocks on
+	latency bool   // latency histograms on
+	pin     bool   // pin workers
+	seed    uint64 // victim-choice seed
+	base    time.Time
+
+	panicked  atomic.Uint64 // task panics recovered (NotePanic); add only
+	submitted atomic.Uint64 // tasks injected; add only
+
+	mon *monitor // adaptive policy, or nil
+}
+
+// New creates a pool and starts its workers. It fails only when pinning fails (Options.Pin); the
+// error then joins each worker's pinning error. Cost: starts Workers goroutines (tens of
+// microseconds).
+func New(o Options) (*Pool, error) {
+	if o.Workers < 1 {
+		o.Workers = 1
+	}
+	p := &Pool{
+		drained:   make(chan struct{}, 1),
+		closeDone: make(chan struct{}),
+		base:      time.Now(),
+		spin:      o.Spin,
+		clocks:    o.Clocks || o.Adaptive,
+		latency:   o.Latency,
+		pin:       o.Pin,
+		seed:      o.Seed,
+	}
+	p.inj.agingStep = defaultAgingStep
+	p.active.Store(int32(o.Workers))
+	p.workers = make([]*Worker, o.Workers)
+	for i := range p.workers {
+		p.workers[i] = newWorker(p, i)
+	}
+	ready := make(chan error, o.Workers)
+	p.wg.Add(o.Workers)
+	for _, w := range p.workers {
+		go w.main(ready)
+	}
+	var errs []error
+	for range p.workers {
+		if err := <-ready; err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		p.closing = true
+		p.closed.Store(true)
+		p.shutdown()
+		return nil, errors.Join(errs...)
+	}
+	if o.Adaptive && o.Workers > 1 {
+		p.mon = startMonitor(p)
+	}
+	return p, nil
+}
+
+// SetAgingStep sets the wait (ns) that promotes a queued task by one level (default 5 ms). Tests
+// only, before any Inject.
+func (p *Pool) SetAgingStep(ns int64) { p.inj.agingStep = ns }
+
+// Close stops admitting outside work, waits for every admitted unit (Enter) and everything it
+// spawned, and stops the workers. It reports whether this call was the first: later calls wait
+// for the first to finish (unless made from a task) and return false. Called from one of p's own
+// tasks, Close cannot wait for itself: it starts the shutdown and returns at once.
+func (p *Pool) Close() bool {
+	p.closeMu.Lock()
+	if p.closing {
+		p.closeMu.Unlock()
+		if p.Current() == nil {
+			<-p.closeDone
+		}
+		return false
+	}
+	p.closing = true
+	p.closeMu.Unlock()
+	// store (seq-cst): pairs with Enter's inflight.Add then closed.Load; see Enter.
+	p.closed.Store(true)
+	if p.Current() != nil {
+		go p.shutdown()
+		return true
+	}
+	p.shutdown()
+	return true
+}
+
+// Closed reports whether Close was called. Never spuriously true.
+func (p *Pool) Closed() bool { return p.closed.Load() } // load (seq-cst): see Close
+
+// shutdown waits for inflight to drain, then stops and joins the workers.
+func (p *Pool) shutdown() {
+	for p.inflight.Load() != 0 { // load (seq-cst): see Exit
+		<-p.drained
+	}
+	p.stopping.Store(true) // store (seq-cst): workers load it before parking (fallAsleep recheck)
+	if p.mon != nil {
+		p.mon.stop()
+	}
+	for _, w := range p.workers {
+		w.wake()
+	}
+	p.wg.Wait()
+	close(p.closeDone)
+}
+
+// Enter admits one unit of outside work and reports true, or reports false after Close. Every
+// true must be matched by one Exit; Close waits for it.
+func (p *Pool) Enter() bool {
+	// add then load (seq-cst): Close stores closed then loads inflight, so either Close sees
+	// our increment and waits for it, or we see closed and back out.
+	p.inflight.Add(1)
+	if p.closed.Load() {
+		p.Exit()
+		return false
+	}
+	return true
+}
+
+// EnterNested admits one unit of work started by a task of p, even after Close: the task itself
+// is in flight, so Close cannot have finished draining. Caller: a task of p only. Match it with
+// one Exit.
+func (p *Pool) EnterNested() {
+	p.inflight.Add(1) // add (seq-cst): see Enter
+}
+
+// Exit ends one unit admitted by Enter or EnterNested.
+func (p *Pool) Exit() {
+	// add (seq-cst): the last exit after Close leaves a token for shutdown.
+	if p.inflight.Add(-1) == 0 && p.closed.Load() {
+		select {
+		case p.drained <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Workers returns the number of workers.
+func (p *Pool) Workers() int { return len(p.workers) }
+
+// Active returns how many workers the adaptive monitor lets take work (Workers without it). A
+// snapshot.
+func (p *Pool) Active() int { return int(p.active.Load()) } // load: snapshot
+
+// Now returns monotonic nanoseconds since the pool started.
+func (p *Pool) Now() int64 { return p.now() }
+
+func (p *Pool) now() int64 { return int64(time.Since(p.base)) }
+
+// Current returns the worker of p that the calling goroutine is, or nil.
+// Cost: one getg plus a scan of the workers (a few ns for small pools).
+func (p *Pool) Current() *Worker {
+	g := getg()
+	for _, w := range p.workers {
+		if w.gid.Load() == g { // load: identity compare only
+			return w
+		}
+	}
+	return nil
+}
+
+// hasWork reports whether any queue looks non-empty. Used by recheck paths.
+func (p *Pool) hasWork() bool {
+	if p.inj.len() > 0 { // load (seq-cst): pairs with the add in injector.push
+		return true
+	}
+	for _, w := range p.workers {
+		if w.dq.size() > 0 { // loads (seq-cst): pair with the bottom store in deque.push
+			return true
+		}
+	}
+	return false
+}
+
+// Inject queues t at level (0 <= level < Levels; 0 first) with an optional deadline (unix ns,
+// 0 = none; earliest first within a level) and wakes a worker if needed. O(log n) under a mutex.
+func (p *Pool) Inject(t *Task, level int, deadline int64) {
+	p.submitted.Add(1) // atomic add: counter only
+	p.inj.push(t, level, deadline, p.now())
+	p.sleep.notify()
+	if p.mon != nil {
+		p.mon.kick()
+	}
+}
+
+// popInjected takes the next injected task, or nil. Worker only.
+func (p *Pool) popInjected() *Task {
+	e, ok := p.inj.pop()
+	if !ok {
+		return nil
+	}
+	return e.t
+}
+
+// NotePanic counts one recovered task panic (Stats.Panicked).
+func (p *Pool) NotePanic() { p.panicked.Add(1) } // atomic add: a plain counter, no ordering role
+
+// rootJob runs fn on a worker for a caller outside the pool, which blocks on done.
+type rootJob struct {
+	t    Task
+	fn   func(w *Worker)
+	enq  int64
+	done chan struct{}
+}
+
+func (j *rootJob) Run(w *Worker) {
+	defer close(j.done)
+	j.fn(w)
+	w.RecordLatency(j.enq)
+}
+
+// RunRoot runs fn on a worker at level and blocks until it returns; fn must not panic (callers
+// recover user code). It reports false, without running fn, after Close. Outside goroutines only
+// (workers call fn directly).
+func (p *Pool) RunRoot(level int, fn func(w *Worker)) bool {
+	if !p.Enter() {
+		return false
+	}
+	j := &rootJob{fn: fn, done: make(chan struct{}), enq: p.now()}
+	j.t.Job = j
+	p.Inject(&j.t, level, 0)
+	rootWait(j.done)
+	p.Exit()
+	return true
+}
+
+// rootSpin bounds how long an outside caller polls for its job before blocking.
+const rootSpin = 50 * time.Microsecond
+
+// rootWait waits for done: it polls for up to rootSpin (yielding its P between polls), then
+// blocks. A short job (one chunk) usually finishes within the spin, which saves the wake-up of a
+// blocked caller; for callers from C that is a thread handoff, because a cgo callback's
+// goroutine is locked to its thread. Any outside goroutine.
+func rootWait(done <-chan struct{}) {
+	start := time.Now()
+	for {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		if time.Since(start) > rootSpin {
+			<-done
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
+// Queued returns the number of tasks waiting in the injector. A snapshot.
+func (p *Pool) Queued() int64 { return p.inj.len() }

@@ -1,0 +1,53 @@
+package sched
+
+import (
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Stats is a snapshot of a pool's counters (goveda's Metrics reports them). Workers publish
+// their counters when they go idle and every 1024 tasks, so a busy pool's snapshot may lag.
+type Stats struct {
+	Executed, Stolen, StealAttempts, Parks uint64
+	Panicked, Submitted                    uint64
+	QueuedInjected                         int64
+	BusyNs, IdleNs                         []int64 // per worker
+	// Latency of injected tasks (submit to finish), ns; zero without Options.Latency.
+	LatencyCount                             int64
+	LatencyP50Ns, LatencyP90Ns, LatencyP99Ns int64
+}
+
+// Stats returns a snapshot of p's counters. Any goroutine; cost O(workers) plus merging the
+// per-worker latency histograms (microseconds).
+func (p *Pool) Stats() Stats {
+	s := Stats{
+		Panicked:       p.panicked.Load(),
+		Submitted:      p.submitted.Load(),
+		QueuedInjected: p.inj.len(),
+		BusyNs:         make([]int64, len(p.workers)),
+		IdleNs:         make([]int64, len(p.workers)),
+	}
+	var merged *hdrhistogram.Histogram
+	if p.latency {
+		merged = hdrhistogram.New(1, 3_600_000_000_000, 2)
+	}
+	for i, w := range p.workers {
+		s.Executed += w.pub.executed.Load()
+		s.Stolen += w.pub.stolen.Load()
+		s.StealAttempts += w.pub.stealAttempts.Load()
+		s.Parks += w.pub.parks.Load()
+		s.BusyNs[i] = w.pub.busyNs.Load()
+		s.IdleNs[i] = w.pub.idleNs.Load()
+		if merged != nil && w.hist != nil {
+			w.histMu.Lock()
+			merged.Merge(w.hist)
+			w.histMu.Unlock()
+		}
+	}
+	if merged != nil {
+		s.LatencyCount = merged.TotalCount()
+		s.LatencyP50Ns = merged.ValueAtQuantile(50)
+		s.LatencyP90Ns = merged.ValueAtQuantile(90)
+		s.LatencyP99Ns = merged.ValueAtQuantile(99)
+	}
+	return s
+}

@@ -1,0 +1,379 @@
+package sched
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// workerStats are counters written only by the owning worker, with plain stores; publish copies
+// them into workerPub so Metrics can read them without a data race. Keeping the hot increments
+// non-atomic is what makes telemetry nearly free.
+type workerStats struct {
+	executed      uint64
+	stolen        uint64
+	stealAttempts uint64
+	parks         uint64
+}
+
+// workerPub is the published copy of a worker's counters and clocks. Written by the owner,
+// read by Metrics and the adaptive monitor (any goroutine).
+type workerPub struct {
+	executed      atomic.Uint64 // store by owner in publish / load by readers: snapshot, no ordering role
+	stolen        atomic.Uint64 // same
+	stealAttempts atomic.Uint64 // same
+	parks         atomic.Uint64 // same
+	busyNs        atomic.Int64  // add by owner at idle/busy transitions; load by readers: snapshot
+	idleNs        atomic.Int64  // same
+}
+
+// Worker is one pool goroutine with its deque. Fields are owner-only unless stated. goveda's job
+// types get their *Worker in Runner.Run and use Push, JoinTask, WaitUntil and the free list.
+type Worker struct {
+	dq deque // padded; owner pushes/pops, thieves steal
+
+	p      *Pool
+	id     int
+	gid    atomic.Uintptr // the worker goroutine's getg() key; store at start/exit, load by current(): identity only
+	wakeCh chan struct{}  // capacity 1: wake tokens (see wake)
+	rng    uint64         // xorshift state for victim choice
+
+	registered bool // in p.sleep.sleepers; guarded by p.sleep.mu
+
+	jobFree []any // recycled jobs that ran inline (TakeFree/PutFree); owner only
+
+	st         workerStats
+	phaseStart int64 // p.now() at the last idle/busy transition (clocks on only)
+
+	pub workerPub
+
+	histMu sync.Mutex              // guards hist: owner records, Metrics merges
+	hist   *hdrhistogram.Histogram // latency of injected tasks, ns; nil with telemetry off
+
+	_ [cacheLine]byte
+}
+
+func newWorker(p *Pool, id int) *Worker {
+	w := &Worker{p: p, id: id, wakeCh: make(chan struct{}, 1)}
+	w.dq.init()
+	w.rng = splitmix(p.seed + uint64(id)*0x9E3779B97F4A7C15)
+	if w.rng == 0 {
+		w.rng = 1
+	}
+	if p.latency {
+		w.hist = hdrhistogram.New(1, 3_600_000_000_000, 2) // 1 ns .. 1 h, 2 significant digits
+	}
+	return w
+}
+
+func splitmix(x uint64) uint64 {
+	x += 0x9E3779B97F4A7C15
+	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9
+	x = (x ^ (x >> 27)) * 0x94D049BB133111EB
+	return x ^ (x >> 31)
+}
+
+// nextRand returns the next xorshift64 value. Owner only.
+func (w *Worker) nextRand() uint64 {
+	x := w.rng
+	x ^= x << 13
+	x ^= x >> 7
+	x ^= x << 17
+	w.rng = x
+	return x
+}
+
+// main is the worker goroutine: run work until the runtime stops. ready receives the start-up
+// result (pinning errors) exactly once.
+func (w *Worker) main(ready chan<- error) {
+	p := w.p
+	defer p.wg.Done()
+	if p.pin {
+		if err := pinThread(w.id); err != nil {
+			ready <- err
+			return
+		}
+	}
+	w.gid.Store(getg()) // store: identity key; ready's channel send orders it before New returns
+	w.phaseStart = p.now()
+	ready <- nil
+	for {
+		if t := w.findWork(); t != nil {
+			w.execute(t)
+			continue
+		}
+		if !w.idle() {
+			break
+		}
+	}
+	w.publish()
+	w.gid.Store(0) // store: this goroutine is about to end; its g may be reused
+}
+
+// Push publishes t on w's deque and wakes a sleeper if needed. Owner only (a task running on w).
+// Amortized O(1).
+func (w *Worker) Push(t *Task) {
+	w.dq.push(t)
+	w.p.sleep.notify()
+}
+
+// execute runs t and sets its latch. Worker only (t was taken from a queue by w).
+func (w *Worker) execute(t *Task) {
+	if debugChecks {
+		// Invariant: task bodies run only on their worker's goroutine; this is what makes
+		// Workers a strict cap on bodies running at once.
+		if getg() != w.gid.Load() {
+			panic("veda: internal: task executed off its worker goroutine")
+		}
+	}
+	t.Job.Run(w)
+	t.Done.Set()
+	w.st.executed++
+	if w.st.executed&1023 == 0 {
+		w.publish()
+	}
+}
+
+// findWork returns a task to run, or nil: own deque first (hot path), then findWorkSlow.
+// Owner only.
+func (w *Worker) findWork() *Task {
+	if t := w.dq.pop(); t != nil {
+		return t
+	}
+	return w.findWorkSlow()
+}
+
+// findWorkSlow looks in the injector when it holds high-priority work, then steals from random
+// victims, then takes any injected work.
+func (w *Worker) findWorkSlow() *Task {
+	p := w.p
+	if p.inj.hi.Load() > 0 { // load: hint only
+		if t := p.popInjected(); t != nil {
+			return t
+		}
+	}
+	if t := w.steal(); t != nil {
+		return t
+	}
+	return p.popInjected()
+}
+
+// steal tries each other worker once, starting at a random victim. On success it also moves up
+// to half of the victim's remaining tasks into w's deque (batch stealing). Owner only.
+func (w *Worker) steal() *Task {
+	ws := w.p.workers
+	n := len(ws)
+	if n == 1 {
+		return nil
+	}
+	start := int(w.nextRand() % uint64(n))
+	for i := 0; i < n; i++ {
+		v := ws[(start+i)%n]
+		if v == w {
+			continue
+		}
+		w.st.stealAttempts++
+		for {
+			t, retry := v.dq.steal()
+			if t != nil {
+				w.st.stolen++
+				w.stealBatch(v)
+				return t
+			}
+			if !retry {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// stealBatch moves up to half of v's tasks into w's deque. Owner (w) only.
+func (w *Worker) stealBatch(v *Worker) {
+	k := v.dq.size() / 2
+	moved := false
+	for ; k > 0; k-- {
+		t, _ := v.dq.steal()
+		if t == nil {
+			break
+		}
+		w.dq.push(t)
+		w.st.stolen++
+		moved = true
+	}
+	if moved {
+		w.p.sleep.notify()
+	}
+}
+
+// idle is the cold path of the worker loop: spin looking for work, then park. It returns true
+// after running a task (or when woken), false when the runtime stopped. Owner only.
+func (w *Worker) idle() bool {
+	p := w.p
+	w.publish()
+	w.clockIdle()
+	for {
+		if p.stopping.Load() && !p.hasWork() { // load: set once by Close after all work drained
+			return false
+		}
+		if int32(w.id) >= p.active.Load() { // load: adaptive limit, see adaptive.go
+			w.suspend()
+			continue
+		}
+		p.sleep.searching.Add(1) // add (seq-cst): see sleepState.notify
+		for i := 0; i < p.spin; i++ {
+			if t := w.findWorkSlow(); t != nil {
+				// add (seq-cst): the last searcher to find work hands the wake on if more
+				// work is queued, so a push that skipped notify because we searched is seen.
+				if p.sleep.searching.Add(-1) == 0 && p.sleep.idle.Load() > 0 && p.hasWork() {
+					p.sleep.wakeOne()
+				}
+				w.clockBusy()
+				w.execute(t)
+				return true
+			}
+			spinPause(i)
+		}
+		p.sleep.searching.Add(-1) // add (seq-cst): we stop searching before registering to sleep
+		w.fallAsleep(nil)
+	}
+}
+
+// suspend parks a worker that the adaptive policy made surplus until it is active again or the
+// runtime stops. Owner only.
+func (w *Worker) suspend() {
+	p := w.p
+	w.st.parks++
+	// loads: the monitor stores active and then wakes us; the buffered token makes the pair safe.
+	for int32(w.id) >= p.active.Load() && !p.stopping.Load() {
+		<-w.wakeCh
+	}
+}
+
+// JoinTask finishes a fork-join: t was pushed by w before w ran the other half. If t is still at
+// the bottom of w's deque it runs inline (the common, cheap case); otherwise it was stolen and w
+// helps until t's latch is set. It reports whether t ran inline here. Owner only.
+func (w *Worker) JoinTask(t *Task) bool {
+	if t.Done.Probe() {
+		return false
+	}
+	if u := w.dq.pop(); u != nil {
+		if u == t {
+			t.Job.Run(w)
+			w.st.executed++
+			return true
+		}
+		// t was stolen and u is older work below it (tasks moved here by a batch steal):
+		// running it is helping, exactly as WaitUntil would.
+		w.execute(u)
+	}
+	w.WaitUntil(&t.Done, nil)
+	return false
+}
+
+// WaitUntil returns when l is set, or when ctx (may be nil) is done. Meanwhile w runs other
+// tasks (helping), spins briefly, then parks. Owner only.
+func (w *Worker) WaitUntil(l *Latch, ctx context.Context) {
+	if l.Probe() {
+		return
+	}
+	w.waitSlow(l, ctx)
+}
+
+func (w *Worker) waitSlow(l *Latch, ctx context.Context) {
+	if ctx != nil && ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, w.wake)
+		defer stop()
+	} else {
+		ctx = nil
+	}
+	spin := w.p.spin
+	for {
+		for i := 0; ; i++ {
+			if l.Probe() || (ctx != nil && ctx.Err() != nil) {
+				return
+			}
+			if t := w.findWork(); t != nil {
+				w.execute(t)
+				i = 0
+				continue
+			}
+			if i >= spin {
+				break
+			}
+			spinPause(i)
+		}
+		w.fallAsleep(l)
+	}
+}
+
+// publish copies the owner's counters to the published atomics. Owner only.
+func (w *Worker) publish() {
+	w.pub.executed.Store(w.st.executed)
+	w.pub.stolen.Store(w.st.stolen)
+	w.pub.stealAttempts.Store(w.st.stealAttempts)
+	w.pub.parks.Store(w.st.parks)
+}
+
+// clockIdle and clockBusy account busy/idle time at transitions (never per task). Owner only.
+func (w *Worker) clockIdle() {
+	if !w.p.clocks {
+		return
+	}
+	now := w.p.now()
+	w.pub.busyNs.Add(now - w.phaseStart)
+	w.phaseStart = now
+}
+
+func (w *Worker) clockBusy() {
+	if !w.p.clocks {
+		return
+	}
+	now := w.p.now()
+	w.pub.idleNs.Add(now - w.phaseStart)
+	w.phaseStart = now
+}
+
+// RecordLatency adds one injected task's submit-to-finish latency. Worker only.
+func (w *Worker) RecordLatency(enq int64) {
+	if w.hist == nil {
+		return
+	}
+	d := w.p.now() - enq
+	if d < 1 {
+		d = 1
+	}
+	w.histMu.Lock()
+	_ = w.hist.RecordValue(d)
+	w.histMu.Unlock()
+}
+
+// Pool returns the pool w belongs to. Any goroutine.
+func (w *Worker) Pool() *Pool { return w.p }
+
+// TakeFree pops a recycled job from w's free list, or returns nil. Owner only.
+func (w *Worker) TakeFree() any {
+	n := len(w.jobFree)
+	if n == 0 {
+		return nil
+	}
+	j := w.jobFree[n-1]
+	w.jobFree[n-1] = nil
+	w.jobFree = w.jobFree[:n-1]
+	return j
+}
+
+// maxJobFree bounds a worker's free list of jobs.
+const maxJobFree = 64
+
+// PutFree offers j (a job that ran inline, so no other goroutine can still hold it) to w's free
+// list and reports whether it was kept. Owner only.
+func (w *Worker) PutFree(j any) bool {
+	if len(w.jobFree) >= maxJobFree {
+		return false
+	}
+	w.jobFree = append(w.jobFree, j)
+	return true
+}
