@@ -60,11 +60,14 @@ func configErrorInC(err error) error {
 
 //export vedago_runtime_create
 func vedago_runtime_create(workers C.int32_t, policy C.int32_t, seed C.uint64_t, strategy *C.char, gpuThreshold C.uint64_t,
-	disableGPU, recordDecisions C.int32_t, out *C.uintptr_t) (st C.veda_status) {
+	disableGPU, recordDecisions C.int32_t, maxPowerWatts, maxTempCelsius, energyWeight C.double, pinWorkers C.int32_t,
+	out *C.uintptr_t) (st C.veda_status) {
 	const fn = "veda_runtime_create"
 	defer recoverExport(fn, &st)
 	cfg := goveda.Config{Workers: int(workers), Policy: goveda.Policy(policy), Seed: uint64(seed),
-		GPUThreshold: uint64(gpuThreshold), DisableGPU: disableGPU != 0, RecordDecisions: recordDecisions != 0}
+		GPUThreshold: uint64(gpuThreshold), DisableGPU: disableGPU != 0, RecordDecisions: recordDecisions != 0,
+		MaxPowerWatts: float64(maxPowerWatts), MaxTempCelsius: float64(maxTempCelsius), EnergyWeight: float64(energyWeight),
+		PinWorkers: pinWorkers != 0}
 	if strategy != nil {
 		cfg.Strategy = C.GoString(strategy)
 		if cfg.Strategy == "" {
@@ -262,6 +265,8 @@ func vedago_metrics(h C.uintptr_t, format C.int, buf *C.char, capacity C.size_t,
 		fn = "veda_metrics_prometheus"
 	case 2:
 		fn = "veda_decisions_json"
+	case 3:
+		fn = "veda_energy_json"
 	}
 	defer recoverExport(fn, &st)
 	e, st := lookupRuntime(fn, h)
@@ -287,6 +292,12 @@ func vedago_metrics(h C.uintptr_t, format C.int, buf *C.char, capacity C.size_t,
 		if text == "null" {
 			text = "[]"
 		}
+	case 3:
+		b, err := e.rt.EnergyJSON()
+		if err != nil {
+			return failErr(fn, err)
+		}
+		text = string(b)
 	default:
 		b, err := e.rt.Metrics().JSON()
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/veda-runtime/veda/goveda/internal/dispatch"
+	"github.com/veda-runtime/veda/goveda/internal/energy"
 	"github.com/veda-runtime/veda/goveda/internal/sched"
 )
 
@@ -116,6 +117,23 @@ type Config struct {
 	DisableGPU bool
 	// RecordDecisions starts the runtime with the decision ring on (see Decisions).
 	RecordDecisions bool
+
+	// Energy (see Energy and the package doc's energy section).
+
+	// MaxPowerWatts is the power budget of PolicyEnergyEfficient in watts (0: none): above it
+	// the runtime lowers its active workers, and raises them again with hysteresis once the
+	// power stays well below. Power is measured (RAPL, NVML) where readable, else estimated.
+	// Negative, NaN or infinite is invalid; a budget with another policy is invalid.
+	MaxPowerWatts float64
+	// MaxTempCelsius is the temperature limit of PolicyEnergyEfficient in °C (0: none): from
+	// 5 °C below it the runtime lowers its active workers. Below 0, NaN or infinite is invalid;
+	// a limit with another policy is invalid.
+	MaxTempCelsius float64
+	// EnergyWeight is how many seconds of makespan one joule is worth (StarPU's gamma): the
+	// earliest-finish strategy then places each kernel call where finish + weight x joules is
+	// smallest, so a frugal device wins when the energy it saves is worth the delay. 0 ignores
+	// energy. Negative, NaN or infinite is invalid. Any policy.
+	EnergyWeight float64
 }
 
 // maxWorkers bounds Config.Workers; more would only be a configuration mistake.
@@ -154,6 +172,15 @@ func (c Config) normalize() (Config, error) {
 	}
 	if c.MemFraction < 0 || c.MemFraction > 1 || math.IsNaN(c.MemFraction) {
 		return bad("MemFraction", "is %g, must be in [0, 1]", c.MemFraction)
+	}
+	if err := (energy.Limits{MaxWatts: c.MaxPowerWatts, MaxTempC: c.MaxTempCelsius}).Validate(); err != nil {
+		return c, invalidf("Config.%v", err)
+	}
+	if (c.MaxPowerWatts > 0 || c.MaxTempCelsius > 0) && c.Policy != PolicyEnergyEfficient {
+		return c, invalidf("Config.MaxPowerWatts and Config.MaxTempCelsius need PolicyEnergyEfficient (policy is %s)", c.Policy)
+	}
+	if c.EnergyWeight < 0 || math.IsNaN(c.EnergyWeight) || math.IsInf(c.EnergyWeight, 0) {
+		return c, invalidf("Config.EnergyWeight is %g, must be a finite number >= 0 (seconds per joule)", c.EnergyWeight)
 	}
 	if c.Strategy != "" {
 		if _, err := dispatch.ParseStrategy(c.Strategy); err != nil {

@@ -20,9 +20,11 @@ import numpy as np
 
 from . import _callbacks as cb
 from . import _capi
+from . import _device
 from . import _kernel
 from ._capi import check, lib
 from ._errors import Status, VedaError
+from ._device import DeviceArray
 from ._future import Future
 from ._interrupt import blocking
 from ._kernel import Kernel
@@ -152,6 +154,12 @@ class Runtime(concurrent.futures.Executor):
     CPU only) and ``record_decisions`` (True: record dispatch decisions from the start, see
     :meth:`decisions`).
 
+    Energy: ``max_power_watts`` and ``max_temp_celsius`` (policy "energy_efficient" only; 0 or
+    None = no budget) lower the active workers above the power budget or near the temperature
+    limit and raise them back with hysteresis; ``energy_weight`` (seconds of makespan one joule
+    is worth) makes kernel placement minimise finish + weight x joules. ``pin_workers`` (True)
+    pins each worker to one CPU of its NUMA node. See :meth:`energy`.
+
     A context manager: leaving the ``with`` block calls :meth:`close`. Thread-safe: any number of
     Python threads may use one runtime at once. Methods release the GIL while they run in C.
     Bad arguments raise ValueError or TypeError before any C call.
@@ -160,7 +168,9 @@ class Runtime(concurrent.futures.Executor):
     def __init__(self, workers: Optional[int] = None, policy: str = "adaptive",
                  seed: Optional[int] = None, *, strategy: Optional[str] = None,
                  gpu_threshold: Optional[int] = None, disable_gpu: bool = False,
-                 record_decisions: bool = False) -> None:
+                 record_decisions: bool = False, max_power_watts: Optional[float] = None,
+                 max_temp_celsius: Optional[float] = None, energy_weight: Optional[float] = None,
+                 pin_workers: bool = False) -> None:
         self._h: Optional[int] = None
         nw = 0 if workers is None else _int_arg("workers", workers, 1, 2**31 - 1)
         if not isinstance(policy, str):
@@ -178,7 +188,19 @@ class Runtime(concurrent.futures.Executor):
                 raise ValueError(f"strategy must be one of {', '.join(map(repr, _capi.STRATEGIES))}, "
                                  f"not {strategy!r}")
         gt = 0 if gpu_threshold is None else _int_arg("gpu_threshold", gpu_threshold, 1, 2**64 - 1)
-        for name, flag in (("disable_gpu", disable_gpu), ("record_decisions", record_decisions)):
+        energy_args = {}
+        for name, val in (("max_power_watts", max_power_watts), ("max_temp_celsius", max_temp_celsius),
+                          ("energy_weight", energy_weight)):
+            v = 0.0 if val is None else _float_arg(name, val)
+            if not (math.isfinite(v) and v >= 0):
+                raise ValueError(f"{name} is {v}, must be a finite number >= 0")
+            energy_args[name] = v
+        if (energy_args["max_power_watts"] > 0 or energy_args["max_temp_celsius"] > 0) and \
+                policy != "energy_efficient":
+            raise ValueError("max_power_watts and max_temp_celsius need policy='energy_efficient', "
+                             f"not {policy!r}")
+        for name, flag in (("disable_gpu", disable_gpu), ("record_decisions", record_decisions),
+                           ("pin_workers", pin_workers)):
             if not isinstance(flag, (bool, np.bool_)):
                 raise TypeError(f"{name} must be a bool, not {type(flag).__name__}")
         cfg = _capi.veda_config()
@@ -187,6 +209,10 @@ class Runtime(concurrent.futures.Executor):
         cfg.strategy = strategy.encode() if strategy is not None else None
         cfg.gpu_threshold = gt
         cfg.disable_gpu, cfg.record_decisions = int(bool(disable_gpu)), int(bool(record_decisions))
+        cfg.max_power_watts = energy_args["max_power_watts"]
+        cfg.max_temp_celsius = energy_args["max_temp_celsius"]
+        cfg.energy_weight = energy_args["energy_weight"]
+        cfg.pin_workers = int(bool(pin_workers))
         out = c_void_p()
         check(lib.veda_runtime_create(byref(cfg), byref(out)))
         self._h = out.value
@@ -434,6 +460,8 @@ class Runtime(concurrent.futures.Executor):
         the CPU the result is bit-identical across runs and worker counts for the same layout.
         """
         h = self._handle()
+        if isinstance(x, DeviceArray):  # resident: runs on its device, nothing copied
+            return self._reduce_device(h, x, None)
         x = _array_arg("x", x, (np.float64, np.float32))
         if x.size == 0:
             return 0.0
@@ -458,6 +486,8 @@ class Runtime(concurrent.futures.Executor):
         """Return ``sum(x*y)`` for float32 arrays of the same shape, with exact float64 products
         summed in float64 (``veda_dot_f32``). Non-contiguous operands are copied first."""
         h = self._handle()
+        if isinstance(x, DeviceArray) or isinstance(y, DeviceArray):
+            return self._reduce_device(h, x, y)
         x = _array_arg("x", x, (np.float32,))
         y = _array_arg("y", y, (np.float32,))
         if x.shape != y.shape:
@@ -543,6 +573,15 @@ class Runtime(concurrent.futures.Executor):
         """
         h = self._handle()
         af = _float_arg("a", a)
+        if isinstance(x, DeviceArray) or isinstance(y, DeviceArray):
+            if not (isinstance(x, DeviceArray) and isinstance(y, DeviceArray)):
+                raise TypeError("x and y must both be device arrays, or both numpy arrays")
+            n = _device.check_f32("x", x)
+            if _device.check_f32("y", y) != n:
+                raise ValueError(f"x and y must have the same size, got {x.size} and {y.size}")
+            if n:
+                check(lib.veda_saxpy_buffer(h, af, x._handle(), y._handle(), n))
+            return y
         x = _array_arg("x", x, (np.float32,))
         y = _array_arg("y", y, (np.float32,))
         if x.shape != y.shape:
@@ -609,6 +648,61 @@ class Runtime(concurrent.futures.Executor):
         if cc is not c:
             c[...] = cc
         return c
+
+    # -- device arrays (resident buffers) -------------------------------------------------------
+
+    def to_device(self, x: Any, device: int = 1) -> DeviceArray:
+        """Copy the numpy array ``x`` to device index ``device`` (0 is the CPU; see
+        :meth:`devices`) and return a :class:`veda.DeviceArray` (``.get()``, ``.nbytes``,
+        ``.dtype``, ``.device``). ``rt.saxpy``, ``rt.dot``, ``rt.sum`` and user kernels take
+        device arrays: a call whose arrays are all on one device runs there with no copy.
+
+        Raises VedaError(INVALID_ARGUMENT) for a device that does not exist or an empty or too
+        large array, VedaError(OUT_OF_MEMORY) when the device has no room (never a CPU fallback).
+        """
+        return _device.to_device(self, self._handle(), x, device)
+
+    def device_empty(self, shape: Any, dtype: Any = np.float32, device: int = 1) -> DeviceArray:
+        """A new device array of ``shape`` and ``dtype`` on ``device``, contents undefined."""
+        return _device.empty(self, self._handle(), shape, dtype, device)
+
+    def transfers(self, device: int) -> Dict[str, int]:
+        """The host<->device copies device ``device`` made so far (``h2d_copies``,
+        ``h2d_bytes``, ``d2h_copies``, ``d2h_bytes``); a chain of calls on device arrays adds
+        nothing."""
+        return _device.transfers(self._handle(), device)
+
+    def _reduce_device(self, h: int, x: Any, y: Any, out: Optional[DeviceArray] = None) -> float:
+        """sum (y is None) or dot of float32 device arrays."""
+        if not isinstance(x, DeviceArray) or (y is not None and not isinstance(y, DeviceArray)):
+            raise TypeError("pass device arrays only, or numpy arrays only")
+        n = _device.check_f32("x", x)
+        if y is not None and _device.check_f32("y", y) != n:
+            raise ValueError(f"x and y must have the same size, got {x.size} and {y.size}")
+        if n == 0:
+            return 0.0
+        res = c_double()
+        if y is None:
+            check(lib.veda_sum_f32_buffer(h, x._handle(), n, None, byref(res)))
+        else:
+            check(lib.veda_dot_f32_buffer(h, x._handle(), y._handle(), n, None, byref(res)))
+        return res.value
+
+    def dot_into(self, x: DeviceArray, y: DeviceArray, out: DeviceArray) -> DeviceArray:
+        """``dot(x, y)`` of float32 device arrays with the result kept on the device: stored as a
+        float64 in ``out`` (a float64 device array of the same device, at least 1 element), with
+        nothing copied back. Returns ``out``."""
+        h = self._handle()
+        for name, d in (("x", x), ("y", y), ("out", out)):
+            if not isinstance(d, DeviceArray):
+                raise TypeError(f"{name} must be a device array, not {type(d).__name__}")
+        if out.dtype != np.float64 or out.size < 1:
+            raise TypeError("out must be a float64 device array with at least one element")
+        n = _device.check_f32("x", x)
+        if _device.check_f32("y", y) != n:
+            raise ValueError(f"x and y must have the same size, got {x.size} and {y.size}")
+        check(lib.veda_dot_f32_buffer(h, x._handle(), y._handle(), n, out._handle(), None))
+        return out
 
     # -- tasks ----------------------------------------------------------------------------------
 
@@ -776,6 +870,14 @@ class Runtime(concurrent.futures.Executor):
         """Return the runtime's metrics as a dict (``tasks_executed``, ``tasks_stolen``,
         ``workers``, latency percentiles, ...)."""
         return cast(Metrics, json.loads(self._text(lib.veda_metrics_json)))
+
+    def energy(self) -> Dict[str, Any]:
+        """Return the energy used since the runtime started as a dict: ``devices`` (each with
+        ``device``, ``name``, ``joules``, ``average_watts`` and ``source``: "rapl", "nvml" or
+        "estimated"), ``total_joules``, ``average_watts``, ``estimated``, ``sensors`` (each
+        available, or unavailable with ``reason`` and ``fix``), ``temperatures``, ``worker_cap``
+        and ``resizes`` (each change of the energy policy's worker cap with its ``reason``)."""
+        return json.loads(self._text(lib.veda_energy_json))
 
     def prometheus(self) -> str:
         """Return the metrics in the Prometheus text exposition format

@@ -193,6 +193,7 @@ func newOCLEngine(p C.cl_platform_id, id C.cl_device_id, cache *diskCache) (*ocl
 		ComputeUnits:     int(oclDeviceScalar[C.cl_uint](id, C.CL_DEVICE_MAX_COMPUTE_UNITS)),
 		MaxWorkGroupSize: int(oclDeviceScalar[C.size_t](id, C.CL_DEVICE_MAX_WORK_GROUP_SIZE)),
 		FP64:             strings.Contains(" "+ext+" ", " cl_khr_fp64 "),
+		NUMANode:         -1, // OpenCL 1.2 reports no PCI address (cl_khr_pci_bus_info is optional)
 		HostCores:        oclDeviceScalar[C.cl_device_type](id, C.CL_DEVICE_TYPE)&C.CL_DEVICE_TYPE_CPU != 0,
 	}
 	wis := oclDeviceScalar[[3]C.size_t](id, C.CL_DEVICE_MAX_WORK_ITEM_SIZES)

@@ -31,6 +31,11 @@ type Info struct {
 	MaxWorkGroupSize int    // max work-group size, or max threads per block
 	FP64             bool   // double precision supported (sum_f64)
 	ComputeCap       string // CUDA compute capability ("9.0"); empty for OpenCL
+	// PCIBusID is the device's PCI address in sysfs spelling ("0000:3b:00.0"); empty when the
+	// driver does not tell (OpenCL). NUMANode is the host NUMA node it hangs off (its PCI
+	// numa_node in sysfs), -1 when unknown; pinned staging memory is allocated there.
+	PCIBusID string
+	NUMANode int
 	// HostCores: the device computes on the host's own cores (an OpenCL device of type
 	// CL_DEVICE_TYPE_CPU, such as PoCL). Work sent there competes with the CPU workers.
 	HostCores bool

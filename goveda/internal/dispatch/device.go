@@ -32,4 +32,7 @@ type DeviceInfo struct {
 	// as on VEDA's work-stealing CPU pool) instead of queueing one after
 	// another, so a new call's wait is bounded by queue depth x its own time.
 	Sharing bool
+	// Watts is the device's active power while it runs a call (0: unknown). With it the cost
+	// model learns joules per byte per (kernel, device); see energy.go and SetPower.
+	Watts float64
 }
