@@ -12,7 +12,6 @@
 #include "veda.h"
 
 void vedac_set_error(const char *msg, size_t n);
-int vedac_in_callback(void);
 int32_t vedac_call_range(veda_range_fn fn, uintptr_t ctx, int64_t begin, int64_t end);
 int32_t vedac_call_fold(veda_fold_fn fn, uintptr_t ctx, int64_t begin, int64_t end, void *acc);
 void vedac_call_combine(veda_combine_fn fn, uintptr_t ctx, void *acc, const void *other);

@@ -2,7 +2,6 @@ package goveda
 
 import (
 	"context"
-	"time"
 
 	"github.com/veda-runtime/veda/goveda/internal/sched"
 )
@@ -59,58 +58,18 @@ func (s *splitter) trySplit(n int, migrated bool, workers int) bool {
 
 // forState is one ParallelFor call, shared by all its chunks.
 type forState struct {
-	rt   *Runtime
-	body func(lo, hi int) error
-	f    sched.Failure
-	// pieces: the loop can be cancelled (its ctx has a Done channel), so a leaf runs body on
-	// successive pieces and checks the stop flag between them (see runLeaf). Set before the loop.
-	pieces bool
-	grain  int
+	rt     *Runtime
+	body   func(lo, hi int) error
+	f      sched.Failure
+	pieces bool                    // run leaves in time-bounded pieces (see leaf): ctx can be cancelled
 	cancel context.CancelCauseFunc // ParallelForCtx: cancels the bodies' ctx on the first error
 }
-
-// pieceTime is the body time a leaf aims for per piece when the loop can be cancelled: a
-// cancellation (or another chunk's error) is seen within about this much, or one grain of work
-// if that takes longer, while a leaf still makes few body calls (about 2000 per second).
-const pieceTime = 500 * time.Microsecond
 
 // fail records err as the loop's result (if first) and cancels the bodies' context. Any worker.
 func (st *forState) fail(err error) {
 	st.f.Fail(err)
 	if st.cancel != nil {
 		st.cancel(err)
-	}
-}
-
-// runLeaf runs body over [lo, hi). Without a cancellable ctx that is one call. With one, body
-// runs on pieces that start at one grain and double while a piece takes under pieceTime, and no
-// piece starts once the loop was stopped. Worker only.
-func (st *forState) runLeaf(lo, hi int) {
-	if !st.pieces {
-		if err := callErr(st.rt.pool, func() error { return st.body(lo, hi) }); err != nil {
-			st.fail(err)
-		}
-		return
-	}
-	step := max(st.grain, 1)
-	for lo < hi {
-		if st.f.Stopped() {
-			return
-		}
-		end := hi
-		if hi-lo > step {
-			end = lo + step
-		}
-		t0 := time.Now()
-		a, b := lo, end
-		if err := callErr(st.rt.pool, func() error { return st.body(a, b) }); err != nil {
-			st.fail(err)
-			return
-		}
-		if time.Since(t0) < pieceTime/2 {
-			step *= 2
-		}
-		lo = end
 	}
 }
 
@@ -139,7 +98,7 @@ func (st *forState) split(w *sched.Worker, lo, hi int, sp splitter, migrated boo
 		w.JoinTask(&j.t)
 		return
 	}
-	st.runLeaf(lo, hi)
+	st.leaf(lo, hi, sp.grain)
 }
 
 // ParallelFor calls body on disjoint chunks [lo, hi) that together cover [begin, end) exactly
@@ -151,12 +110,6 @@ func (st *forState) split(w *sched.Worker, lo, hi int, sp splitter, migrated boo
 // ErrClosed. The first non-nil body error is returned as-is and no new chunk starts after it; a
 // panic becomes a *PanicError; ctx cancellation returns an error wrapping ErrCancelled and
 // ctx.Err(). begin == end returns nil without calling body.
-//
-// Cancellation: when ctx can be cancelled, each chunk runs body on pieces (starting at one grain
-// and doubling while a piece takes under about 0.5 ms), and no piece starts after ctx was
-// cancelled or a body failed; ParallelFor then returns once the running pieces finished, so a
-// timeout is honoured within about one piece (or one grain if that is slower). A body that wants
-// to stop inside a piece uses ParallelForCtx.
 //
 // Any goroutine. Called from a task, the calling worker runs chunks and helps; called from
 // outside the pool, the caller blocks while workers run every chunk. Cost: about 1 us from a
@@ -199,9 +152,8 @@ func (rt *Runtime) parallelFor(ctx context.Context, begin, end, grain int, body 
 	if begin == end {
 		return nil
 	}
-	st := &forState{rt: rt, body: body, pieces: ctx.Done() != nil, grain: grain, cancel: cancel}
+	st := &forState{rt: rt, body: body, pieces: ctx.Done() != nil && rt.cfg.Policy != PolicyDeterministic, cancel: cancel}
 	sp := splitter{splits: rt.pool.Workers(), grain: rt.autoGrain(end-begin, grain), det: rt.cfg.Policy == PolicyDeterministic}
-	st.grain = sp.grain
 	unwatch := st.f.Watch(ctx, ctxError)
 	defer unwatch()
 	if w := rt.current(); w != nil {

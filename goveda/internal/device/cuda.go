@@ -20,6 +20,7 @@ import (
 	"unsafe"
 
 	"github.com/veda-runtime/veda/cuda"
+	"github.com/veda-runtime/veda/goveda/internal/topo"
 )
 
 type cudaMem = C.CUdeviceptr
@@ -247,7 +248,12 @@ func newCUDAEngine(ordinal int, opts Options, cache *diskCache, driver string) (
 		// CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X..Z = 2..4, MAX_GRID_DIM_X..Z = 5..7
 		MaxWorkItemSizes: [3]int{cuAttr(e.dev, 2), cuAttr(e.dev, 3), cuAttr(e.dev, 4)},
 		MaxGridSizes:     [3]int{cuAttr(e.dev, 5), cuAttr(e.dev, 6), cuAttr(e.dev, 7)},
-		ComputeCap:       fmt.Sprintf("%d.%d", maj, mnr)}
+		ComputeCap:       fmt.Sprintf("%d.%d", maj, mnr), NUMANode: -1}
+	// CU_DEVICE_ATTRIBUTE_PCI_BUS_ID (33), _PCI_DEVICE_ID (34), _PCI_DOMAIN_ID (50).
+	e.info.PCIBusID = fmt.Sprintf("%04x:%02x:%02x.0", cuAttr(e.dev, 50), cuAttr(e.dev, 33), cuAttr(e.dev, 34))
+	if node, err := topo.PCINode(e.info.PCIBusID); err == nil {
+		e.info.NUMANode = node
+	}
 	if err := cuError("cuDevicePrimaryCtxRetain", C.vd_cuDevicePrimaryCtxRetain(&e.ctx, e.dev)); err != nil {
 		return nil, err
 	}
@@ -344,7 +350,11 @@ func (e *cudaEngine) slot(i int) (*cuSlot, error) {
 	}
 	if s.p == nil {
 		var p unsafe.Pointer
-		if err := cuError("cuMemHostAlloc", C.vd_cuMemHostAlloc(&p, C.size_t(e.ringChunk), 0)); err != nil {
+		var rc C.CUresult
+		// On the GPU's NUMA node: the driver touches (pins) the pages on this thread, so the
+		// thread's preferred node decides where they come from.
+		topo.OnNode(e.info.NUMANode, func() { rc = C.vd_cuMemHostAlloc(&p, C.size_t(e.ringChunk), 0) })
+		if err := cuError("cuMemHostAlloc", rc); err != nil {
 			return nil, err
 		}
 		s.p = p

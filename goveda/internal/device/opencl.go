@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -192,6 +193,7 @@ func newOCLEngine(p C.cl_platform_id, id C.cl_device_id, cache *diskCache) (*ocl
 		ComputeUnits:     int(oclDeviceScalar[C.cl_uint](id, C.CL_DEVICE_MAX_COMPUTE_UNITS)),
 		MaxWorkGroupSize: int(oclDeviceScalar[C.size_t](id, C.CL_DEVICE_MAX_WORK_GROUP_SIZE)),
 		FP64:             strings.Contains(" "+ext+" ", " cl_khr_fp64 "),
+		NUMANode:         -1, // OpenCL 1.2 reports no PCI address (cl_khr_pci_bus_info is optional)
 		HostCores:        oclDeviceScalar[C.cl_device_type](id, C.CL_DEVICE_TYPE)&C.CL_DEVICE_TYPE_CPU != 0,
 	}
 	wis := oclDeviceScalar[[3]C.size_t](id, C.CL_DEVICE_MAX_WORK_ITEM_SIZES)
@@ -346,13 +348,20 @@ func (e *oclEngine) buildProgram(src, opts string) (C.cl_program, error) {
 	if err := oclError("clCreateProgramWithSource", st); err != nil {
 		return nil, err
 	}
-	if st = C.vd_clBuildProgram(p, 1, &e.dev, copts, nil, nil); st != C.CL_SUCCESS {
+	printed := captureStderr(func() { st = C.vd_clBuildProgram(p, 1, &e.dev, copts, nil, nil) })
+	if st != C.CL_SUCCESS {
 		err := oclError("clBuildProgram", st).(*DeviceError)
 		err.Log = e.buildLog(p)
+		if printed != "" { // what the driver's compiler wrote to stderr (see captureStderr)
+			err.Log = strings.TrimSpace(err.Log + "\ncompiler output:\n" + printed)
+		}
 		err.Message = "options: " + opts
 		err.build = true
 		C.vd_clReleaseProgram(p)
 		return nil, err
+	}
+	if printed != "" {
+		_, _ = os.Stderr.WriteString(printed + "\n") // a successful build's output, as before
 	}
 	var size C.size_t
 	if C.vd_clGetProgramInfo(p, C.CL_PROGRAM_BINARY_SIZES, C.size_t(unsafe.Sizeof(size)), unsafe.Pointer(&size), nil) == C.CL_SUCCESS && size > 0 {

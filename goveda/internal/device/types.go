@@ -1,36 +1,23 @@
 package device
 
 import (
-	"fmt"
 	"time"
 	"unsafe"
 
 	"github.com/veda-runtime/veda/goveda/internal/aesgcm"
+	"github.com/veda-runtime/veda/goveda/internal/devkind"
 )
 
-// Kind is the kind of a device; the values match VEDA_DEVICE_* in veda.h.
-type Kind int
+// Kind is the kind of a device (devkind.Kind, the one definition; values VEDA_DEVICE_*).
+type Kind = devkind.Kind
 
 // Device kinds. KindCPU is never produced by this package (the integration
 // layer adds the CPU as device 0).
 const (
-	KindCPU    Kind = 0 // the host CPU (not from this package)
-	KindOpenCL Kind = 1 // an OpenCL device (any platform, PoCL included)
-	KindCUDA   Kind = 2 // an NVIDIA GPU through the CUDA driver API
+	KindCPU    = devkind.CPU    // the host CPU (not from this package)
+	KindOpenCL = devkind.OpenCL // an OpenCL device (any platform, PoCL included)
+	KindCUDA   = devkind.CUDA   // an NVIDIA GPU through the CUDA driver API
 )
-
-// String returns "cpu", "opencl" or "cuda".
-func (k Kind) String() string {
-	switch k {
-	case KindCPU:
-		return "cpu"
-	case KindOpenCL:
-		return "opencl"
-	case KindCUDA:
-		return "cuda"
-	}
-	return fmt.Sprintf("kind(%d)", int(k))
-}
 
 // Info describes one device. It is fixed once the device is discovered.
 type Info struct {
@@ -44,6 +31,11 @@ type Info struct {
 	MaxWorkGroupSize int    // max work-group size, or max threads per block
 	FP64             bool   // double precision supported (sum_f64)
 	ComputeCap       string // CUDA compute capability ("9.0"); empty for OpenCL
+	// PCIBusID is the device's PCI address in sysfs spelling ("0000:3b:00.0"); empty when the
+	// driver does not tell (OpenCL). NUMANode is the host NUMA node it hangs off (its PCI
+	// numa_node in sysfs), -1 when unknown; pinned staging memory is allocated there.
+	PCIBusID string
+	NUMANode int
 	// HostCores: the device computes on the host's own cores (an OpenCL device of type
 	// CL_DEVICE_TYPE_CPU, such as PoCL). Work sent there competes with the CPU workers.
 	HostCores bool
