@@ -4,6 +4,7 @@
 //	veda demo     the built-in kernels on every device (pinned), then under automatic
 //	              dispatch: a table of device, time, throughput and a check against the CPU
 //	veda explain  a short mixed workload with decision recording on: why each call went where
+//	veda calibrate  every built-in kernel on every device, saved per machine (loaded at start)
 //	veda help     this text
 //
 // Each subcommand takes its own flags (veda demo -h). Exit status: 0 on success, 1 when a
@@ -35,6 +36,7 @@ var commands = []command{
 	{"info", "print the hardware profile, every device, and why a backend is absent", cmdInfo},
 	{"demo", "run saxpy, sum, dot and sgemm on every device and under automatic dispatch", cmdDemo},
 	{"explain", "run a short mixed workload and print every dispatch decision with its reason", cmdExplain},
+	{"calibrate", "measure every kernel on every device and save the cost model for later processes", cmdCalibrate},
 }
 
 // usage writes the top-level help to w.
@@ -43,9 +45,9 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "commands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.brief)
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.brief)
 	}
-	fmt.Fprintf(w, "  %-8s %s\n", "help", "print this text")
+	fmt.Fprintf(w, "  %-9s %s\n", "help", "print this text")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'veda <command> -h' for the command's flags. Environment: VEDA_NUM_WORKERS,")
 	fmt.Fprintln(w, "VEDA_STRATEGY, VEDA_GPU_THRESHOLD, VEDA_MEM_FRACTION, VEDA_DISABLE_GPU=1.")
