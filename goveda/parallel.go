@@ -84,6 +84,9 @@ type forJob struct {
 
 func (j *forJob) Run(w *sched.Worker) { j.st.split(w, j.lo, j.hi, j.sp, w != j.owner) }
 
+// TraceName names the job's slice in a trace.
+func (j *forJob) TraceName() string { return "parallel_for" }
+
 // split runs [lo, hi) on w, cutting it in halves while the splitter allows. Worker only.
 func (st *forState) split(w *sched.Worker, lo, hi int, sp splitter, migrated bool) {
 	if st.f.Stopped() {
@@ -98,7 +101,11 @@ func (st *forState) split(w *sched.Worker, lo, hi int, sp splitter, migrated boo
 		w.JoinTask(&j.t)
 		return
 	}
+	tb, t0 := traceChunkStart(w)
 	st.leaf(lo, hi, sp.grain)
+	if tb != nil {
+		traceChunkEnd(w, tb, t0, lo, hi)
+	}
 }
 
 // ParallelFor calls body on disjoint chunks [lo, hi) that together cover [begin, end) exactly
@@ -184,6 +191,9 @@ type reduceJob[T any] struct {
 
 func (j *reduceJob[T]) Run(w *sched.Worker) { j.res = j.st.split(w, j.lo, j.hi, j.sp, w != j.owner) }
 
+// TraceName names the job's slice in a trace.
+func (j *reduceJob[T]) TraceName() string { return "reduce" }
+
 // split reduces [lo, hi) on w: cut while the splitter allows, fold leaves from identity, combine
 // left with right. Worker only.
 func (st *reduceState[T]) split(w *sched.Worker, lo, hi int, sp splitter, migrated bool) T {
@@ -206,7 +216,11 @@ func (st *reduceState[T]) split(w *sched.Worker, lo, hi int, sp splitter, migrat
 		}
 		return v
 	}
+	tb, t0 := traceChunkStart(w)
 	v, err := callVal(st.rt.pool, func() (T, error) { return st.fold(lo, hi, st.identity), nil })
+	if tb != nil {
+		traceChunkEnd(w, tb, t0, lo, hi)
+	}
 	if err != nil {
 		st.f.Fail(err)
 	}

@@ -7,6 +7,7 @@
 //	veda encrypt  the main job: Tink's AES-GCM-HKDF streaming AEAD, segments sealed in parallel
 //	              on the CPU and the devices (-key FILE [-in FILE|-] [-out FILE|-] [-ad S])
 //	veda decrypt  the reverse, verifying every segment; veda keygen -out FILE makes a key
+//	veda trace    summarize, plot or validate a timeline trace file
 //	veda calibrate  every built-in kernel on every device, saved per machine (loaded at start)
 //	veda help     this text
 //
@@ -43,6 +44,7 @@ var commands = []command{
 	{"decrypt", "decrypt and verify a Tink AES-GCM-HKDF stream", cmdDecrypt},
 	{"keygen", "write a new random 256-bit key file", cmdKeygen},
 	{"job", "the main job on a 256 MiB in-memory stream: round trip, placement table, peers", cmdJob},
+	{"trace", "summarize, plot or validate a timeline trace (VEDA_TRACE=out.json)", cmdTrace},
 	{"calibrate", "measure every kernel on every device and save the cost model for later processes", cmdCalibrate},
 }
 
