@@ -316,7 +316,7 @@ func (rt *Runtime) Decisions() ([]Decision, error) {
 	return ds.disp.Decisions(), nil
 }
 
-// DecisionsJSON returns Decisions as a JSON array.
+// DecisionsJSON returns Decisions as a JSON array, oldest first: "[]" when none is recorded.
 func (rt *Runtime) DecisionsJSON() ([]byte, error) {
 	ds, err := rt.devices()
 	if err != nil {
