@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/veda-runtime/veda/goveda"
 )
 
 // runCmd runs the program in-process and returns its status, stdout and stderr.
@@ -168,5 +170,57 @@ func TestExplain(t *testing.T) {
 		if d.Reason == "" || d.Kernel == "" {
 			t.Errorf("-json: decision without kernel or reason: %+v", d)
 		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, a := range []string{"version", "--version", "-version"} {
+		st, out, errs := runCmd(t, a)
+		if st != 0 || !strings.HasPrefix(out, "veda "+goveda.Version+" (go") || errs != "" {
+			t.Fatalf("veda %s: status %d, stdout %q, stderr %q", a, st, out, errs)
+		}
+	}
+	if st, _, errs := runCmd(t, "version", "x"); st != 2 || !strings.Contains(errs, "unexpected argument") {
+		t.Fatalf("veda version x: %d %q", st, errs)
+	}
+	if _, out, _ := runCmd(t, "help"); !strings.Contains(out, "version") {
+		t.Fatal("help does not list version")
+	}
+}
+
+// TestUsageLinesListEveryFlag: each command's -h usage line names every flag it defines (the
+// list printed below it by the flag package). encrypt/decrypt (their line omits -device,
+// -progress, -quiet, -workers) and trace (subcommands) are not checked yet.
+func TestUsageLinesListEveryFlag(t *testing.T) {
+	for _, c := range commands {
+		if c.name == "encrypt" || c.name == "decrypt" || c.name == "trace" {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			st, _, errs := runCmd(t, c.name, "-h")
+			if st != 0 {
+				t.Fatalf("veda %s -h: status %d", c.name, st)
+			}
+			var usageLine string
+			for _, l := range strings.Split(errs, "\n") {
+				if strings.HasPrefix(l, "usage: veda "+c.name) {
+					usageLine = l
+					break
+				}
+			}
+			if usageLine == "" {
+				t.Fatalf("no usage line in %q", errs)
+			}
+			for _, l := range strings.Split(errs, "\n") {
+				if !strings.HasPrefix(l, "  -") {
+					continue
+				}
+				name := strings.Fields(l)[0]
+				if !strings.Contains(usageLine+" ", "["+name+" ") && !strings.Contains(usageLine+" ", "["+name+"]") &&
+					!strings.Contains(usageLine+" ", " "+name+" ") {
+					t.Errorf("usage line %q lacks %s", usageLine, name)
+				}
+			}
+		})
 	}
 }
