@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -222,5 +223,50 @@ func TestUsageLinesListEveryFlag(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInfoJSON: `veda info -json` uses snake_case keys (as the metrics JSON), reports the worker
+// count the runtime runs, and names the CPU device as the metrics do.
+func TestInfoJSON(t *testing.T) {
+	st, out, errs := runCmd(t, "info", "-json", "-workers", "3")
+	if st != 0 {
+		t.Fatalf("veda info -json: %d %s", st, errs)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	snake := regexp.MustCompile(`^[a-z0-9_]+$`)
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if !snake.MatchString(k) {
+					t.Errorf("key %s/%s is not snake_case", path, k)
+				}
+				walk(path+"/"+k, e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(path+"[]", e)
+			}
+		}
+	}
+	walk("", doc)
+	prof := doc["profile"].(map[string]any)
+	if prof["cpu_workers"] != float64(3) {
+		t.Errorf("profile cpu_workers = %v, the runtime runs 3", prof["cpu_workers"])
+	}
+	rt, err := goveda.New(goveda.Config{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	devs, _ := rt.Devices()
+	m := rt.Metrics()
+	if len(m.Devices) == 0 || m.Devices[0].Name != devs[0].Name {
+		t.Errorf("the CPU is %q in device info but %q in metrics", devs[0].Name, m.Devices[0].Name)
 	}
 }
