@@ -877,7 +877,7 @@ class Runtime(concurrent.futures.Executor):
         "estimated"), ``total_joules``, ``average_watts``, ``estimated``, ``sensors`` (each
         available, or unavailable with ``reason`` and ``fix``), ``temperatures``, ``worker_cap``
         and ``resizes`` (each change of the energy policy's worker cap with its ``reason``)."""
-        return json.loads(self._text(lib.veda_energy_json))
+        return cast(Dict[str, Any], json.loads(self._text(lib.veda_energy_json)))
 
     def prometheus(self) -> str:
         """Return the metrics in the Prometheus text exposition format
