@@ -51,4 +51,6 @@ go run ./goveda/internal/dispatch/cmd/devicebench -workers "$THREADS" -quick="$(
 
 echo "== dispatchbench: strategies vs best static split (simulated, then real devices)"
 go run ./goveda/internal/dispatch/cmd/dispatchbench -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
+echo "== bench/python: Executor.map vs ThreadPoolExecutor.map, numpy bodies vs serial, Ctrl-C wrapper cost"
+VEDA_LIBRARY="$LIB" python3 bench/python/bench_executor.py --workers "$THREADS" $([ "$QUICK" = 0 ] || echo --quick) || status=1
 exit $status

@@ -181,7 +181,8 @@ class Kernel:
             cargs[i].ptr = addr or None
             cargs[i].bytes = nbytes
         if not want_future:
-            check(lib.veda_kernel_run(h, len(g), gp, lp, cargs, len(args)))
+            with blocking():
+                check(lib.veda_kernel_run(h, len(g), gp, lp, cargs, len(args)))
             return None
         fh = c_void_p()
         check(lib.veda_kernel_run_async(h, len(g), gp, lp, cargs, len(args), byref(fh)))
