@@ -132,7 +132,14 @@ def empty(runtime: Any, h: int, shape: Any, dtype: Any, device: int) -> DeviceAr
     """veda_buffer_create for an array of shape and dtype on device."""
     if isinstance(device, bool) or not isinstance(device, (int, np.integer)):
         raise TypeError(f"device must be an int, not {type(device).__name__}")
-    shp = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"shape must be an int or a tuple of ints, not {type(shape).__name__}")
+    for s_ in shape:
+        if isinstance(s_, (bool, np.bool_)) or not isinstance(s_, (int, np.integer)):
+            raise TypeError(f"shape must hold ints, not {type(s_).__name__}")
+    shp = tuple(int(s_) for s_ in shape)
     if any(s < 0 for s in shp):
         raise ValueError(f"shape {shp} has a negative extent")
     dt = np.dtype(dtype)
@@ -224,6 +231,8 @@ def future_of(fh: Optional[int], value: Callable[[], Any], keep: Any) -> "Future
 
 def transfers(h: int, device: int) -> Dict[str, int]:
     """veda_device_transfers as a dict."""
+    if isinstance(device, (bool, np.bool_)) or not isinstance(device, (int, np.integer)):
+        raise TypeError(f"device must be an int, not {type(device).__name__}")
     t = _capi.veda_transfer_stats()
     t.struct_size = ctypes.sizeof(t)
     check(lib.veda_device_transfers(h, int(device), byref(t)))
