@@ -371,6 +371,7 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInternal, err)
 	}
+	tr := rt.traceDecision(&dec)
 	for {
 		var t dispatch.Timing
 		var runErr error
@@ -380,8 +381,10 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 		}
 		if dec.Device == 0 {
 			start := time.Now()
+			tr.begin(rt)
 			runErr = kc.cpu()
 			t.Compute = time.Since(start)
+			tr.end(rt, &dec, device.Timing{Compute: t.Compute}, t.Compute, runErr)
 			if runErr != nil {
 				ds.disp.Abandon(dec) // cancellation or closing: not a device fault
 				return runErr
@@ -393,11 +396,13 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 			return nil
 		}
 		start := time.Now()
+		tr.begin(rt)
 		dt, derr := kc.dev(ds.gpus[dec.Device-1])
 		// The model's compute time is the call's whole cost but the transfers: device
 		// events miss the launch, queueing and host-side work, which dominate small calls
 		// (PoCL: 8 us of kernel in a 137 us call).
 		wall := time.Since(start)
+		tr.end(rt, &dec, dt, wall, derr)
 		t = dispatch.Timing{H2D: dt.H2D, Compute: max(dt.Compute, wall-dt.H2D-dt.D2H), D2H: dt.D2H,
 			BytesIn: uint64(max(dt.BytesIn, 0)), BytesOut: uint64(max(dt.BytesOut, 0))}
 		if derr == nil {

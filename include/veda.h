@@ -768,6 +768,42 @@ VEDA_API veda_status veda_cancel_destroy(veda_cancel *c);
  * bound then); VEDA_ERR_UNSUPPORTED (forked child). */
 VEDA_API veda_status veda_thread_set_cancel(veda_cancel *c);
 
+/* ==== Timeline traces and live metrics ===========================================================
+ *
+ * A trace records what ran where: task and chunk runs per worker, waits (helping or idle),
+ * parking, steals, dispatch decisions, kernel runs and transfers per device engine, pipeline
+ * stage runs. It is written as Chrome trace-event JSON, which Perfetto (ui.perfetto.dev) and
+ * chrome://tracing open; `veda trace summarize|plot FILE` reads it. Setting VEDA_TRACE=path in
+ * the environment traces every runtime of a process without code changes (written when the
+ * runtime is destroyed). At most one trace per runtime at a time.
+ */
+
+/* veda_trace_start starts tracing rt into the file path, created (or truncated) now, so an
+ * unwritable path fails here. Thread-safe.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt or path NULL/empty, a trace already running,
+ * or the file cannot be created: the message names path and the reason); VEDA_ERR_CLOSED;
+ * VEDA_ERR_UNSUPPORTED (forked child). */
+VEDA_API veda_status veda_trace_start(veda_runtime *rt, const char *path);
+
+/* veda_trace_stop stops rt's trace and writes the file. Blocks while writing (about 1 s per
+ * million events). Thread-safe.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (no trace running); VEDA_ERR_INTERNAL (a write
+ * error: the message says which); VEDA_ERR_CLOSED; VEDA_ERR_UNSUPPORTED (forked child). */
+VEDA_API veda_status veda_trace_stop(veda_runtime *rt);
+
+/* veda_metrics_serve serves rt's metrics over HTTP in the Prometheus text exposition format at
+ * http://addr/metrics. addr is "host:port"; NULL means "127.0.0.1:9464" (loopback only: it binds
+ * only where told). The socket is bound before the call returns. Destroying rt stops it.
+ * Thread-safe.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (addr malformed, or taken: the message says so);
+ * VEDA_ERR_CLOSED; VEDA_ERR_UNSUPPORTED (forked child). */
+VEDA_API veda_status veda_metrics_serve(veda_runtime *rt, const char *addr);
+
+/* veda_metrics_stop stops every metrics server of rt. Thread-safe.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (none running); VEDA_ERR_CLOSED;
+ * VEDA_ERR_UNSUPPORTED (forked child). */
+VEDA_API veda_status veda_metrics_stop(veda_runtime *rt);
+
 /* ---- The shared runtime (one pool per process) --------------------------------------------- */
 
 /*
@@ -951,6 +987,80 @@ typedef struct veda_transfer_stats {
  * Thread-safe. Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt not a runtime, out NULL or
  * struct_size too small, a device that does not exist); VEDA_ERR_CLOSED. */
 VEDA_API veda_status veda_device_transfers(veda_runtime *rt, int32_t device, veda_transfer_stats *out);
+
+/* ---- Pipelines (issue 12) -------------------------------------------------------------------- */
+
+/*
+ * A pipeline reads items from a source and passes each through its stages in order. A stage is
+ * parallel (any number of items at once, any order), serial in order (one at a time, in source
+ * order 0, 1, 2, ... without gaps, so it may keep state) or serial out of order (one at a time,
+ * any order): oneTBB's filter modes. At most max_in_flight items are alive (produced by the source
+ * and not yet finished or dropped), and the declared bytes of the admitted items (the reorder
+ * stash of in-order stages included) stay within max_bytes_in_flight; a single item larger than
+ * the budget is admitted alone. The source is not called while the bounds are full.
+ *
+ * Exactly once: every item the source produced either passes the last stage exactly once (then
+ * the caller owns it again) or is given to the drop callback exactly once, never both. When item
+ * s fails (a stage returns non-zero, or the source returns an error at s), the source is not
+ * called again, items below s still pass every stage (an in-order writer writes a complete
+ * prefix), and items above s are dropped (one that already passed a last stage that is not
+ * serial in order stays passed). Stages run as tasks on the runtime's workers: a stage may call
+ * veda_parallel_for, veda_join or a kernel inside, with no deadlock. Serial stages are preferred:
+ * the worker that leaves a serial stage keeps running it while items wait for it.
+ *
+ * Thread safety: add_stage, run and destroy must not race with a run of the same pipeline (they
+ * return VEDA_ERR_INVALID_ARGUMENT); veda_pipeline_cancel may be called from any thread, a stage
+ * included. Callbacks are called from worker threads; the source is called by one thread at a
+ * time, and so is each serial stage.
+ */
+typedef struct veda_pipeline veda_pipeline;
+
+#define VEDA_STAGE_PARALLEL            0
+#define VEDA_STAGE_SERIAL_IN_ORDER     1
+#define VEDA_STAGE_SERIAL_OUT_OF_ORDER 2
+
+/* 1: produced *item (with *bytes, its size for the byte budget; 0 if unknown); 0: end of stream; other: error */
+typedef int32_t (*veda_source_fn)(void *ctx, int64_t seq, void **item, uint64_t *bytes);
+/* 0: ok, *out (preset to item) goes on, *bytes (preset to the item's size) may change; other: the item failed */
+typedef int32_t (*veda_stage_fn)(void *ctx, int64_t seq, void *item, void **out, uint64_t *bytes);
+/* called once for each item that will not pass the last stage */
+typedef void (*veda_drop_fn)(void *ctx, int64_t seq, void *item);
+
+typedef struct veda_pipeline_options {
+    uint32_t     struct_size;
+    int32_t      priority;             /* VEDA_PRIORITY_*, default NORMAL */
+    int64_t      max_in_flight;        /* 0 = the profile's inflight_segments */
+    uint64_t     max_bytes_in_flight;  /* 0 = the profile's memory budget */
+    veda_drop_fn drop;                 /* may be NULL */
+    void        *drop_ctx;
+} veda_pipeline_options;
+
+/* veda_pipeline_options_init fills *opts with the defaults (struct_size, VEDA_PRIORITY_NORMAL,
+ * bounds from the profile, no drop callback). Does nothing if opts is NULL. */
+VEDA_API void        veda_pipeline_options_init(veda_pipeline_options *opts);
+/*
+ * veda_pipeline_create makes an empty pipeline on rt (opts NULL = defaults) and stores its handle
+ * in *out; free it with veda_pipeline_destroy. Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt not
+ * a runtime handle, out NULL, opts->struct_size too small, priority not a VEDA_PRIORITY_* value,
+ * max_in_flight < 0); VEDA_ERR_CLOSED (rt destroyed); VEDA_ERR_UNSUPPORTED (forked child).
+ */
+VEDA_API veda_status veda_pipeline_create(veda_runtime *rt, const veda_pipeline_options *opts /* NULL = defaults */,
+                                          veda_pipeline **out);
+/* veda_pipeline_add_stage appends a stage (stages run in the order they were added). Returns
+ * VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (fn NULL, mode not a VEDA_STAGE_* value, a run in progress,
+ * p not a live pipeline handle), and the pipeline is unchanged. */
+VEDA_API veda_status veda_pipeline_add_stage(veda_pipeline *p, int32_t mode, veda_stage_fn fn, void *ctx);  /* in order */
+/* Blocks until the source ended and every item passed every stage (VEDA_OK), or an item failed
+   (VEDA_ERR_TASK_FAILED; veda_last_error names stage index, seq and code), or veda_pipeline_cancel was called
+   (VEDA_ERR_CANCELLED). A pipeline may be run again after run returns; not twice at once.
+   Bad input runs nothing and returns VEDA_ERR_INVALID_ARGUMENT: source NULL, no stage, a run in
+   progress (a stage or source that runs its own pipeline gets this error, not a deadlock), p not
+   a live pipeline handle. VEDA_ERR_CLOSED: the runtime was destroyed. A veda_cancel token bound
+   to the calling thread (veda_thread_set_cancel) cancels the run too. Called from a VEDA
+   callback, the worker helps run the pipeline while it waits. */
+VEDA_API veda_status veda_pipeline_run(veda_pipeline *p, veda_source_fn source, void *source_ctx);
+VEDA_API veda_status veda_pipeline_cancel(veda_pipeline *p);   /* any thread; no-op if not running */
+VEDA_API veda_status veda_pipeline_destroy(veda_pipeline *p);  /* not while running: VEDA_ERR_INVALID_ARGUMENT */
 
 #ifdef __cplusplus
 } /* extern "C" */

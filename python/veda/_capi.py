@@ -308,6 +308,20 @@ def check(status: int) -> None:
     if status != Status.OK:
         raise error(status)
 
+# ---- timeline traces and live metrics ------------------------------------------------------
+# veda_status veda_trace_start(veda_runtime *rt, const char *path);
+lib.veda_trace_start.argtypes = [c_void_p, c_char_p]
+lib.veda_trace_start.restype = veda_status
+# veda_status veda_trace_stop(veda_runtime *rt);
+lib.veda_trace_stop.argtypes = [c_void_p]
+lib.veda_trace_stop.restype = veda_status
+# veda_status veda_metrics_serve(veda_runtime *rt, const char *addr);
+lib.veda_metrics_serve.argtypes = [c_void_p, c_char_p]
+lib.veda_metrics_serve.restype = veda_status
+# veda_status veda_metrics_stop(veda_runtime *rt);
+lib.veda_metrics_stop.argtypes = [c_void_p]
+lib.veda_metrics_stop.restype = veda_status
+
 # ---- Device-resident buffers, N-D and asynchronous kernel launches (veda.h, issue 16) --------
 # VEDA_ARG_BUFFER = 4: ptr is a veda_buffer *, bytes is ignored.
 ARG_BUFFER = 4

@@ -22,6 +22,7 @@ from . import _callbacks as cb
 from . import _capi
 from . import _device
 from . import _kernel
+from . import trace as _trace
 from ._capi import check, lib
 from ._errors import Status, VedaError
 from ._device import DeviceArray
@@ -895,6 +896,30 @@ class Runtime(concurrent.futures.Executor):
         dicts with the keys ``seq``, ``kernel``, ``bytes``, ``device``, ``kind``, ``reason``,
         ``candidates``, ... Empty unless recording is on (``record_decisions``)."""
         return cast(List[Decision], json.loads(self._text(lib.veda_decisions_json)))
+
+    # ---- timeline traces and live metrics ----------------------------------------------------
+
+    def trace(self, path: "str | os.PathLike[str]") -> "_trace.Tracing":
+        """Trace the runtime into the file ``path`` (Chrome trace-event JSON; open it in
+        ui.perfetto.dev, or read it with :mod:`veda.trace`). Use as a context manager::
+
+            with rt.trace("out.json"):
+                rt.parallel_for(0, n, body)
+
+        The file is created at once, so an unwritable path raises here; it is written when the
+        ``with`` block ends (also on an exception). Starting a second trace raises VedaError."""
+        return _trace.Tracing(self, os.fspath(path))
+
+    def serve_metrics(self, addr: "str | None" = None) -> None:
+        """Serve the Prometheus metrics at ``http://addr/metrics``; ``addr`` is ``"host:port"``,
+        default ``"127.0.0.1:9464"`` (loopback only). A taken address raises VedaError now."""
+        if addr is not None and not isinstance(addr, str):
+            raise TypeError(f"addr must be a str or None, not {type(addr).__name__}")
+        check(lib.veda_metrics_serve(self._handle(), None if addr is None else addr.encode()))
+
+    def stop_metrics(self) -> None:
+        """Stop the metrics servers of this runtime (VedaError if none is running)."""
+        check(lib.veda_metrics_stop(self._handle()))
 
 
 @atexit.register
