@@ -35,6 +35,7 @@ from ._types import Decision, DeviceInfo, Metrics
 
 if TYPE_CHECKING:
     from typing_extensions import ParamSpec, Self
+    from ._pipeline import Pipeline
     P = ParamSpec("P")
 
 __all__ = ["Runtime", "version"]
@@ -396,6 +397,19 @@ class Runtime(concurrent.futures.Executor):
         if self._h is None:
             raise VedaError(Status.CLOSED, "veda: runtime is closed")
         raise VedaError(Status.INVALID_ARGUMENT, _capi.last_error())
+
+    # -- pipelines (issue 12) -----------------------------------------------------------------
+
+    def pipeline(self, max_in_flight: Optional[int] = None, max_bytes: Optional[int] = None,
+                 priority: str = "normal") -> "Pipeline":
+        """A new, empty pipeline on this runtime (see :class:`veda.Pipeline`): at most
+        ``max_in_flight`` items and ``max_bytes`` declared bytes in flight (None: the runtime
+        profile's in-flight segments and memory budget), its tasks at ``priority``. Add stages
+        with ``p.stage(fn, mode=...)``, then ``for out in p.run(iterable)``."""
+        from ._pipeline import Pipeline
+
+        self._handle()
+        return Pipeline(self, max_in_flight=max_in_flight, max_bytes=max_bytes, priority=priority)
 
     # -- parallel loops -------------------------------------------------------------------------
 
