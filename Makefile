@@ -75,6 +75,7 @@ gpu-carry: lib cli
 	$(GO) test -c -o .carry/goveda.test ./goveda
 	$(GO) test -c -o .carry/device.test ./goveda/internal/device
 	$(GO) build -o .carry/bench-devices ./goveda/internal/dispatch/cmd/devicebench
+	$(GO) build -o .carry/bench-aead ./bench/aead
 	$(GO) build -o .carry/dispatchbench ./goveda/internal/dispatch/cmd/dispatchbench
 	@du -sh .carry
 
