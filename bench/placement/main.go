@@ -183,13 +183,21 @@ func main() {
 	for _, d := range devs {
 		fmt.Printf(" %12s", fmt.Sprintf("pinned-%d", d.Index))
 	}
-	fmt.Printf(" %12s %7s %12s %7s\n", "auto", "ratio", "first-call", "ratio")
-	worstAuto, worstFirst := 0.0, 0.0
+	fmt.Printf(" %12s %7s %12s %7s %6s\n", "auto", "ratio", "first-call", "ratio", "placed")
+	worstAuto, worstFirst, misplaced := 0.0, 0.0, 0
 	var worstAutoAt, worstFirstAt string
 	for _, r := range rows {
-		best := r.Pinned[0]
-		for _, p := range r.Pinned {
-			best = min(best, p)
+		best, bestDev := r.Pinned[0], 0
+		for i, p := range r.Pinned {
+			if p < best {
+				best, bestDev = p, i
+			}
+		}
+		firstDev := int(first[fmt.Sprintf("dev:%s/%d", r.Kernel, r.Bytes)])
+		placed := "ok"
+		if firstDev != bestDev {
+			placed = fmt.Sprintf("dev %d", firstDev)
+			misplaced++
 		}
 		r.First = first[fmt.Sprintf("%s/%d", r.Kernel, r.Bytes)]
 		ra := float64(r.Auto) / float64(best)
@@ -198,7 +206,7 @@ func main() {
 		for _, p := range r.Pinned {
 			fmt.Printf(" %12v", p.Round(time.Microsecond))
 		}
-		fmt.Printf(" %12v %6.2fx %12v %6.2fx\n", r.Auto.Round(time.Microsecond), ra, r.First.Round(time.Microsecond), rf)
+		fmt.Printf(" %12v %6.2fx %12v %6.2fx %6s\n", r.Auto.Round(time.Microsecond), ra, r.First.Round(time.Microsecond), rf, placed)
 		if ra > worstAuto {
 			worstAuto, worstAutoAt = ra, fmt.Sprintf("%s %s", r.Kernel, human(r.Bytes))
 		}
@@ -208,7 +216,8 @@ func main() {
 	}
 	fmt.Printf("worst auto/faster-pinned after calibration: %.2fx (%s); exploring: %d of %d calls (%.1f%%)\n",
 		worstAuto, worstAutoAt, explored, autoCalls, 100*float64(explored)/float64(max(autoCalls, 1)))
-	fmt.Printf("worst first call of a new process/faster-pinned: %.2fx (%s)\n", worstFirst, worstFirstAt)
+	fmt.Printf("worst first call of a new process/faster-pinned: %.2fx (%s); first calls on the faster pinned device: %d of %d\n",
+		worstFirst, worstFirstAt, len(rows)-misplaced, len(rows))
 }
 
 // newDecisions returns the decisions in after that are not in before (by sequence number).
@@ -249,6 +258,10 @@ func firstCalls(ctx context.Context, path string, sizes []int64, x, y []float32)
 				fail(err)
 			}
 			out[fmt.Sprintf("%s/%d", k.name, size)] = time.Since(start)
+			if ds, _ := rt.Decisions(); len(ds) > 0 {
+				// The device is stored as a duration of that many nanoseconds (one map).
+				out[fmt.Sprintf("dev:%s/%d", k.name, size)] = time.Duration(ds[len(ds)-1].Device)
+			}
 		}
 	}
 	decs, _ := rt.Decisions()
