@@ -67,6 +67,7 @@ type row struct {
 	Pinned []time.Duration `json:"pinned"` // per device index
 	Auto   time.Duration   `json:"auto"`
 	First  time.Duration   `json:"first"`
+	OnDev  map[int]int     `json:"on_device"` // automatic calls per device
 }
 
 func main() {
@@ -142,10 +143,12 @@ func main() {
 				auto = append(auto, timeOne(k, n, -1))
 			}
 			after, _ := rt.Decisions()
+			r.OnDev = map[int]int{}
 			for _, d := range newDecisions(before, after) {
 				if d.Reason == "pinned" {
 					continue
 				}
+				r.OnDev[d.Device]++
 				autoCalls++
 				if d.Reason == "exploration" {
 					explored++
@@ -184,7 +187,7 @@ func main() {
 		fmt.Printf(" %12s", fmt.Sprintf("pinned-%d", d.Index))
 	}
 	fmt.Printf(" %12s %7s %12s %7s %6s\n", "auto", "ratio", "first-call", "ratio", "placed")
-	worstAuto, worstFirst, misplaced := 0.0, 0.0, 0
+	worstAuto, worstFirst, misplaced, autoOnBest, autoAll := 0.0, 0.0, 0, 0, 0
 	var worstAutoAt, worstFirstAt string
 	for _, r := range rows {
 		best, bestDev := r.Pinned[0], 0
@@ -206,6 +209,12 @@ func main() {
 		for _, p := range r.Pinned {
 			fmt.Printf(" %12v", p.Round(time.Microsecond))
 		}
+		onBest, all := r.OnDev[bestDev], 0
+		for _, c := range r.OnDev {
+			all += c
+		}
+		autoOnBest += onBest
+		autoAll += all
 		fmt.Printf(" %12v %6.2fx %12v %6.2fx %6s\n", r.Auto.Round(time.Microsecond), ra, r.First.Round(time.Microsecond), rf, placed)
 		if ra > worstAuto {
 			worstAuto, worstAutoAt = ra, fmt.Sprintf("%s %s", r.Kernel, human(r.Bytes))
@@ -214,8 +223,8 @@ func main() {
 			worstFirst, worstFirstAt = rf, fmt.Sprintf("%s %s", r.Kernel, human(r.Bytes))
 		}
 	}
-	fmt.Printf("worst auto/faster-pinned after calibration: %.2fx (%s); exploring: %d of %d calls (%.1f%%)\n",
-		worstAuto, worstAutoAt, explored, autoCalls, 100*float64(explored)/float64(max(autoCalls, 1)))
+	fmt.Printf("worst auto/faster-pinned after calibration: %.2fx (%s); exploring: %d of %d calls (%.1f%%); on the faster pinned device: %d of %d\n",
+		worstAuto, worstAutoAt, explored, autoCalls, 100*float64(explored)/float64(max(autoCalls, 1)), autoOnBest, autoAll)
 	fmt.Printf("worst first call of a new process/faster-pinned: %.2fx (%s); first calls on the faster pinned device: %d of %d\n",
 		worstFirst, worstFirstAt, len(rows)-misplaced, len(rows))
 }
