@@ -328,10 +328,10 @@ func (p *Pool) TakeReplayError() error {
 
 // scheduleFile is the JSON form: ids in hex (JSON numbers lose precision above 2^53).
 type scheduleFile struct {
-	Format   string       `json:"format"`
-	Version  int          `json:"version"`
-	Workers  int          `json:"workers"`
-	Policy   string       `json:"policy"`
+	Format   string      `json:"format"`
+	Version  int         `json:"version"`
+	Workers  int         `json:"workers"`
+	Policy   string      `json:"policy"`
 	RunsJSON [][]fileRun `json:"runs"`
 	Checksum string      `json:"checksum"`
 }
