@@ -121,8 +121,8 @@ func (rt *Runtime) traceTracks(rec *trace.Recorder) {
 // nameDeviceTracks names device d's engine tracks if they have no name yet. Any goroutine.
 func (rt *Runtime) nameDeviceTracks(rec *trace.Recorder, d int) {
 	name := "cpu"
-	if rt.dev.ready.Load() && d < len(rt.dev.infos) {
-		name = rt.dev.infos[d].Name
+	if rt.dev.ready.Load() && d < len(rt.dev.infos) { // load (acquire): infos is complete once ready
+		name = rt.dev.infos[d].Kind.String()
 	}
 	if d == 0 {
 		rec.NameTrackOnce(trace.TrackDevice(0, trace.EngineCompute), func() string { return "device 0 (cpu): kernels" })
@@ -285,4 +285,26 @@ func (k *kernelTrace) end(rt *Runtime, dec *dispatch.Decision, dt device.Timing,
 		rec.Add(trace.Event{Start: rt.pool.Now(), Track: trace.TrackDevice(d, trace.EngineCompute), Ph: trace.PhInstant,
 			Cat: trace.CatError, Name: "error", Args: fmt.Sprintf(`"kernel":%q,"error":%q`, dec.Kernel, err.Error())})
 	}
+}
+
+// traceStage records a pipeline stage run of item seq on the calling worker's track (or the
+// outside track). A task of the pipeline's run.
+func (rt *Runtime) traceStage(rec *trace.Recorder, pipeline, stage string, seq, start, end int64) {
+	ev := trace.Event{Start: start, Dur: end - start, Ph: trace.PhComplete, Cat: trace.CatStage, Name: stage, A: seq,
+		Args: fmt.Sprintf(`"pipeline":%q`, pipeline)}
+	if w := rt.current(); w != nil {
+		ev.Track = trace.TrackWorker(w.ID())
+		rec.Worker(w.ID()).Add(ev) // w is the calling goroutine: its buffer's owner
+		return
+	}
+	ev.Track = trace.TrackOutside()
+	rec.Add(ev)
+}
+
+// traceInFlight samples a pipeline's items and bytes in flight as counters. Any goroutine.
+func traceInFlight(rec *trace.Recorder, now int64, pipeline string, items int64, bytes uint64) {
+	rec.Add(trace.Event{Start: now, Track: trace.TrackOutside(), Ph: trace.PhCounter, Cat: trace.CatCounter,
+		Name: "pipeline " + pipeline + " items in flight", A: items})
+	rec.Add(trace.Event{Start: now, Track: trace.TrackOutside(), Ph: trace.PhCounter, Cat: trace.CatCounter,
+		Name: "pipeline " + pipeline + " bytes in flight", A: int64(bytes)})
 }
