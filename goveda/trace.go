@@ -239,7 +239,21 @@ func (rt *Runtime) traceDecision(dec *dispatch.Decision) kernelTrace {
 		Args: fmt.Sprintf(`"kernel":%q,"bytes":%d,"device":%d,"kind":%q,"reason":%q,"estimate_ns":%d`,
 			dec.Kernel, dec.Bytes, dec.Device, dec.Kind.String(), dec.Reason, int64(dec.Estimate))})
 	rec.Add(trace.Event{Start: now, Track: track, Ph: trace.PhFlowStart, Cat: trace.CatDispatch, Name: "dispatch", A: id})
+	rt.traceDeviceQueue(rec, now, dec.Device)
 	return kernelTrace{rec: rec, flow: id}
+}
+
+// traceDeviceQueue samples device d's queue depth (calls placed and not finished) as a counter.
+func (rt *Runtime) traceDeviceQueue(rec *trace.Recorder, now int64, d int) {
+	if !rt.dev.ready.Load() { // load (acquire): disp is set once ready
+		return
+	}
+	for _, s := range rt.dev.disp.Stats() {
+		if s.Index == d {
+			rec.Add(trace.Event{Start: now, Track: trace.TrackOutside(), Ph: trace.PhCounter, Cat: trace.CatCounter,
+				Name: fmt.Sprintf("device %d queue depth", d), A: int64(s.QueueDepth)})
+		}
+	}
 }
 
 // begin marks the start of the run. Any goroutine.
@@ -281,6 +295,7 @@ func (k *kernelTrace) end(rt *Runtime, dec *dispatch.Decision, dt device.Timing,
 		rec.Add(trace.Event{Start: cs + comp, Dur: int64(dt.D2H), Track: trace.TrackDevice(d, trace.EngineD2H), Ph: trace.PhComplete,
 			Cat: trace.CatD2H, Name: "d2h", A: dt.BytesOut})
 	}
+	rt.traceDeviceQueue(rec, rt.pool.Now(), d)
 	if err != nil {
 		rec.Add(trace.Event{Start: rt.pool.Now(), Track: trace.TrackDevice(d, trace.EngineCompute), Ph: trace.PhInstant,
 			Cat: trace.CatError, Name: "error", Args: fmt.Sprintf(`"kernel":%q,"error":%q`, dec.Kernel, err.Error())})

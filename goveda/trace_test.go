@@ -372,3 +372,32 @@ func TestTracePipelineStages(t *testing.T) {
 		t.Fatalf("%d in-flight counter samples for %d items", counters, n)
 	}
 }
+
+// TestTraceRecordsPanics: a recovered panic is an error instant in the trace.
+func TestTraceRecordsPanics(t *testing.T) {
+	rt, err := New(Config{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	var buf bytes.Buffer
+	if err := rt.StartTrace(&buf, TraceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	err = rt.ParallelFor(context.Background(), 0, 100, 10, func(lo, hi int) error {
+		if lo == 50 {
+			panic("boom at 50")
+		}
+		return nil
+	})
+	var pe *PanicError
+	if !errors.As(err, &pe) {
+		t.Fatalf("want a PanicError, got %v", err)
+	}
+	if err := rt.StopTrace(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"name":"panic","cat":"error"`) || !strings.Contains(buf.String(), "boom at 50") {
+		t.Fatalf("no panic instant in the trace")
+	}
+}
