@@ -104,6 +104,8 @@ type devState struct {
 	// (vendor.go); created by implOnce, then used under its own lock.
 	implOnce sync.Once
 	impl     *dispatch.ImplChooser
+	// cal is the persistent calibration (calibration.go), loaded in initDevices.
+	cal calState
 	// queues[i] is device i's in-order queue (devqueue.go), made by queuesOnce.
 	queuesOnce sync.Once
 	queues     []*devQueue
@@ -157,7 +159,8 @@ func (rt *Runtime) initDevices(ds *devState) error {
 	for i, g := range ds.gpus {
 		in := g.Info()
 		idx := i + 1
-		dinfos = append(dinfos, dispatch.DeviceInfo{Index: idx, Kind: dispatch.DeviceKind(in.Kind), Name: in.Name, Lanes: 1})
+		dinfos = append(dinfos, dispatch.DeviceInfo{Index: idx, Kind: dispatch.DeviceKind(in.Kind), Name: in.Name, Lanes: 1,
+			HostCores: in.HostCores})
 		ds.infos = append(ds.infos, DeviceInfo{Index: idx, Kind: DeviceKind(in.Kind), Name: in.Name, Vendor: in.Vendor,
 			Platform: in.Platform, DriverVersion: in.DriverVersion, MemoryBytes: in.MemoryBytes,
 			ComputeUnits: in.ComputeUnits, MaxWorkGroupSize: in.MaxWorkGroupSize, FP64: in.FP64, ComputeCap: in.ComputeCap,
@@ -179,6 +182,9 @@ func (rt *Runtime) initDevices(ds *devState) error {
 		if bw := measureBandwidth(g); bw > 0 {
 			disp.SetBandwidth(i+1, bw)
 		}
+	}
+	if err := rt.initCalibration(ds); err != nil {
+		return err
 	}
 	ds.ready.Store(true)
 	return nil
@@ -357,6 +363,9 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 	}
 	req := dispatch.Request{Kernel: kc.name, Bytes: kc.bytes, Elements: kc.elems, TransferBytes: kc.transfer}
 	pin := int(ds.pinned.Load())
+	if p, ok := callDevice(ctx); ok { // one call pinned (calibration.go: Calibrate)
+		pin = p
+	}
 	switch {
 	case pin >= 0:
 		req.Pinned, req.Device = true, pin

@@ -102,6 +102,9 @@ func (rt *Runtime) Close() error {
 
 // closeNow is Close proper. Any goroutine.
 func (rt *Runtime) closeNow() error {
+	if !rt.pool.Closed() {
+		rt.saveCalibrationOnClose() // calibration.go: keep the measured cost model for the next process
+	}
 	if !rt.pool.Close() {
 		return ErrClosed
 	}

@@ -35,6 +35,7 @@ from ._types import Decision, DeviceInfo, Metrics
 
 if TYPE_CHECKING:
     from typing_extensions import ParamSpec, Self
+    from ._pipeline import Pipeline
     P = ParamSpec("P")
 
 __all__ = ["Runtime", "version"]
@@ -197,8 +198,8 @@ class Runtime(concurrent.futures.Executor):
                 raise ValueError(f"{name} is {v}, must be a finite number >= 0")
             energy_args[name] = v
         if (energy_args["max_power_watts"] > 0 or energy_args["max_temp_celsius"] > 0) and \
-                policy != "energy_efficient":
-            raise ValueError("max_power_watts and max_temp_celsius need policy='energy_efficient', "
+                policy != "energy-efficient":  # the canonical name, after the alias mapping
+            raise ValueError("max_power_watts and max_temp_celsius need policy='energy-efficient', "
                              f"not {policy!r}")
         for name, flag in (("disable_gpu", disable_gpu), ("record_decisions", record_decisions),
                            ("pin_workers", pin_workers)):
@@ -396,6 +397,19 @@ class Runtime(concurrent.futures.Executor):
         if self._h is None:
             raise VedaError(Status.CLOSED, "veda: runtime is closed")
         raise VedaError(Status.INVALID_ARGUMENT, _capi.last_error())
+
+    # -- pipelines (issue 12) -----------------------------------------------------------------
+
+    def pipeline(self, max_in_flight: Optional[int] = None, max_bytes: Optional[int] = None,
+                 priority: str = "normal") -> "Pipeline":
+        """A new, empty pipeline on this runtime (see :class:`veda.Pipeline`): at most
+        ``max_in_flight`` items and ``max_bytes`` declared bytes in flight (None: the runtime
+        profile's in-flight segments and memory budget), its tasks at ``priority``. Add stages
+        with ``p.stage(fn, mode=...)``, then ``for out in p.run(iterable)``."""
+        from ._pipeline import Pipeline
+
+        self._handle()
+        return Pipeline(self, max_in_flight=max_in_flight, max_bytes=max_bytes, priority=priority)
 
     # -- parallel loops -------------------------------------------------------------------------
 
@@ -878,7 +892,7 @@ class Runtime(concurrent.futures.Executor):
         "estimated"), ``total_joules``, ``average_watts``, ``estimated``, ``sensors`` (each
         available, or unavailable with ``reason`` and ``fix``), ``temperatures``, ``worker_cap``
         and ``resizes`` (each change of the energy policy's worker cap with its ``reason``)."""
-        return json.loads(self._text(lib.veda_energy_json))
+        return cast(Dict[str, Any], json.loads(self._text(lib.veda_energy_json)))
 
     def prometheus(self) -> str:
         """Return the metrics in the Prometheus text exposition format
