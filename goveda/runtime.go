@@ -15,7 +15,6 @@ type Runtime struct {
 	cfg  Config
 	pool *sched.Pool // the work-stealing core (goveda/internal/sched)
 
-
 	dev         devState    // devices and dispatcher, initialized on first use (devices.go)
 	energy      energyState // sensors, meter and power/temperature governor (energy.go)
 	placement   placement   // NUMA nodes and CPUs of the workers (numa.go)
