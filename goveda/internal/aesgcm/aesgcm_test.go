@@ -2,9 +2,9 @@ package aesgcm
 
 import (
 	"bytes"
-	"fmt"
 	"crypto/aes"
 	"crypto/cipher"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
