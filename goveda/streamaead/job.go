@@ -222,6 +222,7 @@ func (j *job) run(ctx context.Context, rt *goveda.Runtime, op, kernel string, bu
 		return err
 	}
 	segBytes := uint64(bufSize)
+	workSize := uint64(bufSize - TagSize - 1) // a full segment's plaintext (to within a byte)
 	p, err := goveda.NewPipeline(rt, goveda.PipelineOptions[*segment]{
 		Name:             "veda-" + op,
 		MaxInFlight:      j.st.MaxInFlight,
@@ -240,8 +241,11 @@ func (j *job) run(ctx context.Context, rt *goveda.Runtime, op, kernel string, bu
 		Device: func(_ context.Context, d goveda.Device, _ int64, s *segment) (*segment, error) {
 			return s, st.crypt(d, s)
 		},
-		Size:     func(s *segment) uint64 { return uint64(len(s.in)) },
-		Transfer: func(s *segment) uint64 { return uint64(len(s.in) + len(s.out)) },
+		// Every segment is sized as a full one for the dispatcher: the stream's segments are one
+		// workload, so they share one size bucket of the cost model (a shorter first or last
+		// segment would otherwise open buckets of their own, each explored on every device).
+		Size:     func(*segment) uint64 { return workSize },
+		Transfer: func(*segment) uint64 { return 2 * workSize },
 		Placed:   func(_ int64, s *segment, dec goveda.Decision) { s.dec = dec },
 	})
 	if err != nil {
