@@ -183,6 +183,7 @@ func (rt *Runtime) initDevices(ds *devState) error {
 			disp.SetBandwidth(i+1, bw)
 		}
 	}
+	device.BLAS() // load the CPU BLAS now (a dlopen), not on the first kernel call
 	if err := rt.initCalibration(ds); err != nil {
 		return err
 	}
