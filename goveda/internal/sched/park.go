@@ -105,8 +105,10 @@ func (w *Worker) fallAsleep(l *Latch) {
 		p.sleep.unregister(w)
 	} else {
 		w.st.parks++
+		w.releaseSlot() // a parked worker holds no execution slot (inline.go)
 		<-w.wakeCh
 		p.sleep.unregister(w)
+		w.acquireSlot()
 	}
 	if l != nil {
 		l.sleeper.Store(nil) // store: we are awake; later sets need not wake us
