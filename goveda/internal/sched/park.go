@@ -106,7 +106,15 @@ func (w *Worker) fallAsleep(l *Latch) {
 	} else {
 		w.st.parks++
 		w.releaseSlot() // a parked worker holds no execution slot (inline.go)
+		var start int64
+		traced := p.tr.Load() != nil // load (seq-cst): trace point, see trace.go
+		if traced {
+			start = p.now()
+		}
 		<-w.wakeCh
+		if traced {
+			w.tracePark(start)
+		}
 		p.sleep.unregister(w)
 		w.acquireSlot()
 	}

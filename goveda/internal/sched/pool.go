@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/veda-runtime/veda/goveda/internal/trace"
 )
 
 // Options configures New. goveda derives them from its Config and Policy.
@@ -67,6 +69,8 @@ type Pool struct {
 	slots    chan struct{}    // free execution slots (inline.go): Workers minus awake workers and inline runs
 	inliners []atomic.Uintptr // goroutines running inline (inline.go); CAS to claim, 0 = free
 	inlined  atomic.Uint64    // inline runs finished; add only
+
+	tr atomic.Pointer[trace.Recorder] // the running trace, or nil (trace.go)
 
 	numa numaState // node groups for hierarchical stealing (numa.go); read-only after New
 
@@ -274,8 +278,12 @@ type rootJob struct {
 	done chan struct{}
 }
 
+// TraceName names the job's slice in a trace: a call from outside the pool.
+func (j *rootJob) TraceName() string { return "call" }
+
 func (j *rootJob) Run(w *Worker) {
 	defer close(j.done)
+	w.RecordWait(j.enq)
 	j.fn(w)
 	w.RecordLatency(j.enq)
 }
