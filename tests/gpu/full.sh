@@ -9,7 +9,8 @@
 #   3. `veda info`, `veda demo` and `veda explain` (dispatch between CPU, OpenCL and CUDA);
 #   4. the Python suite against the same libveda.so (CUDA present);
 #   5. the per-device kernel benchmark (transfer/compute split);
-#   6. the dispatch benchmark on CPU + CUDA (strategies vs the best static split).
+#   6. the dispatch benchmark on CPU + CUDA (strategies vs the best static split);
+#   7. energy: measured watts and joules of a GPU run (NVML), the sensors and the GPU's NUMA node.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 C=${CARRY:-.carry}
@@ -37,5 +38,8 @@ step "6. dispatch on real devices: CPU + CUDA (OpenCL hidden), strategies vs the
 if [ -x "$C/dispatchbench" ]; then
   VEDA_OPENCL_LIBRARY=/nonexistent "$C/dispatchbench" -sim=false -real-step 0.1 || rc=1
 fi
+step "7. energy: measured watts and joules of a GPU run (sgemm pinned to each CUDA device, ~3 s)"
+VEDA_GPU_ENERGY=1 "$C/goveda.test" -test.count=1 -test.v -test.run 'TestGPUEnergyReport' 2>&1 | grep -v '^=== RUN' || rc=1
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,power.draw,power.limit,temperature.gpu,clocks_throttle_reasons.active --format=csv || true
 echo; echo "full.sh: rc=$rc"
 exit $rc
