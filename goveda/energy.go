@@ -266,6 +266,7 @@ func (rt *Runtime) energyMain() {
 		rt.addGPUChannels()
 		e.sens.sampleGPUs()
 		snap := e.meter.Tick()
+		rt.feedMeasuredPower()
 		if e.gov == nil {
 			continue
 		}
@@ -581,4 +582,21 @@ func (rt *Runtime) energyAware(strat Strategy, dinfos []dispatch.DeviceInfo, inf
 		strat = dispatch.NewEarliestFinish(c)
 	}
 	return strat
+}
+
+// feedMeasuredPower gives the dispatcher the measured power of each busy NVML GPU (matched to
+// the runtime's CUDA devices by order), so the joules per byte it learns come from the sensor
+// rather than the board-power default. Energy ticker only.
+func (rt *Runtime) feedMeasuredPower() {
+	s := rt.energy.sens
+	if s.nvml == nil || !rt.dev.ready.Load() { // load-acquire: pairs with initDevices' store-release
+		return
+	}
+	nv := s.gpus()
+	st := rt.dev.disp.Stats()
+	for k, idx := range rt.cudaIndexes() {
+		if k < len(nv) && nv[k].PowerOK && nv[k].Watts > 0 && idx < len(st) && st[idx].QueueDepth > 0 {
+			rt.dev.disp.SetPower(idx, nv[k].Watts)
+		}
+	}
 }

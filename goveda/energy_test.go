@@ -193,3 +193,20 @@ func TestEnergyFakeNVML(t *testing.T) {
 		t.Fatalf("topology %+v", top)
 	}
 }
+
+// An NVML whose init fails (the fake reports DRIVER_NOT_LOADED) never fails creation either.
+func TestEnergyNVMLInitFailure(t *testing.T) {
+	nvmltest.Use(t, nvmltest.GPU{PowerMW: 1})
+	t.Setenv("VEDA_FAKE_NVML_INIT_FAIL", "1")
+	tr := sysfstest.New(t)
+	tr.Use()
+	rt, err := New(Config{Workers: 2, Policy: PolicyEnergyEfficient, MaxPowerWatts: 10})
+	if err != nil {
+		t.Fatalf("a failing NVML failed creation: %v", err)
+	}
+	defer rt.Close()
+	st := rt.Sensors()[1]
+	if st.Name != "nvml" || st.Available || !strings.Contains(st.Reason, "nvmlInit_v2") {
+		t.Fatalf("%+v", st)
+	}
+}
