@@ -107,6 +107,8 @@ type EnergyReport struct {
 	TempOK       bool          `json:"temp_ok"`
 	// Sensors lists every sensor kind, available or not, with why and how to fix.
 	Sensors []SensorStatus `json:"sensors"`
+	// GPUs is NVML's view of each GPU now (empty without NVML).
+	GPUs []GPUState `json:"gpus"`
 }
 
 // sensorSet is the process's sensors, opened once per sysfs root and NVML path.
@@ -198,6 +200,33 @@ func (s *sensorSet) temps() ([]TempReading, float64, bool) {
 	return out, hottest, ok
 }
 
+// thermalThrottle names the first GPU whose clocks are slowed for heat, or "".
+func (s *sensorSet) thermalThrottle() string {
+	for _, g := range s.gpus() {
+		for _, r := range g.Throttle {
+			if strings.Contains(r, "thermal") {
+				return fmt.Sprintf("gpu %d: %s", g.Index, r)
+			}
+		}
+	}
+	return ""
+}
+
+// GPUState is one NVML GPU's latest sample: power, temperature and throttle reasons.
+type GPUState struct {
+	Index   int     `json:"index"` // NVML index
+	Name    string  `json:"name"`
+	BusID   string  `json:"bus_id,omitempty"`
+	Watts   float64 `json:"watts"`
+	PowerOK bool    `json:"power_ok"`
+	Celsius float64 `json:"celsius"`
+	TempOK  bool    `json:"temp_ok"`
+	// Throttle lists the active clock throttle reasons ("sw_power_cap", "hw_thermal_slowdown").
+	Throttle []string `json:"throttle"`
+	// BoardWatts is the enforced power limit (0: not reported).
+	BoardWatts float64 `json:"board_watts"`
+}
+
 // energyState is one runtime's energy accounting and budget.
 type energyState struct {
 	started atomic.Bool // New started init; store once by New, load by Close
@@ -271,7 +300,8 @@ func (rt *Runtime) energyMain() {
 			continue
 		}
 		_, hottest, tempOK := e.sens.temps()
-		in := energy.Input{Watts: snap.RecentWatts, WattsOK: snap.RecentOK, TempC: hottest, TempOK: tempOK}
+		in := energy.Input{Watts: snap.RecentWatts, WattsOK: snap.RecentOK, TempC: hottest, TempOK: tempOK,
+			Throttled: e.sens.thermalThrottle()}
 		v := e.gov.Step(in)
 		if energyTrace != nil {
 			energyTrace(in, v)
@@ -471,6 +501,15 @@ func (rt *Runtime) Energy() EnergyReport {
 	r.Temperatures, r.MaxCelsius, r.TempOK = e.sens.temps()
 	if r.Temperatures == nil {
 		r.Temperatures = []TempReading{}
+	}
+	r.GPUs = []GPUState{}
+	for _, g := range e.sens.gpus() {
+		th := g.Throttle
+		if th == nil {
+			th = []string{}
+		}
+		r.GPUs = append(r.GPUs, GPUState{Index: g.Index, Name: g.Name, BusID: g.BusID, Watts: g.Watts, PowerOK: g.PowerOK,
+			Celsius: g.Celsius, TempOK: g.TempOK, Throttle: th, BoardWatts: g.BoardWatts})
 	}
 	e.mu.Lock()
 	r.Resizes = append([]EnergyResize{}, e.resizes...)

@@ -171,8 +171,12 @@ func TestEnergyFakeNVML(t *testing.T) {
 	}
 	defer rt.Close()
 	<-rt.energy.ready
-	f.Set(nvmltest.GPU{PowerMW: 90_000, TempC: 66, EnergyMJ: 13_500, HasEnergy: true, LimitMW: 300_000, Bus: 0x3b})
+	f.Set(nvmltest.GPU{PowerMW: 90_000, TempC: 66, EnergyMJ: 13_500, HasEnergy: true, LimitMW: 300_000, Bus: 0x3b, Throttle: 0x40})
 	e := rt.Energy()
+	if len(e.GPUs) != 1 || e.GPUs[0].Watts != 90 || e.GPUs[0].BoardWatts != 300 || len(e.GPUs[0].Throttle) != 1 ||
+		e.GPUs[0].Throttle[0] != "hw_thermal_slowdown" {
+		t.Fatalf("gpus %+v", e.GPUs)
+	}
 	var gpu *DeviceEnergy
 	for i := range e.Devices {
 		if e.Devices[i].Source == "nvml" {

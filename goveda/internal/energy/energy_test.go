@@ -307,3 +307,16 @@ func TestGovernorTemperature(t *testing.T) {
 		}
 	}
 }
+
+func TestGovernorThermalThrottle(t *testing.T) {
+	g := NewGovernor(GovernorConfig{Limits: Limits{MaxTempC: 85}, Workers: 4})
+	v := g.Step(Input{TempC: 60, TempOK: true, Throttled: "gpu 0: hw_thermal_slowdown"})
+	if !v.Changed || v.Cap != 3 || v.Reason != "thermal throttling: gpu 0: hw_thermal_slowdown" {
+		t.Fatalf("%+v", v)
+	}
+	// Throttling without a temperature limit is reported but not acted on.
+	g2 := NewGovernor(GovernorConfig{Limits: Limits{MaxWatts: 100}, Workers: 4})
+	if v := g2.Step(Input{Watts: 10, WattsOK: true, Throttled: "gpu 0: hw_thermal_slowdown"}); v.Changed {
+		t.Fatalf("%+v", v)
+	}
+}

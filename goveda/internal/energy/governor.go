@@ -42,6 +42,9 @@ type Input struct {
 	WattsOK bool
 	TempC   float64 // hottest sensor
 	TempOK  bool
+	// Throttled names a device the hardware is slowing down for heat (NVML's thermal
+	// throttle reasons), or is empty; with a temperature limit it counts as being at the limit.
+	Throttled string
 }
 
 // Verdict is the governor's answer for one tick.
@@ -88,6 +91,8 @@ func (g *Governor) Cap() int { return g.cap }
 func (g *Governor) Step(in Input) Verdict {
 	c := g.cfg
 	hot := c.MaxTempC > 0 && in.TempOK && in.TempC >= c.MaxTempC-c.TempMargin
+	throttled := c.MaxTempC > 0 && in.Throttled != ""
+	hot = hot || throttled
 	over := c.MaxWatts > 0 && in.WattsOK && in.Watts > c.MaxWatts
 	switch {
 	case over && g.cap > 1:
@@ -99,9 +104,12 @@ func (g *Governor) Step(in Input) Verdict {
 		g.calm = 0
 		target := g.cap - 1
 		why := fmt.Sprintf("temperature %.0f °C within %.0f °C of the limit %.0f °C", in.TempC, c.TempMargin, c.MaxTempC)
-		if in.TempC >= c.MaxTempC {
+		switch {
+		case in.TempOK && in.TempC >= c.MaxTempC:
 			target = max(1, g.cap/2)
 			why = fmt.Sprintf("temperature %.0f °C >= limit %.0f °C", in.TempC, c.MaxTempC)
+		case throttled && !(in.TempOK && in.TempC >= c.MaxTempC-c.TempMargin):
+			why = "thermal throttling: " + in.Throttled
 		}
 		return g.set(target, why)
 	case over || hot:
@@ -115,7 +123,7 @@ func (g *Governor) Step(in Input) Verdict {
 		return Verdict{Cap: g.cap, Reason: "no reading: holding"}
 	}
 	calmPower := c.MaxWatts == 0 || in.Watts < c.Hysteresis*c.MaxWatts && in.Watts*float64(g.cap+1)/float64(g.cap) <= c.MaxWatts
-	calmTemp := c.MaxTempC == 0 || in.TempC < c.MaxTempC-2*c.TempMargin
+	calmTemp := c.MaxTempC == 0 || in.TempC < c.MaxTempC-2*c.TempMargin && in.Throttled == ""
 	if !calmPower || !calmTemp {
 		g.calm = 0
 		return Verdict{Cap: g.cap, Reason: "within the hysteresis band: holding"}
