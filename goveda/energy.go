@@ -32,6 +32,10 @@ import (
 // energyTick is the governor's period (tests shorten it).
 var energyTick = 100 * time.Millisecond
 
+// energyClock, when set (tests), is the meter's clock: a test's virtual time, advanced in step
+// with its fake counters.
+var energyClock func() time.Time
+
 // energyBeforeTick, when set (tests), runs on the energy ticker goroutine before each reading
 // (a test's power model advances its fake counters there, in step with the ticks).
 var energyBeforeTick func()
@@ -264,7 +268,12 @@ func (rt *Runtime) energyMain() {
 	e := &rt.energy
 	defer close(e.done)
 	e.sens = processSensors()
-	e.meter = energy.NewMeter(rt.energyChannels())
+	if energyClock != nil {
+		e.meter = energy.NewMeterClock(rt.energyChannels(), energyClock)
+	} else {
+		e.meter = energy.NewMeter(rt.energyChannels())
+	}
+	e.meter.Refresh = e.sens.sampleGPUs // one NVML sample per reading, just before it
 	budget := rt.cfg.Policy == PolicyEnergyEfficient && (e.limits.MaxWatts > 0 || e.limits.MaxTempC > 0) && rt.pool.Workers() > 1
 	if budget {
 		e.gov = energy.NewGovernor(energy.GovernorConfig{Limits: e.limits, Workers: rt.pool.Workers()})
@@ -293,7 +302,6 @@ func (rt *Runtime) energyMain() {
 			energyBeforeTick()
 		}
 		rt.addGPUChannels()
-		e.sens.sampleGPUs()
 		snap := e.meter.Tick()
 		rt.feedMeasuredPower()
 		if e.gov == nil {
@@ -465,7 +473,6 @@ func (rt *Runtime) Energy() EnergyReport {
 	e := &rt.energy
 	<-e.ready
 	rt.addGPUChannels()
-	e.sens.sampleGPUs()
 	snap := e.meter.Read()
 	r := EnergyReport{
 		Seconds:        snap.Seconds,

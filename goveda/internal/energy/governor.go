@@ -58,9 +58,10 @@ type Verdict struct {
 // Governor decides the cap on active workers from power and temperature. One goroutine at a
 // time (the runtime's energy ticker).
 type Governor struct {
-	cfg  GovernorConfig
-	cap  int
-	calm int
+	cfg    GovernorConfig
+	cap    int
+	calm   int
+	settle bool // the last tick cut the cap: its reading predates the cut, so hold once
 }
 
 // NewGovernor returns a governor whose cap starts at cfg.Workers.
@@ -85,11 +86,18 @@ func (g *Governor) Cap() int { return g.cap }
 
 // Step takes one tick's readings and returns the new cap. Above the power budget the cap drops
 // in proportion (cap x budget / power, at least one worker less), so a budget is met within one
-// or two ticks; from MaxTempC - TempMargin on it drops by one (by half at the limit itself). It
+// or two ticks; from MaxTempC - TempMargin on it drops by one (by half at the limit itself).
+// The tick after a cut holds (its reading may predate the cut). It
 // rises by one only after RaiseTicks calm ticks, and only if one more worker's share of the
 // current power still fits the budget. Unreadable sensors hold the cap.
 func (g *Governor) Step(in Input) Verdict {
 	c := g.cfg
+	if g.settle {
+		// The workers follow a cut at the monitor's next tick, so this reading may still show
+		// the load from before it; cutting again would overshoot.
+		g.settle = false
+		return Verdict{Cap: g.cap, Reason: "settling after the cut"}
+	}
 	hot := c.MaxTempC > 0 && in.TempOK && in.TempC >= c.MaxTempC-c.TempMargin
 	throttled := c.MaxTempC > 0 && in.Throttled != ""
 	hot = hot || throttled
@@ -149,5 +157,6 @@ func (g *Governor) Step(in Input) Verdict {
 func (g *Governor) set(n int, why string) Verdict {
 	old := g.cap
 	g.cap = n
+	g.settle = n < old
 	return Verdict{Cap: n, Changed: n != old, Reason: why}
 }
