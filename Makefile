@@ -3,6 +3,8 @@
 #   make run          install what is missing, build, run `veda info` and `veda demo`
 #   make test         install what is missing, build, run every suite, end with "N passed, N failed"
 #   make bench        run bench/
+#   make wheel        build/wheelhouse/veda-*.whl: the Python package with libveda.so inside
+#                     (py3-none, retagged manylinux by auditwheel when it can), installable without Go
 #   make install PREFIX=/usr/local   (builds the library only: no test, no fuzzer)
 # Building needs Go 1.26 and a C compiler, nothing else (cgo is required).
 #   make clean
@@ -17,7 +19,7 @@ GO_LDFLAGS := -ldflags=-extldflags=-Wl,-soname,libveda.so.0
 LIB        := $(BUILD)/libveda.so
 CLI        := $(BUILD)/veda
 
-.PHONY: all cgo lib cli ptx cmake deps deps-runtime test run bench install clean gpu-carry
+.PHONY: all cgo lib cli ptx cmake deps deps-runtime test run bench install clean gpu-carry wheel
 
 all: lib
 
@@ -57,10 +59,13 @@ cmake: lib
 test: deps lib cli cmake
 	@bash tests/run-suites.sh
 
+# The main job first (veda encrypt/decrypt on a 256 MiB in-memory stream, with the placement
+# table and its peers), then the kernel demo, shortened.
 run: deps-runtime lib cli
-	@$(CLI) info
+	@$(CLI) job
 	@echo
-	@$(CLI) demo
+	@echo "== the kernel demo (veda demo -quick; the full one: veda demo; the hardware: veda info)"
+	@$(CLI) demo -quick
 
 # Binaries for tests/gpu/full.sh on a GPU machine without Go (carry .carry/ there).
 gpu-carry: lib cli
@@ -70,11 +75,22 @@ gpu-carry: lib cli
 	$(GO) test -c -o .carry/goveda.test ./goveda
 	$(GO) test -c -o .carry/device.test ./goveda/internal/device
 	$(GO) build -o .carry/bench-devices ./goveda/internal/dispatch/cmd/devicebench
+	$(GO) build -o .carry/bench-aead ./bench/aead
 	$(GO) build -o .carry/dispatchbench ./goveda/internal/dispatch/cmd/dispatchbench
 	@du -sh .carry
 
 bench: lib cli
 	@bash bench/run.sh
+
+# The wheel bundles the library `make lib` built (no second Go build); auditwheel picks the
+# manylinux tag that libveda.so's glibc symbol versions allow, else the linux_x86_64 wheel stays.
+wheel: lib
+	@rm -rf $(BUILD)/dist $(BUILD)/wheelhouse
+	VEDA_PREBUILT_LIBRARY=$(abspath $(LIB)) python3 -m build --wheel --no-isolation --outdir $(BUILD)/dist python
+	@plat=$$(auditwheel show $(BUILD)/dist/*.whl 2>/dev/null | sed -n 's/.*platform tag to "\(manylinux[^"]*\)".*/\1/p' | head -n1); \
+	if [ -n "$$plat" ]; then auditwheel repair --plat "$$plat" -w $(BUILD)/wheelhouse $(BUILD)/dist/*.whl; \
+	else mkdir -p $(BUILD)/wheelhouse && cp $(BUILD)/dist/*.whl $(BUILD)/wheelhouse/; fi
+	@ls $(BUILD)/wheelhouse/*.whl
 
 # A CMake tree of its own, configured without the C tests, the sanitizer run and the fuzzer.
 install: lib

@@ -4,10 +4,15 @@
 #                each also through libveda.so when it is built (else that column is skipped).
 #   2. bench/go  Go scheduler: Reduce vs plain loop and goroutines, fib Join vs goroutines,
 #                irregular loop vs static split.
+#   2b. bench/peers  VEDA (through C, from Go, through ctypes) vs OpenMP, oneTBB and Rayon on the
+#                same workloads, one process per peer, medians of 5 rounds, paired ratios.
 #   3. devicebench    every built-in kernel on every device (pinned), 64 KiB..64 MiB, time split
 #                into transfer and compute (device event times).
 #   4. dispatchbench  strategies vs the best static split on a mixed workload: simulated devices
 #                (1:4, virtual clock), then the real devices through the runtime (wall clock).
+#   5. bench/aead the main job (Tink AES-GCM-HKDF streaming, 1 MiB segments): CPU only, each
+#                device, automatic vs Go's single-threaded streaming seal and openssl's one core;
+#                peak RSS of `veda encrypt` on a piped stream against budget + 2 segments.
 #   3 and 4 live in goveda/internal/dispatch/cmd/ (they import the internal device and dispatch
 #   packages, which only code under goveda/ may do).
 # Env: BENCH_THREADS (default 2), BENCH_QUICK=0 for the full sizes (default quick), VEDA_LIB.
@@ -46,9 +51,14 @@ fi
 echo "== bench/go: scheduler vs plain Go"
 go run ./bench/go -workers "$THREADS" -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
 
+echo "== bench/peers: VEDA vs OpenMP, oneTBB and Rayon (fib, nqueens, sum of sqrt, triangular, one-chunk latency, sort)"
+bash bench/peers/run.sh || status=1
+
 echo "== devicebench: built-in kernels on every device, transfer vs compute"
 go run ./goveda/internal/dispatch/cmd/devicebench -workers "$THREADS" -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
 
 echo "== dispatchbench: strategies vs best static split (simulated, then real devices)"
 go run ./goveda/internal/dispatch/cmd/dispatchbench -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
+echo "== bench/aead: the main job (veda encrypt/decrypt) vs Go single-threaded and openssl; peak RSS"
+go run ./bench/aead -veda "$ROOT/build/veda" -workers "$THREADS" -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
 exit $status

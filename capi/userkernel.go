@@ -6,8 +6,8 @@ package capi
 import "C"
 
 import (
+	"errors"
 	"strings"
-	"sync"
 	"unsafe"
 
 	"github.com/veda-runtime/veda/goveda"
@@ -17,11 +17,6 @@ import (
 type kernelEntry struct {
 	k  *goveda.Kernel
 	rt C.uintptr_t // the runtime's token: a run after veda_runtime_destroy gets VEDA_ERR_CLOSED
-
-	// mu: runs hold it shared, destroy exclusively, so that goveda's Kernel.Close never races
-	// with a Run (Close must not be called while a Run is in flight).
-	mu     sync.RWMutex
-	closed bool // guarded by mu
 }
 
 // minValidAddr: non-NULL pointers below it are rejected as arguments. The Go runtime throws
@@ -87,62 +82,12 @@ func vedago_kernel_run_1d(h C.uintptr_t, n C.int64_t, args *C.veda_arg, nargs C.
 	if st != stOK {
 		return st
 	}
-	switch {
-	case n < 0:
+	if n < 0 {
 		return fail(stInvalidArgument, fn, "veda: invalid argument: n is %d, must be >= 0", int64(n))
-	case nargs < 0:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: nargs is %d, must be >= 0", int32(nargs))
-	case nargs > 0 && args == nil:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: args is NULL but nargs is %d", int32(nargs))
 	}
-	gargs := make([]goveda.Arg, int(nargs))
-	if nargs > 0 {
-		// The array's stride is args[0].struct_size (every element must carry the same one), so
-		// that veda_arg can grow.
-		stride := uintptr(args.struct_size)
-		if stride < uintptr(minSize) || stride > 4096 || stride%unsafe.Alignof(*args) != 0 {
-			return fail(stInvalidArgument, fn, "veda: invalid argument: args[0].struct_size is %d, not a veda_arg size (set it to sizeof(veda_arg), %d)",
-				uint32(args.struct_size), uint32(C.sizeof_veda_arg))
-		}
-		for i := range gargs {
-			a := (*C.veda_arg)(unsafe.Add(unsafe.Pointer(args), uintptr(i)*stride))
-			if uintptr(a.struct_size) != stride {
-				return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].struct_size is %d, args[0].struct_size is %d; they must be equal",
-					i, uint32(a.struct_size), uint32(stride))
-			}
-			addr := *(*uintptr)(unsafe.Pointer(&a.ptr)) // read as an integer: it may be garbage
-			bytes := uint64(a.bytes)
-			kind := goveda.ArgKind(a.kind)
-			switch kind {
-			case goveda.ArgIn, goveda.ArgOut, goveda.ArgInOut:
-				if bytes > maxElems {
-					return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].bytes is %d, too large", i, bytes)
-				}
-				if bytes == 0 {
-					addr = 0 // nothing is read or written
-				} else if addr == 0 {
-					return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].ptr is NULL but args[%d].bytes is %d", i, i, bytes)
-				}
-			case goveda.ArgScalar:
-				if addr == 0 {
-					return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].ptr is NULL (a scalar argument points at its value)", i)
-				}
-				if bytes == 0 || bytes > 64 {
-					return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].bytes is %d, a scalar has 1..64 bytes", i, bytes)
-				}
-			default:
-				return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].kind is %d, not a VEDA_ARG_* value", i, int32(a.kind))
-			}
-			if addr != 0 && addr < minValidAddr {
-				return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].ptr is %#x, not a valid address", i, addr)
-			}
-			gargs[i] = goveda.RawArg(kind, asPointer(addr), int64(bytes))
-		}
-	}
-	ke.mu.RLock()
-	defer ke.mu.RUnlock()
-	if ke.closed {
-		return fail(stInvalidArgument, fn, "veda: invalid argument: k was destroyed")
+	gargs, st := kernelArgs(fn, args, nargs, minSize) // buffer.go: one conversion for every run
+	if st != stOK {
+		return st
 	}
 	if _, st := lookupRuntime(fn, ke.rt); st != stOK {
 		if st == stClosed {
@@ -150,7 +95,14 @@ func vedago_kernel_run_1d(h C.uintptr_t, n C.int64_t, args *C.veda_arg, nargs C.
 		}
 		return st
 	}
-	return result(fn, ke.k.Run(callCtx(), int64(n), gargs...))
+	err := ke.k.Run(callCtx(), int64(n), gargs...)
+	if errors.Is(err, goveda.ErrClosed) {
+		if _, state := kernels.get(uintptr(h)); state == stateStale {
+			// A destroy of k raced this run (goveda's Kernel.Close refused it).
+			return fail(stInvalidArgument, fn, "veda: invalid argument: k was destroyed")
+		}
+	}
+	return result(fn, err)
 }
 
 //export vedago_kernel_destroy
@@ -168,9 +120,6 @@ func vedago_kernel_destroy(h C.uintptr_t) (st C.veda_status) {
 		}
 		return fail(stInvalidArgument, fn, "veda: invalid argument: k is not a kernel handle (never created or forged)")
 	}
-	ke.mu.Lock() // waits for runs in flight
-	defer ke.mu.Unlock()
-	ke.closed = true
-	ke.k.Close()
+	ke.k.Close() // waits for runs in flight
 	return stOK
 }

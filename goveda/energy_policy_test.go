@@ -34,7 +34,9 @@ func traceGovernor(t *testing.T, tick time.Duration) *govTrace {
 		g.ticks = append(g.ticks, govTick{in, v})
 		g.mu.Unlock()
 	}
-	t.Cleanup(func() { energyTick, energyTrace, energyBeforeTick, energyClock = oldTick, oldTrace, oldBefore, oldClock })
+	t.Cleanup(func() {
+		energyTick, energyTrace, energyBeforeTick, energyClock = oldTick, oldTrace, oldBefore, oldClock
+	})
 	return g
 }
 

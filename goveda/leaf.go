@@ -20,7 +20,7 @@ const leafSlice = 5 * time.Millisecond
 func (st *forState) leaf(lo, hi, grain int) {
 	if !st.pieces {
 		if err := callErr(st.rt.pool, func() error { return st.body(lo, hi) }); err != nil {
-			st.f.Fail(err)
+			st.fail(err)
 		}
 		return
 	}
@@ -36,7 +36,7 @@ func (st *forState) leaf(lo, hi, grain int) {
 		t0 := time.Now()
 		b, en := lo, e
 		if err := callErr(st.rt.pool, func() error { return st.body(b, en) }); err != nil {
-			st.f.Fail(err)
+			st.fail(err)
 			return
 		}
 		switch el := time.Since(t0); {

@@ -61,7 +61,16 @@ type forState struct {
 	rt     *Runtime
 	body   func(lo, hi int) error
 	f      sched.Failure
-	pieces bool // run leaves in time-bounded pieces (see leaf): ctx can be cancelled
+	pieces bool                    // run leaves in time-bounded pieces (see leaf): ctx can be cancelled
+	cancel context.CancelCauseFunc // ParallelForCtx: cancels the bodies' ctx on the first error
+}
+
+// fail records err as the loop's result (if first) and cancels the bodies' context. Any worker.
+func (st *forState) fail(err error) {
+	st.f.Fail(err)
+	if st.cancel != nil {
+		st.cancel(err)
+	}
 }
 
 // forJob is the right half of a split, pushed for thieves.
@@ -74,6 +83,9 @@ type forJob struct {
 }
 
 func (j *forJob) Run(w *sched.Worker) { j.st.split(w, j.lo, j.hi, j.sp, w != j.owner) }
+
+// TraceName names the job's slice in a trace.
+func (j *forJob) TraceName() string { return "parallel_for" }
 
 // split runs [lo, hi) on w, cutting it in halves while the splitter allows. Worker only.
 func (st *forState) split(w *sched.Worker, lo, hi int, sp splitter, migrated bool) {
@@ -89,7 +101,11 @@ func (st *forState) split(w *sched.Worker, lo, hi int, sp splitter, migrated boo
 		w.JoinTask(&j.t)
 		return
 	}
+	tb, t0 := traceChunkStart(w)
 	st.leaf(lo, hi, sp.grain)
+	if tb != nil {
+		traceChunkEnd(w, tb, t0, lo, hi)
+	}
 }
 
 // ParallelFor calls body on disjoint chunks [lo, hi) that together cover [begin, end) exactly
@@ -106,6 +122,25 @@ func (st *forState) split(w *sched.Worker, lo, hi int, sp splitter, migrated boo
 // outside the pool, the caller blocks while workers run every chunk. Cost: about 1 us from a
 // worker for a small range, plus a wake-up from outside a parked pool.
 func (rt *Runtime) ParallelFor(ctx context.Context, begin, end, grain int, body func(lo, hi int) error) error {
+	return rt.parallelFor(ctx, begin, end, grain, body, nil)
+}
+
+// ParallelForCtx is ParallelFor whose body also gets a context: it is done once ctx is done or
+// once any body returned an error (its cause is that error), so a long chunk can stop early.
+// Errors, cost and callers as ParallelFor (plus one context per call).
+func (rt *Runtime) ParallelForCtx(ctx context.Context, begin, end, grain int, body func(ctx context.Context, lo, hi int) error) error {
+	if body == nil {
+		return invalidf("ParallelForCtx: body is nil")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	lctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	return rt.parallelFor(lctx, begin, end, grain, func(lo, hi int) error { return body(lctx, lo, hi) }, cancel)
+}
+
+func (rt *Runtime) parallelFor(ctx context.Context, begin, end, grain int, body func(lo, hi int) error, cancel context.CancelCauseFunc) error {
 	if end < begin {
 		return invalidf("ParallelFor: end (%d) < begin (%d)", end, begin)
 	}
@@ -124,7 +159,7 @@ func (rt *Runtime) ParallelFor(ctx context.Context, begin, end, grain int, body 
 	if begin == end {
 		return nil
 	}
-	st := &forState{rt: rt, body: body, pieces: ctx.Done() != nil && rt.cfg.Policy != PolicyDeterministic}
+	st := &forState{rt: rt, body: body, pieces: ctx.Done() != nil && rt.cfg.Policy != PolicyDeterministic, cancel: cancel}
 	sp := splitter{splits: rt.pool.Workers(), grain: rt.autoGrain(end-begin, grain), det: rt.cfg.Policy == PolicyDeterministic}
 	unwatch := st.f.Watch(ctx, ctxError)
 	defer unwatch()
@@ -140,7 +175,7 @@ func (rt *Runtime) ParallelFor(ctx context.Context, begin, end, grain int, body 
 type reduceState[T any] struct {
 	rt       *Runtime
 	identity T
-	fold     func(lo, hi int, acc T) T
+	fold     func(lo, hi int, acc T) (T, error)
 	combine  func(a, b T) T
 	f        sched.Failure
 }
@@ -155,6 +190,9 @@ type reduceJob[T any] struct {
 }
 
 func (j *reduceJob[T]) Run(w *sched.Worker) { j.res = j.st.split(w, j.lo, j.hi, j.sp, w != j.owner) }
+
+// TraceName names the job's slice in a trace.
+func (j *reduceJob[T]) TraceName() string { return "reduce" }
 
 // split reduces [lo, hi) on w: cut while the splitter allows, fold leaves from identity, combine
 // left with right. Worker only.
@@ -178,7 +216,11 @@ func (st *reduceState[T]) split(w *sched.Worker, lo, hi int, sp splitter, migrat
 		}
 		return v
 	}
-	v, err := callVal(st.rt.pool, func() (T, error) { return st.fold(lo, hi, st.identity), nil })
+	tb, t0 := traceChunkStart(w)
+	v, err := callVal(st.rt.pool, func() (T, error) { return st.fold(lo, hi, st.identity) })
+	if tb != nil {
+		traceChunkEnd(w, tb, t0, lo, hi)
+	}
 	if err != nil {
 		st.f.Fail(err)
 	}
@@ -192,18 +234,37 @@ func (st *reduceState[T]) split(w *sched.Worker, lo, hi int, sp splitter, migrat
 // and the combine tree depend only on (begin, end, grain), so float results are bit-identical
 // across runs and worker counts. grain as in ParallelFor.
 //
-// Errors: as ParallelFor (fold has no error result: a panic in fold or combine becomes a
-// *PanicError). On error the returned value is identity. Any goroutine; blocking.
+// Errors: as ParallelFor (a panic in fold or combine becomes a *PanicError; for a fold that can
+// fail, see ReduceErr). On error the returned value is identity. Any goroutine; blocking.
 func Reduce[T any](ctx context.Context, rt *Runtime, begin, end, grain int, identity T,
 	fold func(lo, hi int, acc T) T, combine func(a, b T) T) (T, error) {
+	if fold == nil {
+		return reduce[T](ctx, rt, "Reduce", begin, end, grain, identity, nil, combine)
+	}
+	return reduce(ctx, rt, "Reduce", begin, end, grain, identity,
+		func(lo, hi int, acc T) (T, error) { return fold(lo, hi, acc), nil }, combine)
+}
+
+// ReduceErr is Reduce with a fold that can fail: the first error a fold returns (as-is) is
+// ReduceErr's result, and after it no new chunk starts, as for ParallelFor's body. A chunk that
+// failed contributes nothing; on any error the returned value is identity. Any goroutine;
+// blocking.
+func ReduceErr[T any](ctx context.Context, rt *Runtime, begin, end, grain int, identity T,
+	fold func(lo, hi int, acc T) (T, error), combine func(a, b T) T) (T, error) {
+	return reduce(ctx, rt, "ReduceErr", begin, end, grain, identity, fold, combine)
+}
+
+// reduce is Reduce and ReduceErr; name is the caller's name for argument errors.
+func reduce[T any](ctx context.Context, rt *Runtime, name string, begin, end, grain int, identity T,
+	fold func(lo, hi int, acc T) (T, error), combine func(a, b T) T) (T, error) {
 	if end < begin {
-		return identity, invalidf("Reduce: end (%d) < begin (%d)", end, begin)
+		return identity, invalidf("%s: end (%d) < begin (%d)", name, end, begin)
 	}
 	if grain < 0 {
-		return identity, invalidf("Reduce: grain is %d, must be >= 0", grain)
+		return identity, invalidf("%s: grain is %d, must be >= 0", name, grain)
 	}
 	if fold == nil || combine == nil {
-		return identity, invalidf("Reduce: fold and combine must not be nil")
+		return identity, invalidf("%s: fold and combine must not be nil", name)
 	}
 	if ctx == nil {
 		ctx = context.Background()

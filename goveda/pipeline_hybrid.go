@@ -33,6 +33,10 @@ type Hybrid[T any] struct {
 	Size func(item T) uint64
 	// Transfer returns the bytes an item moves to and from a device; nil: Size.
 	Transfer func(item T) uint64
+	// Placed, if set, is called once for each item that ran successfully, by the worker that ran
+	// it, with the dispatch decision that placed it (device, reason; the candidates' estimates
+	// when the runtime records decisions): for per-item reports such as `veda encrypt -stats`.
+	Placed func(seq int64, item T, dec Decision)
 }
 
 type hybridStage[T any] struct {
@@ -97,7 +101,8 @@ func (hs *hybridStage[T]) run(ctx context.Context, rt *Runtime, st *stage[T], se
 	if err != nil {
 		return out, err
 	}
-	kc := &kcall{name: hs.kernel, bytes: size, elems: 1, transfer: transfer, devices: hs.devices,
+	var dec Decision
+	kc := &kcall{name: hs.kernel, bytes: size, elems: 1, transfer: transfer, devices: hs.devices, decided: &dec,
 		cpu: func() error {
 			var err error
 			ran = 0
@@ -119,6 +124,9 @@ func (hs *hybridStage[T]) run(ctx context.Context, rt *Runtime, st *stage[T], se
 	err = rt.runKernel(ctx, kc)
 	if ran >= 0 && err == nil {
 		st.stats.onDevice(ran)
+		if hs.h.Placed != nil {
+			hs.h.Placed(seq, out, dec)
+		}
 	}
 	return out, err
 }

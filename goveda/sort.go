@@ -9,8 +9,9 @@ import (
 // Parallel sort: a merge sort whose leaves are sorted with the standard library's pdqsort
 // (slices.Sort / slices.SortFunc) and whose merges are themselves parallel (split the larger
 // run at its middle, binary-search the split point in the other, merge both halves in a Join).
-// One scratch buffer of len(s) elements is allocated per call; each level merges from s into
-// the buffer and the result is copied back in parallel. Not stable (as slices.Sort).
+// One scratch buffer of len(s) elements is allocated per call; each level merges from one
+// buffer into the other (they alternate by level, so there is no copy-back pass). Not stable
+// (as slices.Sort).
 
 // sortLeavesPerWorker sets the automatic leaf size: about this many leaves per worker, so that
 // the pool can balance uneven leaves, while each leaf stays large enough for pdqsort's speed.
@@ -25,7 +26,7 @@ const (
 // slice helpers; on error s holds its elements in an unspecified order. Cost: O(n log n) work, one
 // buffer of len(s). Any goroutine; blocking.
 func Sort[T cmp.Ordered](ctx context.Context, rt *Runtime, s []T, opts ...SliceOption) error {
-	return sortImpl(ctx, rt, "Sort", s, opts, slices.Sort[[]T], cmp.Less[T])
+	return sortImpl(ctx, rt, "Sort", s, opts, slices.Sort[[]T], cmp.Less[T], mergeOrdered[T])
 }
 
 // SortFunc sorts s in ascending order as determined by cmp (as slices.SortFunc: cmp(a, b) < 0
@@ -34,22 +35,24 @@ func SortFunc[T any](ctx context.Context, rt *Runtime, s []T, cmp func(a, b T) i
 	if cmp == nil {
 		return invalidf("SortFunc: cmp is nil")
 	}
+	less := func(a, b T) bool { return cmp(a, b) < 0 }
 	return sortImpl(ctx, rt, "SortFunc", s, opts,
-		func(x []T) { slices.SortFunc(x, cmp) },
-		func(a, b T) bool { return cmp(a, b) < 0 })
+		func(x []T) { slices.SortFunc(x, cmp) }, less,
+		func(a, b, out []T) { mergeSeq(a, b, out, less) })
 }
 
 // sortState is one Sort call.
 type sortState[T any] struct {
-	rt   *Runtime
-	ctx  context.Context
-	leaf int
-	seq  func([]T)
-	less func(a, b T) bool
+	rt    *Runtime
+	ctx   context.Context
+	leaf  int
+	seq   func([]T)           // sequential sort of a leaf
+	less  func(a, b T) bool   // for split points
+	merge func(a, b, out []T) // sequential merge (specialised for cmp.Ordered: no call per element)
 }
 
 func sortImpl[T any](ctx context.Context, rt *Runtime, what string, s []T, opts []SliceOption,
-	seq func([]T), less func(a, b T) bool) error {
+	seq func([]T), less func(a, b T) bool, merge func(a, b, out []T)) error {
 	c, err := sliceOptions(what, opts)
 	if err != nil {
 		return err
@@ -71,42 +74,49 @@ func sortImpl[T any](ctx context.Context, rt *Runtime, what string, s []T, opts 
 		seq(s)
 		return nil
 	}
-	st := &sortState[T]{rt: rt, ctx: ctx, leaf: leaf, seq: seq, less: less}
+	st := &sortState[T]{rt: rt, ctx: ctx, leaf: leaf, seq: seq, less: less, merge: merge}
 	buf := make([]T, len(s))
-	_, _, err = Join(rt, func() (struct{}, error) { return struct{}{}, st.sort(s, buf) },
+	_, _, err = Join(rt, func() (struct{}, error) { return struct{}{}, st.sort(s, buf, false) },
 		func() (struct{}, error) { return struct{}{}, nil })
 	return err
 }
 
-// sort sorts s using buf (same length) as scratch; the result is in s. On a worker.
-func (st *sortState[T]) sort(s, buf []T) error {
+// sort sorts the elements of src; the result lands in dst (same length) if inDst, else in src.
+// The halves are sorted into the other buffer, then merged into the wanted one, so each level
+// moves every element once and no copy-back pass is needed (a leaf copies at most once). On a
+// worker.
+func (st *sortState[T]) sort(src, dst []T, inDst bool) error {
 	if err := st.ctx.Err(); err != nil {
 		return ctxError(context.Cause(st.ctx))
 	}
-	if len(s) <= st.leaf {
-		st.seq(s)
+	if len(src) <= st.leaf {
+		st.seq(src)
+		if inDst {
+			copy(dst, src)
+		}
 		return nil
 	}
-	m := len(s) / 2
+	m := len(src) / 2
 	_, _, err := Join(st.rt,
-		func() (struct{}, error) { return struct{}{}, st.sort(s[:m], buf[:m]) },
-		func() (struct{}, error) { return struct{}{}, st.sort(s[m:], buf[m:]) })
+		func() (struct{}, error) { return struct{}{}, st.sort(src[:m], dst[:m], !inDst) },
+		func() (struct{}, error) { return struct{}{}, st.sort(src[m:], dst[m:], !inDst) })
 	if err != nil {
 		return err
 	}
-	if !st.less(s[m], s[m-1]) { // already in order: nothing to merge
-		return nil
+	from, to := dst, src // the halves are sorted in the buffer opposite to the one wanted
+	if inDst {
+		from, to = src, dst
 	}
-	if err := st.merge(s[:m], s[m:], buf); err != nil {
-		return err
+	if !st.less(from[m], from[m-1]) { // already in order: move without merging
+		return st.copy(to, from)
 	}
-	return st.copy(s, buf)
+	return st.mergePar(from[:m], from[m:], to)
 }
 
-// merge merges the sorted runs a and b into out (len(out) == len(a)+len(b)), in parallel.
-func (st *sortState[T]) merge(a, b, out []T) error {
+// mergePar merges the sorted runs a and b into out (len(out) == len(a)+len(b)), in parallel.
+func (st *sortState[T]) mergePar(a, b, out []T) error {
 	if len(a)+len(b) <= mergeMinRun {
-		mergeSeq(a, b, out, st.less)
+		st.merge(a, b, out)
 		return nil
 	}
 	if len(a) < len(b) {
@@ -121,8 +131,8 @@ func (st *sortState[T]) merge(a, b, out []T) error {
 		return 1
 	})
 	_, _, err := Join(st.rt,
-		func() (struct{}, error) { return struct{}{}, st.merge(a[:i], b[:j], out[:i+j]) },
-		func() (struct{}, error) { return struct{}{}, st.merge(a[i:], b[j:], out[i+j:]) })
+		func() (struct{}, error) { return struct{}{}, st.mergePar(a[:i], b[:j], out[:i+j]) },
+		func() (struct{}, error) { return struct{}{}, st.mergePar(a[i:], b[j:], out[i+j:]) })
 	return err
 }
 
@@ -137,6 +147,23 @@ func (st *sortState[T]) copy(dst, src []T) error {
 		func() (struct{}, error) { return struct{}{}, st.copy(dst[:m], src[:m]) },
 		func() (struct{}, error) { return struct{}{}, st.copy(dst[m:], src[m:]) })
 	return err
+}
+
+// mergeOrdered is mergeSeq for cmp.Ordered elements, with the comparison inlined.
+func mergeOrdered[T cmp.Ordered](a, b, out []T) {
+	i, j, k := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		if cmp.Less(b[j], a[i]) {
+			out[k] = b[j]
+			j++
+		} else {
+			out[k] = a[i]
+			i++
+		}
+		k++
+	}
+	k += copy(out[k:], a[i:])
+	copy(out[k:], b[j:])
 }
 
 // mergeSeq merges sorted a and b into out. Taking from b only when b's head is strictly less

@@ -35,26 +35,27 @@ const (
 
 // Arg is one kernel argument; make it with In, Out, InOut or Scalar (or RawArg).
 type Arg struct {
-	a device.Arg
+	a   device.Arg
+	buf *Buffer // ArgBuffer only (BufferArg)
 }
 
 // In passes s to the kernel as an input buffer (__global const T* / const T*).
-func In[T any](s []T) Arg { return Arg{device.SliceArg(device.ArgIn, s)} }
+func In[T any](s []T) Arg { return Arg{a: device.SliceArg(device.ArgIn, s)} }
 
 // Out passes s as an output buffer: its contents after Run are what the kernel wrote.
-func Out[T any](s []T) Arg { return Arg{device.SliceArg(device.ArgOut, s)} }
+func Out[T any](s []T) Arg { return Arg{a: device.SliceArg(device.ArgOut, s)} }
 
 // InOut passes s in and copies it back after the launch.
-func InOut[T any](s []T) Arg { return Arg{device.SliceArg(device.ArgInOut, s)} }
+func InOut[T any](s []T) Arg { return Arg{a: device.SliceArg(device.ArgInOut, s)} }
 
 // Scalar passes a copy of v by value; its type must match the kernel parameter (int32, float32,
 // int64, float64, ...).
-func Scalar[T any](v T) Arg { return Arg{device.ScalarArg(v)} }
+func Scalar[T any](v T) Arg { return Arg{a: device.ScalarArg(v)} }
 
 // RawArg is an argument from a pointer and a size in bytes (for the C ABI and callers holding C
 // memory). For ArgScalar, ptr points at the value. The memory must stay valid during Run.
 func RawArg(kind ArgKind, ptr unsafe.Pointer, bytes int64) Arg {
-	return Arg{device.Arg{Kind: device.ArgKind(kind), Ptr: ptr, Bytes: bytes}}
+	return Arg{a: device.Arg{Kind: device.ArgKind(kind), Ptr: ptr, Bytes: bytes}}
 }
 
 // Kernel is a user kernel compiled for every device of its runtime that has a source in its
@@ -65,7 +66,10 @@ type Kernel struct {
 	devices []int // device indexes it was compiled for, ascending
 	mu      sync.Mutex
 	byDev   map[device.Device]*device.Kernel // guarded by mu (Close empties it)
-	closed  bool                             // guarded by mu
+	closed  bool                             // guarded by mu; set by Close, then no new Run starts
+	// runs counts the Runs in flight: Add only under mu while !closed, so Close's Wait (after
+	// it set closed) sees every Run that started.
+	runs sync.WaitGroup
 }
 
 // Kernel compiles src for every device that has a matching source (OpenCL C for OpenCL devices,
@@ -140,6 +144,12 @@ func (k *Kernel) Run(ctx context.Context, n int64, args ...Arg) error {
 	if n < 0 {
 		return invalidf("Kernel %q: n is %d, must be >= 0", k.name, n)
 	}
+	if dev, err := k.bufferDevice(args); err != nil || dev >= 0 { // resident buffers: their device (kernelnd.go)
+		if err != nil || n == 0 {
+			return err
+		}
+		return k.RunND(ctx, [3]int64{n, 1, 1}, [3]int64{}, args...)
+	}
 	var inB, outB, total uint64
 	dargs := make([]device.Arg, len(args))
 	for i, a := range args {
@@ -168,6 +178,10 @@ func (k *Kernel) Run(ctx context.Context, n int64, args ...Arg) error {
 	if n == 0 {
 		return nil
 	}
+	if err := k.admit(); err != nil {
+		return err
+	}
+	defer k.runs.Done()
 	ds, err := k.rt.devices()
 	if err != nil {
 		return err
@@ -188,15 +202,29 @@ func (k *Kernel) Run(ctx context.Context, n int64, args ...Arg) error {
 		}})
 }
 
-// Close releases the compiled programs. Later Runs return ErrClosed. Idempotent; any goroutine,
-// but not while a Run of k is in flight.
-func (k *Kernel) Close() {
+// admit counts one run (Run, RunND, RunAsync, RunNDAsync) in flight, or fails with ErrClosed
+// after Close. A nil error must be matched by one k.runs.Done when the run finished. Any
+// goroutine.
+func (k *Kernel) admit() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.closed {
-		return
+		return fmt.Errorf("%w: kernel %q was closed", ErrClosed, k.name)
 	}
+	k.runs.Add(1)
+	return nil
+}
+
+// Close stops new Runs (they return an error wrapping ErrClosed), waits for the Runs in flight,
+// then releases the compiled programs. Idempotent: every call returns after the programs were
+// released. Any goroutine, concurrently with Run (not from inside one of k's Runs).
+func (k *Kernel) Close() {
+	k.mu.Lock()
 	k.closed = true
+	k.mu.Unlock()
+	k.runs.Wait()
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	for _, dk := range k.byDev {
 		dk.Close()
 	}

@@ -614,8 +614,10 @@ enum veda_arg_kind {
     VEDA_ARG_OUT = 1,   /* buffer copied device -> host after the launch (its old contents are
                            not copied in) */
     VEDA_ARG_INOUT = 2, /* both */
-    VEDA_ARG_SCALAR = 3 /* a value passed by value: ptr points at it, bytes is its size (1..64);
+    VEDA_ARG_SCALAR = 3, /* a value passed by value: ptr points at it, bytes is its size (1..64);
                            its type must match the kernel parameter (int, float, long, ...) */
+    VEDA_ARG_BUFFER = 4  /* ptr is a veda_buffer *, bytes is ignored; the kernel reads and writes
+                           the buffer on its device, and nothing is copied (see veda_buffer) */
 };
 
 /*
@@ -766,6 +768,42 @@ VEDA_API veda_status veda_cancel_destroy(veda_cancel *c);
  * bound then); VEDA_ERR_UNSUPPORTED (forked child). */
 VEDA_API veda_status veda_thread_set_cancel(veda_cancel *c);
 
+/* ==== Timeline traces and live metrics ===========================================================
+ *
+ * A trace records what ran where: task and chunk runs per worker, waits (helping or idle),
+ * parking, steals, dispatch decisions, kernel runs and transfers per device engine, pipeline
+ * stage runs. It is written as Chrome trace-event JSON, which Perfetto (ui.perfetto.dev) and
+ * chrome://tracing open; `veda trace summarize|plot FILE` reads it. Setting VEDA_TRACE=path in
+ * the environment traces every runtime of a process without code changes (written when the
+ * runtime is destroyed). At most one trace per runtime at a time.
+ */
+
+/* veda_trace_start starts tracing rt into the file path, created (or truncated) now, so an
+ * unwritable path fails here. Thread-safe.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt or path NULL/empty, a trace already running,
+ * or the file cannot be created: the message names path and the reason); VEDA_ERR_CLOSED;
+ * VEDA_ERR_UNSUPPORTED (forked child). */
+VEDA_API veda_status veda_trace_start(veda_runtime *rt, const char *path);
+
+/* veda_trace_stop stops rt's trace and writes the file. Blocks while writing (about 1 s per
+ * million events). Thread-safe.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (no trace running); VEDA_ERR_INTERNAL (a write
+ * error: the message says which); VEDA_ERR_CLOSED; VEDA_ERR_UNSUPPORTED (forked child). */
+VEDA_API veda_status veda_trace_stop(veda_runtime *rt);
+
+/* veda_metrics_serve serves rt's metrics over HTTP in the Prometheus text exposition format at
+ * http://addr/metrics. addr is "host:port"; NULL means "127.0.0.1:9464" (loopback only: it binds
+ * only where told). The socket is bound before the call returns. Destroying rt stops it.
+ * Thread-safe.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (addr malformed, or taken: the message says so);
+ * VEDA_ERR_CLOSED; VEDA_ERR_UNSUPPORTED (forked child). */
+VEDA_API veda_status veda_metrics_serve(veda_runtime *rt, const char *addr);
+
+/* veda_metrics_stop stops every metrics server of rt. Thread-safe.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (none running); VEDA_ERR_CLOSED;
+ * VEDA_ERR_UNSUPPORTED (forked child). */
+VEDA_API veda_status veda_metrics_stop(veda_runtime *rt);
+
 /* ---- The shared runtime (one pool per process) --------------------------------------------- */
 
 /*
@@ -825,6 +863,204 @@ VEDA_API veda_status veda_join(veda_runtime *rt, veda_task_fn fa, void *ca, veda
  * Returns as veda_metrics_json.
  */
 VEDA_API veda_status veda_energy_json(veda_runtime *rt, char *buf, size_t cap, size_t *len);
+
+/* ---- Device-resident buffers, N-D and asynchronous kernel launches (issue 16) --------------- */
+
+/*
+ * veda_buffer is an opaque handle on memory resident on one device of a runtime: device 0 (the
+ * CPU) keeps it in host memory, devices 1.. in device memory from the device's pool. Data written
+ * to a buffer stays on the device between kernels; a kernel call whose buffer arguments are all
+ * on one device runs there, with no dispatch decision and no copy of those arguments. Buffers of
+ * two devices in one call are VEDA_ERR_INVALID_ARGUMENT. Device out-of-memory is
+ * VEDA_ERR_OUT_OF_MEMORY and never falls back to the CPU (the data is on the device).
+ * Ownership: the caller owns the handle and frees it with veda_buffer_destroy (before or after
+ * destroying its runtime). Thread-safety: any thread may use a buffer; the operations on the
+ * buffers of one device (reads, writes, kernels on buffers and their _async forms) run in the
+ * order they were called, one at a time, on that device's queue.
+ */
+typedef struct veda_buffer veda_buffer;
+
+/*
+ * veda_buffer_create allocates bytes on device (0 = CPU, 1.. as veda_device_info_get lists
+ * them) and stores the handle in *out (NULL on failure). Contents are undefined until written.
+ * Thread-safe. Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt not a runtime, out NULL, a device
+ * index that does not exist, bytes == 0 or more than the device's memory);
+ * VEDA_ERR_OUT_OF_MEMORY (the device has no room after trimming its pool); VEDA_ERR_CLOSED;
+ * VEDA_ERR_UNSUPPORTED (forked child).
+ */
+VEDA_API veda_status veda_buffer_create(veda_runtime *rt, int32_t device, uint64_t bytes, veda_buffer **out);
+
+/*
+ * veda_buffer_write copies bytes bytes from src to b at byte offset offset, after the operations
+ * queued on b's device before it, and returns when they are on the device (src may then be
+ * reused). Thread-safe. Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (b not a live buffer, src NULL
+ * with bytes > 0, [offset, offset+bytes) outside the buffer: nothing is copied);
+ * VEDA_ERR_DEVICE (driver message); VEDA_ERR_CLOSED (b's runtime was destroyed).
+ */
+VEDA_API veda_status veda_buffer_write(veda_buffer *b, uint64_t offset, const void *src, uint64_t bytes);
+
+/* veda_buffer_read copies bytes bytes of b at byte offset offset to dst, after the operations
+ * queued on b's device before it, and returns when dst holds them. Returns as veda_buffer_write. */
+VEDA_API veda_status veda_buffer_read(veda_buffer *b, uint64_t offset, void *dst, uint64_t bytes);
+
+/*
+ * veda_buffer_destroy returns b's memory to its device's pool after the operations queued before
+ * it, and invalidates the handle. Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (b NULL, never
+ * created or already destroyed). Not while another thread still uses b.
+ */
+VEDA_API veda_status veda_buffer_destroy(veda_buffer *b);
+
+/* veda_buffer_info stores b's device index in *device and its size in *bytes (either may be
+ * NULL). Thread-safe. Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (b not a live buffer);
+ * VEDA_ERR_CLOSED. */
+VEDA_API veda_status veda_buffer_info(veda_buffer *b, int32_t *device, uint64_t *bytes);
+
+/*
+ * Asynchronous forms: each queues the operation and returns at once with a future in *out (the
+ * caller releases it with veda_future_release; veda_future_wait returns the operation's status).
+ * The memory at src/dst must stay valid, and src unchanged, until the future is done. Argument
+ * errors found before queueing are returned at once (*out is then NULL); later ones (a range
+ * outside the buffer, a destroyed buffer) complete the future with that status. Thread-safe.
+ */
+VEDA_API veda_status veda_buffer_write_async(veda_buffer *b, uint64_t offset, const void *src, uint64_t bytes,
+                                             veda_future **out);
+VEDA_API veda_status veda_buffer_read_async(veda_buffer *b, uint64_t offset, void *dst, uint64_t bytes,
+                                            veda_future **out);
+
+/*
+ * Built-in kernels on buffers (of one device; they run there, with no copy and no dispatch):
+ * veda_saxpy_buffer computes y = a*x + y over the first n floats. veda_dot_f32_buffer and
+ * veda_sum_f32_buffer reduce the first n floats (accumulated in double; on the CPU the same
+ * compensated, deterministic result as veda_dot_f32 / veda_sum_f32, on a device the device's
+ * reproducible reduction): with out NULL the result is stored in *result; with out a buffer of
+ * the same device (at least 8 bytes) it stays there as a double in out's first 8 bytes, nothing
+ * is copied back, and result may be NULL. Thread-safe (calls on one device run in call order).
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt not a runtime, a buffer not live or of another
+ * runtime, buffers of two devices, n <= 0 or more floats than a buffer holds, out and result both
+ * NULL); VEDA_ERR_UNSUPPORTED (out on a device without double precision); VEDA_ERR_DEVICE,
+ * VEDA_ERR_OUT_OF_MEMORY; VEDA_ERR_CLOSED.
+ */
+VEDA_API veda_status veda_saxpy_buffer(veda_runtime *rt, float a, veda_buffer *x, veda_buffer *y, int64_t n);
+VEDA_API veda_status veda_dot_f32_buffer(veda_runtime *rt, veda_buffer *x, veda_buffer *y, int64_t n,
+                                         veda_buffer *out, double *result);
+VEDA_API veda_status veda_sum_f32_buffer(veda_runtime *rt, veda_buffer *x, int64_t n, veda_buffer *out,
+                                         double *result);
+
+/*
+ * veda_kernel_run launches k over a global range of dims (1..3) extents global[0..dims) in
+ * work-groups (OpenCL) or blocks (CUDA) of local[0..dims); local NULL lets the driver choose
+ * (CUDA: 256 threads in x). The shape is checked against the device before anything runs: every
+ * global extent >= 1 with a product <= 2^40; local extents >= 1, within the device's
+ * per-dimension limits and its work-group size; on OpenCL each global extent a multiple of the
+ * local one (CUDA rounds the grid up: bound-check indices in the kernel). Arguments as
+ * veda_kernel_run_1d, plus VEDA_ARG_BUFFER: with buffer arguments the kernel runs on their device
+ * (all must be on one device, not the CPU) in that device's queue order, with no copy of them;
+ * without, the runtime places it as veda_kernel_run_1d does. Scalars are copied at the call.
+ * Blocks until done (host OUT/INOUT buffers hold the results). Thread-safe.
+ * Returns as veda_kernel_run_1d, plus VEDA_ERR_INVALID_ARGUMENT for dims outside 1..3, global
+ * NULL, a bad shape, a buffer argument not live, of another runtime or of another device than the
+ * others; VEDA_ERR_UNSUPPORTED for buffers on the CPU or on a device the kernel was not compiled
+ * for.
+ */
+VEDA_API veda_status veda_kernel_run(veda_kernel *k, uint32_t dims, const int64_t *global, const int64_t *local,
+                                     const veda_arg *args, int32_t nargs);
+
+/*
+ * veda_kernel_run_async is veda_kernel_run returning at once with a future in *out (see the
+ * asynchronous forms above): host IN/OUT/INOUT memory must stay valid, and IN memory unchanged,
+ * until the future is done; the args array itself may be reused at once. Launches with buffer
+ * arguments keep their order in the device's queue; others are placed and run independently.
+ */
+VEDA_API veda_status veda_kernel_run_async(veda_kernel *k, uint32_t dims, const int64_t *global,
+                                           const int64_t *local, const veda_arg *args, int32_t nargs,
+                                           veda_future **out);
+
+/* veda_transfer_stats counts a device's host<->device copies (every built-in kernel, user kernel
+ * and buffer read or write); all zero for the CPU. A chain of kernels on buffers adds nothing. */
+typedef struct veda_transfer_stats {
+    uint32_t struct_size; /* sizeof(veda_transfer_stats) */
+    int64_t h2d_copies, h2d_bytes;
+    int64_t d2h_copies, d2h_bytes;
+} veda_transfer_stats;
+
+/* veda_device_transfers fills *out (set out->struct_size first) for device index device.
+ * Thread-safe. Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt not a runtime, out NULL or
+ * struct_size too small, a device that does not exist); VEDA_ERR_CLOSED. */
+VEDA_API veda_status veda_device_transfers(veda_runtime *rt, int32_t device, veda_transfer_stats *out);
+
+/* ---- Pipelines (issue 12) -------------------------------------------------------------------- */
+
+/*
+ * A pipeline reads items from a source and passes each through its stages in order. A stage is
+ * parallel (any number of items at once, any order), serial in order (one at a time, in source
+ * order 0, 1, 2, ... without gaps, so it may keep state) or serial out of order (one at a time,
+ * any order): oneTBB's filter modes. At most max_in_flight items are alive (produced by the source
+ * and not yet finished or dropped), and the declared bytes of the admitted items (the reorder
+ * stash of in-order stages included) stay within max_bytes_in_flight; a single item larger than
+ * the budget is admitted alone. The source is not called while the bounds are full.
+ *
+ * Exactly once: every item the source produced either passes the last stage exactly once (then
+ * the caller owns it again) or is given to the drop callback exactly once, never both. When item
+ * s fails (a stage returns non-zero, or the source returns an error at s), the source is not
+ * called again, items below s still pass every stage (an in-order writer writes a complete
+ * prefix), and items above s are dropped (one that already passed a last stage that is not
+ * serial in order stays passed). Stages run as tasks on the runtime's workers: a stage may call
+ * veda_parallel_for, veda_join or a kernel inside, with no deadlock. Serial stages are preferred:
+ * the worker that leaves a serial stage keeps running it while items wait for it.
+ *
+ * Thread safety: add_stage, run and destroy must not race with a run of the same pipeline (they
+ * return VEDA_ERR_INVALID_ARGUMENT); veda_pipeline_cancel may be called from any thread, a stage
+ * included. Callbacks are called from worker threads; the source is called by one thread at a
+ * time, and so is each serial stage.
+ */
+typedef struct veda_pipeline veda_pipeline;
+
+#define VEDA_STAGE_PARALLEL            0
+#define VEDA_STAGE_SERIAL_IN_ORDER     1
+#define VEDA_STAGE_SERIAL_OUT_OF_ORDER 2
+
+/* 1: produced *item (with *bytes, its size for the byte budget; 0 if unknown); 0: end of stream; other: error */
+typedef int32_t (*veda_source_fn)(void *ctx, int64_t seq, void **item, uint64_t *bytes);
+/* 0: ok, *out (preset to item) goes on, *bytes (preset to the item's size) may change; other: the item failed */
+typedef int32_t (*veda_stage_fn)(void *ctx, int64_t seq, void *item, void **out, uint64_t *bytes);
+/* called once for each item that will not pass the last stage */
+typedef void (*veda_drop_fn)(void *ctx, int64_t seq, void *item);
+
+typedef struct veda_pipeline_options {
+    uint32_t     struct_size;
+    int32_t      priority;             /* VEDA_PRIORITY_*, default NORMAL */
+    int64_t      max_in_flight;        /* 0 = the profile's inflight_segments */
+    uint64_t     max_bytes_in_flight;  /* 0 = the profile's memory budget */
+    veda_drop_fn drop;                 /* may be NULL */
+    void        *drop_ctx;
+} veda_pipeline_options;
+
+/* veda_pipeline_options_init fills *opts with the defaults (struct_size, VEDA_PRIORITY_NORMAL,
+ * bounds from the profile, no drop callback). Does nothing if opts is NULL. */
+VEDA_API void        veda_pipeline_options_init(veda_pipeline_options *opts);
+/*
+ * veda_pipeline_create makes an empty pipeline on rt (opts NULL = defaults) and stores its handle
+ * in *out; free it with veda_pipeline_destroy. Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt not
+ * a runtime handle, out NULL, opts->struct_size too small, priority not a VEDA_PRIORITY_* value,
+ * max_in_flight < 0); VEDA_ERR_CLOSED (rt destroyed); VEDA_ERR_UNSUPPORTED (forked child).
+ */
+VEDA_API veda_status veda_pipeline_create(veda_runtime *rt, const veda_pipeline_options *opts /* NULL = defaults */,
+                                          veda_pipeline **out);
+/* veda_pipeline_add_stage appends a stage (stages run in the order they were added). Returns
+ * VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (fn NULL, mode not a VEDA_STAGE_* value, a run in progress,
+ * p not a live pipeline handle), and the pipeline is unchanged. */
+VEDA_API veda_status veda_pipeline_add_stage(veda_pipeline *p, int32_t mode, veda_stage_fn fn, void *ctx);  /* in order */
+/* Blocks until the source ended and every item passed every stage (VEDA_OK), or an item failed
+   (VEDA_ERR_TASK_FAILED; veda_last_error names stage index, seq and code), or veda_pipeline_cancel was called
+   (VEDA_ERR_CANCELLED). A pipeline may be run again after run returns; not twice at once.
+   Bad input runs nothing and returns VEDA_ERR_INVALID_ARGUMENT: source NULL, no stage, a run in
+   progress (a stage or source that runs its own pipeline gets this error, not a deadlock), p not
+   a live pipeline handle. VEDA_ERR_CLOSED: the runtime was destroyed. A veda_cancel token bound
+   to the calling thread (veda_thread_set_cancel) cancels the run too. Called from a VEDA
+   callback, the worker helps run the pipeline while it waits. */
+VEDA_API veda_status veda_pipeline_run(veda_pipeline *p, veda_source_fn source, void *source_ctx);
+VEDA_API veda_status veda_pipeline_cancel(veda_pipeline *p);   /* any thread; no-op if not running */
+VEDA_API veda_status veda_pipeline_destroy(veda_pipeline *p);  /* not while running: VEDA_ERR_INVALID_ARGUMENT */
 
 #ifdef __cplusplus
 } /* extern "C" */

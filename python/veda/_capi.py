@@ -307,3 +307,117 @@ def check(status: int) -> None:
     """
     if status != Status.OK:
         raise error(status)
+
+# ---- timeline traces and live metrics ------------------------------------------------------
+# veda_status veda_trace_start(veda_runtime *rt, const char *path);
+lib.veda_trace_start.argtypes = [c_void_p, c_char_p]
+lib.veda_trace_start.restype = veda_status
+# veda_status veda_trace_stop(veda_runtime *rt);
+lib.veda_trace_stop.argtypes = [c_void_p]
+lib.veda_trace_stop.restype = veda_status
+# veda_status veda_metrics_serve(veda_runtime *rt, const char *addr);
+lib.veda_metrics_serve.argtypes = [c_void_p, c_char_p]
+lib.veda_metrics_serve.restype = veda_status
+# veda_status veda_metrics_stop(veda_runtime *rt);
+lib.veda_metrics_stop.argtypes = [c_void_p]
+lib.veda_metrics_stop.restype = veda_status
+
+# ---- Device-resident buffers, N-D and asynchronous kernel launches (veda.h, issue 16) --------
+# VEDA_ARG_BUFFER = 4: ptr is a veda_buffer *, bytes is ignored.
+ARG_BUFFER = 4
+
+# veda_status veda_buffer_create(veda_runtime *rt, int32_t device, uint64_t bytes, veda_buffer **out);
+lib.veda_buffer_create.argtypes = [c_void_p, c_int32, c_uint64, POINTER(c_void_p)]
+lib.veda_buffer_create.restype = veda_status
+# veda_status veda_buffer_write(veda_buffer *b, uint64_t offset, const void *src, uint64_t bytes);
+lib.veda_buffer_write.argtypes = [c_void_p, c_uint64, c_void_p, c_uint64]
+lib.veda_buffer_write.restype = veda_status
+# veda_status veda_buffer_read(veda_buffer *b, uint64_t offset, void *dst, uint64_t bytes);
+lib.veda_buffer_read.argtypes = [c_void_p, c_uint64, c_void_p, c_uint64]
+lib.veda_buffer_read.restype = veda_status
+# veda_status veda_buffer_destroy(veda_buffer *b);
+lib.veda_buffer_destroy.argtypes = [c_void_p]
+lib.veda_buffer_destroy.restype = veda_status
+# veda_status veda_buffer_info(veda_buffer *b, int32_t *device, uint64_t *bytes);
+lib.veda_buffer_info.argtypes = [c_void_p, POINTER(c_int32), POINTER(c_uint64)]
+lib.veda_buffer_info.restype = veda_status
+# veda_status veda_buffer_write_async(veda_buffer *b, uint64_t offset, const void *src, uint64_t bytes,
+#                                     veda_future **out);
+lib.veda_buffer_write_async.argtypes = [c_void_p, c_uint64, c_void_p, c_uint64, POINTER(c_void_p)]
+lib.veda_buffer_write_async.restype = veda_status
+# veda_status veda_buffer_read_async(veda_buffer *b, uint64_t offset, void *dst, uint64_t bytes,
+#                                    veda_future **out);
+lib.veda_buffer_read_async.argtypes = [c_void_p, c_uint64, c_void_p, c_uint64, POINTER(c_void_p)]
+lib.veda_buffer_read_async.restype = veda_status
+# veda_status veda_saxpy_buffer(veda_runtime *rt, float a, veda_buffer *x, veda_buffer *y, int64_t n);
+lib.veda_saxpy_buffer.argtypes = [c_void_p, c_float, c_void_p, c_void_p, c_int64]
+lib.veda_saxpy_buffer.restype = veda_status
+# veda_status veda_dot_f32_buffer(veda_runtime *rt, veda_buffer *x, veda_buffer *y, int64_t n,
+#                                 veda_buffer *out, double *result);
+lib.veda_dot_f32_buffer.argtypes = [c_void_p, c_void_p, c_void_p, c_int64, c_void_p, POINTER(c_double)]
+lib.veda_dot_f32_buffer.restype = veda_status
+# veda_status veda_sum_f32_buffer(veda_runtime *rt, veda_buffer *x, int64_t n, veda_buffer *out,
+#                                 double *result);
+lib.veda_sum_f32_buffer.argtypes = [c_void_p, c_void_p, c_int64, c_void_p, POINTER(c_double)]
+lib.veda_sum_f32_buffer.restype = veda_status
+# veda_status veda_kernel_run(veda_kernel *k, uint32_t dims, const int64_t *global,
+#                             const int64_t *local, const veda_arg *args, int32_t nargs);
+lib.veda_kernel_run.argtypes = [c_void_p, c_uint32, POINTER(c_int64), POINTER(c_int64),
+                                POINTER(veda_arg), c_int32]
+lib.veda_kernel_run.restype = veda_status
+# veda_status veda_kernel_run_async(veda_kernel *k, uint32_t dims, const int64_t *global,
+#                                   const int64_t *local, const veda_arg *args, int32_t nargs,
+#                                   veda_future **out);
+lib.veda_kernel_run_async.argtypes = [c_void_p, c_uint32, POINTER(c_int64), POINTER(c_int64),
+                                      POINTER(veda_arg), c_int32, POINTER(c_void_p)]
+lib.veda_kernel_run_async.restype = veda_status
+
+
+# typedef struct veda_transfer_stats { uint32_t struct_size; int64_t h2d_copies, h2d_bytes;
+#                                      int64_t d2h_copies, d2h_bytes; } veda_transfer_stats;
+class veda_transfer_stats(Structure):
+    _fields_ = [("struct_size", c_uint32), ("h2d_copies", c_int64), ("h2d_bytes", c_int64),
+                ("d2h_copies", c_int64), ("d2h_bytes", c_int64)]
+
+
+# veda_status veda_device_transfers(veda_runtime *rt, int32_t device, veda_transfer_stats *out);
+lib.veda_device_transfers.argtypes = [c_void_p, c_int32, POINTER(veda_transfer_stats)]
+lib.veda_device_transfers.restype = veda_status
+
+# ---- Pipelines (veda.h, issue 12) ------------------------------------------------------------
+# #define VEDA_STAGE_PARALLEL 0 / VEDA_STAGE_SERIAL_IN_ORDER 1 / VEDA_STAGE_SERIAL_OUT_OF_ORDER 2
+STAGE_PARALLEL, STAGE_SERIAL_IN_ORDER, STAGE_SERIAL_OUT_OF_ORDER = 0, 1, 2
+# typedef int32_t (*veda_source_fn)(void *ctx, int64_t seq, void **item, uint64_t *bytes);
+veda_source_fn = CFUNCTYPE(c_int32, c_void_p, c_int64, POINTER(c_void_p), POINTER(c_uint64))
+# typedef int32_t (*veda_stage_fn)(void *ctx, int64_t seq, void *item, void **out, uint64_t *bytes);
+veda_stage_fn = CFUNCTYPE(c_int32, c_void_p, c_int64, c_void_p, POINTER(c_void_p), POINTER(c_uint64))
+# typedef void (*veda_drop_fn)(void *ctx, int64_t seq, void *item);
+veda_drop_fn = CFUNCTYPE(None, c_void_p, c_int64, c_void_p)
+
+
+# typedef struct veda_pipeline_options { uint32_t struct_size; int32_t priority;
+#     int64_t max_in_flight; uint64_t max_bytes_in_flight; veda_drop_fn drop; void *drop_ctx;
+# } veda_pipeline_options;
+class veda_pipeline_options(Structure):
+    _fields_ = [("struct_size", c_uint32), ("priority", c_int32), ("max_in_flight", c_int64),
+                ("max_bytes_in_flight", c_uint64), ("drop", c_void_p), ("drop_ctx", c_void_p)]
+
+
+# void veda_pipeline_options_init(veda_pipeline_options *opts);
+lib.veda_pipeline_options_init.argtypes = [POINTER(veda_pipeline_options)]
+lib.veda_pipeline_options_init.restype = None
+# veda_status veda_pipeline_create(veda_runtime *rt, const veda_pipeline_options *opts, veda_pipeline **out);
+lib.veda_pipeline_create.argtypes = [c_void_p, POINTER(veda_pipeline_options), POINTER(c_void_p)]
+lib.veda_pipeline_create.restype = veda_status
+# veda_status veda_pipeline_add_stage(veda_pipeline *p, int32_t mode, veda_stage_fn fn, void *ctx);
+lib.veda_pipeline_add_stage.argtypes = [c_void_p, c_int32, c_void_p, c_void_p]
+lib.veda_pipeline_add_stage.restype = veda_status
+# veda_status veda_pipeline_run(veda_pipeline *p, veda_source_fn source, void *source_ctx);
+lib.veda_pipeline_run.argtypes = [c_void_p, c_void_p, c_void_p]
+lib.veda_pipeline_run.restype = veda_status
+# veda_status veda_pipeline_cancel(veda_pipeline *p);
+lib.veda_pipeline_cancel.argtypes = [c_void_p]
+lib.veda_pipeline_cancel.restype = veda_status
+# veda_status veda_pipeline_destroy(veda_pipeline *p);
+lib.veda_pipeline_destroy.argtypes = [c_void_p]
+lib.veda_pipeline_destroy.restype = veda_status

@@ -20,9 +20,12 @@ import numpy as np
 
 from . import _callbacks as cb
 from . import _capi
+from . import _device
 from . import _kernel
+from . import trace as _trace
 from ._capi import check, lib
 from ._errors import Status, VedaError
+from ._device import DeviceArray
 from ._future import Future
 from ._interrupt import blocking
 from ._kernel import Kernel
@@ -32,6 +35,7 @@ from ._types import Decision, DeviceInfo, Metrics
 
 if TYPE_CHECKING:
     from typing_extensions import ParamSpec, Self
+    from ._pipeline import Pipeline
     P = ParamSpec("P")
 
 __all__ = ["Runtime", "version"]
@@ -394,6 +398,19 @@ class Runtime(concurrent.futures.Executor):
             raise VedaError(Status.CLOSED, "veda: runtime is closed")
         raise VedaError(Status.INVALID_ARGUMENT, _capi.last_error())
 
+    # -- pipelines (issue 12) -----------------------------------------------------------------
+
+    def pipeline(self, max_in_flight: Optional[int] = None, max_bytes: Optional[int] = None,
+                 priority: str = "normal") -> "Pipeline":
+        """A new, empty pipeline on this runtime (see :class:`veda.Pipeline`): at most
+        ``max_in_flight`` items and ``max_bytes`` declared bytes in flight (None: the runtime
+        profile's in-flight segments and memory budget), its tasks at ``priority``. Add stages
+        with ``p.stage(fn, mode=...)``, then ``for out in p.run(iterable)``."""
+        from ._pipeline import Pipeline
+
+        self._handle()
+        return Pipeline(self, max_in_flight=max_in_flight, max_bytes=max_bytes, priority=priority)
+
     # -- parallel loops -------------------------------------------------------------------------
 
     def parallel_for(self, begin: int, end: int, fn: RangeBody, grain: int = 0,
@@ -458,6 +475,8 @@ class Runtime(concurrent.futures.Executor):
         the CPU the result is bit-identical across runs and worker counts for the same layout.
         """
         h = self._handle()
+        if isinstance(x, DeviceArray):  # resident: runs on its device, nothing copied
+            return self._reduce_device(h, x, None)
         x = _array_arg("x", x, (np.float64, np.float32))
         if x.size == 0:
             return 0.0
@@ -482,6 +501,8 @@ class Runtime(concurrent.futures.Executor):
         """Return ``sum(x*y)`` for float32 arrays of the same shape, with exact float64 products
         summed in float64 (``veda_dot_f32``). Non-contiguous operands are copied first."""
         h = self._handle()
+        if isinstance(x, DeviceArray) or isinstance(y, DeviceArray):
+            return self._reduce_device(h, x, y)
         x = _array_arg("x", x, (np.float32,))
         y = _array_arg("y", y, (np.float32,))
         if x.shape != y.shape:
@@ -567,6 +588,15 @@ class Runtime(concurrent.futures.Executor):
         """
         h = self._handle()
         af = _float_arg("a", a)
+        if isinstance(x, DeviceArray) or isinstance(y, DeviceArray):
+            if not (isinstance(x, DeviceArray) and isinstance(y, DeviceArray)):
+                raise TypeError("x and y must both be device arrays, or both numpy arrays")
+            n = _device.check_f32("x", x)
+            if _device.check_f32("y", y) != n:
+                raise ValueError(f"x and y must have the same size, got {x.size} and {y.size}")
+            if n:
+                check(lib.veda_saxpy_buffer(h, af, x._handle(), y._handle(), n))
+            return y
         x = _array_arg("x", x, (np.float32,))
         y = _array_arg("y", y, (np.float32,))
         if x.shape != y.shape:
@@ -633,6 +663,61 @@ class Runtime(concurrent.futures.Executor):
         if cc is not c:
             c[...] = cc
         return c
+
+    # -- device arrays (resident buffers) -------------------------------------------------------
+
+    def to_device(self, x: Any, device: int = 1) -> DeviceArray:
+        """Copy the numpy array ``x`` to device index ``device`` (0 is the CPU; see
+        :meth:`devices`) and return a :class:`veda.DeviceArray` (``.get()``, ``.nbytes``,
+        ``.dtype``, ``.device``). ``rt.saxpy``, ``rt.dot``, ``rt.sum`` and user kernels take
+        device arrays: a call whose arrays are all on one device runs there with no copy.
+
+        Raises VedaError(INVALID_ARGUMENT) for a device that does not exist or an empty or too
+        large array, VedaError(OUT_OF_MEMORY) when the device has no room (never a CPU fallback).
+        """
+        return _device.to_device(self, self._handle(), x, device)
+
+    def device_empty(self, shape: Any, dtype: Any = np.float32, device: int = 1) -> DeviceArray:
+        """A new device array of ``shape`` and ``dtype`` on ``device``, contents undefined."""
+        return _device.empty(self, self._handle(), shape, dtype, device)
+
+    def transfers(self, device: int) -> Dict[str, int]:
+        """The host<->device copies device ``device`` made so far (``h2d_copies``,
+        ``h2d_bytes``, ``d2h_copies``, ``d2h_bytes``); a chain of calls on device arrays adds
+        nothing."""
+        return _device.transfers(self._handle(), device)
+
+    def _reduce_device(self, h: int, x: Any, y: Any, out: Optional[DeviceArray] = None) -> float:
+        """sum (y is None) or dot of float32 device arrays."""
+        if not isinstance(x, DeviceArray) or (y is not None and not isinstance(y, DeviceArray)):
+            raise TypeError("pass device arrays only, or numpy arrays only")
+        n = _device.check_f32("x", x)
+        if y is not None and _device.check_f32("y", y) != n:
+            raise ValueError(f"x and y must have the same size, got {x.size} and {y.size}")
+        if n == 0:
+            return 0.0
+        res = c_double()
+        if y is None:
+            check(lib.veda_sum_f32_buffer(h, x._handle(), n, None, byref(res)))
+        else:
+            check(lib.veda_dot_f32_buffer(h, x._handle(), y._handle(), n, None, byref(res)))
+        return res.value
+
+    def dot_into(self, x: DeviceArray, y: DeviceArray, out: DeviceArray) -> DeviceArray:
+        """``dot(x, y)`` of float32 device arrays with the result kept on the device: stored as a
+        float64 in ``out`` (a float64 device array of the same device, at least 1 element), with
+        nothing copied back. Returns ``out``."""
+        h = self._handle()
+        for name, d in (("x", x), ("y", y), ("out", out)):
+            if not isinstance(d, DeviceArray):
+                raise TypeError(f"{name} must be a device array, not {type(d).__name__}")
+        if out.dtype != np.float64 or out.size < 1:
+            raise TypeError("out must be a float64 device array with at least one element")
+        n = _device.check_f32("x", x)
+        if _device.check_f32("y", y) != n:
+            raise ValueError(f"x and y must have the same size, got {x.size} and {y.size}")
+        check(lib.veda_dot_f32_buffer(h, x._handle(), y._handle(), n, out._handle(), None))
+        return out
 
     # -- tasks ----------------------------------------------------------------------------------
 
@@ -825,6 +910,30 @@ class Runtime(concurrent.futures.Executor):
         dicts with the keys ``seq``, ``kernel``, ``bytes``, ``device``, ``kind``, ``reason``,
         ``candidates``, ... Empty unless recording is on (``record_decisions``)."""
         return cast(List[Decision], json.loads(self._text(lib.veda_decisions_json)))
+
+    # ---- timeline traces and live metrics ----------------------------------------------------
+
+    def trace(self, path: "str | os.PathLike[str]") -> "_trace.Tracing":
+        """Trace the runtime into the file ``path`` (Chrome trace-event JSON; open it in
+        ui.perfetto.dev, or read it with :mod:`veda.trace`). Use as a context manager::
+
+            with rt.trace("out.json"):
+                rt.parallel_for(0, n, body)
+
+        The file is created at once, so an unwritable path raises here; it is written when the
+        ``with`` block ends (also on an exception). Starting a second trace raises VedaError."""
+        return _trace.Tracing(self, os.fspath(path))
+
+    def serve_metrics(self, addr: "str | None" = None) -> None:
+        """Serve the Prometheus metrics at ``http://addr/metrics``; ``addr`` is ``"host:port"``,
+        default ``"127.0.0.1:9464"`` (loopback only). A taken address raises VedaError now."""
+        if addr is not None and not isinstance(addr, str):
+            raise TypeError(f"addr must be a str or None, not {type(addr).__name__}")
+        check(lib.veda_metrics_serve(self._handle(), None if addr is None else addr.encode()))
+
+    def stop_metrics(self) -> None:
+        """Stop the metrics servers of this runtime (VedaError if none is running)."""
+        check(lib.veda_metrics_stop(self._handle()))
 
 
 @atexit.register
