@@ -67,6 +67,7 @@ type row struct {
 	Pinned []time.Duration `json:"pinned"` // per device index
 	Auto   time.Duration   `json:"auto"`
 	First  time.Duration   `json:"first"`
+	OnDev  map[int]int     `json:"on_device"` // automatic calls per device
 }
 
 func main() {
@@ -142,10 +143,12 @@ func main() {
 				auto = append(auto, timeOne(k, n, -1))
 			}
 			after, _ := rt.Decisions()
+			r.OnDev = map[int]int{}
 			for _, d := range newDecisions(before, after) {
 				if d.Reason == "pinned" {
 					continue
 				}
+				r.OnDev[d.Device]++
 				autoCalls++
 				if d.Reason == "exploration" {
 					explored++
@@ -183,13 +186,21 @@ func main() {
 	for _, d := range devs {
 		fmt.Printf(" %12s", fmt.Sprintf("pinned-%d", d.Index))
 	}
-	fmt.Printf(" %12s %7s %12s %7s\n", "auto", "ratio", "first-call", "ratio")
-	worstAuto, worstFirst := 0.0, 0.0
+	fmt.Printf(" %12s %7s %12s %7s %6s\n", "auto", "ratio", "first-call", "ratio", "placed")
+	worstAuto, worstFirst, misplaced, autoOnBest, autoAll := 0.0, 0.0, 0, 0, 0
 	var worstAutoAt, worstFirstAt string
 	for _, r := range rows {
-		best := r.Pinned[0]
-		for _, p := range r.Pinned {
-			best = min(best, p)
+		best, bestDev := r.Pinned[0], 0
+		for i, p := range r.Pinned {
+			if p < best {
+				best, bestDev = p, i
+			}
+		}
+		firstDev := int(first[fmt.Sprintf("dev:%s/%d", r.Kernel, r.Bytes)])
+		placed := "ok"
+		if firstDev != bestDev {
+			placed = fmt.Sprintf("dev %d", firstDev)
+			misplaced++
 		}
 		r.First = first[fmt.Sprintf("%s/%d", r.Kernel, r.Bytes)]
 		ra := float64(r.Auto) / float64(best)
@@ -198,7 +209,13 @@ func main() {
 		for _, p := range r.Pinned {
 			fmt.Printf(" %12v", p.Round(time.Microsecond))
 		}
-		fmt.Printf(" %12v %6.2fx %12v %6.2fx\n", r.Auto.Round(time.Microsecond), ra, r.First.Round(time.Microsecond), rf)
+		onBest, all := r.OnDev[bestDev], 0
+		for _, c := range r.OnDev {
+			all += c
+		}
+		autoOnBest += onBest
+		autoAll += all
+		fmt.Printf(" %12v %6.2fx %12v %6.2fx %6s\n", r.Auto.Round(time.Microsecond), ra, r.First.Round(time.Microsecond), rf, placed)
 		if ra > worstAuto {
 			worstAuto, worstAutoAt = ra, fmt.Sprintf("%s %s", r.Kernel, human(r.Bytes))
 		}
@@ -206,9 +223,10 @@ func main() {
 			worstFirst, worstFirstAt = rf, fmt.Sprintf("%s %s", r.Kernel, human(r.Bytes))
 		}
 	}
-	fmt.Printf("worst auto/faster-pinned after calibration: %.2fx (%s); exploring: %d of %d calls (%.1f%%)\n",
-		worstAuto, worstAutoAt, explored, autoCalls, 100*float64(explored)/float64(max(autoCalls, 1)))
-	fmt.Printf("worst first call of a new process/faster-pinned: %.2fx (%s)\n", worstFirst, worstFirstAt)
+	fmt.Printf("worst auto/faster-pinned after calibration: %.2fx (%s); exploring: %d of %d calls (%.1f%%); on the faster pinned device: %d of %d\n",
+		worstAuto, worstAutoAt, explored, autoCalls, 100*float64(explored)/float64(max(autoCalls, 1)), autoOnBest, autoAll)
+	fmt.Printf("worst first call of a new process/faster-pinned: %.2fx (%s); first calls on the faster pinned device: %d of %d\n",
+		worstFirst, worstFirstAt, len(rows)-misplaced, len(rows))
 }
 
 // newDecisions returns the decisions in after that are not in before (by sequence number).
@@ -249,6 +267,10 @@ func firstCalls(ctx context.Context, path string, sizes []int64, x, y []float32)
 				fail(err)
 			}
 			out[fmt.Sprintf("%s/%d", k.name, size)] = time.Since(start)
+			if ds, _ := rt.Decisions(); len(ds) > 0 {
+				// The device is stored as a duration of that many nanoseconds (one map).
+				out[fmt.Sprintf("dev:%s/%d", k.name, size)] = time.Duration(ds[len(ds)-1].Device)
+			}
 		}
 	}
 	decs, _ := rt.Decisions()
