@@ -54,6 +54,9 @@ go run ./bench/go -workers "$THREADS" -quick="$([ "$QUICK" = 0 ] && echo false |
 echo "== bench/peers: VEDA vs OpenMP, oneTBB and Rayon (fib, nqueens, sum of sqrt, triangular, one-chunk latency, sort)"
 bash bench/peers/run.sh || status=1
 
+echo "== bench/trace: what timeline tracing costs (off vs on, alternated)"
+go run ./bench/trace -workers "$THREADS" || status=1
+
 echo "== devicebench: built-in kernels on every device, transfer vs compute"
 go run ./goveda/internal/dispatch/cmd/devicebench -workers "$THREADS" -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
 

@@ -579,6 +579,9 @@ func (r *prun[T]) read() *pitem[T] {
 	}
 	r.alive++
 	r.p.stats.peakItems(r.alive)
+	if rec := r.rt.pool.Tracer(); rec != nil {
+		traceInFlight(rec, r.rt.pool.Now(), r.p.name, r.alive, r.bytes+it.bytes)
+	}
 	if r.failSeq.Load() != noFail { // load: stopped while we read; the item is not admitted
 		r.src = srcDone
 		r.mu.Unlock()
@@ -680,7 +683,11 @@ func (r *prun[T]) runStage(it *pitem[T], k int) bool {
 		it.enq = 0
 	}
 	out, err := r.callStage(st, it)
-	st.stats.ran(r.rt.pool.Now() - start)
+	end := r.rt.pool.Now()
+	st.stats.ran(end - start)
+	if rec := r.rt.pool.Tracer(); rec != nil {
+		r.rt.traceStage(rec, r.p.name, st.name, it.seq, start, end)
+	}
 	if err != nil {
 		st.stats.failed.Add(1)
 		r.fail(it.seq, k, st.name, err)

@@ -15,9 +15,6 @@ type Runtime struct {
 	cfg  Config
 	pool *sched.Pool // the work-stealing core (goveda/internal/sched)
 
-	srcMu   sync.Mutex
-	sources map[string]func() map[string]float64 // Metrics.Extra providers (devices)
-
 	dev         devState    // devices and dispatcher, initialized on first use (devices.go)
 	energy      energyState // sensors, meter and power/temperature governor (energy.go)
 	placement   placement   // NUMA nodes and CPUs of the workers (numa.go)
@@ -28,6 +25,7 @@ type Runtime struct {
 	ktimes     kernelTimes      // kernel-call wall times per device (kerneltime.go)
 	metricsMu  sync.Mutex       // guards metricsSrv
 	metricsSrv []*MetricsServer // started by ServeMetrics (metrics_http.go)
+	schedPath  string           // where Close writes the recorded schedule (schedule.go), or ""
 }
 
 // Spin rounds before a worker parks, by policy.
@@ -67,12 +65,14 @@ func New(cfg Config) (*Runtime, error) {
 	o.Adaptive = (cfg.Policy == PolicyAdaptive || cfg.Policy == PolicyEnergyEfficient) && cfg.Workers > 1
 	rt := &Runtime{
 		cfg:         cfg,
-		sources:     map[string]func() map[string]float64{},
 		userWorkers: userWorkers,
 	}
 	rt.energy.base = time.Now() // before the monitor can log a resize
 	rt.place(&o)
 	o.OnResize = rt.noteResize
+	if err := rt.scheduleOptions(&o); err != nil {
+		return nil, err
+	}
 	pool, err := sched.New(o)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
@@ -104,6 +104,7 @@ func (rt *Runtime) closeNow() error {
 	if !rt.pool.Close() {
 		return ErrClosed
 	}
+	rt.writeSchedule()
 	rt.stopTraceAtClose()
 	rt.stopMetricsAtClose()
 	rt.stopEnergy()
@@ -139,6 +140,9 @@ func (rt *Runtime) current() *sched.Worker { return rt.pool.Current() }
 func (rt *Runtime) runRoot(p Priority, fn func(w *sched.Worker)) error {
 	if !rt.pool.RunRoot(int(p), fn) {
 		return fmt.Errorf("%w", ErrClosed)
+	}
+	if err := rt.pool.TakeReplayError(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
 	return nil
 }
