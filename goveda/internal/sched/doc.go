@@ -44,7 +44,9 @@
 // compared with each worker's registered key). Called from a worker, ParallelFor, Reduce, Join
 // and Scope run on that worker and help while waiting. Called from outside, they inject one root
 // task and the caller blocks (Scope runs its function on the caller, and its children on
-// workers). The caller never runs chunks itself, which is what keeps the concurrency cap strict.
+// workers). The caller runs a chunk itself only through RunInline (inline.go): a one-chunk call
+// takes a free execution slot (one a parked worker gave back), so Workers stays a strict cap on
+// bodies executing at once, and the call needs no wake-up.
 //
 // # Protocols
 //
