@@ -228,11 +228,19 @@ func (fu *Future[T]) Wait(ctx context.Context) (T, error) {
 			return zero, ctxError(context.Cause(ctx))
 		}
 	}
+	var err error
+	fu.rt.pool.WaitOutside(func() { // an inline caller lends its slot meanwhile
+		select {
+		case <-fu.done:
+		case <-ctx.Done():
+			err = ctxError(context.Cause(ctx))
+		}
+	})
 	select {
 	case <-fu.done:
 		return fu.val, fu.err
-	case <-ctx.Done():
-		return zero, ctxError(context.Cause(ctx))
+	default:
+		return zero, err
 	}
 }
 

@@ -166,7 +166,7 @@ func (rt *Runtime) Scope(ctx context.Context, f func(*Scope)) error {
 	if w != nil {
 		w.WaitUntil(&s.l, nil)
 	} else {
-		<-s.ch
+		rt.pool.WaitOutside(func() { <-s.ch }) // an inline caller lends its slot meanwhile
 	}
 	s.ctxMu.Lock()
 	if s.cancel != nil {
