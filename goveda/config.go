@@ -82,7 +82,10 @@ func (p Priority) valid() bool { return p >= PriorityRealtime && p <= PriorityBa
 
 // Config configures New. The zero value is valid: automatic worker count, PolicyAdaptive.
 type Config struct {
-	// Workers is the number of worker goroutines, and so the cap on task bodies running at once.
+	// Workers is the number of worker goroutines, and so the cap on task bodies (and chunks of
+	// the CPU kernels) running at once. Not counted against it: the calling goroutine, which
+	// runs Scope's function and small built-in kernels inline and waits for device calls, and
+	// DistributeFrames' one goroutine per device, which runs its work function.
 	// 0 means automatic: VEDA_NUM_WORKERS if set, else runtime.NumCPU() (the CPUs this process
 	// may use). Negative is invalid.
 	Workers int

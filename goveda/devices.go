@@ -310,7 +310,18 @@ func (rt *Runtime) DecisionsJSON() ([]byte, error) {
 	return ds.disp.DecisionsJSON()
 }
 
-// checkOpen returns ErrClosed after Close.
+// enterHeld admits one call that runs on the calling goroutine (a kernel call, a Device method,
+// a DistributeFrames batch), or returns ErrClosed. While it is held, the work the call starts on
+// the pool (its CPU path's ParallelFor) is admitted even after Close, so Close waits for the
+// call and the call finishes. Match a nil with rt.pool.ExitHeld() on the same goroutine.
+func (rt *Runtime) enterHeld() error {
+	if !rt.pool.EnterHeld() {
+		return fmt.Errorf("%w", ErrClosed)
+	}
+	return nil
+}
+
+// checkOpen returns ErrClosed after Close (for calls that start no work).
 func (rt *Runtime) checkOpen() error {
 	if rt.pool.Closed() {
 		return fmt.Errorf("%w", ErrClosed)
@@ -334,9 +345,10 @@ type kcall struct {
 // runKernel places kc with the dispatcher, runs it, reports the timing, and falls back to the
 // CPU after a device failure (unless pinned). Any goroutine; blocks until done.
 func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
-	if err := rt.checkOpen(); err != nil {
+	if err := rt.enterHeld(); err != nil {
 		return err
 	}
+	defer rt.pool.ExitHeld()
 	if ctx != nil {
 		if err := ctx.Err(); err != nil {
 			return ctxError(context.Cause(ctx))

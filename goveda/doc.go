@@ -6,10 +6,18 @@
 // # The runtime
 //
 // New starts a Runtime with Config.Workers worker goroutines (default: one per CPU this process
-// may use); Default returns a shared one. Only workers run task bodies, so Workers caps how many
-// bodies run at once. Every call may be made from any goroutine, also from inside a task
-// (nesting never deadlocks: a waiting worker runs other tasks meanwhile). Close waits for all
-// admitted work, then stops the workers.
+// may use); Default returns a shared one. Only workers run task bodies and the chunks of CPU
+// kernels, so Workers caps how many run at once; a caller's own goroutine also runs Scope's
+// function and small kernels inline (sums and Saxpy up to 64 Ki elements, Sgemm up to 2 Mflop)
+// and waits for device calls, and DistributeFrames adds one goroutine per device for its work
+// function: these do not count against Workers. Every call may be made from any goroutine, also from inside a task (nesting
+// never deadlocks: a waiting worker runs other tasks meanwhile).
+//
+// Close admits no new call, waits for every admitted one (CPU work, kernel calls on any device,
+// Kernel.Run, Device methods, DistributeFrames batches and Submit tasks), then stops the
+// workers. Work that an admitted call starts meanwhile (a task's Submit, a ParallelFor inside a
+// Scope's function or a DistributeFrames work function) is still admitted, so every admitted
+// call finishes normally; a call made after Close fails with ErrClosed and does nothing.
 //
 //	rt, err := goveda.New(goveda.Config{Workers: 4})
 //	if err != nil { ... }

@@ -102,7 +102,8 @@ func (rt *Runtime) enter() error {
 // exit ends one unit admitted by enter. Any goroutine.
 func (rt *Runtime) exit() { rt.pool.Exit() }
 
-// Workers returns the number of workers: the cap on task bodies running at once. Any goroutine.
+// Workers returns the number of workers: the cap on task bodies and CPU kernel chunks running
+// at once (see Config.Workers for what does not count). Any goroutine.
 func (rt *Runtime) Workers() int { return rt.pool.Workers() }
 
 // ActiveWorkers returns how many workers the adaptive policy currently lets take work

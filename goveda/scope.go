@@ -102,10 +102,12 @@ func (rt *Runtime) Scope(ctx context.Context, f func(*Scope)) error {
 	w := rt.current()
 	s := &Scope{rt: rt}
 	if w == nil {
-		if err := rt.enter(); err != nil {
+		// Held: f runs on this goroutine, and what it starts (a ParallelFor, another Scope) is
+		// part of this call, admitted even if Close comes meanwhile.
+		if err := rt.enterHeld(); err != nil {
 			return err
 		}
-		defer rt.exit()
+		defer rt.pool.ExitHeld()
 		s.ch = make(chan struct{})
 	}
 	s.pending.Store(1) // f's own unit
