@@ -11,8 +11,7 @@ import (
 
 // TaskOptions are the scheduling options of a submitted task.
 type TaskOptions struct {
-	// Priority orders the task in the injector (zero value: PriorityRealtime; use
-	// PriorityNormal for ordinary work).
+	// Priority orders the task in the injector (the zero value is PriorityNormal).
 	Priority Priority
 	// Deadline, if non-zero, orders the task earliest-deadline-first within its priority, and
 	// becomes the deadline of the ctx passed to the task. A task whose deadline passed before it
@@ -67,7 +66,7 @@ func Submit[T any](rt *Runtime, opts TaskOptions, f func(ctx context.Context) (T
 		dl = opts.Deadline.UnixNano()
 	}
 	fu.enq = rt.pool.Now()
-	rt.pool.Inject(&fu.t, int(opts.Priority), dl)
+	rt.pool.Inject(&fu.t, opts.Priority.level(), dl)
 	return fu
 }
 

@@ -119,7 +119,7 @@ func (rt *Runtime) current() *sched.Worker { return rt.pool.Current() }
 // runRoot runs fn on a worker and blocks until it returns; fn must not panic (callers recover
 // user code). Returns ErrClosed if rt is closed. Outside goroutines only (workers call fn directly).
 func (rt *Runtime) runRoot(p Priority, fn func(w *sched.Worker)) error {
-	if !rt.pool.RunRoot(int(p), fn) {
+	if !rt.pool.RunRoot(p.level(), fn) {
 		return fmt.Errorf("%w", ErrClosed)
 	}
 	return nil

@@ -286,7 +286,7 @@ func TestConcurrentSubmitters(t *testing.T) {
 			<-start
 			futs := make([]*Future[int], 0, 20)
 			for i := 0; i < 20; i++ {
-				futs = append(futs, Submit(rt, TaskOptions{Priority: Priority(i % numPriorities)},
+				futs = append(futs, Submit(rt, TaskOptions{Priority: PriorityRealtime + Priority(i%numPriorities)},
 					func(context.Context) (int, error) { return 1, nil }))
 			}
 			if err := rt.ParallelFor(bg, 0, 100, 1, func(lo, hi int) error {

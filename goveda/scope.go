@@ -79,7 +79,7 @@ func (s *Scope) spawn(p Priority, fn func() error) {
 			return
 		}
 	}
-	s.rt.pool.Inject(&j.t, int(p), 0)
+	s.rt.pool.Inject(&j.t, p.level(), 0)
 }
 
 // Scope calls f with a new *Scope, then blocks until f and every task spawned in the scope

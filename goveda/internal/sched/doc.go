@@ -51,7 +51,7 @@
 //
 // Fork-join (Join, and each split of ParallelFor/Reduce), on worker w:
 //  1. Push job B (the second half) at the bottom of w's deque; wake a sleeper if one sleeps and
-//     nobody searches (sleepState.notify).
+//     nobody searches (Pool.notify).
 //  2. Run A inline, recovering a panic into *PanicError.
 //  3. Pop the bottom of w's deque. If it is B, nobody stole it: run it inline and recycle the job.
 //  4. Otherwise B was stolen: wait on B's latch while helping: pop own deque, else steal (random

@@ -192,7 +192,7 @@ func (p *Pool) hasWork() bool {
 func (p *Pool) Inject(t *Task, level int, deadline int64) {
 	p.submitted.Add(1) // atomic add: counter only
 	p.inj.push(t, level, deadline, p.now())
-	p.sleep.notify()
+	p.notify()
 	if p.mon != nil {
 		p.mon.kick()
 	}
