@@ -430,15 +430,15 @@ func mapDeviceError(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, device.ErrOutOfMemory):
-		return fmt.Errorf("%w: %w", ErrOutOfMemory, err)
+		return wrap(ErrOutOfMemory, err)
 	case errors.Is(err, device.ErrUnsupported):
-		return fmt.Errorf("%w: %w", ErrUnsupported, err)
+		return wrap(ErrUnsupported, err)
 	case errors.Is(err, device.ErrInvalidArgument):
-		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+		return wrap(ErrInvalidArgument, err)
 	case errors.Is(err, device.ErrClosed):
-		return fmt.Errorf("%w: %w", ErrClosed, err)
+		return wrap(ErrClosed, err)
 	}
-	return fmt.Errorf("%w: %w", ErrDevice, err)
+	return wrap(ErrDevice, err)
 }
 
 // bytesOf returns n*size as uint64, saturating.

@@ -82,7 +82,8 @@ func (fu *Future[T]) run(w *sched.Worker) {
 	if fu.deadline.IsZero() {
 		v, err = callCtx(fu.rt.pool, context.Background(), fu.fn)
 	} else if !time.Now().Before(fu.deadline) {
-		err = fmt.Errorf("%w: task deadline %v passed before it started", ErrTimeout, fu.deadline)
+		err = fmt.Errorf("%w: the task deadline (%s) passed %v before it started", ErrTimeout,
+			fu.deadline.Round(0).Format(time.RFC3339Nano), time.Since(fu.deadline).Round(time.Microsecond))
 	} else {
 		ctx, cancel := context.WithDeadline(context.Background(), fu.deadline)
 		v, err = callCtx(fu.rt.pool, ctx, fu.fn)
@@ -112,9 +113,9 @@ func (fu *Future[T]) runCallback(cb func(T, error)) {
 }
 
 // Wait blocks until the task finished and returns its result, or until ctx is done (then it
-// returns an error wrapping ErrCancelled; the task keeps running). Called from a task of the
-// same runtime, the worker helps run other tasks while it waits, so waiting on futures from
-// tasks cannot deadlock the pool. Any goroutine.
+// returns an error wrapping ErrCancelled, or ErrTimeout for ctx's deadline; the task keeps
+// running). Called from a task of the same runtime, the worker helps run other tasks while it
+// waits, so waiting on futures from tasks cannot deadlock the pool. Any goroutine.
 func (fu *Future[T]) Wait(ctx context.Context) (T, error) {
 	select {
 	case <-fu.done:

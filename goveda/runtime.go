@@ -60,7 +60,7 @@ func New(cfg Config) (*Runtime, error) {
 	o.Adaptive = (cfg.Policy == PolicyAdaptive || cfg.Policy == PolicyEnergyEfficient) && cfg.Workers > 1
 	pool, err := sched.New(o)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
+		return nil, wrap(ErrUnsupported, err)
 	}
 	return &Runtime{
 		cfg:         cfg,

@@ -514,7 +514,7 @@ func TestCancellation(t *testing.T) {
 			s.Spawn(func() error { time.Sleep(100 * time.Microsecond); return nil })
 		}
 	})
-	if !errors.Is(err, ErrCancelled) || !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrTimeout) {
+	if errors.Is(err, ErrCancelled) || !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrTimeout) {
 		t.Fatalf("err = %v", err)
 	}
 	// Future.Wait with a cancelled context returns while the task keeps running.
@@ -522,7 +522,7 @@ func TestCancellation(t *testing.T) {
 	f := Submit(rt, TaskOptions{Priority: PriorityNormal}, func(context.Context) (int, error) { <-release; return 1, nil })
 	wctx, wcancel := context.WithTimeout(bg, 5*time.Millisecond)
 	defer wcancel()
-	if _, err := f.Wait(wctx); !errors.Is(err, ErrCancelled) {
+	if _, err := f.Wait(wctx); !errors.Is(err, ErrTimeout) {
 		t.Fatal(err)
 	}
 	close(release)

@@ -84,7 +84,7 @@ func (s *Scope) spawn(p Priority, fn func() error) {
 
 // Scope calls f with a new *Scope, then blocks until f and every task spawned in the scope
 // finished. It returns the first error (a child's error as-is, a panic as *PanicError, ctx
-// cancellation wrapping ErrCancelled); after the first error no new child starts. A closed
+// cancellation wrapping ErrCancelled, or ErrTimeout for its deadline); after the first error no new child starts. A closed
 // runtime gives ErrClosed (outside callers only).
 //
 // Any goroutine. f runs on the calling goroutine. Called from a task, the worker helps run the
