@@ -2,6 +2,7 @@ package goveda
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -63,10 +64,63 @@ type DeviceInfo struct {
 	Stats            DeviceStats `json:"stats"`
 }
 
-// Decision is one recorded dispatch decision: kernel, size, chosen device, each candidate's
-// estimate (Candidates()), and the reason ("calibrating: threshold", "earliest finish",
-// "exploration", "spillover", "fallback after device error", "pinned", ...).
-type Decision = dispatch.Decision
+// Decision is one dispatch decision: which device ran a kernel call, why, and the estimates it
+// rested on. Decisions returns the recorded ones (see Config.RecordDecisions); AESGCM's calls
+// return theirs.
+type Decision struct {
+	Seq           uint64     `json:"seq"`            // the dispatcher's decision number, from 1
+	UnixNano      int64      `json:"unix_nano"`      // wall time of the decision (recorded decisions only)
+	Kernel        string     `json:"kernel"`         // "saxpy_f32", "sgemm", "user:<name>", ...
+	Bytes         uint64     `json:"bytes"`          // bytes the kernel touches (the cost model's size)
+	Elements      uint64     `json:"elements"`       // elements (work items) of the call
+	TransferBytes uint64     `json:"transfer_bytes"` // bytes a device would copy in and out
+	Device        int        `json:"device"`         // the chosen device's index (0 is the CPU)
+	Kind          DeviceKind `json:"kind"`           // the chosen device's kind
+	// Reason says why: "calibrating: threshold", "earliest finish", "exploration",
+	// "spillover", "fallback after device error", "pinned", ...
+	Reason string `json:"reason"`
+	// Estimate is the estimated transfer plus compute time of the call on Device.
+	Estimate time.Duration `json:"estimate_ns"`
+	// Candidates holds each candidate device's estimate at the time of the decision (recorded
+	// decisions only; at most a few devices).
+	Candidates []CandidateEstimate `json:"candidates"`
+}
+
+// CandidateEstimate is one device's estimate in a Decision.
+type CandidateEstimate struct {
+	Device      int           `json:"device"`
+	Kind        DeviceKind    `json:"kind"`
+	QueueDepth  int           `json:"queue_depth"` // calls placed and not finished
+	Backlog     time.Duration `json:"backlog_ns"`  // estimated time until the queue drains
+	Transfer    time.Duration `json:"transfer_ns"` // estimated host<->device copies
+	Compute     time.Duration `json:"compute_ns"`  // estimated compute
+	Finish      time.Duration `json:"finish_ns"`   // backlog + transfer + compute
+	HasEstimate bool          `json:"has_estimate"`
+	Trusted     bool          `json:"trusted"` // the model had enough measurements
+}
+
+// MarshalJSON encodes d with the keys of its field tags, as DecisionsJSON does: the decision's
+// kind as its name ("cpu", "opencl", "cuda"), candidates' kinds as integers, durations in ns.
+func (d Decision) MarshalJSON() ([]byte, error) {
+	type plain Decision // no methods: no recursion
+	return json.Marshal(struct {
+		plain
+		Kind string `json:"kind"`
+	}{plain(d), d.Kind.String()})
+}
+
+// decisionOf converts the dispatcher's decision into the public one.
+func decisionOf(d *dispatch.Decision) Decision {
+	out := Decision{Seq: d.Seq, UnixNano: d.UnixNano, Kernel: d.Kernel, Bytes: d.Bytes, Elements: d.Elements,
+		TransferBytes: d.TransferBytes, Device: d.Device, Kind: DeviceKind(d.Kind), Reason: d.Reason,
+		Estimate: d.Estimate, Candidates: []CandidateEstimate{}}
+	for _, c := range d.Candidates() {
+		out.Candidates = append(out.Candidates, CandidateEstimate{Device: c.Device, Kind: DeviceKind(c.Kind),
+			QueueDepth: c.QueueDepth, Backlog: c.Backlog, Transfer: c.Transfer, Compute: c.Compute,
+			Finish: c.Finish, HasEstimate: c.HasEstimate, Trusted: c.Trusted})
+	}
+	return out
+}
 
 // Strategy is the pluggable placement policy (Config.CustomStrategy). Choose is called under the
 // dispatcher's lock with the candidates' current estimates and must not block.
@@ -298,7 +352,12 @@ func (rt *Runtime) Decisions() ([]Decision, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ds.disp.Decisions(), nil
+	recs := ds.disp.Decisions()
+	out := make([]Decision, len(recs))
+	for i := range recs {
+		out[i] = decisionOf(&recs[i])
+	}
+	return out, nil
 }
 
 // DecisionsJSON returns Decisions as a JSON array.
@@ -391,7 +450,7 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 			}
 			ds.disp.End(dec, t, nil)
 			if kc.decided != nil {
-				*kc.decided = dec
+				*kc.decided = decisionOf(&dec)
 			}
 			return nil
 		}
@@ -406,7 +465,7 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 		if derr == nil {
 			ds.disp.End(dec, t, nil)
 			if kc.decided != nil {
-				*kc.decided = dec
+				*kc.decided = decisionOf(&dec)
 			}
 			return nil
 		}

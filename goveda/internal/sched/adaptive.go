@@ -11,7 +11,7 @@ import (
 // A monitor goroutine samples every monitorTick: the busy time of the active workers and the
 // injector length. Utilization = busy delta / (active * tick).
 //   - Shrink: utilization below lowUtil for shrinkTicks ticks in a row -> active--.
-//     Surplus workers (id >= active) suspend at their next idle moment (worker.suspend); a worker
+//     Surplus workers (id >= active) suspend at their next idle moment (Worker.suspend); a worker
 //     in the middle of a task finishes it first, so no work is stranded.
 //   - Grow: queued injected work at a tick, or utilization above highUtil -> active++ and the
 //     newly active worker is woken.
@@ -91,7 +91,7 @@ func (m *monitor) loop() {
 		switch {
 		case (queued > 0 || util > highUtil) && active < n:
 			low = 0
-			p.active.Store(int32(active + 1)) // store (seq-cst): then wake; see worker.suspend
+			p.active.Store(int32(active + 1)) // store (seq-cst): then wake; see Worker.suspend
 			p.workers[active].wake()
 		case util < lowUtil && active > 1 && queued == 0:
 			low++

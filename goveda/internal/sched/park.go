@@ -11,7 +11,7 @@ import (
 // publishes its task and then reads idle. Both sides use sequentially consistent atomics, so at
 // least one of them sees the other.
 type sleepState struct {
-	idle      atomic.Int32 // registered sleepers; seq-cst add in fallAsleep, load in notify
+	idle      atomic.Int32 // registered sleepers; seq-cst add in register (from fallAsleep), load in notify
 	searching atomic.Int32 // workers spinning in the idle loop; seq-cst, see notify
 	_         [cacheLine - 8]byte
 

@@ -36,7 +36,7 @@ type Worker struct {
 
 	p      *Pool
 	id     int
-	gid    atomic.Uintptr // the worker goroutine's getg() key; store at start/exit, load by current(): identity only
+	gid    atomic.Uintptr // the worker goroutine's getg() key; store at start/exit, load by Pool.Current: identity only
 	wakeCh chan struct{}  // capacity 1: wake tokens (see wake)
 	rng    uint64         // xorshift state for victim choice
 
