@@ -3,6 +3,8 @@
 #   make run          install what is missing, build, run `veda info` and `veda demo`
 #   make test         install what is missing, build, run every suite, end with "N passed, N failed"
 #   make bench        run bench/
+#   make wheel        build/wheelhouse/veda-*.whl: the Python package with libveda.so inside
+#                     (py3-none, retagged manylinux by auditwheel when it can), installable without Go
 #   make install PREFIX=/usr/local   (builds the library only: no test, no fuzzer)
 # Building needs Go 1.26 and a C compiler, nothing else (cgo is required).
 #   make clean
@@ -17,7 +19,7 @@ GO_LDFLAGS := -ldflags=-extldflags=-Wl,-soname,libveda.so.0
 LIB        := $(BUILD)/libveda.so
 CLI        := $(BUILD)/veda
 
-.PHONY: all cgo lib cli ptx cmake deps deps-runtime test run bench install clean gpu-carry
+.PHONY: all cgo lib cli ptx cmake deps deps-runtime test run bench install clean gpu-carry wheel
 
 all: lib
 
@@ -75,6 +77,16 @@ gpu-carry: lib cli
 
 bench: lib cli
 	@bash bench/run.sh
+
+# The wheel bundles the library `make lib` built (no second Go build); auditwheel picks the
+# manylinux tag that libveda.so's glibc symbol versions allow, else the linux_x86_64 wheel stays.
+wheel: lib
+	@rm -rf $(BUILD)/dist $(BUILD)/wheelhouse
+	VEDA_PREBUILT_LIBRARY=$(abspath $(LIB)) python3 -m build --wheel --no-isolation --outdir $(BUILD)/dist python
+	@plat=$$(auditwheel show $(BUILD)/dist/*.whl 2>/dev/null | sed -n 's/.*platform tag to "\(manylinux[^"]*\)".*/\1/p' | head -n1); \
+	if [ -n "$$plat" ]; then auditwheel repair --plat "$$plat" -w $(BUILD)/wheelhouse $(BUILD)/dist/*.whl; \
+	else mkdir -p $(BUILD)/wheelhouse && cp $(BUILD)/dist/*.whl $(BUILD)/wheelhouse/; fi
+	@ls $(BUILD)/wheelhouse/*.whl
 
 # A CMake tree of its own, configured without the C tests, the sanitizer run and the fuzzer.
 install: lib

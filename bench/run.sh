@@ -4,6 +4,8 @@
 #                each also through libveda.so when it is built (else that column is skipped).
 #   2. bench/go  Go scheduler: Reduce vs plain loop and goroutines, fib Join vs goroutines,
 #                irregular loop vs static split.
+#   2b. bench/peers  VEDA (through C, from Go, through ctypes) vs OpenMP, oneTBB and Rayon on the
+#                same workloads, one process per peer, medians of 5 rounds, paired ratios.
 #   3. devicebench    every built-in kernel on every device (pinned), 64 KiB..64 MiB, time split
 #                into transfer and compute (device event times).
 #   4. dispatchbench  strategies vs the best static split on a mixed workload: simulated devices
@@ -45,6 +47,9 @@ fi
 
 echo "== bench/go: scheduler vs plain Go"
 go run ./bench/go -workers "$THREADS" -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
+
+echo "== bench/peers: VEDA vs OpenMP, oneTBB and Rayon (fib, nqueens, sum of sqrt, triangular, one-chunk latency, sort)"
+bash bench/peers/run.sh || status=1
 
 echo "== devicebench: built-in kernels on every device, transfer vs compute"
 go run ./goveda/internal/dispatch/cmd/devicebench -workers "$THREADS" -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1

@@ -79,42 +79,26 @@ VEDA_API const char *veda_last_error(void) { return vedac_err_buf ? vedac_err_bu
 
 // ---- callback trampolines (called from Go) -----------------------------------------------------
 
-// vedac_depth counts the VEDA callbacks running on this thread; > 0 means "inside a callback".
-static __thread int vedac_depth;
-
-int vedac_in_callback(void) { return vedac_depth > 0; }
+// Each calls the user's function once; Go calls them for every chunk, task and callback.
 
 int32_t vedac_call_range(veda_range_fn fn, uintptr_t ctx, int64_t begin, int64_t end) {
-    vedac_depth++;
-    int32_t r = fn((void *)ctx, begin, end);
-    vedac_depth--;
-    return r;
+    return fn((void *)ctx, begin, end);
 }
 
 int32_t vedac_call_fold(veda_fold_fn fn, uintptr_t ctx, int64_t begin, int64_t end, void *acc) {
-    vedac_depth++;
-    int32_t r = fn((void *)ctx, begin, end, acc);
-    vedac_depth--;
-    return r;
+    return fn((void *)ctx, begin, end, acc);
 }
 
 void vedac_call_combine(veda_combine_fn fn, uintptr_t ctx, void *acc, const void *other) {
-    vedac_depth++;
     fn((void *)ctx, acc, other);
-    vedac_depth--;
 }
 
 int32_t vedac_call_task(veda_task_fn fn, uintptr_t ctx) {
-    vedac_depth++;
-    int32_t r = fn((void *)ctx);
-    vedac_depth--;
-    return r;
+    return fn((void *)ctx);
 }
 
 void vedac_call_callback(veda_callback_fn fn, uintptr_t user, veda_status st) {
-    vedac_depth++;
     fn((void *)user, st);
-    vedac_depth--;
 }
 
 // ---- pure C functions ------------------------------------------------------------------------
@@ -178,11 +162,17 @@ VEDA_API veda_status veda_runtime_create(const veda_config *cfg, veda_runtime **
         VEDAC_CFG_DEFAULT_UNLESS_COVERED(gpu_threshold, 0);
         VEDAC_CFG_DEFAULT_UNLESS_COVERED(disable_gpu, 0);
         VEDAC_CFG_DEFAULT_UNLESS_COVERED(record_decisions, 0);
+        VEDAC_CFG_DEFAULT_UNLESS_COVERED(max_power_watts, 0);
+        VEDAC_CFG_DEFAULT_UNLESS_COVERED(max_temp_celsius, 0);
+        VEDAC_CFG_DEFAULT_UNLESS_COVERED(energy_weight, 0);
+        VEDAC_CFG_DEFAULT_UNLESS_COVERED(pin_workers, 0);
 #undef VEDAC_CFG_DEFAULT_UNLESS_COVERED
     }
     uintptr_t h = 0;
     veda_status st = vedago_runtime_create(c.num_workers, c.policy, c.seed, (char *)c.strategy,
-                                           c.gpu_threshold, c.disable_gpu, c.record_decisions, &h);
+                                           c.gpu_threshold, c.disable_gpu, c.record_decisions,
+                                           c.max_power_watts, c.max_temp_celsius, c.energy_weight,
+                                           c.pin_workers, &h);
     if (st == VEDA_OK) *out = (veda_runtime *)h;
     return st;
 }
@@ -222,6 +212,17 @@ VEDA_API veda_status veda_parallel_reduce(veda_runtime *rt, int64_t begin, int64
                                   combine, H(ctx), out);
 }
 
+VEDA_API veda_status veda_join(veda_runtime *rt, veda_task_fn fa, void *ca, veda_task_fn fb,
+                               void *cb) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    if (fa == NULL || fb == NULL) {
+        return vedac_fail(VEDA_ERR_INVALID_ARGUMENT,
+                          fa == NULL ? "veda_join: veda: invalid argument: fa is NULL"
+                                     : "veda_join: veda: invalid argument: fb is NULL");
+    }
+    return vedago_join(H(rt), fa, H(ca), fb, H(cb));
+}
+
 VEDA_API veda_status veda_group_create(veda_runtime *rt, veda_group **out) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
     if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_group_create: out is NULL");
@@ -234,7 +235,7 @@ VEDA_API veda_status veda_group_create(veda_runtime *rt, veda_group **out) {
 
 VEDA_API veda_status veda_group_spawn(veda_group *g, veda_task_fn fn, void *ctx) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
-    return vedago_group_spawn(H(g), fn, H(ctx), vedac_depth > 0);
+    return vedago_group_spawn(H(g), fn, H(ctx));
 }
 
 VEDA_API veda_status veda_group_wait(veda_group *g) {
@@ -419,6 +420,11 @@ VEDA_API veda_status veda_decisions_json(veda_runtime *rt, char *buf, size_t cap
     return vedago_metrics(H(rt), 2, buf, cap, len);
 }
 
+VEDA_API veda_status veda_energy_json(veda_runtime *rt, char *buf, size_t cap, size_t *len) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_metrics(H(rt), 3, buf, cap, len);
+}
+
 // ---- cancellation tokens (issue 15) ------------------------------------------------------------
 
 // vedac_cancel_tls is the token bound to this thread (0 = none); read by the Go exports through
@@ -459,4 +465,187 @@ VEDA_API veda_status veda_thread_set_cancel(veda_cancel *c) {
     }
     vedac_cancel_tls = H(c);
     return VEDA_OK;
+}
+
+/* ---- Device-resident buffers, N-D and asynchronous kernel launches (issue 16): translation to
+ * capi/buffer.go; out pointers are checked and cleared here. */
+
+VEDA_API veda_status veda_buffer_create(veda_runtime *rt, int32_t device, uint64_t bytes, veda_buffer **out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_buffer_create: out is NULL");
+    *out = NULL;
+    uintptr_t h = 0;
+    veda_status st = vedago_buffer_create(H(rt), device, bytes, &h);
+    if (st == VEDA_OK) *out = (veda_buffer *)h;
+    return st;
+}
+
+VEDA_API veda_status veda_buffer_write(veda_buffer *b, uint64_t offset, const void *src, uint64_t bytes) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_buffer_write(H(b), offset, (uintptr_t)src, bytes, NULL);
+}
+
+VEDA_API veda_status veda_buffer_read(veda_buffer *b, uint64_t offset, void *dst, uint64_t bytes) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_buffer_read(H(b), offset, (uintptr_t)dst, bytes, NULL);
+}
+
+VEDA_API veda_status veda_buffer_write_async(veda_buffer *b, uint64_t offset, const void *src, uint64_t bytes,
+                                             veda_future **out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_buffer_write_async: out is NULL");
+    *out = NULL;
+    uintptr_t h = 0;
+    veda_status st = vedago_buffer_write(H(b), offset, (uintptr_t)src, bytes, &h);
+    if (st == VEDA_OK) *out = (veda_future *)h;
+    return st;
+}
+
+VEDA_API veda_status veda_buffer_read_async(veda_buffer *b, uint64_t offset, void *dst, uint64_t bytes,
+                                            veda_future **out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_buffer_read_async: out is NULL");
+    *out = NULL;
+    uintptr_t h = 0;
+    veda_status st = vedago_buffer_read(H(b), offset, (uintptr_t)dst, bytes, &h);
+    if (st == VEDA_OK) *out = (veda_future *)h;
+    return st;
+}
+
+VEDA_API veda_status veda_buffer_destroy(veda_buffer *b) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_buffer_destroy(H(b));
+}
+
+VEDA_API veda_status veda_buffer_info(veda_buffer *b, int32_t *device, uint64_t *bytes) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_buffer_info(H(b), device, bytes);
+}
+
+VEDA_API veda_status veda_saxpy_buffer(veda_runtime *rt, float a, veda_buffer *x, veda_buffer *y, int64_t n) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_saxpy_buffer(H(rt), a, H(x), H(y), n);
+}
+
+VEDA_API veda_status veda_dot_f32_buffer(veda_runtime *rt, veda_buffer *x, veda_buffer *y, int64_t n,
+                                         veda_buffer *out, double *result) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_reduce_buffer(H(rt), 1, H(x), H(y), n, H(out), result);
+}
+
+VEDA_API veda_status veda_sum_f32_buffer(veda_runtime *rt, veda_buffer *x, int64_t n, veda_buffer *out,
+                                         double *result) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_reduce_buffer(H(rt), 0, H(x), 0, n, H(out), result);
+}
+
+VEDA_API veda_status veda_kernel_run(veda_kernel *k, uint32_t dims, const int64_t *global, const int64_t *local,
+                                     const veda_arg *args, int32_t nargs) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_kernel_run(H(k), dims, (int64_t *)global, (int64_t *)local, (veda_arg *)args, nargs,
+                             (uint32_t)VEDAC_ARG_MIN, NULL);
+}
+
+VEDA_API veda_status veda_kernel_run_async(veda_kernel *k, uint32_t dims, const int64_t *global,
+                                           const int64_t *local, const veda_arg *args, int32_t nargs,
+                                           veda_future **out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_kernel_run_async: out is NULL");
+    *out = NULL;
+    uintptr_t h = 0;
+    veda_status st = vedago_kernel_run(H(k), dims, (int64_t *)global, (int64_t *)local, (veda_arg *)args,
+                                       nargs, (uint32_t)VEDAC_ARG_MIN, &h);
+    if (st == VEDA_OK) *out = (veda_future *)h;
+    return st;
+}
+
+VEDA_API veda_status veda_device_transfers(veda_runtime *rt, int32_t device, veda_transfer_stats *out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_device_transfers: out is NULL");
+    if (out->struct_size < sizeof(veda_transfer_stats))
+        return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_device_transfers: out->struct_size is too small (set it to sizeof(veda_transfer_stats))");
+    int64_t v[4] = {0, 0, 0, 0};
+    veda_status st = vedago_device_transfers(H(rt), device, v);
+    if (st == VEDA_OK) {
+        out->h2d_copies = v[0];
+        out->h2d_bytes = v[1];
+        out->d2h_copies = v[2];
+        out->d2h_bytes = v[3];
+    }
+    return st;
+}
+
+// ---- pipelines (issue 12) ------------------------------------------------------------------------
+
+vedac_source_result vedac_call_source(veda_source_fn fn, uintptr_t ctx, int64_t seq) {
+    void *item = NULL;
+    uint64_t bytes = 0;
+    vedac_source_result r;
+    r.rc = fn((void *)ctx, seq, &item, &bytes);
+    r.item = (uintptr_t)item;
+    r.bytes = bytes;
+    return r;
+}
+
+vedac_stage_result vedac_call_stage(veda_stage_fn fn, uintptr_t ctx, int64_t seq, uintptr_t item,
+                                    uint64_t bytes) {
+    void *out = (void *)item;  // preset to the item
+    vedac_stage_result r;
+    r.rc = fn((void *)ctx, seq, (void *)item, &out, &bytes);
+    r.out = (uintptr_t)out;
+    r.bytes = bytes;
+    return r;
+}
+
+void vedac_call_drop(veda_drop_fn fn, uintptr_t ctx, int64_t seq, uintptr_t item) {
+    fn((void *)ctx, seq, (void *)item);
+}
+
+VEDA_API void veda_pipeline_options_init(veda_pipeline_options *opts) {
+    if (opts == NULL) return;
+    memset(opts, 0, sizeof *opts);
+    opts->struct_size = (uint32_t)sizeof *opts;
+    opts->priority = VEDA_PRIORITY_NORMAL;
+}
+
+VEDA_API veda_status veda_pipeline_create(veda_runtime *rt, const veda_pipeline_options *opts,
+                                          veda_pipeline **out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_pipeline_create: veda: invalid argument: out is NULL");
+    *out = NULL;
+    veda_pipeline_options o;
+    veda_pipeline_options_init(&o);
+    if (opts != NULL) {
+        if (opts->struct_size < offsetof(veda_pipeline_options, drop_ctx) + sizeof opts->drop_ctx) {
+            return vedac_fail(VEDA_ERR_INVALID_ARGUMENT,
+                              "veda_pipeline_create: veda: invalid argument: opts->struct_size is too "
+                              "small (call veda_pipeline_options_init first)");
+        }
+        memcpy(&o, opts, sizeof o);
+    }
+    uintptr_t h = 0;
+    veda_status st = vedago_pipeline_create(H(rt), o.priority, o.max_in_flight, o.max_bytes_in_flight,
+                                            o.drop, H(o.drop_ctx), &h);
+    if (st == VEDA_OK) *out = (veda_pipeline *)h;
+    return st;
+}
+
+VEDA_API veda_status veda_pipeline_add_stage(veda_pipeline *p, int32_t mode, veda_stage_fn fn, void *ctx) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_pipeline_add_stage(H(p), mode, fn, H(ctx));
+}
+
+VEDA_API veda_status veda_pipeline_run(veda_pipeline *p, veda_source_fn source, void *source_ctx) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_pipeline_run(H(p), source, H(source_ctx));
+}
+
+VEDA_API veda_status veda_pipeline_cancel(veda_pipeline *p) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_pipeline_cancel(H(p));
+}
+
+VEDA_API veda_status veda_pipeline_destroy(veda_pipeline *p) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_pipeline_destroy(H(p));
 }

@@ -12,11 +12,16 @@
 #include "veda.h"
 
 void vedac_set_error(const char *msg, size_t n);
-int vedac_in_callback(void);
 int32_t vedac_call_range(veda_range_fn fn, uintptr_t ctx, int64_t begin, int64_t end);
 int32_t vedac_call_fold(veda_fold_fn fn, uintptr_t ctx, int64_t begin, int64_t end, void *acc);
 void vedac_call_combine(veda_combine_fn fn, uintptr_t ctx, void *acc, const void *other);
 int32_t vedac_call_task(veda_task_fn fn, uintptr_t ctx);
 void vedac_call_callback(veda_callback_fn fn, uintptr_t user, veda_status st);
 uintptr_t vedac_thread_cancel(void); // the veda_cancel token bound to this thread, 0 if none
+// Pipelines (capi/pipeline.go): results returned by value, so Go passes no pointer to C.
+typedef struct { int32_t rc; uintptr_t item; uint64_t bytes; } vedac_source_result;
+typedef struct { int32_t rc; uintptr_t out; uint64_t bytes; } vedac_stage_result;
+vedac_source_result vedac_call_source(veda_source_fn fn, uintptr_t ctx, int64_t seq);
+vedac_stage_result vedac_call_stage(veda_stage_fn fn, uintptr_t ctx, int64_t seq, uintptr_t item, uint64_t bytes);
+void vedac_call_drop(veda_drop_fn fn, uintptr_t ctx, int64_t seq, uintptr_t item);
 #endif

@@ -8,25 +8,52 @@ import "C"
 import (
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/veda-runtime/veda/goveda"
 )
 
 // Exports for the device section of veda.h: device info, pinning, decision recording.
 
-// putString copies s into the C char array dst (of len(dst) bytes) NUL-terminated, truncated at a
-// UTF-8 character boundary if it does not fit.
+// goveda's device kinds are VEDA_DEVICE_* (d.Kind crosses as its integer value). Compile-time
+// checks: an index other than 0 does not compile.
+var (
+	_ = [1]int{}[int(goveda.DeviceCPU)-C.VEDA_DEVICE_CPU]
+	_ = [1]int{}[int(goveda.DeviceOpenCL)-C.VEDA_DEVICE_OPENCL]
+	_ = [1]int{}[int(goveda.DeviceCUDA)-C.VEDA_DEVICE_CUDA]
+)
+
+// putString copies s into the C char array dst (of len(dst) bytes) NUL-terminated; see putBytes.
 func putString(dst []C.char, s string) {
 	if len(dst) == 0 {
 		return
 	}
-	if len(s) > len(dst)-1 {
-		s = s[:len(dst)-1]
-		for len(s) > 0 && !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
+	putBytes(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), len(dst)), s)
+}
+
+// putBytes copies s into b NUL-terminated. If s does not fit it is cut before the character that
+// would be split (at most 3 bytes are examined, so the cost is O(len(b))); bytes that are not
+// valid UTF-8 are copied as they are (a driver's name is bytes to C, not text to check).
+func putBytes(b []byte, s string) {
+	if len(b) == 0 {
+		return
 	}
-	b := unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), len(dst))
-	n := copy(b, s)
-	b[n] = 0
+	if limit := len(b) - 1; len(s) > limit {
+		cut := limit
+		// Back up over continuation bytes to the start of the character at cut, but only when
+		// that start begins a valid character which the cut would split.
+		for i := limit; i > 0 && i > limit-utf8.UTFMax; i-- {
+			if utf8.RuneStart(s[i]) {
+				if r, size := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || size > 1 {
+					if i+size > limit {
+						cut = i
+					}
+				}
+				break
+			}
+		}
+		s = s[:cut]
+	}
+	b[copy(b, s)] = 0
 }
 
 // vedago_device_info fills the full-size struct *out (allocated by capi.c, which copies the

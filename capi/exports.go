@@ -7,7 +7,8 @@ import "C"
 
 import (
 	"context"
-	"sync"
+	"errors"
+	"fmt"
 	"unsafe"
 
 	"github.com/veda-runtime/veda/goveda"
@@ -15,25 +16,8 @@ import (
 
 // runtimeEntry is the object behind a veda_runtime token.
 type runtimeEntry struct {
-	rt *goveda.Runtime
-
-	mu     sync.Mutex
-	groups map[*group]struct{} // groups created on rt, so destroy can end their open scopes
-	shared bool                // a reference on the process-wide runtime (shared.go)
-}
-
-// endOpenScopes ends the open scopes of groups spawned from outside and never waited, which
-// would otherwise keep the runtime's Close waiting. Any goroutine.
-func (e *runtimeEntry) endOpenScopes() {
-	e.mu.Lock()
-	gs := make([]*group, 0, len(e.groups))
-	for g := range e.groups {
-		gs = append(gs, g)
-	}
-	e.mu.Unlock()
-	for _, g := range gs {
-		g.endOpenScope()
-	}
+	rt     *goveda.Runtime
+	shared bool // a reference on the process-wide runtime (shared.go)
 }
 
 var bg = context.Background()
@@ -55,19 +39,35 @@ func lookupRuntime(fn string, h C.uintptr_t) (*runtimeEntry, C.veda_status) {
 	}
 }
 
+// cConfigFields names goveda.Config's fields as a C caller knows them (veda_config members).
+var cConfigFields = map[string]string{
+	"Workers":  "cfg->num_workers",
+	"Policy":   "cfg->policy",
+	"Strategy": "cfg->strategy",
+}
+
+// configErrorInC rewrites a *goveda.ConfigError to name the veda_config member instead of the Go
+// field; other errors pass unchanged.
+func configErrorInC(err error) error {
+	var ce *goveda.ConfigError
+	if errors.As(err, &ce) {
+		if name, ok := cConfigFields[ce.Field]; ok {
+			return fmt.Errorf("%w: %s %s", goveda.ErrInvalidArgument, name, ce.Problem)
+		}
+	}
+	return err
+}
+
 //export vedago_runtime_create
 func vedago_runtime_create(workers C.int32_t, policy C.int32_t, seed C.uint64_t, strategy *C.char, gpuThreshold C.uint64_t,
-	disableGPU, recordDecisions C.int32_t, out *C.uintptr_t) (st C.veda_status) {
+	disableGPU, recordDecisions C.int32_t, maxPowerWatts, maxTempCelsius, energyWeight C.double, pinWorkers C.int32_t,
+	out *C.uintptr_t) (st C.veda_status) {
 	const fn = "veda_runtime_create"
 	defer recoverExport(fn, &st)
-	if workers < 0 {
-		return fail(stInvalidArgument, fn, "veda: invalid argument: cfg->num_workers is %d, must be >= 0", int32(workers))
-	}
-	if policy < 0 || policy > 4 {
-		return fail(stInvalidArgument, fn, "veda: invalid argument: cfg->policy is %d, not a VEDA_POLICY_* value", int32(policy))
-	}
 	cfg := goveda.Config{Workers: int(workers), Policy: goveda.Policy(policy), Seed: uint64(seed),
-		GPUThreshold: uint64(gpuThreshold), DisableGPU: disableGPU != 0, RecordDecisions: recordDecisions != 0}
+		GPUThreshold: uint64(gpuThreshold), DisableGPU: disableGPU != 0, RecordDecisions: recordDecisions != 0,
+		MaxPowerWatts: float64(maxPowerWatts), MaxTempCelsius: float64(maxTempCelsius), EnergyWeight: float64(energyWeight),
+		PinWorkers: pinWorkers != 0}
 	if strategy != nil {
 		cfg.Strategy = C.GoString(strategy)
 		if cfg.Strategy == "" {
@@ -76,9 +76,9 @@ func vedago_runtime_create(workers C.int32_t, policy C.int32_t, seed C.uint64_t,
 	}
 	rt, err := goveda.New(cfg)
 	if err != nil {
-		return failErr(fn, err)
+		return failErr(fn, configErrorInC(err))
 	}
-	*out = C.uintptr_t(runtimes.add(&runtimeEntry{rt: rt, groups: map[*group]struct{}{}}))
+	*out = C.uintptr_t(runtimes.add(&runtimeEntry{rt: rt}))
 	return stOK
 }
 
@@ -97,9 +97,8 @@ func vedago_runtime_destroy(h C.uintptr_t) (st C.veda_status) {
 		return releaseShared(fn, h, e)
 	}
 	// The handle stays valid until Close returns, so in-flight work may still call into the
-	// runtime (nested loops, groups); goveda decides what a closing runtime accepts.
-	// First end the open scopes of groups spawned from outside and never waited.
-	e.endOpenScopes()
+	// runtime (nested loops, groups); goveda decides what a closing runtime accepts. Close
+	// waits for group tasks too: each is admitted work until it finished.
 	err := e.rt.Close()
 	if _, state := runtimes.take(uintptr(h)); state != stateLive {
 		// A concurrent destroy won the race.
@@ -266,6 +265,8 @@ func vedago_metrics(h C.uintptr_t, format C.int, buf *C.char, capacity C.size_t,
 		fn = "veda_metrics_prometheus"
 	case 2:
 		fn = "veda_decisions_json"
+	case 3:
+		fn = "veda_energy_json"
 	}
 	defer recoverExport(fn, &st)
 	e, st := lookupRuntime(fn, h)
@@ -291,6 +292,12 @@ func vedago_metrics(h C.uintptr_t, format C.int, buf *C.char, capacity C.size_t,
 		if text == "null" {
 			text = "[]"
 		}
+	case 3:
+		b, err := e.rt.EnergyJSON()
+		if err != nil {
+			return failErr(fn, err)
+		}
+		text = string(b)
 	default:
 		b, err := e.rt.Metrics().JSON()
 		if err != nil {

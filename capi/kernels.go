@@ -186,8 +186,9 @@ func vedago_dot_f32(h C.uintptr_t, n C.int64_t, x, y *C.float, out *C.double) (s
 	return storeSum(fn, out, s, err)
 }
 
-// maxStridedDims is the most dimensions veda_sum_*_strided accept (as goveda).
-const maxStridedDims = 32
+// maxStridedDims is the most dimensions veda_sum_*_strided accept (goveda's limit). Checked here
+// too, before the shape and strides arrays are read.
+const maxStridedDims = goveda.MaxStridedDims
 
 // vedago_sum_strided serves veda_sum_f64_strided (f32 == 0) and veda_sum_f32_strided (f32 == 1).
 // base arrives as an integer and becomes a pointer only when an element is addressed.

@@ -21,7 +21,7 @@ func vedago_runtime_shared(out *C.uintptr_t) (st C.veda_status) {
 	if err != nil {
 		return failErr(fn, err)
 	}
-	*out = C.uintptr_t(runtimes.add(&runtimeEntry{rt: rt, groups: map[*group]struct{}{}, shared: true}))
+	*out = C.uintptr_t(runtimes.add(&runtimeEntry{rt: rt, shared: true}))
 	return stOK
 }
 
@@ -31,7 +31,6 @@ func releaseShared(fn string, h C.uintptr_t, e *runtimeEntry) C.veda_status {
 		// A concurrent destroy of the same token won the race.
 		return fail(stClosed, fn, "veda: runtime closed: rt was already released")
 	}
-	e.endOpenScopes()
 	if err := e.rt.Close(); err != nil {
 		return failErr(fn, err)
 	}

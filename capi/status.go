@@ -14,44 +14,52 @@ import (
 	"github.com/veda-runtime/veda/goveda"
 )
 
-// Status codes, mirroring VEDA_STATUS_MAP in include/veda.h.
+// Status codes: cgo reads them from the veda_status_code enum that VEDA_STATUS_MAP in
+// include/veda.h generates, so the header is their only source.
 const (
-	stOK              C.veda_status = 0
-	stInvalidArgument C.veda_status = 1
-	stOutOfMemory     C.veda_status = 2
-	stClosed          C.veda_status = 3
-	stTaskFailed      C.veda_status = 4
-	stDevice          C.veda_status = 5
-	stUnsupported     C.veda_status = 6
-	stTimeout         C.veda_status = 7
-	stCancelled       C.veda_status = 8
-	stInternal        C.veda_status = 9
+	stOK              C.veda_status = C.VEDA_OK
+	stInvalidArgument C.veda_status = C.VEDA_ERR_INVALID_ARGUMENT
+	stOutOfMemory     C.veda_status = C.VEDA_ERR_OUT_OF_MEMORY
+	stClosed          C.veda_status = C.VEDA_ERR_CLOSED
+	stTaskFailed      C.veda_status = C.VEDA_ERR_TASK_FAILED
+	stDevice          C.veda_status = C.VEDA_ERR_DEVICE
+	stUnsupported     C.veda_status = C.VEDA_ERR_UNSUPPORTED
+	stTimeout         C.veda_status = C.VEDA_ERR_TIMEOUT
+	stCancelled       C.veda_status = C.VEDA_ERR_CANCELLED
+	stInternal        C.veda_status = C.VEDA_ERR_INTERNAL
 )
 
-// statusOf maps a Go error to its status with errors.Is; an unknown error is internal.
+// statusSentinels maps each error status to the goveda sentinel it stands for, in
+// VEDA_STATUS_MAP order. status_test.go checks it against the header: every VEDA_ERR_* code is
+// here once, and each sentinel's message is "veda: " + the header's description.
+var statusSentinels = []struct {
+	st       C.veda_status
+	name     string // the X-macro name in VEDA_STATUS_MAP
+	sentinel error
+}{
+	{stInvalidArgument, "ERR_INVALID_ARGUMENT", goveda.ErrInvalidArgument},
+	{stOutOfMemory, "ERR_OUT_OF_MEMORY", goveda.ErrOutOfMemory},
+	{stClosed, "ERR_CLOSED", goveda.ErrClosed},
+	{stTaskFailed, "ERR_TASK_FAILED", goveda.ErrTaskFailed},
+	{stDevice, "ERR_DEVICE", goveda.ErrDevice},
+	{stUnsupported, "ERR_UNSUPPORTED", goveda.ErrUnsupported},
+	{stTimeout, "ERR_TIMEOUT", goveda.ErrTimeout},
+	{stCancelled, "ERR_CANCELLED", goveda.ErrCancelled},
+	{stInternal, "ERR_INTERNAL", goveda.ErrInternal},
+}
+
+// statusOf maps a Go error to its status with errors.Is (the first sentinel in
+// statusSentinels order that err wraps); an unknown error is internal.
 func statusOf(err error) C.veda_status {
-	switch {
-	case err == nil:
+	if err == nil {
 		return stOK
-	case errors.Is(err, goveda.ErrInvalidArgument):
-		return stInvalidArgument
-	case errors.Is(err, goveda.ErrOutOfMemory):
-		return stOutOfMemory
-	case errors.Is(err, goveda.ErrClosed):
-		return stClosed
-	case errors.Is(err, goveda.ErrTaskFailed):
-		return stTaskFailed
-	case errors.Is(err, goveda.ErrDevice):
-		return stDevice
-	case errors.Is(err, goveda.ErrUnsupported):
-		return stUnsupported
-	case errors.Is(err, goveda.ErrTimeout):
-		return stTimeout
-	case errors.Is(err, goveda.ErrCancelled):
-		return stCancelled
-	default:
-		return stInternal
 	}
+	for _, s := range statusSentinels {
+		if errors.Is(err, s.sentinel) {
+			return s.st
+		}
+	}
+	return stInternal
 }
 
 // setError stores msg as the calling C thread's last error. Exports run on the C caller's

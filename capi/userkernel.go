@@ -87,57 +87,12 @@ func vedago_kernel_run_1d(h C.uintptr_t, n C.int64_t, args *C.veda_arg, nargs C.
 	if st != stOK {
 		return st
 	}
-	switch {
-	case n < 0:
+	if n < 0 {
 		return fail(stInvalidArgument, fn, "veda: invalid argument: n is %d, must be >= 0", int64(n))
-	case nargs < 0:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: nargs is %d, must be >= 0", int32(nargs))
-	case nargs > 0 && args == nil:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: args is NULL but nargs is %d", int32(nargs))
 	}
-	gargs := make([]goveda.Arg, int(nargs))
-	if nargs > 0 {
-		// The array's stride is args[0].struct_size (every element must carry the same one), so
-		// that veda_arg can grow.
-		stride := uintptr(args.struct_size)
-		if stride < uintptr(minSize) || stride > 4096 || stride%unsafe.Alignof(*args) != 0 {
-			return fail(stInvalidArgument, fn, "veda: invalid argument: args[0].struct_size is %d, not a veda_arg size (set it to sizeof(veda_arg), %d)",
-				uint32(args.struct_size), uint32(C.sizeof_veda_arg))
-		}
-		for i := range gargs {
-			a := (*C.veda_arg)(unsafe.Add(unsafe.Pointer(args), uintptr(i)*stride))
-			if uintptr(a.struct_size) != stride {
-				return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].struct_size is %d, args[0].struct_size is %d; they must be equal",
-					i, uint32(a.struct_size), uint32(stride))
-			}
-			addr := *(*uintptr)(unsafe.Pointer(&a.ptr)) // read as an integer: it may be garbage
-			bytes := uint64(a.bytes)
-			kind := goveda.ArgKind(a.kind)
-			switch kind {
-			case goveda.ArgIn, goveda.ArgOut, goveda.ArgInOut:
-				if bytes > maxElems {
-					return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].bytes is %d, too large", i, bytes)
-				}
-				if bytes == 0 {
-					addr = 0 // nothing is read or written
-				} else if addr == 0 {
-					return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].ptr is NULL but args[%d].bytes is %d", i, i, bytes)
-				}
-			case goveda.ArgScalar:
-				if addr == 0 {
-					return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].ptr is NULL (a scalar argument points at its value)", i)
-				}
-				if bytes == 0 || bytes > 64 {
-					return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].bytes is %d, a scalar has 1..64 bytes", i, bytes)
-				}
-			default:
-				return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].kind is %d, not a VEDA_ARG_* value", i, int32(a.kind))
-			}
-			if addr != 0 && addr < minValidAddr {
-				return fail(stInvalidArgument, fn, "veda: invalid argument: args[%d].ptr is %#x, not a valid address", i, addr)
-			}
-			gargs[i] = goveda.RawArg(kind, asPointer(addr), int64(bytes))
-		}
+	gargs, st := kernelArgs(fn, args, nargs, minSize) // buffer.go: one conversion for every run
+	if st != stOK {
+		return st
 	}
 	ke.mu.RLock()
 	defer ke.mu.RUnlock()

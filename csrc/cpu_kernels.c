@@ -239,11 +239,11 @@ static dd strided_run(const char *p, int kind, int64_t len, int64_t stride) {
 CK_HIDDEN void ck_sum_strided(const void *base, int kind, int ndim, const int64_t *shape,
                               const int64_t *strides, int64_t start, int64_t end, double *hi,
                               double *lo) {
-    int64_t idx[32];
+    int64_t idx[CK_MAX_DIMS];
     int last = ndim - 1;
     int64_t esize = kind == CK_F64 ? 8 : 4;
     dd acc = {0.0, 0.0};
-    if (ndim < 1 || ndim > 32 || start >= end) {
+    if (ndim < 1 || ndim > CK_MAX_DIMS || start >= end) {
         *hi = 0.0;
         *lo = 0.0;
         return;

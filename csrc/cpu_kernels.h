@@ -60,9 +60,13 @@ CK_HIDDEN void ck_sum_f32_blocks(const float *x, int64_t n, int64_t block, int64
 CK_HIDDEN void ck_dot_f32_blocks(const float *x, const float *y, int64_t n, int64_t block,
                                  int64_t b0, int64_t b1, double *hi, double *lo);
 
+/* CK_MAX_DIMS is the most dimensions ck_sum_strided takes: the one source of that limit (goveda's
+ * MaxStridedDims and the C ABI's check read it through cgo; veda.h documents it). */
+enum { CK_MAX_DIMS = 32 };
+
 /* ck_sum_strided sums the logical elements [start, end) (C order) of an ndim-dimensional array at
  * base with the given shape and byte strides (any sign), elements of kind CK_F32 or CK_F64,
- * compensated as above, into *hi + *lo. ndim in [1, 32]. A run along the last dimension whose
+ * compensated as above, into *hi + *lo. ndim in [1, CK_MAX_DIMS]. A run along the last dimension whose
  * stride equals the element size uses the vector block kernel. */
 CK_HIDDEN void ck_sum_strided(const void *base, int kind, int ndim, const int64_t *shape,
                               const int64_t *strides, int64_t start, int64_t end, double *hi,

@@ -84,10 +84,11 @@ VDEV_HIDDEN const char *vdev_nvrtc_error_string(nvrtcResult r) {
     return p_nvrtcGetErrorString ? p_nvrtcGetErrorString(r) : NULL;
 }
 
-VDEV_HIDDEN CUresult vdev_cu_launch(CUfunction f, unsigned gx, unsigned gy, unsigned bx, unsigned by,
-                                    unsigned shmem, CUstream s, void *args, const size_t *offsets, int nargs) {
+VDEV_HIDDEN CUresult vdev_cu_launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                                    unsigned by, unsigned bz, unsigned shmem, CUstream s, void *args,
+                                    const size_t *offsets, int nargs) {
     void *params[64];
     if (nargs > 64) return 1; /* CUDA_ERROR_INVALID_VALUE */
     for (int i = 0; i < nargs; i++) params[i] = (char *)args + offsets[i];
-    return p_cuLaunchKernel(f, gx, gy, 1, bx, by, 1, shmem, s, params, NULL);
+    return p_cuLaunchKernel(f, gx, gy, gz, bx, by, bz, shmem, s, params, NULL);
 }

@@ -100,7 +100,8 @@ VDEV_HIDDEN const char *vdev_nvrtc_error_string(nvrtcResult r);
 
 /* vdev_cu_launch builds the kernelParams array from a packed argument block:
  * argument i lives at args + offsets[i]. */
-VDEV_HIDDEN CUresult vdev_cu_launch(CUfunction f, unsigned gx, unsigned gy, unsigned bx, unsigned by,
-                                    unsigned shmem, CUstream s, void *args, const size_t *offsets, int nargs);
+VDEV_HIDDEN CUresult vdev_cu_launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                                    unsigned by, unsigned bz, unsigned shmem, CUstream s, void *args,
+                                    const size_t *offsets, int nargs);
 
 #endif

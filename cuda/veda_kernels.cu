@@ -96,6 +96,16 @@ dot_f32(long long n, const float *__restrict__ x, const float *__restrict__ y, d
 #define VK_BN 64
 #define VK_BK 16
 
+/* out[0] = partial[0] + ... + partial[groups-1] in index order from 0.0 by one thread: the same
+ * additions as the host's, so a result kept on the device is bit-identical to one read back. */
+extern "C" __global__ void __launch_bounds__(VK_THREADS)
+combine_f64(long long groups, const double *__restrict__ partial, double *__restrict__ out) {
+    if (blockIdx.x != 0 || threadIdx.x != 0) return;
+    double s = 0.0;
+    for (long long i = 0; i < groups; i++) s += partial[i];
+    out[0] = s;
+}
+
 extern "C" __global__ void __launch_bounds__(VK_THREADS)
 sgemm_f32(int m, int n, int k, float alpha, const float *__restrict__ A, int lda, const float *__restrict__ B,
           int ldb, float beta, float *__restrict__ C, int ldc) {

@@ -165,3 +165,46 @@ func (g *AESGCM) OpenTo(ctx context.Context, out, nonce, ciphertext, aad []byte)
 	}
 	return dec, err
 }
+
+// SealAESGCM seals plaintext with g into out (len(plaintext)+16 bytes) on device d directly: no
+// dispatch decision, no fallback (for hybrid pipeline stages, whose dispatcher already chose d).
+// On the CPU (d.Index() == 0) it is crypto/cipher's Seal.
+func (d Device) SealAESGCM(g *AESGCM, out, nonce, plaintext, aad []byte) error {
+	if len(nonce) == 0 || len(out) != len(plaintext)+aesgcm.TagSize {
+		return invalidf("Device.SealAESGCM: nonce %d bytes, out %d bytes for %d of plaintext (want plaintext+16)", len(nonce), len(out), len(plaintext))
+	}
+	if d.g == nil {
+		a, err := g.cpuAEAD(len(nonce))
+		if err != nil {
+			return invalidf("Device.SealAESGCM: %v", err)
+		}
+		a.Seal(out[:0], nonce, plaintext, aad)
+		return nil
+	}
+	_, err := d.g.SealAESGCM(g.key, nonce, aad, plaintext, out)
+	return mapDeviceError(err)
+}
+
+// OpenAESGCM opens ciphertext with g into out (len(ciphertext)-16 bytes) on device d directly. A
+// wrong tag returns ErrAuthFailed with out zeroed; other errors are the device's.
+func (d Device) OpenAESGCM(g *AESGCM, out, nonce, ciphertext, aad []byte) error {
+	if len(nonce) == 0 || len(ciphertext) < aesgcm.TagSize || len(out) != len(ciphertext)-aesgcm.TagSize {
+		return invalidf("Device.OpenAESGCM: nonce %d bytes, out %d bytes for %d of ciphertext (want ciphertext-16)", len(nonce), len(out), len(ciphertext))
+	}
+	if d.g == nil {
+		a, err := g.cpuAEAD(len(nonce))
+		if err != nil {
+			return invalidf("Device.OpenAESGCM: %v", err)
+		}
+		if _, err := a.Open(out[:0], nonce, ciphertext, aad); err != nil {
+			clear(out)
+			return ErrAuthFailed
+		}
+		return nil
+	}
+	_, err := d.g.OpenAESGCM(g.key, nonce, aad, ciphertext, out)
+	if errors.Is(err, device.ErrAuth) {
+		return ErrAuthFailed
+	}
+	return mapDeviceError(err)
+}

@@ -6,8 +6,10 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"github.com/veda-runtime/veda/goveda/internal/dispatch"
+	"github.com/veda-runtime/veda/goveda/internal/energy"
 	"github.com/veda-runtime/veda/goveda/internal/sched"
 )
 
@@ -30,7 +32,8 @@ const (
 	PolicyLowLatency Policy = 4
 )
 
-// String returns the policy's lower-case name ("adaptive", ...).
+// String returns the policy's lower-case name: "adaptive", "fixed", "deterministic",
+// "energy-efficient", "low-latency" (words joined by '-', as the strategy names).
 func (p Policy) String() string {
 	switch p {
 	case PolicyAdaptive:
@@ -40,9 +43,9 @@ func (p Policy) String() string {
 	case PolicyDeterministic:
 		return "deterministic"
 	case PolicyEnergyEfficient:
-		return "energy_efficient"
+		return "energy-efficient"
 	case PolicyLowLatency:
-		return "low_latency"
+		return "low-latency"
 	}
 	return fmt.Sprintf("policy(%d)", int(p))
 }
@@ -122,28 +125,74 @@ type Config struct {
 	DisableGPU bool
 	// RecordDecisions starts the runtime with the decision ring on (see Decisions).
 	RecordDecisions bool
+
+	// Energy (see Energy and the package doc's energy section).
+
+	// MaxPowerWatts is the power budget of PolicyEnergyEfficient in watts (0: none): above it
+	// the runtime lowers its active workers, and raises them again with hysteresis once the
+	// power stays well below. Power is measured (RAPL, NVML) where readable, else estimated.
+	// Negative, NaN or infinite is invalid; a budget with another policy is invalid.
+	MaxPowerWatts float64
+	// MaxTempCelsius is the temperature limit of PolicyEnergyEfficient in °C (0: none): from
+	// 5 °C below it the runtime lowers its active workers. Below 0, NaN or infinite is invalid;
+	// a limit with another policy is invalid.
+	MaxTempCelsius float64
+	// EnergyWeight is how many seconds of makespan one joule is worth (StarPU's gamma): the
+	// earliest-finish strategy then places each kernel call where finish + weight x joules is
+	// smallest, so a frugal device wins when the energy it saves is worth the delay. 0 ignores
+	// energy. Negative, NaN or infinite is invalid. Any policy.
+	EnergyWeight float64
 }
 
 // maxWorkers bounds Config.Workers; more would only be a configuration mistake.
 const maxWorkers = 4096
 
-// normalize validates c and fills in defaults. Errors wrap ErrInvalidArgument.
+// ConfigError is New's error for an invalid Config field. It wraps ErrInvalidArgument. Problem
+// names no Go identifier, so a binding can name the field its own way (the C ABI says
+// "cfg->num_workers is -1, must be >= 0").
+type ConfigError struct {
+	Field   string // the Config field: "Workers", "Policy", "Strategy", "MemFraction"
+	Problem string // what is wrong, starting with the value: "is -1, must be >= 0"
+}
+
+// Error returns "veda: invalid argument: Config.<Field> <Problem>".
+func (e *ConfigError) Error() string {
+	return ErrInvalidArgument.Error() + ": Config." + e.Field + " " + e.Problem
+}
+
+// Unwrap returns ErrInvalidArgument.
+func (e *ConfigError) Unwrap() error { return ErrInvalidArgument }
+
+// normalize validates c and fills in defaults. Errors wrap ErrInvalidArgument; an invalid field
+// gives a *ConfigError.
 func (c Config) normalize() (Config, error) {
+	bad := func(field, format string, args ...any) (Config, error) {
+		return c, &ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)}
+	}
 	if c.Workers < 0 {
-		return c, invalidf("Config.Workers is %d, must be >= 0", c.Workers)
+		return bad("Workers", "is %d, must be >= 0", c.Workers)
 	}
 	if c.Workers > maxWorkers {
-		return c, invalidf("Config.Workers is %d, must be <= %d", c.Workers, maxWorkers)
+		return bad("Workers", "is %d, must be <= %d", c.Workers, maxWorkers)
 	}
 	if c.Policy < PolicyAdaptive || c.Policy > PolicyLowLatency {
-		return c, invalidf("Config.Policy is %d, not a Policy constant", int(c.Policy))
+		return bad("Policy", "is %d, not a known policy (%d..%d)", int(c.Policy), int(PolicyAdaptive), int(PolicyLowLatency))
 	}
 	if c.MemFraction < 0 || c.MemFraction > 1 || math.IsNaN(c.MemFraction) {
-		return c, invalidf("Config.MemFraction is %g, must be in [0, 1]", c.MemFraction)
+		return bad("MemFraction", "is %g, must be in [0, 1]", c.MemFraction)
+	}
+	if err := (energy.Limits{MaxWatts: c.MaxPowerWatts, MaxTempC: c.MaxTempCelsius}).Validate(); err != nil {
+		return c, invalidf("Config.%v", err)
+	}
+	if (c.MaxPowerWatts > 0 || c.MaxTempCelsius > 0) && c.Policy != PolicyEnergyEfficient {
+		return c, invalidf("Config.MaxPowerWatts and Config.MaxTempCelsius need PolicyEnergyEfficient (policy is %s)", c.Policy)
+	}
+	if c.EnergyWeight < 0 || math.IsNaN(c.EnergyWeight) || math.IsInf(c.EnergyWeight, 0) {
+		return c, invalidf("Config.EnergyWeight is %g, must be a finite number >= 0 (seconds per joule)", c.EnergyWeight)
 	}
 	if c.Strategy != "" {
 		if _, err := dispatch.ParseStrategy(c.Strategy); err != nil {
-			return c, invalidf("Config.Strategy: %v", err)
+			return bad("Strategy", "is %q, not a known strategy (valid: %s)", c.Strategy, strings.Join(dispatch.StrategyNames, ", "))
 		}
 	}
 	if c.Workers == 0 {

@@ -49,19 +49,21 @@ type DeviceStats = dispatch.DeviceStats
 
 // DeviceInfo describes one device of a runtime, with its statistics at the time of the call.
 type DeviceInfo struct {
-	Index            int         `json:"index"`
-	Kind             DeviceKind  `json:"kind"`
-	Name             string      `json:"name"`
-	Vendor           string      `json:"vendor"`
-	Platform         string      `json:"platform"`
-	DriverVersion    string      `json:"driver_version"`
-	MemoryBytes      uint64      `json:"memory_bytes"`
-	ComputeUnits     int         `json:"compute_units"`
-	MaxWorkGroupSize int         `json:"max_work_group_size"`
-	FP64             bool        `json:"fp64"`
-	ComputeCap       string      `json:"compute_capability,omitempty"`
-	HostCores        bool        `json:"host_cores"` // computes on the host's own cores (PoCL)
-	Stats            DeviceStats `json:"stats"`
+	Index            int        `json:"index"`
+	Kind             DeviceKind `json:"kind"`
+	Name             string     `json:"name"`
+	Vendor           string     `json:"vendor"`
+	Platform         string     `json:"platform"`
+	DriverVersion    string     `json:"driver_version"`
+	MemoryBytes      uint64     `json:"memory_bytes"`
+	ComputeUnits     int        `json:"compute_units"`
+	MaxWorkGroupSize int        `json:"max_work_group_size"`
+	FP64             bool       `json:"fp64"`
+	ComputeCap       string     `json:"compute_capability,omitempty"`
+	HostCores        bool       `json:"host_cores"` // computes on the host's own cores (PoCL)
+	// Transfers counts the device's host<->device copies (zero for the CPU).
+	Transfers TransferStats `json:"transfers"`
+	Stats     DeviceStats   `json:"stats"`
 }
 
 // Decision is one dispatch decision: which device ran a kernel call, why, and the estimates it
@@ -156,6 +158,9 @@ type devState struct {
 	// (vendor.go); created by implOnce, then used under its own lock.
 	implOnce sync.Once
 	impl     *dispatch.ImplChooser
+	// queues[i] is device i's in-order queue (devqueue.go), made by queuesOnce.
+	queuesOnce sync.Once
+	queues     []*devQueue
 	// pinned is the pinned device index, -1 for automatic dispatch. Relaxed atomic: a pin
 	// applies to calls that start after it; a call already dispatched keeps its device.
 	pinned atomic.Int32
@@ -215,6 +220,7 @@ func (rt *Runtime) initDevices(ds *devState) error {
 			ds.fp64 = append(ds.fp64, idx)
 		}
 	}
+	strat = rt.energyAware(strat, dinfos, ds.infos)
 	disp, err := dispatch.NewDispatcher(dinfos, dispatch.Options{Strategy: strat, Record: rt.cfg.RecordDecisions})
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInternal, err)
@@ -280,6 +286,9 @@ func (rt *Runtime) Devices() ([]DeviceInfo, error) {
 		if s.Index >= 0 && s.Index < len(out) {
 			out[s.Index].Stats = s
 		}
+	}
+	for i, g := range ds.gpus {
+		out[i+1].Transfers = g.TransferStats()
 	}
 	return out, nil
 }

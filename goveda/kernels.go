@@ -33,9 +33,13 @@ const (
 	saxpySeq   = 1 << 16
 	// sgemmSeqFlops: products of at most this many flops run on the calling goroutine.
 	sgemmSeqFlops = 1 << 21
-	// maxStridedDims bounds the dimensions of the strided sums (numpy's limit is 64; the C kernel's 32).
-	maxStridedDims = 32
+	// maxStridedDims bounds the dimensions of the strided sums: the C kernel's limit.
+	maxStridedDims = cpukern.MaxDims
 )
+
+// MaxStridedDims is the most dimensions SumStridedF64/F32 (and veda_sum_*_strided) accept: 32,
+// the C kernel's limit (numpy's is 64).
+const MaxStridedDims = maxStridedDims
 
 // Saxpy computes y[i] = a*x[i] + y[i] for every i, in parallel, in place on y.
 //

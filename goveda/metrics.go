@@ -10,13 +10,19 @@ import (
 // Metrics is a snapshot of a runtime's counters. Counters are published by workers when they go
 // idle and every 1024 tasks, so a busy pool's snapshot may lag by that much.
 type Metrics struct {
-	Workers          int     `json:"workers"`
-	ActiveWorkers    int     `json:"active_workers"`
-	Policy           string  `json:"policy"`
-	TasksExecuted    uint64  `json:"tasks_executed"`  // tasks run by workers (inline join halves included)
-	TasksStolen      uint64  `json:"tasks_stolen"`    // tasks taken from another worker's deque
-	TasksPanicked    uint64  `json:"tasks_panicked"`  // panics recovered into *PanicError
-	StealAttempts    uint64  `json:"steal_attempts"`  // victims probed
+	Workers       int    `json:"workers"`
+	ActiveWorkers int    `json:"active_workers"`
+	Policy        string `json:"policy"`
+	TasksExecuted uint64 `json:"tasks_executed"` // tasks run by workers (inline join halves included)
+	TasksStolen   uint64 `json:"tasks_stolen"`   // tasks taken from another worker's deque
+	TasksPanicked uint64 `json:"tasks_panicked"` // panics recovered into *PanicError
+	StealAttempts uint64 `json:"steal_attempts"` // victims probed
+	// LocalSteals and RemoteSteals split the successful steals by whether the victim was on the
+	// thief's NUMA node (hierarchical stealing); both 0 on one node.
+	LocalSteals  uint64 `json:"local_steals"`
+	RemoteSteals uint64 `json:"remote_steals"`
+	// WorkerNodes is each worker's NUMA node id.
+	WorkerNodes      []int   `json:"worker_nodes"`
 	TasksSubmitted   uint64  `json:"tasks_submitted"` // tasks that went through the injector
 	Parks            uint64  `json:"parks"`           // times a worker parked
 	QueuedInjected   int64   `json:"queued_injected"` // injector length now
@@ -30,8 +36,13 @@ type Metrics struct {
 	// Devices holds each device's dispatch statistics (index 0 is the CPU); empty until the
 	// runtime has discovered its devices (the first kernel call, Devices, Kernel, ...).
 	Devices []DeviceStats `json:"devices,omitempty"`
+	// Pipelines holds each live pipeline's metrics, merged by name (pipeline_metrics.go).
+	Pipelines []PipelineStats `json:"pipelines,omitempty"`
 	// Extra holds numeric metrics from other subsystems, keyed "source_name".
 	Extra map[string]float64 `json:"extra,omitempty"`
+	// Energy is the energy report (see Runtime.Energy): joules and average watts per device
+	// with their source, the sensors' availability, the energy policy's cap and resizes.
+	Energy *EnergyReport `json:"energy,omitempty"`
 }
 
 // Metrics returns a snapshot of rt's counters. Any goroutine; cost O(workers) plus merging the
@@ -46,6 +57,9 @@ func (rt *Runtime) Metrics() Metrics {
 		TasksStolen:      st.Stolen,
 		TasksPanicked:    st.Panicked,
 		StealAttempts:    st.StealAttempts,
+		LocalSteals:      st.LocalSteals,
+		RemoteSteals:     st.RemoteSteals,
+		WorkerNodes:      rt.WorkerNodes(),
 		TasksSubmitted:   st.Submitted,
 		Parks:            st.Parks,
 		QueuedInjected:   st.QueuedInjected,
@@ -60,6 +74,9 @@ func (rt *Runtime) Metrics() Metrics {
 	if rt.dev.ready.Load() {
 		m.Devices = rt.dev.disp.Stats()
 	}
+	en := rt.Energy()
+	m.Energy = &en
+	m.Pipelines = pipelineMetrics(rt)
 	rt.srcMu.Lock()
 	for name, src := range rt.sources {
 		for k, v := range src() {
@@ -96,6 +113,8 @@ func (m Metrics) Prometheus() string {
 	metric("veda_tasks_stolen_total", "counter", "Tasks stolen from another worker.", m.TasksStolen)
 	metric("veda_tasks_panicked_total", "counter", "Task panics recovered.", m.TasksPanicked)
 	metric("veda_steal_attempts_total", "counter", "Steal attempts (victims probed).", m.StealAttempts)
+	metric("veda_local_steals_total", "counter", "Steals from a worker on the thief's NUMA node.", m.LocalSteals)
+	metric("veda_remote_steals_total", "counter", "Steals from a worker on another NUMA node.", m.RemoteSteals)
 	metric("veda_tasks_submitted_total", "counter", "Tasks queued through the injector.", m.TasksSubmitted)
 	metric("veda_parks_total", "counter", "Times a worker parked.", m.Parks)
 	metric("veda_queued_injected", "gauge", "Tasks waiting in the injector.", m.QueuedInjected)
@@ -129,6 +148,26 @@ func (m Metrics) Prometheus() string {
 		dev("veda_device_bytes_from_device_total", "counter", "Bytes copied device to host.", func(s *DeviceStats) float64 { return float64(s.BytesFromDevice) })
 		dev("veda_device_busy_seconds_total", "counter", "Time the device spent on kernel calls.", func(s *DeviceStats) float64 { return s.BusyTime.Seconds() })
 	}
+	if e := m.Energy; e != nil {
+		fmt.Fprintf(&b, "# HELP veda_energy_joules_total Energy used since the runtime started, per device (source: rapl, nvml or estimated).\n# TYPE veda_energy_joules_total counter\n")
+		for _, d := range e.Devices {
+			fmt.Fprintf(&b, "veda_energy_joules_total{device=\"%d\",kind=\"%s\",source=\"%s\"} %g\n", d.Device, d.Kind, d.Source, d.Joules)
+		}
+		fmt.Fprintf(&b, "# HELP veda_energy_average_watts Average power since the runtime started, per device.\n# TYPE veda_energy_average_watts gauge\n")
+		for _, d := range e.Devices {
+			fmt.Fprintf(&b, "veda_energy_average_watts{device=\"%d\",kind=\"%s\",source=\"%s\"} %g\n", d.Device, d.Kind, d.Source, d.AverageWatts)
+		}
+		metric("veda_energy_estimated", "gauge", "1 when any energy figure is an estimate.", boolToInt(e.Estimated))
+		metric("veda_energy_worker_cap", "gauge", "The energy policy's cap on active workers.", e.WorkerCap)
+		if e.TempOK {
+			metric("veda_temperature_max_celsius", "gauge", "Hottest readable temperature sensor.", e.MaxCelsius)
+		}
+		fmt.Fprintf(&b, "# HELP veda_energy_sensor_available 1 when the sensor is readable.\n# TYPE veda_energy_sensor_available gauge\n")
+		for _, s := range e.Sensors {
+			fmt.Fprintf(&b, "veda_energy_sensor_available{sensor=\"%s\"} %d\n", s.Name, boolToInt(s.Available))
+		}
+	}
+	writePipelinePrometheus(&b, m.Pipelines)
 	keys := make([]string, 0, len(m.Extra))
 	for k := range m.Extra {
 		keys = append(keys, k)
@@ -164,4 +203,11 @@ func sanitizeMetricName(s string) string {
 		}
 		return '_'
 	}, s)
+}
+
+func boolToInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -58,9 +58,19 @@ func (s *splitter) trySplit(n int, migrated bool, workers int) bool {
 
 // forState is one ParallelFor call, shared by all its chunks.
 type forState struct {
-	rt   *Runtime
-	body func(lo, hi int) error
-	f    sched.Failure
+	rt     *Runtime
+	body   func(lo, hi int) error
+	f      sched.Failure
+	pieces bool                    // run leaves in time-bounded pieces (see leaf): ctx can be cancelled
+	cancel context.CancelCauseFunc // ParallelForCtx: cancels the bodies' ctx on the first error
+}
+
+// fail records err as the loop's result (if first) and cancels the bodies' context. Any worker.
+func (st *forState) fail(err error) {
+	st.f.Fail(err)
+	if st.cancel != nil {
+		st.cancel(err)
+	}
 }
 
 // forJob is the right half of a split, pushed for thieves.
@@ -88,9 +98,7 @@ func (st *forState) split(w *sched.Worker, lo, hi int, sp splitter, migrated boo
 		w.JoinTask(&j.t)
 		return
 	}
-	if err := callErr(st.rt.pool, func() error { return st.body(lo, hi) }); err != nil {
-		st.f.Fail(err)
-	}
+	st.leaf(lo, hi, sp.grain)
 }
 
 // ParallelFor calls body on disjoint chunks [lo, hi) that together cover [begin, end) exactly
@@ -107,6 +115,25 @@ func (st *forState) split(w *sched.Worker, lo, hi int, sp splitter, migrated boo
 // outside the pool, the caller blocks while workers run every chunk. Cost: about 1 us from a
 // worker for a small range, plus a wake-up from outside a parked pool.
 func (rt *Runtime) ParallelFor(ctx context.Context, begin, end, grain int, body func(lo, hi int) error) error {
+	return rt.parallelFor(ctx, begin, end, grain, body, nil)
+}
+
+// ParallelForCtx is ParallelFor whose body also gets a context: it is done once ctx is done or
+// once any body returned an error (its cause is that error), so a long chunk can stop early.
+// Errors, cost and callers as ParallelFor (plus one context per call).
+func (rt *Runtime) ParallelForCtx(ctx context.Context, begin, end, grain int, body func(ctx context.Context, lo, hi int) error) error {
+	if body == nil {
+		return invalidf("ParallelForCtx: body is nil")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	lctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	return rt.parallelFor(lctx, begin, end, grain, func(lo, hi int) error { return body(lctx, lo, hi) }, cancel)
+}
+
+func (rt *Runtime) parallelFor(ctx context.Context, begin, end, grain int, body func(lo, hi int) error, cancel context.CancelCauseFunc) error {
 	if end < begin {
 		return invalidf("ParallelFor: end (%d) < begin (%d)", end, begin)
 	}
@@ -125,7 +152,7 @@ func (rt *Runtime) ParallelFor(ctx context.Context, begin, end, grain int, body 
 	if begin == end {
 		return nil
 	}
-	st := &forState{rt: rt, body: body}
+	st := &forState{rt: rt, body: body, pieces: ctx.Done() != nil && rt.cfg.Policy != PolicyDeterministic, cancel: cancel}
 	sp := splitter{splits: rt.pool.Workers(), grain: rt.autoGrain(end-begin, grain), det: rt.cfg.Policy == PolicyDeterministic}
 	unwatch := st.f.Watch(ctx, ctxError)
 	defer unwatch()

@@ -18,9 +18,11 @@ type Runtime struct {
 	srcMu   sync.Mutex
 	sources map[string]func() map[string]float64 // Metrics.Extra providers (devices)
 
-	dev         devState // devices and dispatcher, initialized on first use (devices.go)
-	userWorkers int      // Config.Workers as the caller gave it (0: automatic), for the profile
-	shared      bool     // the process-wide shared runtime (shared.go); set once before publication
+	dev         devState    // devices and dispatcher, initialized on first use (devices.go)
+	energy      energyState // sensors, meter and power/temperature governor (energy.go)
+	placement   placement   // NUMA nodes and CPUs of the workers (numa.go)
+	userWorkers int         // Config.Workers as the caller gave it (0: automatic), for the profile
+	shared      bool        // the process-wide shared runtime (shared.go); set once before publication
 }
 
 // Spin rounds before a worker parks, by policy.
@@ -58,16 +60,21 @@ func New(cfg Config) (*Runtime, error) {
 		o.Spin = spinDefault
 	}
 	o.Adaptive = (cfg.Policy == PolicyAdaptive || cfg.Policy == PolicyEnergyEfficient) && cfg.Workers > 1
+	rt := &Runtime{
+		cfg:         cfg,
+		sources:     map[string]func() map[string]float64{},
+		userWorkers: userWorkers,
+	}
+	rt.energy.base = time.Now() // before the monitor can log a resize
+	rt.place(&o)
+	o.OnResize = rt.noteResize
 	pool, err := sched.New(o)
 	if err != nil {
 		return nil, wrap(ErrUnsupported, err)
 	}
-	return &Runtime{
-		cfg:         cfg,
-		pool:        pool,
-		sources:     map[string]func() map[string]float64{},
-		userWorkers: userWorkers,
-	}, nil
+	rt.pool = pool
+	rt.startEnergy()
+	return rt, nil
 }
 
 // Close stops accepting outside work, waits for all in-flight work (outside calls, submitted
@@ -88,6 +95,7 @@ func (rt *Runtime) closeNow() error {
 	if !rt.pool.Close() {
 		return ErrClosed
 	}
+	rt.stopEnergy()
 	return nil
 }
 

@@ -2,6 +2,7 @@ package goveda
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 
 	"github.com/veda-runtime/veda/goveda/internal/sched"
@@ -16,6 +17,50 @@ type Scope struct {
 	pending atomic.Int64  // f's body plus unfinished children; seq-cst add/sub, see done
 	l       sched.Latch   // set when pending reaches 0 (worker waiters)
 	ch      chan struct{} // closed when pending reaches 0 (outside waiter), or nil
+
+	parent context.Context // the Scope call's ctx
+	ctxMu  sync.Mutex
+	ctx    context.Context         // made by the first Context call; guarded by ctxMu
+	cancel context.CancelCauseFunc // cancels ctx; guarded by ctxMu
+}
+
+// fail records err as the scope's result (if first), stops children that have not started and
+// cancels the children's context. Any goroutine.
+func (s *Scope) fail(err error) {
+	s.f.Fail(err)
+	s.ctxMu.Lock()
+	cancel := s.cancel
+	s.ctxMu.Unlock()
+	if cancel != nil {
+		cancel(err)
+	}
+}
+
+// Context returns the scope's context: it is done once the Scope call's ctx is done or once a
+// child (or the scope's function) failed, with that error as its cause, so long-running children
+// can stop early. Made on first use (one context per scope). Any goroutine, while the Scope call
+// has not returned.
+func (s *Scope) Context() context.Context {
+	s.ctxMu.Lock()
+	defer s.ctxMu.Unlock()
+	if s.ctx == nil {
+		s.ctx, s.cancel = context.WithCancelCause(s.parent)
+		// fail stores the stop flag before it reads cancel under ctxMu, so a failure before this
+		// point is seen here, and one after it sees cancel.
+		if s.f.Stopped() {
+			s.cancel(s.f.Err())
+		}
+	}
+	return s.ctx
+}
+
+// SpawnCtx is Spawn for a child that takes the scope's Context (see Context).
+func (s *Scope) SpawnCtx(fn func(ctx context.Context) error) {
+	if fn == nil {
+		panic("veda: SpawnCtx: nil func")
+	}
+	ctx := s.Context()
+	s.spawn(PriorityNormal, func() error { return fn(ctx) })
 }
 
 type scopeJob struct {
@@ -28,7 +73,7 @@ func (j *scopeJob) Run(w *sched.Worker) {
 	s := j.s
 	if !s.f.Stopped() {
 		if err := callErr(s.rt.pool, j.fn); err != nil {
-			s.f.Fail(err)
+			s.fail(err)
 		}
 	}
 	s.done()
@@ -100,7 +145,7 @@ func (rt *Runtime) Scope(ctx context.Context, f func(*Scope)) error {
 		return ctxError(context.Cause(ctx))
 	}
 	w := rt.current()
-	s := &Scope{rt: rt}
+	s := &Scope{rt: rt, parent: ctx}
 	if w == nil {
 		// Held: f runs on this goroutine, and what it starts (a ParallelFor, another Scope) is
 		// part of this call, admitted even if Close comes meanwhile.
@@ -114,7 +159,7 @@ func (rt *Runtime) Scope(ctx context.Context, f func(*Scope)) error {
 	unwatch := s.f.Watch(ctx, ctxError)
 	defer unwatch()
 	if err := callErr(rt.pool, func() error { f(s); return nil }); err != nil {
-		s.f.Fail(err)
+		s.fail(err)
 	}
 	s.done()
 	if w != nil {
@@ -122,5 +167,10 @@ func (rt *Runtime) Scope(ctx context.Context, f func(*Scope)) error {
 	} else {
 		<-s.ch
 	}
+	s.ctxMu.Lock()
+	if s.cancel != nil {
+		s.cancel(nil) // release the context's resources
+	}
+	s.ctxMu.Unlock()
 	return s.f.Err()
 }

@@ -35,26 +35,27 @@ const (
 
 // Arg is one kernel argument; make it with In, Out, InOut or Scalar (or RawArg).
 type Arg struct {
-	a device.Arg
+	a   device.Arg
+	buf *Buffer // ArgBuffer only (BufferArg)
 }
 
 // In passes s to the kernel as an input buffer (__global const T* / const T*).
-func In[T any](s []T) Arg { return Arg{device.SliceArg(device.ArgIn, s)} }
+func In[T any](s []T) Arg { return Arg{a: device.SliceArg(device.ArgIn, s)} }
 
 // Out passes s as an output buffer: its contents after Run are what the kernel wrote.
-func Out[T any](s []T) Arg { return Arg{device.SliceArg(device.ArgOut, s)} }
+func Out[T any](s []T) Arg { return Arg{a: device.SliceArg(device.ArgOut, s)} }
 
 // InOut passes s in and copies it back after the launch.
-func InOut[T any](s []T) Arg { return Arg{device.SliceArg(device.ArgInOut, s)} }
+func InOut[T any](s []T) Arg { return Arg{a: device.SliceArg(device.ArgInOut, s)} }
 
 // Scalar passes a copy of v by value; its type must match the kernel parameter (int32, float32,
 // int64, float64, ...).
-func Scalar[T any](v T) Arg { return Arg{device.ScalarArg(v)} }
+func Scalar[T any](v T) Arg { return Arg{a: device.ScalarArg(v)} }
 
 // RawArg is an argument from a pointer and a size in bytes (for the C ABI and callers holding C
 // memory). For ArgScalar, ptr points at the value. The memory must stay valid during Run.
 func RawArg(kind ArgKind, ptr unsafe.Pointer, bytes int64) Arg {
-	return Arg{device.Arg{Kind: device.ArgKind(kind), Ptr: ptr, Bytes: bytes}}
+	return Arg{a: device.Arg{Kind: device.ArgKind(kind), Ptr: ptr, Bytes: bytes}}
 }
 
 // Kernel is a user kernel compiled for every device of its runtime that has a source in its
@@ -139,6 +140,12 @@ func (k *Kernel) Devices() []int { return append([]int(nil), k.devices...) }
 func (k *Kernel) Run(ctx context.Context, n int64, args ...Arg) error {
 	if n < 0 {
 		return invalidf("Kernel %q: n is %d, must be >= 0", k.name, n)
+	}
+	if dev, err := k.bufferDevice(args); err != nil || dev >= 0 { // resident buffers: their device (kernelnd.go)
+		if err != nil || n == 0 {
+			return err
+		}
+		return k.RunND(ctx, [3]int64{n, 1, 1}, [3]int64{}, args...)
 	}
 	var inB, outB, total uint64
 	dargs := make([]device.Arg, len(args))

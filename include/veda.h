@@ -161,13 +161,28 @@ typedef struct veda_config {
     int32_t disable_gpu;      /* non-zero: this runtime uses the CPU only (like VEDA_DISABLE_GPU=1) */
     int32_t record_decisions; /* non-zero: start with dispatch-decision recording on (see
                                  veda_decisions_json) */
+    /* Appended for energy-aware scheduling and NUMA placement (a smaller struct_size keeps
+       these at their defaults). Invalid values make veda_runtime_create return
+       VEDA_ERR_INVALID_ARGUMENT and create nothing. */
+    double max_power_watts;   /* VEDA_POLICY_ENERGY_EFFICIENT's power budget in watts: above it the
+                                 active workers drop, and come back with hysteresis; 0 = none;
+                                 < 0 or NaN is invalid, as is a budget with another policy */
+    double max_temp_celsius;  /* VEDA_POLICY_ENERGY_EFFICIENT's temperature limit in degrees C
+                                 (workers drop from 5 degrees below it); 0 = none; < 0 or NaN is
+                                 invalid, as is a limit with another policy */
+    double energy_weight;     /* seconds of makespan one joule is worth (StarPU's gamma): kernel
+                                 calls go where finish + weight x joules is smallest; 0 = ignore
+                                 energy; < 0 or NaN is invalid */
+    int32_t pin_workers;      /* non-zero: pin each worker to one CPU of its NUMA node
+                                 (VEDA_ERR_UNSUPPORTED where pinning is impossible) */
     /* later fields only after these */
 } veda_config;
 
 /*
  * veda_config_init fills *cfg with the defaults: struct_size = sizeof(veda_config),
  * num_workers = 0, policy = VEDA_POLICY_ADAPTIVE, seed = 0, strategy = NULL, gpu_threshold = 0,
- * disable_gpu = 0, record_decisions = 0. Does nothing if cfg is NULL.
+ * disable_gpu = 0, record_decisions = 0, max_power_watts = 0, max_temp_celsius = 0,
+ * energy_weight = 0, pin_workers = 0. Does nothing if cfg is NULL.
  * Thread-safe (touches only *cfg); works in a forked child.
  */
 VEDA_API void veda_config_init(veda_config *cfg);
@@ -599,8 +614,10 @@ enum veda_arg_kind {
     VEDA_ARG_OUT = 1,   /* buffer copied device -> host after the launch (its old contents are
                            not copied in) */
     VEDA_ARG_INOUT = 2, /* both */
-    VEDA_ARG_SCALAR = 3 /* a value passed by value: ptr points at it, bytes is its size (1..64);
+    VEDA_ARG_SCALAR = 3, /* a value passed by value: ptr points at it, bytes is its size (1..64);
                            its type must match the kernel parameter (int, float, long, ...) */
+    VEDA_ARG_BUFFER = 4  /* ptr is a veda_buffer *, bytes is ignored; the kernel reads and writes
+                           the buffer on its device, and nothing is copied (see veda_buffer) */
 };
 
 /*
@@ -771,6 +788,243 @@ VEDA_API veda_status veda_thread_set_cancel(veda_cancel *c);
  *   VEDA_ERR_UNSUPPORTED: called in a forked child.
  */
 VEDA_API veda_status veda_runtime_shared(veda_runtime **out);
+
+/* ---- Fork-join from C (veda_join) ----------------------------------------------------------- */
+
+/*
+ * veda_join runs fa(ca) and fb(cb), possibly in parallel, and returns when both have returned.
+ * The caller helps (runs other work) while it waits. Called from a callback running on rt (the
+ * recursive case: fib, divide and conquer), fb is queued for thieves and fa runs at once on the
+ * calling worker, which then runs fb itself unless it was stolen; cost: one call into the
+ * runtime and one call of each function, no allocation. Called from an application thread, the
+ * join runs on a worker and the thread blocks until both returned (the pool's worker count stays
+ * the cap on callbacks running at once). Nests to any depth without deadlock. Thread-safe.
+ * Returns:
+ *   VEDA_OK;
+ *   VEDA_ERR_TASK_FAILED: fa or fb returned non-zero (both still ran; the message names the code);
+ *   VEDA_ERR_INVALID_ARGUMENT: fa or fb is NULL (nothing runs), or rt is not a runtime handle;
+ *   VEDA_ERR_CLOSED: rt was destroyed;
+ *   VEDA_ERR_UNSUPPORTED: called in a forked child.
+ */
+VEDA_API veda_status veda_join(veda_runtime *rt, veda_task_fn fa, void *ca, veda_task_fn fb, void *cb);
+
+/* ---------------------------------------------------------------------------------------------
+ * Energy (energy-aware scheduling: power, energy and temperature)
+ * --------------------------------------------------------------------------------------------*/
+
+/*
+ * veda_energy_json writes rt's energy report as one JSON object into buf, following the text
+ * protocol of veda_metrics_json. Keys (snake_case): "devices" (an array; each element has
+ * "device" (index, 0 = CPU; -1 for a GPU the runtime has not discovered), "name", "kind",
+ * "joules", "average_watts", "source" ("rapl", "nvml" or "estimated"), "basis" (which counters,
+ * or the estimate's power model) and "readable"), "total_joules", "average_watts", "seconds"
+ * (since the runtime started), "estimated" (true when any figure is an estimate),
+ * "max_power_watts", "max_temp_celsius", "energy_weight", "worker_cap", "resizes" (each cap
+ * change with its "reason", e.g. "power 61 W > budget 50 W"), "temperatures", "max_celsius",
+ * "temp_ok" and "sensors" (each sensor's "name", "available", "detail", "reason", "fix"). A
+ * sensor that cannot be read is reported as unavailable with the reason, never as 0 W.
+ * Thread-safe. The first call may wait for sensor discovery (milliseconds).
+ * Returns as veda_metrics_json.
+ */
+VEDA_API veda_status veda_energy_json(veda_runtime *rt, char *buf, size_t cap, size_t *len);
+
+/* ---- Device-resident buffers, N-D and asynchronous kernel launches (issue 16) --------------- */
+
+/*
+ * veda_buffer is an opaque handle on memory resident on one device of a runtime: device 0 (the
+ * CPU) keeps it in host memory, devices 1.. in device memory from the device's pool. Data written
+ * to a buffer stays on the device between kernels; a kernel call whose buffer arguments are all
+ * on one device runs there, with no dispatch decision and no copy of those arguments. Buffers of
+ * two devices in one call are VEDA_ERR_INVALID_ARGUMENT. Device out-of-memory is
+ * VEDA_ERR_OUT_OF_MEMORY and never falls back to the CPU (the data is on the device).
+ * Ownership: the caller owns the handle and frees it with veda_buffer_destroy (before or after
+ * destroying its runtime). Thread-safety: any thread may use a buffer; the operations on the
+ * buffers of one device (reads, writes, kernels on buffers and their _async forms) run in the
+ * order they were called, one at a time, on that device's queue.
+ */
+typedef struct veda_buffer veda_buffer;
+
+/*
+ * veda_buffer_create allocates bytes on device (0 = CPU, 1.. as veda_device_info_get lists
+ * them) and stores the handle in *out (NULL on failure). Contents are undefined until written.
+ * Thread-safe. Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt not a runtime, out NULL, a device
+ * index that does not exist, bytes == 0 or more than the device's memory);
+ * VEDA_ERR_OUT_OF_MEMORY (the device has no room after trimming its pool); VEDA_ERR_CLOSED;
+ * VEDA_ERR_UNSUPPORTED (forked child).
+ */
+VEDA_API veda_status veda_buffer_create(veda_runtime *rt, int32_t device, uint64_t bytes, veda_buffer **out);
+
+/*
+ * veda_buffer_write copies bytes bytes from src to b at byte offset offset, after the operations
+ * queued on b's device before it, and returns when they are on the device (src may then be
+ * reused). Thread-safe. Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (b not a live buffer, src NULL
+ * with bytes > 0, [offset, offset+bytes) outside the buffer: nothing is copied);
+ * VEDA_ERR_DEVICE (driver message); VEDA_ERR_CLOSED (b's runtime was destroyed).
+ */
+VEDA_API veda_status veda_buffer_write(veda_buffer *b, uint64_t offset, const void *src, uint64_t bytes);
+
+/* veda_buffer_read copies bytes bytes of b at byte offset offset to dst, after the operations
+ * queued on b's device before it, and returns when dst holds them. Returns as veda_buffer_write. */
+VEDA_API veda_status veda_buffer_read(veda_buffer *b, uint64_t offset, void *dst, uint64_t bytes);
+
+/*
+ * veda_buffer_destroy returns b's memory to its device's pool after the operations queued before
+ * it, and invalidates the handle. Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (b NULL, never
+ * created or already destroyed). Not while another thread still uses b.
+ */
+VEDA_API veda_status veda_buffer_destroy(veda_buffer *b);
+
+/* veda_buffer_info stores b's device index in *device and its size in *bytes (either may be
+ * NULL). Thread-safe. Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (b not a live buffer);
+ * VEDA_ERR_CLOSED. */
+VEDA_API veda_status veda_buffer_info(veda_buffer *b, int32_t *device, uint64_t *bytes);
+
+/*
+ * Asynchronous forms: each queues the operation and returns at once with a future in *out (the
+ * caller releases it with veda_future_release; veda_future_wait returns the operation's status).
+ * The memory at src/dst must stay valid, and src unchanged, until the future is done. Argument
+ * errors found before queueing are returned at once (*out is then NULL); later ones (a range
+ * outside the buffer, a destroyed buffer) complete the future with that status. Thread-safe.
+ */
+VEDA_API veda_status veda_buffer_write_async(veda_buffer *b, uint64_t offset, const void *src, uint64_t bytes,
+                                             veda_future **out);
+VEDA_API veda_status veda_buffer_read_async(veda_buffer *b, uint64_t offset, void *dst, uint64_t bytes,
+                                            veda_future **out);
+
+/*
+ * Built-in kernels on buffers (of one device; they run there, with no copy and no dispatch):
+ * veda_saxpy_buffer computes y = a*x + y over the first n floats. veda_dot_f32_buffer and
+ * veda_sum_f32_buffer reduce the first n floats (accumulated in double; on the CPU the same
+ * compensated, deterministic result as veda_dot_f32 / veda_sum_f32, on a device the device's
+ * reproducible reduction): with out NULL the result is stored in *result; with out a buffer of
+ * the same device (at least 8 bytes) it stays there as a double in out's first 8 bytes, nothing
+ * is copied back, and result may be NULL. Thread-safe (calls on one device run in call order).
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt not a runtime, a buffer not live or of another
+ * runtime, buffers of two devices, n <= 0 or more floats than a buffer holds, out and result both
+ * NULL); VEDA_ERR_UNSUPPORTED (out on a device without double precision); VEDA_ERR_DEVICE,
+ * VEDA_ERR_OUT_OF_MEMORY; VEDA_ERR_CLOSED.
+ */
+VEDA_API veda_status veda_saxpy_buffer(veda_runtime *rt, float a, veda_buffer *x, veda_buffer *y, int64_t n);
+VEDA_API veda_status veda_dot_f32_buffer(veda_runtime *rt, veda_buffer *x, veda_buffer *y, int64_t n,
+                                         veda_buffer *out, double *result);
+VEDA_API veda_status veda_sum_f32_buffer(veda_runtime *rt, veda_buffer *x, int64_t n, veda_buffer *out,
+                                         double *result);
+
+/*
+ * veda_kernel_run launches k over a global range of dims (1..3) extents global[0..dims) in
+ * work-groups (OpenCL) or blocks (CUDA) of local[0..dims); local NULL lets the driver choose
+ * (CUDA: 256 threads in x). The shape is checked against the device before anything runs: every
+ * global extent >= 1 with a product <= 2^40; local extents >= 1, within the device's
+ * per-dimension limits and its work-group size; on OpenCL each global extent a multiple of the
+ * local one (CUDA rounds the grid up: bound-check indices in the kernel). Arguments as
+ * veda_kernel_run_1d, plus VEDA_ARG_BUFFER: with buffer arguments the kernel runs on their device
+ * (all must be on one device, not the CPU) in that device's queue order, with no copy of them;
+ * without, the runtime places it as veda_kernel_run_1d does. Scalars are copied at the call.
+ * Blocks until done (host OUT/INOUT buffers hold the results). Thread-safe.
+ * Returns as veda_kernel_run_1d, plus VEDA_ERR_INVALID_ARGUMENT for dims outside 1..3, global
+ * NULL, a bad shape, a buffer argument not live, of another runtime or of another device than the
+ * others; VEDA_ERR_UNSUPPORTED for buffers on the CPU or on a device the kernel was not compiled
+ * for.
+ */
+VEDA_API veda_status veda_kernel_run(veda_kernel *k, uint32_t dims, const int64_t *global, const int64_t *local,
+                                     const veda_arg *args, int32_t nargs);
+
+/*
+ * veda_kernel_run_async is veda_kernel_run returning at once with a future in *out (see the
+ * asynchronous forms above): host IN/OUT/INOUT memory must stay valid, and IN memory unchanged,
+ * until the future is done; the args array itself may be reused at once. Launches with buffer
+ * arguments keep their order in the device's queue; others are placed and run independently.
+ */
+VEDA_API veda_status veda_kernel_run_async(veda_kernel *k, uint32_t dims, const int64_t *global,
+                                           const int64_t *local, const veda_arg *args, int32_t nargs,
+                                           veda_future **out);
+
+/* veda_transfer_stats counts a device's host<->device copies (every built-in kernel, user kernel
+ * and buffer read or write); all zero for the CPU. A chain of kernels on buffers adds nothing. */
+typedef struct veda_transfer_stats {
+    uint32_t struct_size; /* sizeof(veda_transfer_stats) */
+    int64_t h2d_copies, h2d_bytes;
+    int64_t d2h_copies, d2h_bytes;
+} veda_transfer_stats;
+
+/* veda_device_transfers fills *out (set out->struct_size first) for device index device.
+ * Thread-safe. Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt not a runtime, out NULL or
+ * struct_size too small, a device that does not exist); VEDA_ERR_CLOSED. */
+VEDA_API veda_status veda_device_transfers(veda_runtime *rt, int32_t device, veda_transfer_stats *out);
+
+/* ---- Pipelines (issue 12) -------------------------------------------------------------------- */
+
+/*
+ * A pipeline reads items from a source and passes each through its stages in order. A stage is
+ * parallel (any number of items at once, any order), serial in order (one at a time, in source
+ * order 0, 1, 2, ... without gaps, so it may keep state) or serial out of order (one at a time,
+ * any order): oneTBB's filter modes. At most max_in_flight items are alive (produced by the source
+ * and not yet finished or dropped), and the declared bytes of the admitted items (the reorder
+ * stash of in-order stages included) stay within max_bytes_in_flight; a single item larger than
+ * the budget is admitted alone. The source is not called while the bounds are full.
+ *
+ * Exactly once: every item the source produced either passes the last stage exactly once (then
+ * the caller owns it again) or is given to the drop callback exactly once, never both. When item
+ * s fails (a stage returns non-zero, or the source returns an error at s), the source is not
+ * called again, items below s still pass every stage (an in-order writer writes a complete
+ * prefix), and items above s are dropped (one that already passed a last stage that is not
+ * serial in order stays passed). Stages run as tasks on the runtime's workers: a stage may call
+ * veda_parallel_for, veda_join or a kernel inside, with no deadlock. Serial stages are preferred:
+ * the worker that leaves a serial stage keeps running it while items wait for it.
+ *
+ * Thread safety: add_stage, run and destroy must not race with a run of the same pipeline (they
+ * return VEDA_ERR_INVALID_ARGUMENT); veda_pipeline_cancel may be called from any thread, a stage
+ * included. Callbacks are called from worker threads; the source is called by one thread at a
+ * time, and so is each serial stage.
+ */
+typedef struct veda_pipeline veda_pipeline;
+
+#define VEDA_STAGE_PARALLEL            0
+#define VEDA_STAGE_SERIAL_IN_ORDER     1
+#define VEDA_STAGE_SERIAL_OUT_OF_ORDER 2
+
+/* 1: produced *item (with *bytes, its size for the byte budget; 0 if unknown); 0: end of stream; other: error */
+typedef int32_t (*veda_source_fn)(void *ctx, int64_t seq, void **item, uint64_t *bytes);
+/* 0: ok, *out (preset to item) goes on, *bytes (preset to the item's size) may change; other: the item failed */
+typedef int32_t (*veda_stage_fn)(void *ctx, int64_t seq, void *item, void **out, uint64_t *bytes);
+/* called once for each item that will not pass the last stage */
+typedef void (*veda_drop_fn)(void *ctx, int64_t seq, void *item);
+
+typedef struct veda_pipeline_options {
+    uint32_t     struct_size;
+    int32_t      priority;             /* VEDA_PRIORITY_*, default NORMAL */
+    int64_t      max_in_flight;        /* 0 = the profile's inflight_segments */
+    uint64_t     max_bytes_in_flight;  /* 0 = the profile's memory budget */
+    veda_drop_fn drop;                 /* may be NULL */
+    void        *drop_ctx;
+} veda_pipeline_options;
+
+/* veda_pipeline_options_init fills *opts with the defaults (struct_size, VEDA_PRIORITY_NORMAL,
+ * bounds from the profile, no drop callback). Does nothing if opts is NULL. */
+VEDA_API void        veda_pipeline_options_init(veda_pipeline_options *opts);
+/*
+ * veda_pipeline_create makes an empty pipeline on rt (opts NULL = defaults) and stores its handle
+ * in *out; free it with veda_pipeline_destroy. Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt not
+ * a runtime handle, out NULL, opts->struct_size too small, priority not a VEDA_PRIORITY_* value,
+ * max_in_flight < 0); VEDA_ERR_CLOSED (rt destroyed); VEDA_ERR_UNSUPPORTED (forked child).
+ */
+VEDA_API veda_status veda_pipeline_create(veda_runtime *rt, const veda_pipeline_options *opts /* NULL = defaults */,
+                                          veda_pipeline **out);
+/* veda_pipeline_add_stage appends a stage (stages run in the order they were added). Returns
+ * VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (fn NULL, mode not a VEDA_STAGE_* value, a run in progress,
+ * p not a live pipeline handle), and the pipeline is unchanged. */
+VEDA_API veda_status veda_pipeline_add_stage(veda_pipeline *p, int32_t mode, veda_stage_fn fn, void *ctx);  /* in order */
+/* Blocks until the source ended and every item passed every stage (VEDA_OK), or an item failed
+   (VEDA_ERR_TASK_FAILED; veda_last_error names stage index, seq and code), or veda_pipeline_cancel was called
+   (VEDA_ERR_CANCELLED). A pipeline may be run again after run returns; not twice at once.
+   Bad input runs nothing and returns VEDA_ERR_INVALID_ARGUMENT: source NULL, no stage, a run in
+   progress (a stage or source that runs its own pipeline gets this error, not a deadlock), p not
+   a live pipeline handle. VEDA_ERR_CLOSED: the runtime was destroyed. A veda_cancel token bound
+   to the calling thread (veda_thread_set_cancel) cancels the run too. Called from a VEDA
+   callback, the worker helps run the pipeline while it waits. */
+VEDA_API veda_status veda_pipeline_run(veda_pipeline *p, veda_source_fn source, void *source_ctx);
+VEDA_API veda_status veda_pipeline_cancel(veda_pipeline *p);   /* any thread; no-op if not running */
+VEDA_API veda_status veda_pipeline_destroy(veda_pipeline *p);  /* not while running: VEDA_ERR_INVALID_ARGUMENT */
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -56,6 +56,16 @@ __kernel void dot_f32(const long n, __global const float *x, __global const floa
     VEDA_REDUCE_DOUBLE(scratch, acc, partial);
 }
 
+/* out[0] = partial[0] + ... + partial[groups-1], added in index order from 0.0 by one
+ * work-item: the same additions as the host's, so a reduction whose result stays on the device
+ * is bit-identical to the one read back. */
+__kernel void combine_f64(const long groups, __global const double *partial, __global double *out) {
+    if (get_global_id(0) != 0) return;
+    double s = 0.0;
+    for (long i = 0; i < groups; i++) s += partial[i];
+    out[0] = s;
+}
+
 #else /* no fp64: compensated float pairs (s, e), value = s + e */
 
 inline float2 veda_two_sum_add(float2 a, float x) {

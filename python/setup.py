@@ -65,4 +65,26 @@ class BinaryDistribution(Distribution):
         return True
 
 
-setup(cmdclass={"build_py": BuildPyWithLibrary}, distclass=BinaryDistribution)
+try:  # setuptools >= 70 has its own; older ones use the wheel package's
+    from setuptools.command.bdist_wheel import bdist_wheel as _bdist_wheel
+except ImportError:  # pragma: no cover - depends on the build environment
+    from wheel.bdist_wheel import bdist_wheel as _bdist_wheel
+
+
+class BdistWheelAnyPython(_bdist_wheel):
+    """Tag the wheel py3-none-<platform>: it carries a shared library for one platform, but no
+    Python extension module (libveda.so is loaded with ctypes), so any Python 3 may use it.
+    The platform tag is the build machine's (linux_x86_64); `auditwheel repair` turns it into
+    the manylinux tag that the library's glibc symbol versions allow (see `make wheel`)."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        self.root_is_pure = False
+
+    def get_tag(self):
+        _, _, plat = super().get_tag()
+        return "py3", "none", plat
+
+
+setup(cmdclass={"build_py": BuildPyWithLibrary, "bdist_wheel": BdistWheelAnyPython},
+      distclass=BinaryDistribution)

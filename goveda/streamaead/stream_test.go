@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/veda-runtime/veda/goveda/internal/tinktest"
 	"github.com/veda-runtime/veda/goveda/streamaead"
 )
 
@@ -33,7 +34,7 @@ func TestSerialInteropWithTink(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
 	for _, seg := range []int{4096, 1 << 20} {
 		key := randBytes(r, 32)
-		ta := tinkAEAD(t, key, seg)
+		ta := tinktest.AEAD(t, key, seg)
 		va, err := streamaead.New(key, seg)
 		if err != nil {
 			t.Fatal(err)
@@ -61,11 +62,11 @@ func TestSerialInteropWithTink(t *testing.T) {
 				if err := w.Close(); err != nil {
 					t.Fatal(err)
 				}
-				got, err := tinkDecrypt(t, ta, buf.Bytes(), ad)
+				got, err := tinktest.Decrypt(t, ta, buf.Bytes(), ad)
 				if err != nil || !bytes.Equal(got, pt) {
 					t.Fatalf("tink cannot read veda's stream: %v", err)
 				}
-				ct := tinkEncrypt(t, ta, pt, ad)
+				ct := tinktest.Encrypt(t, ta, pt, ad)
 				if len(ct) != buf.Len() {
 					t.Fatalf("tink's ciphertext is %d bytes, veda's %d", len(ct), buf.Len())
 				}

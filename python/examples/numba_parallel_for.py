@@ -31,9 +31,9 @@ def sqrt_body(ctx, begin, end):
 def main():
     x = np.arange(N, dtype=np.float64)
     with veda.Runtime() as rt:
-        rt.parallel_for(0, 1000, sqrt_body.address, ctx=x[:1000].copy())  # warm up
+        rt.parallel_for(0, 1000, veda.native(sqrt_body.address), ctx=x[:1000].copy())  # warm up
         t0 = time.perf_counter()
-        rt.parallel_for(0, N, sqrt_body.address, grain=65536, ctx=x)
+        rt.parallel_for(0, N, veda.native(sqrt_body.address), grain=65536, ctx=x)
         dt = time.perf_counter() - t0
         assert np.allclose(x, np.sqrt(np.arange(N, dtype=np.float64)))
         print(f"sqrt of {N} doubles on {rt.num_workers} workers: {dt * 1e3:.1f} ms; "

@@ -172,6 +172,20 @@ def test_compile_error(rt, ocl):
     assert "build log" in str(ei.value) and "nope_undefined" in str(ei.value)
 
 
+def test_compiler_output_goes_into_the_exception(rt, ocl, capfd):
+    """PoCL's compiler prints "N error(s) generated." on the process's stderr (fd 2); the
+    binding's build error carries it instead, and nothing reaches stderr."""
+    import uuid
+    src = f"/* {uuid.uuid4()} */ __kernel void f(__global float *x) {{ x[0] = undefined_y; }}"
+    with pytest.raises(veda.VedaError) as ei:
+        rt.kernel(opencl=src, name="f")
+    err = capfd.readouterr().err
+    assert "generated" not in err and "undefined_y" not in err, err
+    msg = str(ei.value)
+    assert "undefined_y" in msg and "compiler output:" in msg and "error generated" in msg, msg
+    assert rt.sum(np.ones(4)) == 4.0
+
+
 def test_kernel_without_a_device():
     with veda.Runtime(workers=1, disable_gpu=True) as r:
         with pytest.raises(veda.VedaError) as ei:

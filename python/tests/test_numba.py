@@ -24,9 +24,13 @@ def fail_at_42(ctx, begin, end):
 
 
 def test_numba_cfunc_address(rt):
+    import veda
+
     x = np.arange(100_000, dtype=np.float64)
-    rt.parallel_for(0, x.size, square_inplace.address, grain=1000, ctx=x)
+    rt.parallel_for(0, x.size, veda.native(square_inplace.address), grain=1000, ctx=x)
     np.testing.assert_array_equal(x, np.arange(100_000, dtype=np.float64) ** 2)
+    with pytest.raises(TypeError, match="veda.native"):  # a bare address is refused
+        rt.parallel_for(0, x.size, square_inplace.address, ctx=x)
 
 
 def test_numba_cfunc_object_and_ctypes(rt):
@@ -40,5 +44,5 @@ def test_numba_failure(rt):
     import veda
 
     with pytest.raises(veda.VedaError) as ei:
-        rt.parallel_for(0, 100, fail_at_42.address, grain=4)
+        rt.parallel_for(0, 100, veda.native(fail_at_42.address), grain=4)
     assert ei.value.status == veda.Status.TASK_FAILED

@@ -58,9 +58,9 @@ def test_ctypes_pointer(rt):
 
     rt.parallel_for(0, n, body, grain=500, ctx=arr)
     assert list(arr) == [2 * i for i in range(n)]
-    # the same through an int address
+    # the same through an explicit int address
     addr = ctypes.cast(body, ctypes.c_void_p).value
-    rt.parallel_for(0, n, addr, ctx=ctypes.addressof(arr))
+    rt.parallel_for(0, n, veda.native(addr), ctx=ctypes.addressof(arr))
 
 
 def test_native_failure_is_task_failed(rt):
@@ -76,10 +76,11 @@ def test_native_failure_is_task_failed(rt):
 
 
 @pytest.mark.parametrize("args,exc", [
-    ((0, 10, None), TypeError), ((0, 10, "f"), TypeError), ((0, 10, 0), ValueError),
+    ((0, 10, None), TypeError), ((0, 10, "f"), TypeError), ((0, 10, 0), TypeError),
+    ((0, 10, 42), TypeError), ((0, 10, 3.5), TypeError), ((0, 10, b"x"), TypeError),
     ((10, 0, lambda b, e: None), ValueError), ((0.0, 10, lambda b, e: None), TypeError),
     ((0, "10", lambda b, e: None), TypeError), ((0, 2**63, lambda b, e: None), ValueError),
-    ((0, 10, -1), ValueError), ((0, 10, True), TypeError),
+    ((0, 10, -1), TypeError), ((0, 10, True), TypeError),
 ])
 def test_bad_arguments(rt, args, exc):
     with pytest.raises(exc):
@@ -152,7 +153,7 @@ def test_native_body_runs_without_gil_in_parallel():
     """libc usleep(ctx) as the body: each chunk sleeps ctx microseconds and returns 0. Two chunks
     on two workers overlap, and a Python thread keeps running meanwhile (the GIL is free)."""
     libc = ctypes.CDLL(None)
-    usleep = ctypes.cast(libc.usleep, ctypes.c_void_p).value
+    usleep = veda.native(ctypes.cast(libc.usleep, ctypes.c_void_p).value)
     ticks = [0]
     stop = threading.Event()
 

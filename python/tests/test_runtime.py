@@ -17,11 +17,13 @@ def test_default_workers():
         assert rt.num_workers >= 1
 
 
-@pytest.mark.parametrize("policy", ["adaptive", "fixed", "deterministic", "energy_efficient",
-                                    "low_latency"])
+@pytest.mark.parametrize("policy", ["adaptive", "fixed", "deterministic", "energy-efficient",
+                                    "low-latency", "energy_efficient", "low_latency"])
 def test_policies(policy):
     with veda.Runtime(workers=1, policy=policy, seed=7) as rt:
         assert rt.sum(np.ones(1000)) == 1000.0
+        assert rt.policy == policy.replace("_", "-")  # the old '_' spelling is an alias
+        assert rt.metrics()["policy"] == rt.policy  # Go's Policy.String() spells it the same
 
 
 @pytest.mark.parametrize("kwargs,exc", [

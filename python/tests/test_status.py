@@ -54,9 +54,20 @@ def test_policies_match_header(repo):
     h = repo / "include" / "veda.h"
     if not h.exists():
         pytest.skip("include/veda.h not present")
-    found = dict((n.lower(), int(v)) for n, v in
+    found = dict((n.lower().replace("_", "-"), int(v)) for n, v in
                  re.findall(r"VEDA_POLICY_(\w+)\s*=\s*(\d+)", h.read_text()))
     assert found == _capi.POLICIES
+
+
+def test_strategies_match_header(repo):
+    # veda.h documents the names veda_config.strategy takes; goveda's list is checked against the
+    # same text (goveda/internal/dispatch/names_test.go).
+    h = repo / "include" / "veda.h"
+    if not h.exists():
+        pytest.skip("include/veda.h not present")
+    m = re.search(r"const char \*strategy;.*?or one of(.*?);", h.read_text(), re.S)
+    assert m, "veda_config.strategy's comment not found"
+    assert tuple(re.findall(r'"([a-z-]+)"', m.group(1))) == _capi.STRATEGIES
 
 
 def test_veda_error():

@@ -9,11 +9,19 @@ The package binds libveda.so through ctypes (see :mod:`veda._loader` for where i
 """
 from ._errors import Status, VedaError
 from ._loader import LibraryNotFoundError
+from ._device import DeviceArray
 from ._kernel import In, InOut, Kernel, Out
 from ._runtime import Runtime, version
 from ._shared import dot, parallel_for, runtime, saxpy, sgemm, submit, sum
+# issue 15: explicit native code, the Executor's futures, options and groups, typed results
+from ._future import Future
+from ._native import NativeFunction, native
+from ._tasks import TaskGroup, TaskOptions
+from ._types import Candidate, Decision, DeviceInfo, DeviceMetrics, DeviceStats, Metrics
 
-__all__ = ["Runtime", "Kernel", "In", "Out", "InOut", "Status", "VedaError",
+__all__ = ["Runtime", "Kernel", "In", "Out", "InOut", "DeviceArray", "Status", "VedaError",
            "LibraryNotFoundError", "version", "__version__",
-           "runtime", "parallel_for", "sum", "dot", "saxpy", "sgemm", "submit"]
+           "runtime", "parallel_for", "sum", "dot", "saxpy", "sgemm", "submit",
+           "native", "NativeFunction", "Future", "TaskOptions", "TaskGroup",
+           "DeviceInfo", "DeviceStats", "DeviceMetrics", "Metrics", "Decision", "Candidate"]
 __version__ = "0.1.0"

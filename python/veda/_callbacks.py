@@ -22,11 +22,11 @@ import ctypes
 import itertools
 import os
 import threading
-from concurrent.futures import Future
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Protocol
 
 from . import _capi
 from ._errors import Status, VedaError
+from ._future import Future
 
 _tls = threading.local()
 _PIN = os.environ.get("VEDA_PY_PIN_THREADS", "1") != "0"
@@ -59,11 +59,15 @@ def in_callback() -> bool:
 class RangeCall:
     """State of one parallel_for call with a Python body; lives in ``range_calls`` during it."""
 
-    __slots__ = ("fn", "exc")
+    __slots__ = ("fn", "exc", "stop")
 
     def __init__(self, fn: Callable[[int, int], Any]):
         self.fn = fn
         self.exc: Optional[BaseException] = None
+        self.stop = False  # set by the Ctrl-C watcher (any thread): start no more chunks
+
+    def interrupt(self) -> None:
+        self.stop = True
 
 
 range_calls: Dict[int, RangeCall] = {}
@@ -75,8 +79,8 @@ def _range_trampoline(ctx: Optional[int], begin: int, end: int) -> int:
     call = range_calls.get(ctx)  # type: ignore[arg-type]
     if call is None:
         return -1
-    if call.exc is not None:
-        return 1  # another chunk failed: do no more work
+    if call.exc is not None or call.stop:
+        return 1  # another chunk failed, or Ctrl-C: do no more work
     _tls.depth = getattr(_tls, "depth", 0) + 1
     try:
         call.fn(begin, end)
@@ -102,7 +106,8 @@ class Task:
 
     __slots__ = ("future", "fn", "args", "kwargs", "settled")
 
-    def __init__(self, future: Future, fn: Callable[..., Any], args: tuple, kwargs: dict):
+    def __init__(self, future: "Future[Any]", fn: Callable[..., Any], args: "tuple[Any, ...]",
+                 kwargs: Dict[str, Any]):
         self.future = future
         self.fn: Optional[Callable[..., Any]] = fn
         self.args = args
@@ -122,7 +127,7 @@ def _task_trampoline(ctx: Optional[int]) -> int:
     fut = task.future
     fn, args, kwargs = task.fn, task.args, task.kwargs
     task.fn, task.args, task.kwargs = None, (), {}  # drop references as soon as possible
-    if fn is None or not fut.set_running_or_notify_cancel():
+    if fn is None or not fut.set_running_or_notify_cancel():  # cancelled before it started
         task.settled = True  # cancelled before it started
         return 0
     _tls.depth = getattr(_tls, "depth", 0) + 1
@@ -157,3 +162,61 @@ task_trampoline = _capi.veda_task_fn(_task_trampoline)
 TASK_TRAMPOLINE_ADDR: int = ctypes.cast(task_trampoline, ctypes.c_void_p).value  # type: ignore
 done_callback = _capi.veda_callback_fn(_done_callback)
 DONE_CALLBACK_ADDR: int = ctypes.cast(done_callback, ctypes.c_void_p).value  # type: ignore
+
+
+# ---------------------------------------------------------------------------------------------
+# task groups (veda_group_spawn)
+
+
+class GroupState(Protocol):
+    """What a child needs of its group (veda._tasks.TaskGroup)."""
+
+    failed: bool
+
+    def _child_failed(self, exc: BaseException) -> None: ...
+
+
+class Child:
+    """State of one child of a task group; lives in ``children`` until it ran or was skipped."""
+
+    __slots__ = ("group", "future", "fn", "args", "kwargs")
+
+    def __init__(self, group: GroupState, future: "Future[Any]", fn: Callable[..., Any],
+                 args: "tuple[Any, ...]", kwargs: Dict[str, Any]):
+        self.group = group
+        self.future = future
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+
+
+children: Dict[int, Child] = {}
+
+
+def _child_trampoline(ctx: Optional[int]) -> int:
+    if not hasattr(_tls, "pinned"):
+        _pin_thread()
+    child = children.pop(ctx, None)  # type: ignore[arg-type]
+    if child is None:
+        return -1
+    fut = child.future
+    if child.group.failed:
+        fut.cancel()  # a sibling failed (or Ctrl-C): do not start
+        return 0
+    if not fut.set_running_or_notify_cancel():
+        return 0
+    _tls.depth = getattr(_tls, "depth", 0) + 1
+    try:
+        value = child.fn(*child.args, **child.kwargs)
+    except BaseException as e:  # noqa: BLE001
+        fut.set_exception(e)
+        child.group._child_failed(e)
+        return 1
+    finally:
+        _tls.depth -= 1
+    fut.set_result(value)
+    return 0
+
+
+child_trampoline = _capi.veda_task_fn(_child_trampoline)
+CHILD_TRAMPOLINE_ADDR: int = ctypes.cast(child_trampoline, ctypes.c_void_p).value  # type: ignore

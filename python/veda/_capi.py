@@ -19,14 +19,17 @@ lib = load_library()
 # typedef int32_t veda_status;
 veda_status = c_int32
 
-# enum veda_policy { VEDA_POLICY_ADAPTIVE = 0, ... }
+# enum veda_policy { VEDA_POLICY_ADAPTIVE = 0, ... }; names as goveda's Policy.String(), words
+# joined by '-' like the strategy names.
 POLICIES = {
     "adaptive": 0,
     "fixed": 1,
     "deterministic": 2,
-    "energy_efficient": 3,
-    "low_latency": 4,
+    "energy-efficient": 3,
+    "low-latency": 4,
 }
+# The older spellings with '_', still accepted.
+POLICY_ALIASES = {"energy_efficient": "energy-efficient", "low_latency": "low-latency"}
 # enum veda_priority { VEDA_PRIORITY_REALTIME = 0, ... }
 PRIORITIES = {"realtime": 0, "high": 1, "normal": 2, "low": 3, "background": 4}
 
@@ -43,7 +46,9 @@ lib.veda_last_error.restype = c_char_p
 
 # typedef struct veda_config { uint32_t struct_size; int32_t num_workers; int32_t policy;
 #                              uint64_t seed; const char *strategy; uint64_t gpu_threshold;
-#                              int32_t disable_gpu; int32_t record_decisions; } veda_config;
+#                              int32_t disable_gpu; int32_t record_decisions;
+#                              double max_power_watts; double max_temp_celsius; double energy_weight;
+#                              int32_t pin_workers; } veda_config;
 class veda_config(Structure):
     _fields_ = [
         ("struct_size", c_uint32),
@@ -54,6 +59,10 @@ class veda_config(Structure):
         ("gpu_threshold", c_uint64),
         ("disable_gpu", c_int32),
         ("record_decisions", c_int32),
+        ("max_power_watts", c_double),
+        ("max_temp_celsius", c_double),
+        ("energy_weight", c_double),
+        ("pin_workers", c_int32),
     ]
 
 
@@ -242,6 +251,9 @@ lib.veda_kernel_destroy.restype = veda_status
 # veda_status veda_metrics_json(veda_runtime *rt, char *buf, size_t cap, size_t *len);
 lib.veda_metrics_json.argtypes = [c_void_p, c_void_p, c_size_t, POINTER(c_size_t)]
 lib.veda_metrics_json.restype = veda_status
+# veda_status veda_energy_json(veda_runtime *rt, char *buf, size_t cap, size_t *len);
+lib.veda_energy_json.argtypes = [c_void_p, c_void_p, c_size_t, POINTER(c_size_t)]
+lib.veda_energy_json.restype = veda_status
 # veda_status veda_metrics_prometheus(veda_runtime *rt, char *buf, size_t cap, size_t *len);
 lib.veda_metrics_prometheus.argtypes = [c_void_p, c_void_p, c_size_t, POINTER(c_size_t)]
 lib.veda_metrics_prometheus.restype = veda_status
@@ -253,6 +265,24 @@ lib.veda_decisions_json.argtypes = [c_void_p, c_void_p, c_size_t, POINTER(c_size
 lib.veda_decisions_json.restype = veda_status
 
 
+# ---- Cancellation of blocking calls (issue 15) ----
+# veda_status veda_cancel_create(veda_cancel **out);
+lib.veda_cancel_create.argtypes = [POINTER(c_void_p)]
+lib.veda_cancel_create.restype = veda_status
+# veda_status veda_cancel_trigger(veda_cancel *c);
+lib.veda_cancel_trigger.argtypes = [c_void_p]
+lib.veda_cancel_trigger.restype = veda_status
+# int32_t veda_cancel_is_triggered(veda_cancel *c);
+lib.veda_cancel_is_triggered.argtypes = [c_void_p]
+lib.veda_cancel_is_triggered.restype = c_int32
+# veda_status veda_cancel_destroy(veda_cancel *c);
+lib.veda_cancel_destroy.argtypes = [c_void_p]
+lib.veda_cancel_destroy.restype = veda_status
+# veda_status veda_thread_set_cancel(veda_cancel *c);
+lib.veda_thread_set_cancel.argtypes = [c_void_p]
+lib.veda_thread_set_cancel.restype = veda_status
+
+
 
 def last_error() -> str:
     """This thread's ``veda_last_error()`` text."""
@@ -262,7 +292,7 @@ def last_error() -> str:
 
 def status_string(status: int) -> str:
     """``veda_status_string(status)``."""
-    return lib.veda_status_string(status).decode("utf-8", "replace")
+    return str(lib.veda_status_string(status).decode("utf-8", "replace"))
 
 
 def error(status: int) -> VedaError:
@@ -277,3 +307,65 @@ def check(status: int) -> None:
     """
     if status != Status.OK:
         raise error(status)
+
+# ---- Device-resident buffers, N-D and asynchronous kernel launches (veda.h, issue 16) --------
+# VEDA_ARG_BUFFER = 4: ptr is a veda_buffer *, bytes is ignored.
+ARG_BUFFER = 4
+
+# veda_status veda_buffer_create(veda_runtime *rt, int32_t device, uint64_t bytes, veda_buffer **out);
+lib.veda_buffer_create.argtypes = [c_void_p, c_int32, c_uint64, POINTER(c_void_p)]
+lib.veda_buffer_create.restype = veda_status
+# veda_status veda_buffer_write(veda_buffer *b, uint64_t offset, const void *src, uint64_t bytes);
+lib.veda_buffer_write.argtypes = [c_void_p, c_uint64, c_void_p, c_uint64]
+lib.veda_buffer_write.restype = veda_status
+# veda_status veda_buffer_read(veda_buffer *b, uint64_t offset, void *dst, uint64_t bytes);
+lib.veda_buffer_read.argtypes = [c_void_p, c_uint64, c_void_p, c_uint64]
+lib.veda_buffer_read.restype = veda_status
+# veda_status veda_buffer_destroy(veda_buffer *b);
+lib.veda_buffer_destroy.argtypes = [c_void_p]
+lib.veda_buffer_destroy.restype = veda_status
+# veda_status veda_buffer_info(veda_buffer *b, int32_t *device, uint64_t *bytes);
+lib.veda_buffer_info.argtypes = [c_void_p, POINTER(c_int32), POINTER(c_uint64)]
+lib.veda_buffer_info.restype = veda_status
+# veda_status veda_buffer_write_async(veda_buffer *b, uint64_t offset, const void *src, uint64_t bytes,
+#                                     veda_future **out);
+lib.veda_buffer_write_async.argtypes = [c_void_p, c_uint64, c_void_p, c_uint64, POINTER(c_void_p)]
+lib.veda_buffer_write_async.restype = veda_status
+# veda_status veda_buffer_read_async(veda_buffer *b, uint64_t offset, void *dst, uint64_t bytes,
+#                                    veda_future **out);
+lib.veda_buffer_read_async.argtypes = [c_void_p, c_uint64, c_void_p, c_uint64, POINTER(c_void_p)]
+lib.veda_buffer_read_async.restype = veda_status
+# veda_status veda_saxpy_buffer(veda_runtime *rt, float a, veda_buffer *x, veda_buffer *y, int64_t n);
+lib.veda_saxpy_buffer.argtypes = [c_void_p, c_float, c_void_p, c_void_p, c_int64]
+lib.veda_saxpy_buffer.restype = veda_status
+# veda_status veda_dot_f32_buffer(veda_runtime *rt, veda_buffer *x, veda_buffer *y, int64_t n,
+#                                 veda_buffer *out, double *result);
+lib.veda_dot_f32_buffer.argtypes = [c_void_p, c_void_p, c_void_p, c_int64, c_void_p, POINTER(c_double)]
+lib.veda_dot_f32_buffer.restype = veda_status
+# veda_status veda_sum_f32_buffer(veda_runtime *rt, veda_buffer *x, int64_t n, veda_buffer *out,
+#                                 double *result);
+lib.veda_sum_f32_buffer.argtypes = [c_void_p, c_void_p, c_int64, c_void_p, POINTER(c_double)]
+lib.veda_sum_f32_buffer.restype = veda_status
+# veda_status veda_kernel_run(veda_kernel *k, uint32_t dims, const int64_t *global,
+#                             const int64_t *local, const veda_arg *args, int32_t nargs);
+lib.veda_kernel_run.argtypes = [c_void_p, c_uint32, POINTER(c_int64), POINTER(c_int64),
+                                POINTER(veda_arg), c_int32]
+lib.veda_kernel_run.restype = veda_status
+# veda_status veda_kernel_run_async(veda_kernel *k, uint32_t dims, const int64_t *global,
+#                                   const int64_t *local, const veda_arg *args, int32_t nargs,
+#                                   veda_future **out);
+lib.veda_kernel_run_async.argtypes = [c_void_p, c_uint32, POINTER(c_int64), POINTER(c_int64),
+                                      POINTER(veda_arg), c_int32, POINTER(c_void_p)]
+lib.veda_kernel_run_async.restype = veda_status
+
+
+# typedef struct veda_transfer_stats { uint32_t struct_size; int64_t h2d_copies, h2d_bytes;
+#                                      int64_t d2h_copies, d2h_bytes; } veda_transfer_stats;
+class veda_transfer_stats(Structure):
+    _fields_ = [("struct_size", c_uint32), ("h2d_copies", c_int64), ("h2d_bytes", c_int64),
+                ("d2h_copies", c_int64), ("d2h_bytes", c_int64)]
+
+
+# veda_status veda_device_transfers(veda_runtime *rt, int32_t device, veda_transfer_stats *out);
+lib.veda_device_transfers.argtypes = [c_void_p, c_int32, POINTER(veda_transfer_stats)]
+lib.veda_device_transfers.restype = veda_status

@@ -7,13 +7,16 @@ from __future__ import annotations
 import ctypes
 import threading
 from ctypes import byref, c_void_p
+from ._future import Future
 from typing import Any, List, Optional
 
 import numpy as np
 
 from . import _capi
 from ._capi import check, lib
+from ._device import DeviceArray, future_of
 from ._errors import Status, VedaError
+from ._interrupt import blocking
 
 __all__ = ["Kernel", "In", "Out", "InOut"]
 
@@ -68,6 +71,9 @@ def _argument(i: int, a: Any, keep: List[Any]) -> "tuple[int, int, int]":
     """(kind, address, bytes) for kernel argument i; appends what must stay alive to keep.
     TypeError/ValueError name the argument."""
     where = f"argument {i}"
+    if isinstance(a, DeviceArray):  # resident: passed in place (VEDA_ARG_BUFFER), nothing copied
+        keep.append(a)
+        return _capi.ARG_BUFFER, a._handle(), 0
     if isinstance(a, _Buffer):
         kind, arr = a.kind, a.array
     elif isinstance(a, np.ndarray):
@@ -150,8 +156,54 @@ class Kernel:
             cargs[i].kind = kind
             cargs[i].ptr = addr or None
             cargs[i].bytes = nbytes
-        check(lib.veda_kernel_run_1d(h, n, cargs, len(args)))
+        with blocking():
+            check(lib.veda_kernel_run_1d(h, n, cargs, len(args)))
         del keep
+
+    def _launch(self, global_size: Any, args: tuple, local: Any, want_future: bool) -> Any:
+        h = self._h
+        if h is None:
+            raise VedaError(Status.CLOSED, f"veda: kernel {self._name!r} is closed")
+        g = _shape("global_size", global_size)
+        lp = None
+        if local is not None:
+            loc = _shape("local", local)
+            if len(loc) != len(g):
+                raise ValueError(f"local has {len(loc)} dimensions, global_size {len(g)}")
+            lp = (ctypes.c_int64 * len(loc))(*loc)
+        gp = (ctypes.c_int64 * len(g))(*g)
+        keep: List[Any] = []
+        cargs = (_capi.veda_arg * max(len(args), 1))()
+        for i, a in enumerate(args):
+            kind, addr, nbytes = _argument(i, a, keep)
+            cargs[i].struct_size = ctypes.sizeof(_capi.veda_arg)
+            cargs[i].kind = kind
+            cargs[i].ptr = addr or None
+            cargs[i].bytes = nbytes
+        if not want_future:
+            check(lib.veda_kernel_run(h, len(g), gp, lp, cargs, len(args)))
+            return None
+        fh = c_void_p()
+        check(lib.veda_kernel_run_async(h, len(g), gp, lp, cargs, len(args), byref(fh)))
+        return future_of(fh.value, lambda: None, (keep, self))
+
+    def run(self, global_size: Any, *args: Any, local: Any = None) -> None:
+        """Launch over a global range of 1 to 3 dimensions (an int or a tuple) in work-groups
+        (OpenCL) / blocks (CUDA) of ``local`` (a tuple of the same length; None: the driver
+        chooses), and block until done. Arguments as ``k(n, ...)``, plus device arrays (passed
+        in place: the kernel runs on their device, with no copy; all must be on one device).
+
+        The library checks the shape against the device first (VedaError(INVALID_ARGUMENT):
+        extents < 1, too many work-items, a local size over the device limits or, on OpenCL,
+        not dividing the global size) and then nothing runs.
+        """
+        self._launch(global_size, args, local, False)
+
+    def run_async(self, global_size: Any, *args: Any, local: Any = None) -> Future:
+        """``run`` returning a ``concurrent.futures.Future`` at once (result None). Launches on
+        device arrays keep their order in the device's queue. Host arrays passed must not be
+        changed until the future is done (they are kept alive until then)."""
+        return self._launch(global_size, args, local, True)
 
     def close(self) -> None:
         """Wait for runs in flight and free the compiled kernel. Idempotent."""
@@ -180,10 +232,29 @@ class Kernel:
         return f"<veda.Kernel {self._name!r}{' closed' if self._h is None else ''}>"
 
 
+def _shape(name: str, v: Any) -> "tuple[int, ...]":
+    """A 1..3-D extent tuple from an int or a sequence of ints."""
+    if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+        t: "tuple[int, ...]" = (int(v),)
+    elif isinstance(v, (tuple, list)):
+        if not all(isinstance(e, (int, np.integer)) and not isinstance(e, (bool, np.bool_)) for e in v):
+            raise TypeError(f"{name} must hold ints, got {v!r}")
+        t = tuple(int(e) for e in v)
+    else:
+        raise TypeError(f"{name} must be an int or a tuple of 1 to 3 ints, not {type(v).__name__}")
+    if not 1 <= len(t) <= 3:
+        raise ValueError(f"{name} has {len(t)} dimensions, want 1 to 3")
+    if any(not -2**63 <= e < 2**63 for e in t):
+        raise ValueError(f"{name} {t} does not fit int64")
+    return t
+
+
 def create(runtime: Any, h: int, opencl: Optional[str], cuda: Optional[str], name: str) -> Kernel:
     """veda_kernel_create on runtime handle h; the argument types were checked by the caller."""
     out = c_void_p()
     check(lib.veda_kernel_create(h, opencl.encode() if opencl is not None else None,
                                  cuda.encode() if cuda is not None else None, name.encode(),
                                  byref(out)))
+    if out.value is None:
+        raise VedaError(Status.INTERNAL, "veda: veda_kernel_create returned OK and no kernel")
     return Kernel(runtime, out.value, name)

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import Future
 from ctypes import byref, c_void_p
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
 import numpy as np
 
 from ._capi import check, lib
+from ._errors import Status, VedaError
+from ._future import Future
 from ._runtime import RangeBody, Runtime
+
+if TYPE_CHECKING:
+    from typing_extensions import ParamSpec
+    P = ParamSpec("P")
+T = TypeVar("T")
 
 __all__ = ["runtime", "parallel_for", "sum", "dot", "saxpy", "sgemm", "submit"]
 
@@ -30,6 +36,8 @@ def runtime() -> Runtime:
     """
     out = c_void_p()
     check(lib.veda_runtime_shared(byref(out)))
+    if out.value is None:
+        raise VedaError(Status.INTERNAL, "veda: veda_runtime_shared returned OK and no runtime")
     return Runtime._adopt(out.value, "adaptive")
 
 
@@ -78,6 +86,6 @@ def sgemm(a: np.ndarray, b: np.ndarray, alpha: float = 1.0, c: Optional[np.ndarr
     return _rt().sgemm(a, b, alpha, c, beta)
 
 
-def submit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
+def submit(fn: "Callable[P, T]", /, *args: "P.args", **kwargs: "P.kwargs") -> Future[T]:
     """:meth:`Runtime.submit` on the shared runtime."""
     return _rt().submit(fn, *args, **kwargs)

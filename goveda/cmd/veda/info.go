@@ -42,6 +42,10 @@ func cmdInfo(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "info", err)
 	}
+	sensors := rt.Sensors()
+	top := rt.Topology()
+	affinity := rt.GPUAffinity()
+	en := rt.Energy()
 	vendors := rt.VendorLibraries()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -51,7 +55,11 @@ func cmdInfo(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 			Devices         []goveda.DeviceInfo    `json:"devices"`
 			AbsentBackends  map[string]string      `json:"absent_backends"`
 			VendorLibraries []goveda.VendorLibrary `json:"vendor_libraries"`
-		}{prof, devs, absent, vendors}); err != nil {
+			Sensors         []goveda.SensorStatus  `json:"sensors"`
+			Topology        goveda.Topology        `json:"topology"`
+			GPUAffinity     []goveda.GPUAffinity   `json:"gpu_affinity"`
+			Energy          []goveda.DeviceEnergy  `json:"energy_sources"`
+		}{prof, devs, absent, vendors, sensors, top, affinity, en.Devices}); err != nil {
 			return fail(stderr, "info", err)
 		}
 		return 0
@@ -101,6 +109,31 @@ func cmdInfo(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 		for _, k := range names {
 			fmt.Fprintf(stdout, "%s: %s\n", k, absent[k])
 		}
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "== sensors")
+	for _, s := range sensors {
+		fmt.Fprintln(stdout, s.String())
+	}
+	for _, d := range en.Devices {
+		how := "measured by " + d.Source
+		if d.Source == "estimated" {
+			how = "ESTIMATED (no sensor)"
+		}
+		fmt.Fprintf(stdout, "energy of device %d (%s): %s: %s\n", d.Device, d.Name, how, d.Basis)
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "== numa")
+	fmt.Fprint(stdout, top.String())
+	if len(affinity) == 0 {
+		fmt.Fprintln(stdout, "gpu affinity: no GPU with a known PCI address")
+	}
+	for _, a := range affinity {
+		node := "unknown"
+		if a.Node >= 0 {
+			node = fmt.Sprintf("node %d", a.Node)
+		}
+		fmt.Fprintf(stdout, "gpu affinity: device %d %s (%s): %s (%s)\n", a.Device, a.Name, a.BusID, node, a.Source)
 	}
 	return 0
 }

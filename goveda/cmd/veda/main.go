@@ -4,6 +4,9 @@
 //	veda demo     the built-in kernels on every device (pinned), then under automatic
 //	              dispatch: a table of device, time, throughput and a check against the CPU
 //	veda explain  a short mixed workload with decision recording on: why each call went where
+//	veda encrypt  the main job: Tink's AES-GCM-HKDF streaming AEAD, segments sealed in parallel
+//	              on the CPU and the devices (-key FILE [-in FILE|-] [-out FILE|-] [-ad S])
+//	veda decrypt  the reverse, verifying every segment; veda keygen -out FILE makes a key
 //	veda help     this text
 //
 // Each subcommand takes its own flags (veda demo -h). Exit status: 0 on success, 1 when a
@@ -35,6 +38,10 @@ var commands = []command{
 	{"info", "print the hardware profile, every device, and why a backend is absent", cmdInfo},
 	{"demo", "run saxpy, sum, dot and sgemm on every device and under automatic dispatch", cmdDemo},
 	{"explain", "run a short mixed workload and print every dispatch decision with its reason", cmdExplain},
+	{"encrypt", "encrypt a stream in Tink's AES-GCM-HKDF streaming format, segments on CPU and devices", cmdEncrypt},
+	{"decrypt", "decrypt and verify a Tink AES-GCM-HKDF stream", cmdDecrypt},
+	{"keygen", "write a new random 256-bit key file", cmdKeygen},
+	{"job", "the main job on a 256 MiB in-memory stream: round trip, placement table, peers", cmdJob},
 }
 
 // usage writes the top-level help to w.

@@ -24,6 +24,9 @@ const (
 	SgemmNC = C.CK_SGEMM_NC
 )
 
+// MaxDims is the most dimensions SumStrided takes (CK_MAX_DIMS of the C kernel).
+const MaxDims = C.CK_MAX_DIMS
+
 // Element kinds for SumStrided.
 const (
 	KindF32 = C.CK_F32

@@ -125,7 +125,7 @@ func (d *gdev) gcmRun(name string, k *aesgcm.Key, j0 [16]byte, in, out []byte) (
 		if d.info.Kind == KindOpenCL {
 			args = append(args, karg{local: int64(g.W) * 16})
 		}
-		if err := d.eng.launch(kern, [2]int{g.Groups * g.W, 1}, [2]int{g.W, 1}, args); err != nil {
+		if err := d.eng.launch(kern, [3]int{g.Groups * g.W, 1, 1}, [3]int{g.W, 1, 1}, args); err != nil {
 			return err
 		}
 		if err := d.eng.read(unsafe.Pointer(&out[0]), bout, bytes); err != nil {

@@ -7,11 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
-)
 
-// Version is VEDA's version as it enters cache keys. The integration layer
-// may set it once before Discover.
-var Version = "0.1.0"
+	"github.com/veda-runtime/veda/goveda/internal/version"
+)
 
 // cacheFormat is bumped whenever the entry layout or key recipe changes.
 const cacheFormat = "veda-progcache-1"
@@ -48,7 +46,7 @@ func cacheKey(parts ...string) string {
 	h := sha256.New()
 	h.Write([]byte(cacheFormat))
 	h.Write([]byte{0})
-	h.Write([]byte(Version))
+	h.Write([]byte(version.String)) // VEDA's version enters every key
 	for _, p := range parts {
 		h.Write([]byte{0})
 		h.Write([]byte(p))

@@ -20,6 +20,7 @@ import (
 	"unsafe"
 
 	"github.com/veda-runtime/veda/cuda"
+	"github.com/veda-runtime/veda/goveda/internal/topo"
 )
 
 type cudaMem = C.CUdeviceptr
@@ -244,7 +245,15 @@ func newCUDAEngine(ordinal int, opts Options, cache *diskCache, driver string) (
 	e.info = Info{Kind: KindCUDA, Name: cstr(name), Vendor: "NVIDIA", Platform: "CUDA", DriverVersion: driver,
 		MemoryBytes: uint64(mem), ComputeUnits: cuAttr(e.dev, C.VDEV_CU_ATTR_MULTIPROCESSOR_COUNT),
 		MaxWorkGroupSize: cuAttr(e.dev, C.VDEV_CU_ATTR_MAX_THREADS_PER_BLOCK), FP64: true,
-		ComputeCap: fmt.Sprintf("%d.%d", maj, mnr)}
+		// CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X..Z = 2..4, MAX_GRID_DIM_X..Z = 5..7
+		MaxWorkItemSizes: [3]int{cuAttr(e.dev, 2), cuAttr(e.dev, 3), cuAttr(e.dev, 4)},
+		MaxGridSizes:     [3]int{cuAttr(e.dev, 5), cuAttr(e.dev, 6), cuAttr(e.dev, 7)},
+		ComputeCap:       fmt.Sprintf("%d.%d", maj, mnr), NUMANode: -1}
+	// CU_DEVICE_ATTRIBUTE_PCI_BUS_ID (33), _PCI_DEVICE_ID (34), _PCI_DOMAIN_ID (50).
+	e.info.PCIBusID = fmt.Sprintf("%04x:%02x:%02x.0", cuAttr(e.dev, 50), cuAttr(e.dev, 33), cuAttr(e.dev, 34))
+	if node, err := topo.PCINode(e.info.PCIBusID); err == nil {
+		e.info.NUMANode = node
+	}
 	if err := cuError("cuDevicePrimaryCtxRetain", C.vd_cuDevicePrimaryCtxRetain(&e.ctx, e.dev)); err != nil {
 		return nil, err
 	}
@@ -341,7 +350,11 @@ func (e *cudaEngine) slot(i int) (*cuSlot, error) {
 	}
 	if s.p == nil {
 		var p unsafe.Pointer
-		if err := cuError("cuMemHostAlloc", C.vd_cuMemHostAlloc(&p, C.size_t(e.ringChunk), 0)); err != nil {
+		var rc C.CUresult
+		// On the GPU's NUMA node: the driver touches (pins) the pages on this thread, so the
+		// thread's preferred node decides where they come from.
+		topo.OnNode(e.info.NUMANode, func() { rc = C.vd_cuMemHostAlloc(&p, C.size_t(e.ringChunk), 0) })
+		if err := cuError("cuMemHostAlloc", rc); err != nil {
 			return nil, err
 		}
 		s.p = p
@@ -425,7 +438,7 @@ func (e *cudaEngine) write(dst *Buffer, src unsafe.Pointer, n int64) error {
 			op.host = dt
 			C.vd_cuEventRecord(st, e.stream)
 		}
-		err = cuError("cuMemcpyHtoDAsync", C.vd_cuMemcpyHtoDAsync(dst.cu+C.CUdeviceptr(off), s.p, C.size_t(m), e.stream))
+		err = cuError("cuMemcpyHtoDAsync", C.vd_cuMemcpyHtoDAsync(dst.cu+C.CUdeviceptr(dst.off+off), s.p, C.size_t(m), e.stream))
 		if err == nil {
 			err = e.mark(s)
 		}
@@ -470,7 +483,7 @@ func (e *cudaEngine) read(dst unsafe.Pointer, src *Buffer, n int64) error {
 		// No host wait: an earlier copy from this slot is on the same
 		// stream, and the host touches the chunk only after its event.
 		off := int64(k) * chunk
-		if err := cuError("cuMemcpyDtoHAsync", C.vd_cuMemcpyDtoHAsync(s.p, src.cu+C.CUdeviceptr(off), C.size_t(min(chunk, n-off)), e.stream)); err != nil {
+		if err := cuError("cuMemcpyDtoHAsync", C.vd_cuMemcpyDtoHAsync(s.p, src.cu+C.CUdeviceptr(src.off+off), C.size_t(min(chunk, n-off)), e.stream)); err != nil {
 			return err
 		}
 		if k == nch-1 {
@@ -548,7 +561,7 @@ func (e *cudaEngine) pinnedCopy(b *Buffer, n int64, h2d bool, reps int) (time.Du
 	return best, nil
 }
 
-func (e *cudaEngine) launch(k *kfunc, global, local [2]int, args []karg) error {
+func (e *cudaEngine) launch(k *kfunc, global, local [3]int, args []karg) error {
 	var block []byte
 	offs := make([]C.size_t, len(args))
 	for i, a := range args {
@@ -563,8 +576,8 @@ func (e *cudaEngine) launch(k *kfunc, global, local [2]int, args []karg) error {
 		}
 	}
 	block = append(block, 0) // never empty
-	bx, by := max(local[0], 1), max(local[1], 1)
-	gx, gy := ceilDiv(global[0], bx), ceilDiv(max(global[1], 1), by)
+	bx, by, bz := max(local[0], 1), max(local[1], 1), max(local[2], 1)
+	gx, gy, gz := ceilDiv(global[0], bx), ceilDiv(max(global[1], 1), by), ceilDiv(max(global[2], 1), bz)
 	e.enter()
 	defer e.leave()
 	var op *C.size_t
@@ -572,7 +585,7 @@ func (e *cudaEngine) launch(k *kfunc, global, local [2]int, args []karg) error {
 		op = &offs[0]
 	}
 	return e.record(1, 0, func() C.CUresult {
-		return C.vdev_cu_launch(k.cuf, C.uint(gx), C.uint(gy), C.uint(bx), C.uint(by), 0, e.stream,
+		return C.vdev_cu_launch(k.cuf, C.uint(gx), C.uint(gy), C.uint(gz), C.uint(bx), C.uint(by), C.uint(bz), 0, e.stream,
 			unsafe.Pointer(&block[0]), op, C.int(len(args)))
 	}, "cuLaunchKernel("+k.name+")")
 }
@@ -605,11 +618,13 @@ func (e *cudaEngine) finish() (Timing, error) {
 		case 0:
 			t.H2D += d
 			t.BytesIn += op.bytes
+			t.CopiesIn++
 		case 1:
 			t.Compute += d
 		case 2:
 			t.D2H += d
 			t.BytesOut += op.bytes
+			t.CopiesOut++
 		}
 		e.events = append(e.events, op.start, op.end)
 	}

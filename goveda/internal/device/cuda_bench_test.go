@@ -141,12 +141,12 @@ func TestCUDABench(t *testing.T) {
 	}
 	copyT := timeit(func() error { return e.copyDtoD(bz, bx, 4*n) })
 	saxpyT := timeit(func() error {
-		return e.launch(saxpy, [2]int{min(ceilDiv(n, 4), 256*65535) / 256 * 256, 1}, [2]int{256, 1},
+		return e.launch(saxpy, [3]int{min(ceilDiv(n, 4), 256*65535) / 256 * 256, 1, 1}, [3]int{256, 1, 1},
 			[]karg{scalarOf(int64(n)), scalarOf(float32(1.0001)), {buf: bx}, {buf: by}})
 	})
 	groups := d.reduceGroups(n)
 	sumT := timeit(func() error {
-		return e.launch(sum, [2]int{groups * 256, 1}, [2]int{256, 1}, []karg{scalarOf(int64(n)), {buf: bx}, {buf: bp}})
+		return e.launch(sum, [3]int{groups * 256, 1, 1}, [3]int{256, 1, 1}, []karg{scalarOf(int64(n)), {buf: bx}, {buf: bp}})
 	})
 	const N = 4096
 	ga, gb, gc := get(4*N*N), get(4*N*N), get(4*N*N)
@@ -156,7 +156,7 @@ func TestCUDABench(t *testing.T) {
 		t.Fatal(err)
 	}
 	gemmT := timeit(func() error {
-		return e.launch(sgemm, [2]int{ceilDiv(N, 64) * 256, ceilDiv(N, 64)}, [2]int{256, 1},
+		return e.launch(sgemm, [3]int{ceilDiv(N, 64) * 256, ceilDiv(N, 64), 1}, [3]int{256, 1, 1},
 			[]karg{scalarOf(int32(N)), scalarOf(int32(N)), scalarOf(int32(N)), scalarOf(float32(1)), {buf: ga}, scalarOf(int32(N)),
 				{buf: gb}, scalarOf(int32(N)), scalarOf(float32(0)), {buf: gc}, scalarOf(int32(N))})
 	})

@@ -32,9 +32,11 @@ type engine interface {
 	// enqueues it (done at finish); CUDA copies through the staging ring and returns
 	// when dst holds the data.
 	read(dst unsafe.Pointer, src *Buffer, n int64) error
-	// launch enqueues k over global work-items in groups of local (local
-	// {0,0}: the driver chooses, OpenCL only; CUDA uses 256).
-	launch(k *kfunc, global, local [2]int, args []karg) error
+	// launch enqueues k over global work-items (up to 3 dimensions; unused
+	// ones are 1) in groups of local (local[0] == 0: the driver chooses,
+	// OpenCL only). CUDA: global is the thread count per dimension, rounded up
+	// to whole blocks of local.
+	launch(k *kfunc, global, local [3]int, args []karg) error
 	// finish waits for the batch and returns its timing.
 	finish() (Timing, error)
 	builtin(name string) (*kfunc, error)
@@ -55,6 +57,7 @@ type gdev struct {
 	pool   *pool
 	cache  *diskCache
 	closed bool
+	xfer   transferCounters // host<->device copies of every batch
 }
 
 func newGdev(info Info, eng engine, limit int64, cache *diskCache) *gdev {
@@ -137,10 +140,13 @@ func (d *gdev) batch(f func(get func(n int64) (*Buffer, error)) error) (Timing, 
 		return b, err
 	}
 	if err := f(get); err != nil {
-		_, _ = d.eng.finish() // drain what was queued before the error
+		t, _ := d.eng.finish() // drain what was queued before the error
+		d.xfer.add(t)
 		return Timing{}, err
 	}
-	return d.eng.finish()
+	t, err := d.eng.finish()
+	d.xfer.add(t)
+	return t, err
 }
 
 // builtin returns a built-in kernel, building the program on first use.

@@ -76,7 +76,7 @@ func (d *gdev) SaxpyPtr(a float32, x, y unsafe.Pointer, n int) (Timing, error) {
 			items = min(ceilDiv(n, 4), 256*65535) // 4 per thread, grid-stride
 		}
 		args := []karg{scalarOf(int64(n)), scalarOf(a), {buf: bx}, {buf: by}}
-		if err := d.eng.launch(k, [2]int{ceilDiv(items, wg) * wg, 1}, [2]int{wg, 1}, args); err != nil {
+		if err := d.eng.launch(k, [3]int{ceilDiv(items, wg) * wg, 1, 1}, [3]int{wg, 1, 1}, args); err != nil {
 			return err
 		}
 		return d.eng.read(y, by, bytes)
@@ -140,7 +140,7 @@ func (d *gdev) reduce(name string, x, y unsafe.Pointer, n int, elem int64) (floa
 		if d.info.Kind == KindOpenCL {
 			args = append(args, karg{local: int64(wg) * 8})
 		}
-		if err := d.eng.launch(k, [2]int{groups * wg, 1}, [2]int{wg, 1}, args); err != nil {
+		if err := d.eng.launch(k, [3]int{groups * wg, 1, 1}, [3]int{wg, 1, 1}, args); err != nil {
 			return err
 		}
 		return d.eng.read(unsafe.Pointer(&partial[0]), bp, int64(groups)*8)
@@ -298,11 +298,11 @@ func (d *gdev) sgemm(vendor bool, m, n, k int, alpha float32, a []float32, lda i
 		}
 		args := []karg{scalarOf(int32(m)), scalarOf(int32(n)), scalarOf(int32(k)), scalarOf(alpha),
 			{buf: ba}, scalarOf(int32(lda)), {buf: bb}, scalarOf(int32(ldb)), scalarOf(beta), {buf: bc}, scalarOf(int32(ldc))}
-		var global, local [2]int
+		var global, local [3]int
 		if d.info.Kind == KindCUDA {
-			global, local = [2]int{ceilDiv(n, 64) * 256, ceilDiv(m, 64)}, [2]int{256, 1}
+			global, local = [3]int{ceilDiv(n, 64) * 256, ceilDiv(m, 64), 1}, [3]int{256, 1, 1}
 		} else {
-			global, local = [2]int{ceilDiv(n, 16) * 16, ceilDiv(m, 16) * 16}, [2]int{16, 16}
+			global, local = [3]int{ceilDiv(n, 16) * 16, ceilDiv(m, 16) * 16, 1}, [3]int{16, 16, 1}
 		}
 		if err := d.eng.launch(kern, global, local, args); err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -192,7 +193,12 @@ func newOCLEngine(p C.cl_platform_id, id C.cl_device_id, cache *diskCache) (*ocl
 		ComputeUnits:     int(oclDeviceScalar[C.cl_uint](id, C.CL_DEVICE_MAX_COMPUTE_UNITS)),
 		MaxWorkGroupSize: int(oclDeviceScalar[C.size_t](id, C.CL_DEVICE_MAX_WORK_GROUP_SIZE)),
 		FP64:             strings.Contains(" "+ext+" ", " cl_khr_fp64 "),
+		NUMANode:         -1, // OpenCL 1.2 reports no PCI address (cl_khr_pci_bus_info is optional)
 		HostCores:        oclDeviceScalar[C.cl_device_type](id, C.CL_DEVICE_TYPE)&C.CL_DEVICE_TYPE_CPU != 0,
+	}
+	wis := oclDeviceScalar[[3]C.size_t](id, C.CL_DEVICE_MAX_WORK_ITEM_SIZES)
+	for i := range wis {
+		e.info.MaxWorkItemSizes[i] = int(wis[i])
 	}
 	e.keyParts = strings.Join([]string{e.info.Platform, oclPlatformString(p, C.CL_PLATFORM_VERSION),
 		e.info.Name, oclDeviceString(id, C.CL_DEVICE_VERSION), e.info.DriverVersion}, "\x00")
@@ -228,7 +234,7 @@ func (e *oclEngine) freeBuf(b *Buffer) { C.vd_clReleaseMemObject(b.ocl) }
 func (e *oclEngine) write(dst *Buffer, src unsafe.Pointer, n int64) error {
 	e.pinner.Pin(src)
 	var ev C.cl_event
-	if err := oclError("clEnqueueWriteBuffer", C.vd_clEnqueueWriteBuffer(e.q, dst.ocl, C.CL_FALSE, 0, C.size_t(n), src, 0, nil, &ev)); err != nil {
+	if err := oclError("clEnqueueWriteBuffer", C.vd_clEnqueueWriteBuffer(e.q, dst.ocl, C.CL_FALSE, C.size_t(dst.off), C.size_t(n), src, 0, nil, &ev)); err != nil {
 		return err
 	}
 	e.events = append(e.events, oclEvent{ev, 0, n})
@@ -238,14 +244,14 @@ func (e *oclEngine) write(dst *Buffer, src unsafe.Pointer, n int64) error {
 func (e *oclEngine) read(dst unsafe.Pointer, src *Buffer, n int64) error {
 	e.pinner.Pin(dst)
 	var ev C.cl_event
-	if err := oclError("clEnqueueReadBuffer", C.vd_clEnqueueReadBuffer(e.q, src.ocl, C.CL_FALSE, 0, C.size_t(n), dst, 0, nil, &ev)); err != nil {
+	if err := oclError("clEnqueueReadBuffer", C.vd_clEnqueueReadBuffer(e.q, src.ocl, C.CL_FALSE, C.size_t(src.off), C.size_t(n), dst, 0, nil, &ev)); err != nil {
 		return err
 	}
 	e.events = append(e.events, oclEvent{ev, 2, n})
 	return nil
 }
 
-func (e *oclEngine) launch(k *kfunc, global, local [2]int, args []karg) error {
+func (e *oclEngine) launch(k *kfunc, global, local [3]int, args []karg) error {
 	for i, a := range args {
 		var st C.cl_int
 		switch {
@@ -265,8 +271,11 @@ func (e *oclEngine) launch(k *kfunc, global, local [2]int, args []karg) error {
 	if global[1] > 1 || local[1] > 1 {
 		dim = 2
 	}
-	g := [2]C.size_t{C.size_t(global[0]), C.size_t(max(global[1], 1))}
-	l := [2]C.size_t{C.size_t(local[0]), C.size_t(max(local[1], 1))}
+	if global[2] > 1 || local[2] > 1 {
+		dim = 3
+	}
+	g := [3]C.size_t{C.size_t(global[0]), C.size_t(max(global[1], 1)), C.size_t(max(global[2], 1))}
+	l := [3]C.size_t{C.size_t(local[0]), C.size_t(max(local[1], 1)), C.size_t(max(local[2], 1))}
 	lp := &l[0]
 	if local[0] == 0 {
 		lp = nil
@@ -291,11 +300,13 @@ func (e *oclEngine) finish() (Timing, error) {
 		case 0:
 			t.H2D += ns
 			t.BytesIn += ev.bytes
+			t.CopiesIn++
 		case 1:
 			t.Compute += ns
 		case 2:
 			t.D2H += ns
 			t.BytesOut += ev.bytes
+			t.CopiesOut++
 		}
 		C.vd_clReleaseEvent(ev.ev)
 	}
@@ -337,13 +348,20 @@ func (e *oclEngine) buildProgram(src, opts string) (C.cl_program, error) {
 	if err := oclError("clCreateProgramWithSource", st); err != nil {
 		return nil, err
 	}
-	if st = C.vd_clBuildProgram(p, 1, &e.dev, copts, nil, nil); st != C.CL_SUCCESS {
+	printed := captureStderr(func() { st = C.vd_clBuildProgram(p, 1, &e.dev, copts, nil, nil) })
+	if st != C.CL_SUCCESS {
 		err := oclError("clBuildProgram", st).(*DeviceError)
 		err.Log = e.buildLog(p)
+		if printed != "" { // what the driver's compiler wrote to stderr (see captureStderr)
+			err.Log = strings.TrimSpace(err.Log + "\ncompiler output:\n" + printed)
+		}
 		err.Message = "options: " + opts
 		err.build = true
 		C.vd_clReleaseProgram(p)
 		return nil, err
+	}
+	if printed != "" {
+		_, _ = os.Stderr.WriteString(printed + "\n") // a successful build's output, as before
 	}
 	var size C.size_t
 	if C.vd_clGetProgramInfo(p, C.CL_PROGRAM_BINARY_SIZES, C.size_t(unsafe.Sizeof(size)), unsafe.Pointer(&size), nil) == C.CL_SUCCESS && size > 0 {

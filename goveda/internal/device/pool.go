@@ -11,6 +11,7 @@ import (
 // A Buffer belongs to one device; Free it on that device, once.
 type Buffer struct {
 	size, class int64
+	off         int64   // byte offset of a view (Resident reads and writes); 0 for pool buffers
 	ocl         oclMem  // OpenCL: the cl_mem
 	cu          cudaMem // CUDA: the device pointer
 }

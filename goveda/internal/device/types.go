@@ -1,36 +1,23 @@
 package device
 
 import (
-	"fmt"
 	"time"
 	"unsafe"
 
 	"github.com/veda-runtime/veda/goveda/internal/aesgcm"
+	"github.com/veda-runtime/veda/goveda/internal/devkind"
 )
 
-// Kind is the kind of a device; the values match VEDA_DEVICE_* in veda.h.
-type Kind int
+// Kind is the kind of a device (devkind.Kind, the one definition; values VEDA_DEVICE_*).
+type Kind = devkind.Kind
 
 // Device kinds. KindCPU is never produced by this package (the integration
 // layer adds the CPU as device 0).
 const (
-	KindCPU    Kind = 0 // the host CPU (not from this package)
-	KindOpenCL Kind = 1 // an OpenCL device (any platform, PoCL included)
-	KindCUDA   Kind = 2 // an NVIDIA GPU through the CUDA driver API
+	KindCPU    = devkind.CPU    // the host CPU (not from this package)
+	KindOpenCL = devkind.OpenCL // an OpenCL device (any platform, PoCL included)
+	KindCUDA   = devkind.CUDA   // an NVIDIA GPU through the CUDA driver API
 )
-
-// String returns "cpu", "opencl" or "cuda".
-func (k Kind) String() string {
-	switch k {
-	case KindCPU:
-		return "cpu"
-	case KindOpenCL:
-		return "opencl"
-	case KindCUDA:
-		return "cuda"
-	}
-	return fmt.Sprintf("kind(%d)", int(k))
-}
 
 // Info describes one device. It is fixed once the device is discovered.
 type Info struct {
@@ -44,9 +31,18 @@ type Info struct {
 	MaxWorkGroupSize int    // max work-group size, or max threads per block
 	FP64             bool   // double precision supported (sum_f64)
 	ComputeCap       string // CUDA compute capability ("9.0"); empty for OpenCL
+	// PCIBusID is the device's PCI address in sysfs spelling ("0000:3b:00.0"); empty when the
+	// driver does not tell (OpenCL). NUMANode is the host NUMA node it hangs off (its PCI
+	// numa_node in sysfs), -1 when unknown; pinned staging memory is allocated there.
+	PCIBusID string
+	NUMANode int
 	// HostCores: the device computes on the host's own cores (an OpenCL device of type
 	// CL_DEVICE_TYPE_CPU, such as PoCL). Work sent there competes with the CPU workers.
 	HostCores bool
+	// MaxWorkItemSizes is the largest local (work-group, block) size per dimension;
+	// MaxGridSizes the largest number of groups per dimension (CUDA; 0 = no limit).
+	MaxWorkItemSizes [3]int
+	MaxGridSizes     [3]int
 }
 
 // Timing is what one device call measured: the time spent copying host to
@@ -54,8 +50,9 @@ type Info struct {
 // host-side staging memcpy is included in H2D/D2H), and the bytes moved.
 // The cost model (internal/dispatch) learns from it.
 type Timing struct {
-	H2D, Compute, D2H time.Duration
-	BytesIn, BytesOut int64
+	H2D, Compute, D2H   time.Duration
+	BytesIn, BytesOut   int64
+	CopiesIn, CopiesOut int // number of host-to-device and device-to-host copies
 }
 
 // Total returns H2D + Compute + D2H.
@@ -67,6 +64,8 @@ func (t *Timing) add(o Timing) {
 	t.D2H += o.D2H
 	t.BytesIn += o.BytesIn
 	t.BytesOut += o.BytesOut
+	t.CopiesIn += o.CopiesIn
+	t.CopiesOut += o.CopiesOut
 }
 
 // PoolStats counts a device's buffer pool activity.
@@ -95,6 +94,7 @@ const (
 	ArgOut    ArgKind = 1 // device buffer copied back to the host after the launch
 	ArgInOut  ArgKind = 2 // copied in and back
 	ArgScalar ArgKind = 3 // a value passed by value; Ptr points at it
+	ArgBuffer ArgKind = 4 // a Resident of the kernel's device (Res); read and written in place, no copy
 )
 
 // Arg is one user-kernel argument: a host buffer (Ptr, Bytes) or a scalar
@@ -104,7 +104,11 @@ type Arg struct {
 	Kind  ArgKind
 	Ptr   unsafe.Pointer
 	Bytes int64
+	Res   *Resident // ArgBuffer only
 }
+
+// BufferArg returns an ArgBuffer argument for r.
+func BufferArg(r *Resident) Arg { return Arg{Kind: ArgBuffer, Res: r} }
 
 // SliceArg returns a buffer argument for s.
 func SliceArg[T any](kind ArgKind, s []T) Arg {
@@ -172,6 +176,14 @@ type Device interface {
 	SumF32Ptr(x unsafe.Pointer, n int) (float64, Timing, error)
 	SumF64Ptr(x unsafe.Pointer, n int) (float64, Timing, error)
 	DotF32Ptr(x, y unsafe.Pointer, n int) (float64, Timing, error)
+
+	// Device-resident memory (resident.go): NewResident takes memory from the pool; the
+	// *Resident kernels run on it with no copy. TransferStats counts every copy.
+	NewResident(bytes int64) (*Resident, error)
+	TransferStats() TransferStats
+	SaxpyResident(a float32, x, y *Resident, n int) (Timing, error)
+	DotF32Resident(x, y *Resident, n int, out *Resident) (float64, Timing, error)
+	SumF32Resident(x *Resident, n int, out *Resident) (float64, Timing, error)
 
 	// AES-256-GCM of one whole message (aesgcm.go): results equal crypto/cipher's; OpenAESGCM
 	// returns ErrAuth (dst zeroed) when the tag does not match.

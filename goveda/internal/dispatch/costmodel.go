@@ -11,6 +11,9 @@ import (
 type Timing struct {
 	H2D, Compute, D2H time.Duration
 	BytesIn, BytesOut uint64
+	// Joules is the call's measured energy, when the device layer measured it (0: unknown; the
+	// model then uses the device's power x Compute).
+	Joules float64
 }
 
 // Total returns H2D + Compute + D2H.
@@ -90,8 +93,9 @@ func (w *window) add(x float64, size int) {
 
 // kernelModel is the history of one kernel: per device, per size bucket.
 type kernelModel struct {
-	devs [][numBuckets]window
-	seq  [numBuckets]uint64 // decisions made per bucket
+	devs   [][numBuckets]window
+	seq    [numBuckets]uint64 // decisions made per bucket
+	energy energyModel        // joules per byte per device (energy.go)
 }
 
 // costModel is the history of measured throughput per (kernel, device, size

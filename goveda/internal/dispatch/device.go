@@ -1,32 +1,15 @@
 package dispatch
 
-import "fmt"
+import "github.com/veda-runtime/veda/goveda/internal/devkind"
 
-// DeviceKind says what executes work on a device. The values match the C
-// ABI's VEDA_DEVICE_* constants.
-type DeviceKind int
+// DeviceKind says what executes work on a device (devkind.Kind, the one definition).
+type DeviceKind = devkind.Kind
 
 const (
-	// KindCPU is the host CPU (the runtime's worker pool); always device 0 in VEDA.
-	KindCPU DeviceKind = 0
-	// KindOpenCL is a device reached through an OpenCL driver.
-	KindOpenCL DeviceKind = 1
-	// KindCUDA is an NVIDIA device reached through the CUDA driver.
-	KindCUDA DeviceKind = 2
+	KindCPU    = devkind.CPU    // the host CPU (the runtime's worker pool); always device 0 in VEDA
+	KindOpenCL = devkind.OpenCL // a device reached through an OpenCL driver
+	KindCUDA   = devkind.CUDA   // an NVIDIA device reached through the CUDA driver
 )
-
-// String returns "cpu", "opencl" or "cuda".
-func (k DeviceKind) String() string {
-	switch k {
-	case KindCPU:
-		return "cpu"
-	case KindOpenCL:
-		return "opencl"
-	case KindCUDA:
-		return "cuda"
-	}
-	return fmt.Sprintf("kind(%d)", int(k))
-}
 
 // DeviceInfo is the static description of one device as the dispatcher sees
 // it. The dispatcher never touches the device itself.
@@ -49,4 +32,7 @@ type DeviceInfo struct {
 	// as on VEDA's work-stealing CPU pool) instead of queueing one after
 	// another, so a new call's wait is bounded by queue depth x its own time.
 	Sharing bool
+	// Watts is the device's active power while it runs a call (0: unknown). With it the cost
+	// model learns joules per byte per (kernel, device); see energy.go and SetPower.
+	Watts float64
 }

@@ -27,6 +27,9 @@ type CandidateEstimate struct {
 	Finish      time.Duration `json:"finish_ns"`
 	HasEstimate bool          `json:"has_estimate"`
 	Trusted     bool          `json:"trusted"`
+	// Joules is the energy estimate (HasEnergy false: unknown).
+	Joules    float64 `json:"joules"`
+	HasEnergy bool    `json:"has_energy"`
 }
 
 // Decision is the result of Choose or Fallback: the chosen device, why, and
@@ -317,6 +320,7 @@ func (d *Dispatcher) candidate(req *Request, km *kernelModel, b int, s *deviceSt
 		c.Backlog = min(c.Backlog, time.Duration(s.queueDepth)*c.Compute)
 	}
 	c.Finish = c.Backlog + c.Transfer + c.Compute
+	c.Energy, c.HasEnergy = d.energyOf(km, s, req.Bytes, c.Compute, c.HasEstimate)
 	w := &km.devs[s.info.Index][b]
 	if w.lastSeq == 0 {
 		c.SinceSample = km.seq[b] + 1
@@ -356,7 +360,7 @@ func (d *Dispatcher) commit(req *Request, km *kernelModel, b int, ch Choice) Dec
 			x := &d.cands[i]
 			dec.cands[i] = CandidateEstimate{Device: x.Device, Kind: x.Kind, QueueDepth: x.QueueDepth,
 				Backlog: x.Backlog, Transfer: x.Transfer, Compute: x.Compute, Finish: x.Finish,
-				HasEstimate: x.HasEstimate, Trusted: x.Trusted}
+				HasEstimate: x.HasEstimate, Trusted: x.Trusted, Joules: x.Energy, HasEnergy: x.HasEnergy}
 		}
 		dec.UnixNano = time.Now().UnixNano()
 		d.ring.push(&dec)
@@ -448,6 +452,7 @@ func (d *Dispatcher) record(device int, kernel string, bytes uint64, t Timing, e
 	s.busyNs.Add(int64(t.Total())) // relaxed: see deviceState
 	km := d.model.kernel(kernel)
 	d.model.add(km, device, bytes, t.Compute)
+	d.recordEnergy(km, s, bytes, t)
 	if t.Compute > 0 && bytes > 0 {
 		thr := float64(bytes) / t.Compute.Seconds()
 		if s.ema == 0 {

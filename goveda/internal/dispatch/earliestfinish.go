@@ -22,6 +22,9 @@ type EarliestFinishConfig struct {
 	// was not measured in the last ExploreEvery calls (default 64; a
 	// negative-equivalent of "never" is ^uint64(0)).
 	ExploreEvery uint64
+	// EnergyWeight is how many seconds of finish time one joule is worth (StarPU's gamma):
+	// the strategy minimises Finish + EnergyWeight x Energy. 0 (default) ignores energy.
+	EnergyWeight float64
 }
 
 // EarliestFinish is the default strategy (StarPU's dmda idea): it sends each
@@ -90,6 +93,7 @@ func (e *EarliestFinish) Choose(req *Request, cands []Candidate) Choice {
 		if cands[i].Finish < cands[best].Finish {
 			best = i
 		}
+
 		if cands[i].Transfer+cands[i].Compute < cands[bestLocal].Transfer+cands[bestLocal].Compute {
 			bestLocal = i
 		}
@@ -113,6 +117,11 @@ func (e *EarliestFinish) Choose(req *Request, cands []Candidate) Choice {
 				float64(cands[t].SinceSample) >= min(ratio, 1<<20)*float64(e.cfg.ExploreEvery) {
 				return Choice{Device: cands[t].Device, Reason: ReasonExploration}
 			}
+		}
+	}
+	if e.cfg.EnergyWeight > 0 {
+		if eb := e.energyBest(cands); eb != best {
+			return Choice{Device: cands[eb].Device, Reason: ReasonEnergy}
 		}
 	}
 	if cands[best].Kind != KindCPU && cands[bestLocal].Kind == KindCPU && req.Bytes < e.cfg.GPUThreshold {
@@ -172,4 +181,21 @@ func (e *EarliestFinish) seedRule(req *Request, cands []Candidate) Choice {
 		return Choice{Device: cands[cpu].Device, Reason: ReasonCalibrating}
 	}
 	return Choice{Device: cands[gpu].Device, Reason: ReasonCalibrating}
+}
+
+// energyBest returns the candidate with the smallest Finish + EnergyWeight x Energy (a
+// candidate of unknown energy is charged nothing extra).
+func (e *EarliestFinish) energyBest(cands []Candidate) int {
+	best, bestScore := -1, 0.0
+	for i := range cands {
+		c := &cands[i]
+		score := c.Finish.Seconds()
+		if c.HasEnergy {
+			score += e.cfg.EnergyWeight * c.Energy
+		}
+		if best < 0 || score < bestScore {
+			best, bestScore = i, score
+		}
+	}
+	return best
 }

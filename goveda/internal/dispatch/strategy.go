@@ -80,6 +80,10 @@ type Candidate struct {
 	EMAThroughput  float64
 	PeakThroughput float64
 	Weight         float64
+	// Energy is the estimated joules of the call on this device (valid only when HasEnergy):
+	// the learned joules per byte x Bytes, else Watts x Compute (see energy.go).
+	Energy    float64
+	HasEnergy bool
 }
 
 // Choice is a strategy's answer: a device index from the candidates and the

@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,16 +89,28 @@ func (m *monitor) loop() {
 		for _, w := range p.workers[:active] {
 			queued += w.dq.size()
 		}
+		limit := p.limit()
 		switch {
-		case (queued > 0 || util > highUtil) && active < n:
+		case active > limit:
+			// The external cap (energy budget) dropped below the active count: obey at once.
 			low = 0
-			p.active.Store(int32(active + 1)) // store (seq-cst): then wake; see Worker.suspend
-			p.workers[active].wake()
+			p.resize(active, limit, p.capWhy)
+		case (queued > 0 || util > highUtil) && active < limit:
+			low = 0
+			p.resize(active, active+1, func() string {
+				if queued > 0 {
+					return fmt.Sprintf("%d queued tasks", queued)
+				}
+				return fmt.Sprintf("utilization %.0f%% > %.0f%%", 100*util, 100*highUtil)
+			})
 		case util < lowUtil && active > 1 && queued == 0:
 			low++
 			if low >= shrinkTicks {
 				low = 0
-				p.active.Store(int32(active - 1)) // store: surplus worker suspends when idle
+				// Surplus workers suspend at their next idle moment.
+				p.resize(active, active-1, func() string {
+					return fmt.Sprintf("utilization %.0f%% < %.0f%% for %d ticks", 100*util, 100*lowUtil, shrinkTicks)
+				})
 			}
 		default:
 			low = 0

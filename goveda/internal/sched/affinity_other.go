@@ -5,6 +5,6 @@ package sched
 import "errors"
 
 // pinThread reports that pinning is not available on this OS.
-func pinThread(id int) error {
+func pinThread(id, cpu int) error {
 	return errors.New("PinWorkers: sched_setaffinity is only available on Linux")
 }

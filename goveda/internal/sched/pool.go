@@ -17,6 +17,19 @@ type Options struct {
 	Latency  bool   // keep per-worker latency histograms of injected tasks
 	Seed     uint64 // victim-choice seed
 	Pin      bool   // pin each worker to one CPU (LockOSThread + sched_setaffinity)
+
+	// NUMA placement (numa.go). Nodes[i] is worker i's NUMA node (an index; nil: one node) and
+	// CPUs[i] the CPU it is pinned to with Pin (nil: the allowed CPUs round-robin). With more
+	// than one node, stealing is hierarchical: same-node victims first, remote ones only after
+	// LocalRounds failed passes over the local ones (default 2).
+	Nodes       []int
+	CPUs        []int
+	LocalRounds int
+
+	// OnResize, when set, is told every change of the active-worker count with its reason
+	// ("utilization 12% < 30% for 5 ticks", "energy cap 2: power 61 W > budget 50 W"). It is
+	// called from the monitor goroutine and must not block.
+	OnResize func(from, to int, reason string)
 }
 
 // Pool is the work-stealing pool: Workers goroutines with Chase-Lev deques, an injector for
@@ -53,6 +66,15 @@ type Pool struct {
 	submitted atomic.Uint64 // tasks injected; add only
 
 	mon *monitor // adaptive policy, or nil
+
+	numa numaState // node groups for hierarchical stealing (numa.go); read-only after New
+
+	// wcap is an external cap on active workers (SetCap; 0 = none). Store by SetCap, load by
+	// the monitor: a plain value hand-off, the reason travels under capMu.
+	wcap      atomic.Int32
+	capMu     sync.Mutex
+	capReason string // guarded by capMu
+	onResize  func(from, to int, reason string)
 }
 
 // New creates a pool and starts its workers. It fails only when pinning fails (Options.Pin); the
@@ -72,6 +94,7 @@ func New(o Options) (*Pool, error) {
 		pin:       o.Pin,
 		seed:      o.Seed,
 		holders:   map[uintptr]int32{},
+		onResize:  o.OnResize,
 	}
 	p.inj.agingStep = defaultAgingStep
 	p.active.Store(int32(o.Workers))
@@ -79,6 +102,7 @@ func New(o Options) (*Pool, error) {
 	for i := range p.workers {
 		p.workers[i] = newWorker(p, i)
 	}
+	p.initNUMA(o)
 	ready := make(chan error, o.Workers)
 	p.wg.Add(o.Workers)
 	for _, w := range p.workers {

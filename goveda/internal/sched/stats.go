@@ -9,8 +9,11 @@ import (
 type Stats struct {
 	Executed, Stolen, StealAttempts, Parks uint64
 	Panicked, Submitted                    uint64
-	QueuedInjected                         int64
-	BusyNs, IdleNs                         []int64 // per worker
+	// LocalSteals and RemoteSteals split Stolen's successful steals (first task of each) by
+	// whether the victim was on the thief's NUMA node; both 0 with one node.
+	LocalSteals, RemoteSteals uint64
+	QueuedInjected            int64
+	BusyNs, IdleNs            []int64 // per worker
 	// Latency of injected tasks (submit to finish), ns; zero without Options.Latency.
 	LatencyCount                             int64
 	LatencyP50Ns, LatencyP90Ns, LatencyP99Ns int64
@@ -35,6 +38,8 @@ func (p *Pool) Stats() Stats {
 		s.Stolen += w.pub.stolen.Load()
 		s.StealAttempts += w.pub.stealAttempts.Load()
 		s.Parks += w.pub.parks.Load()
+		s.LocalSteals += w.pub.localSteals.Load()
+		s.RemoteSteals += w.pub.remoteSteals.Load()
 		s.BusyNs[i] = w.pub.busyNs.Load()
 		s.IdleNs[i] = w.pub.idleNs.Load()
 		if merged != nil && w.hist != nil {

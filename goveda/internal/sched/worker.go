@@ -16,6 +16,8 @@ type workerStats struct {
 	stolen        uint64
 	stealAttempts uint64
 	parks         uint64
+	localSteals   uint64 // successful steals from a same-node victim (hierarchical stealing)
+	remoteSteals  uint64 // successful steals from another node's worker
 }
 
 // workerPub is the published copy of a worker's counters and clocks. Written by the owner,
@@ -25,6 +27,8 @@ type workerPub struct {
 	stolen        atomic.Uint64 // same
 	stealAttempts atomic.Uint64 // same
 	parks         atomic.Uint64 // same
+	localSteals   atomic.Uint64 // same
+	remoteSteals  atomic.Uint64 // same
 	busyNs        atomic.Int64  // add by owner at idle/busy transitions; load by readers: snapshot
 	idleNs        atomic.Int64  // same
 }
@@ -36,6 +40,10 @@ type Worker struct {
 
 	p      *Pool
 	id     int
+	node   int            // NUMA node index (0 with one node); fixed at New
+	cpu    int            // CPU to pin to (-1: the allowed CPUs round-robin); fixed at New
+	local  []*Worker      // same-node other workers (hierarchical stealing); read-only after New
+	remote []*Worker      // other nodes' workers, nearest node first; read-only after New
 	gid    atomic.Uintptr // the worker goroutine's getg() key; store at start/exit, load by Pool.Current: identity only
 	wakeCh chan struct{}  // capacity 1: wake tokens (see wake)
 	rng    uint64         // xorshift state for victim choice
@@ -91,7 +99,7 @@ func (w *Worker) main(ready chan<- error) {
 	p := w.p
 	defer p.wg.Done()
 	if p.pin {
-		if err := pinThread(w.id); err != nil {
+		if err := pinThread(w.id, w.cpu); err != nil {
 			ready <- err
 			return
 		}
@@ -161,8 +169,12 @@ func (w *Worker) findWorkSlow() *Task {
 }
 
 // steal tries each other worker once, starting at a random victim. On success it also moves up
-// to half of the victim's remaining tasks into w's deque (batch stealing). Owner only.
+// to half of the victim's remaining tasks into w's deque (batch stealing). With NUMA nodes it is
+// hierarchical (stealHier). Owner only.
 func (w *Worker) steal() *Task {
+	if w.p.numa.hier {
+		return w.stealHier()
+	}
 	ws := w.p.workers
 	n := len(ws)
 	if n == 1 {
@@ -320,6 +332,8 @@ func (w *Worker) publish() {
 	w.pub.stolen.Store(w.st.stolen)
 	w.pub.stealAttempts.Store(w.st.stealAttempts)
 	w.pub.parks.Store(w.st.parks)
+	w.pub.localSteals.Store(w.st.localSteals)
+	w.pub.remoteSteals.Store(w.st.remoteSteals)
 }
 
 // clockIdle and clockBusy account busy/idle time at transitions (never per task). Owner only.

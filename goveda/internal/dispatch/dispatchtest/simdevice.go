@@ -32,6 +32,10 @@ type SimDevice struct {
 	Slowdown func(n int) float64
 	// Fail, if set, makes the n-th call fail with the returned error.
 	Fail func(n int) error
+	// Watts is the simulated power while busy (0: none). Each call then reports
+	// Timing.Joules = Watts x its total time, as a device with an energy sensor
+	// would, and SimInfos gives the dispatcher the same figure as Info.Watts.
+	Watts float64
 
 	runs int
 	rng  *rand.Rand
@@ -71,6 +75,7 @@ func (s *SimDevice) Run(kernel string, bytes, transferBytes uint64) (dispatch.Ti
 			t.D2H = time.Duration(float64(t.BytesOut) / s.Bandwidth * 1e9)
 		}
 	}
+	t.Joules = s.Watts * t.Total().Seconds()
 	return t, nil
 }
 
@@ -87,6 +92,9 @@ func SimInfos(devs []*SimDevice) []dispatch.DeviceInfo {
 		if out[i].Bandwidth == 0 && s.Info.Kind != dispatch.KindCPU {
 			out[i].Bandwidth = s.Bandwidth
 		}
+		if out[i].Watts == 0 {
+			out[i].Watts = s.Watts
+		}
 	}
 	return out
 }
@@ -100,6 +108,8 @@ type SimResult struct {
 	Calls []int
 	Bytes []uint64
 	Busy  []time.Duration
+	// Joules is the energy per device (Timing.Joules summed; 0 without Watts).
+	Joules []float64
 	// Fallbacks counts calls re-placed after a device error.
 	Fallbacks int
 }
@@ -142,7 +152,8 @@ func Simulate(d *dispatch.Dispatcher, devs []*SimDevice, reqs []dispatch.Request
 	if window < 1 {
 		window = 1
 	}
-	res := SimResult{Calls: make([]int, len(devs)), Bytes: make([]uint64, len(devs)), Busy: make([]time.Duration, len(devs))}
+	res := SimResult{Calls: make([]int, len(devs)), Bytes: make([]uint64, len(devs)), Busy: make([]time.Duration, len(devs)),
+		Joules: make([]float64, len(devs))}
 	free := make([]time.Duration, len(devs))
 	var h simHeap
 	var now time.Duration
@@ -156,6 +167,7 @@ func Simulate(d *dispatch.Dispatcher, devs []*SimDevice, reqs []dispatch.Request
 		res.Calls[dev]++
 		res.Bytes[dev] += req.Bytes
 		res.Busy[dev] += t.Total()
+		res.Joules[dev] += t.Joules
 		heap.Push(&h, simEvent{at: end, seq: seq, dec: dec, t: t, req: req, err: err})
 		seq++
 	}

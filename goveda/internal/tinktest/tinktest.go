@@ -1,4 +1,8 @@
-package streamaead_test
+// Package tinktest builds Google Tink's streaming AEAD (github.com/tink-crypto/tink-go/v2, a
+// test-only dependency: only _test files import this package) from a raw key, for the interop
+// tests of goveda/streamaead and `veda encrypt`/`veda decrypt`. The keyset is a cleartext keyset
+// built in memory, which is fine in tests only.
+package tinktest
 
 import (
 	"bytes"
@@ -15,10 +19,10 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// tinkAEAD returns Tink's streaming AEAD for the raw key: an AES-GCM-HKDF streaming key with
+// AEAD returns Tink's streaming AEAD for the raw key: an AES-GCM-HKDF streaming key with
 // AES256_GCM_HKDF_1MB's parameters (HKDF-SHA256, 32-byte derived keys) and the given ciphertext
 // segment size, in a cleartext keyset built here, in the test only.
-func tinkAEAD(t testing.TB, key []byte, segSize int) tink.StreamingAEAD {
+func AEAD(t testing.TB, key []byte, segSize int) tink.StreamingAEAD {
 	t.Helper()
 	k := &gcmhkdfpb.AesGcmHkdfStreamingKey{
 		Version:  0,
@@ -54,7 +58,8 @@ func tinkAEAD(t testing.TB, key []byte, segSize int) tink.StreamingAEAD {
 	return a
 }
 
-func tinkEncrypt(t testing.TB, a tink.StreamingAEAD, pt, ad []byte) []byte {
+// Encrypt encrypts pt with Tink.
+func Encrypt(t testing.TB, a tink.StreamingAEAD, pt, ad []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := a.NewEncryptingWriter(&buf, ad)
@@ -70,7 +75,8 @@ func tinkEncrypt(t testing.TB, a tink.StreamingAEAD, pt, ad []byte) []byte {
 	return buf.Bytes()
 }
 
-func tinkDecrypt(t testing.TB, a tink.StreamingAEAD, ct, ad []byte) ([]byte, error) {
+// Decrypt decrypts ct with Tink.
+func Decrypt(t testing.TB, a tink.StreamingAEAD, ct, ad []byte) ([]byte, error) {
 	t.Helper()
 	r, err := a.NewDecryptingReader(bytes.NewReader(ct), ad)
 	if err != nil {

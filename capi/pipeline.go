@@ -1,0 +1,196 @@
+package capi
+
+/*
+#include "capi.h"
+*/
+import "C"
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/veda-runtime/veda/goveda"
+)
+
+// Pipelines: veda_pipeline tokens over goveda.Pipeline. This file only translates: C items are
+// (pointer, bytes) pairs carried as citem, C callbacks become goveda source/stage/drop functions,
+// and goveda's errors become status codes. The rules (bounds, ordering, exactly-once, failure
+// prefix, cancellation) are goveda's.
+
+// kindPipeline tags veda_pipeline* tokens (kinds 1..5 are in handles.go).
+const kindPipeline handleKind = 7
+
+var pipelines = &handleTable[*pipelineEntry]{kind: kindPipeline}
+
+// citem is one C item: the user's pointer (as an integer: it is opaque, see capi.h) and its size.
+type citem struct {
+	p uintptr
+	n uint64
+}
+
+// pipelineEntry is the object behind a veda_pipeline token.
+type pipelineEntry struct {
+	p       *goveda.Pipeline[citem]
+	nstages atomic.Int32 // stages added; store by add_stage (never during a run), load by stages
+
+	mu        sync.Mutex // guards runs, destroyed
+	runs      int        // veda_pipeline_run calls in progress on this entry
+	destroyed bool
+}
+
+func lookupPipeline(fn string, h C.uintptr_t) (*pipelineEntry, C.veda_status) {
+	e, state := pipelines.get(uintptr(h))
+	switch state {
+	case stateLive:
+		return e, stOK
+	case stateStale:
+		return nil, fail(stInvalidArgument, fn, "veda: invalid argument: p was destroyed")
+	default:
+		if h == 0 {
+			return nil, fail(stInvalidArgument, fn, "veda: invalid argument: p is NULL")
+		}
+		return nil, fail(stInvalidArgument, fn, "veda: invalid argument: p is not a pipeline handle (never created or forged)")
+	}
+}
+
+// codeError is a C callback's non-zero return code.
+type codeError struct {
+	what string
+	code int32
+}
+
+func (e *codeError) Error() string { return fmt.Sprintf("the %s returned %d", e.what, e.code) }
+
+//export vedago_pipeline_create
+func vedago_pipeline_create(h C.uintptr_t, priority C.int32_t, maxItems C.int64_t, maxBytes C.uint64_t,
+	drop C.veda_drop_fn, dropCtx C.uintptr_t, out *C.uintptr_t) (st C.veda_status) {
+	const fn = "veda_pipeline_create"
+	defer recoverExport(fn, &st)
+	e, st := lookupRuntime(fn, h)
+	if st != stOK {
+		return st
+	}
+	switch {
+	case priority < 0 || priority > 4:
+		return fail(stInvalidArgument, fn, "veda: invalid argument: opts->priority is %d, not a VEDA_PRIORITY_* value", int32(priority))
+	case maxItems < 0:
+		return fail(stInvalidArgument, fn, "veda: invalid argument: opts->max_in_flight is %d, must be >= 0 (0: the profile's inflight_segments)", int64(maxItems))
+	}
+	opts := goveda.PipelineOptions[citem]{MaxInFlight: int(maxItems), MaxBytesInFlight: uint64(maxBytes),
+		Bytes: func(it citem) uint64 { return it.n }}
+	if drop != nil {
+		opts.Drop = func(seq int64, it citem) { C.vedac_call_drop(drop, dropCtx, C.int64_t(seq), C.uintptr_t(it.p)) }
+	}
+	p, err := goveda.NewPipeline(e.rt, opts)
+	if err != nil {
+		return failErr(fn, err)
+	}
+	if err := p.SetPriority(goveda.Priority(priority)); err != nil {
+		return failErr(fn, err)
+	}
+	*out = C.uintptr_t(pipelines.add(&pipelineEntry{p: p}))
+	return stOK
+}
+
+//export vedago_pipeline_add_stage
+func vedago_pipeline_add_stage(h C.uintptr_t, mode C.int32_t, sfn C.veda_stage_fn, ctx C.uintptr_t) (st C.veda_status) {
+	const fn = "veda_pipeline_add_stage"
+	defer recoverExport(fn, &st)
+	e, st := lookupPipeline(fn, h)
+	if st != stOK {
+		return st
+	}
+	if sfn == nil {
+		return fail(stInvalidArgument, fn, "veda: invalid argument: fn is NULL")
+	}
+	if mode < C.VEDA_STAGE_PARALLEL || mode > C.VEDA_STAGE_SERIAL_OUT_OF_ORDER {
+		return fail(stInvalidArgument, fn, "veda: invalid argument: mode is %d, not a VEDA_STAGE_* value", int32(mode))
+	}
+	idx := e.nstages.Load() // load: add_stage is not called concurrently with a run (goveda refuses it)
+	stage := func(_ context.Context, seq int64, it citem) (citem, error) {
+		r := C.vedac_call_stage(sfn, ctx, C.int64_t(seq), C.uintptr_t(it.p), C.uint64_t(it.n))
+		if r.rc != 0 {
+			return it, &codeError{what: "stage function", code: int32(r.rc)}
+		}
+		if idx == e.nstages.Load()-1 { // load: fixed during a run
+			return it, nil // the last stage's *out is ignored: the item is finished, the caller owns it
+		}
+		return citem{p: uintptr(r.out), n: uint64(r.bytes)}, nil
+	}
+	if err := e.p.Stage(fmt.Sprintf("stage-%d", idx), goveda.StageMode(mode), stage); err != nil {
+		return failErr(fn, err)
+	}
+	e.nstages.Add(1) // add: see nstages
+	return stOK
+}
+
+//export vedago_pipeline_run
+func vedago_pipeline_run(h C.uintptr_t, sfn C.veda_source_fn, ctx C.uintptr_t) (st C.veda_status) {
+	const fn = "veda_pipeline_run"
+	defer recoverExport(fn, &st)
+	e, st := lookupPipeline(fn, h)
+	if st != stOK {
+		return st
+	}
+	if sfn == nil {
+		return fail(stInvalidArgument, fn, "veda: invalid argument: source is NULL")
+	}
+	e.mu.Lock()
+	if e.destroyed {
+		e.mu.Unlock()
+		return fail(stInvalidArgument, fn, "veda: invalid argument: p was destroyed")
+	}
+	e.runs++
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		e.runs--
+		e.mu.Unlock()
+	}()
+	src := goveda.SourceFunc(func(_ context.Context, seq int64) (citem, bool, error) {
+		r := C.vedac_call_source(sfn, ctx, C.int64_t(seq))
+		switch r.rc {
+		case 1:
+			return citem{p: uintptr(r.item), n: uint64(r.bytes)}, true, nil
+		case 0:
+			return citem{}, false, nil
+		}
+		return citem{}, false, &codeError{what: "source", code: int32(r.rc)}
+	})
+	return result(fn, e.p.Run(callCtx(), src))
+}
+
+//export vedago_pipeline_cancel
+func vedago_pipeline_cancel(h C.uintptr_t) (st C.veda_status) {
+	const fn = "veda_pipeline_cancel"
+	defer recoverExport(fn, &st)
+	e, st := lookupPipeline(fn, h)
+	if st != stOK {
+		return st
+	}
+	e.p.Cancel()
+	return stOK
+}
+
+//export vedago_pipeline_destroy
+func vedago_pipeline_destroy(h C.uintptr_t) (st C.veda_status) {
+	const fn = "veda_pipeline_destroy"
+	defer recoverExport(fn, &st)
+	e, st := lookupPipeline(fn, h)
+	if st != stOK {
+		return st
+	}
+	e.mu.Lock()
+	if e.runs > 0 || e.p.Running() {
+		e.mu.Unlock()
+		return fail(stInvalidArgument, fn, "veda: invalid argument: p is running (destroy it after veda_pipeline_run returned)")
+	}
+	e.destroyed = true
+	e.mu.Unlock()
+	if _, state := pipelines.take(uintptr(h)); state != stateLive {
+		return fail(stInvalidArgument, fn, "veda: invalid argument: p was already destroyed")
+	}
+	return stOK
+}

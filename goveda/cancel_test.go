@@ -1,0 +1,269 @@
+package goveda
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// blockPool occupies every worker of rt until the returned release is called.
+func blockPool(t *testing.T, rt *Runtime) (release func()) {
+	t.Helper()
+	gate := make(chan struct{})
+	started := make(chan struct{}, rt.Workers())
+	for i := 0; i < rt.Workers(); i++ {
+		Submit(rt, TaskOptions{Priority: PriorityRealtime}, func(context.Context) (int, error) {
+			started <- struct{}{}
+			<-gate
+			return 0, nil
+		})
+	}
+	for i := 0; i < rt.Workers(); i++ {
+		<-started
+	}
+	return func() { close(gate) }
+}
+
+func TestFutureCancelBeforeStart(t *testing.T) {
+	rt := sliceRT(t, 1)
+	release := blockPool(t, rt)
+	var ran atomic.Bool
+	fu := Submit(rt, TaskOptions{Priority: PriorityNormal}, func(context.Context) (int, error) {
+		ran.Store(true)
+		return 1, nil
+	})
+	if !fu.Cancel() {
+		t.Fatal("Cancel of a queued task returned false")
+	}
+	// The Future fails at once, before the pool is free.
+	if _, err := fu.Wait(context.Background()); !errors.Is(err, ErrCancelled) {
+		t.Fatalf("Wait = %v, want ErrCancelled", err)
+	}
+	if fu.Cancel() { // twice is fine, and a no-op
+		t.Fatal("second Cancel returned true")
+	}
+	release()
+	rt.Close() // drains the queue: the cancelled job is popped and skipped
+	if ran.Load() {
+		t.Fatal("a task cancelled before it started ran")
+	}
+}
+
+func TestFutureCancelRunningAndFinished(t *testing.T) {
+	rt := sliceRT(t, 2)
+	started := make(chan struct{})
+	fu := Submit(rt, TaskOptions{Priority: PriorityNormal}, func(ctx context.Context) (int, error) {
+		close(started)
+		<-ctx.Done()
+		return 7, context.Cause(ctx)
+	})
+	<-started
+	if fu.Cancel() {
+		t.Fatal("Cancel of a running task returned true")
+	}
+	v, err := fu.Wait(context.Background())
+	if v != 7 || !errors.Is(err, ErrCancelled) {
+		t.Fatalf("running task after Cancel: %d, %v; want 7 and its ctx's cause (ErrCancelled)", v, err)
+	}
+	done := Submit(rt, TaskOptions{Priority: PriorityNormal}, func(context.Context) (int, error) { return 3, nil })
+	if v, err := done.Wait(context.Background()); v != 3 || err != nil {
+		t.Fatal(v, err)
+	}
+	if done.Cancel() || done.Cancel() {
+		t.Fatal("Cancel of a finished task returned true")
+	}
+	if v, err := done.Wait(context.Background()); v != 3 || err != nil {
+		t.Fatalf("Cancel changed a finished result: %d, %v", v, err)
+	}
+	// An early-failed Future (nil f) can be cancelled too.
+	bad := Submit[int](rt, TaskOptions{}, nil)
+	if bad.Cancel() {
+		t.Fatal("Cancel of a failed Future returned true")
+	}
+}
+
+type ctxKey struct{}
+
+func TestSubmitContext(t *testing.T) {
+	rt := sliceRT(t, 1)
+	// The task sees the caller's context (values, and its cancellation).
+	ctx := context.WithValue(context.Background(), ctxKey{}, "v")
+	got, err := SubmitContext(ctx, rt, TaskOptions{Priority: PriorityNormal}, func(c context.Context) (string, error) {
+		s, _ := c.Value(ctxKey{}).(string)
+		return s, nil
+	}).Wait(context.Background())
+	if got != "v" || err != nil {
+		t.Fatalf("task ctx value = %q, %v", got, err)
+	}
+	// Already cancelled: never runs.
+	var ran atomic.Int32
+	cctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f := SubmitContext(cctx, rt, TaskOptions{Priority: PriorityNormal}, func(context.Context) (int, error) { ran.Add(1); return 0, nil })
+	if _, err := f.Wait(context.Background()); !errors.Is(err, ErrCancelled) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled ctx: %v", err)
+	}
+	// Cancelled while queued: never runs, fails at once.
+	release := blockPool(t, rt)
+	qctx, qcancel := context.WithCancel(context.Background())
+	q := SubmitContext(qctx, rt, TaskOptions{Priority: PriorityNormal}, func(context.Context) (int, error) { ran.Add(1); return 0, nil })
+	qcancel()
+	if _, err := q.Wait(context.Background()); !errors.Is(err, ErrCancelled) {
+		t.Fatalf("ctx cancelled while queued: %v", err)
+	}
+	release()
+	// Stress: many submissions cancelled at random moments; each Future settles exactly once.
+	var futs []*Future[int]
+	for i := 0; i < 500; i++ {
+		fu := Submit(rt, TaskOptions{Priority: PriorityNormal}, func(ctx context.Context) (int, error) { return 1, ctx.Err() })
+		futs = append(futs, fu)
+		if i%3 == 0 {
+			fu.Cancel()
+		}
+	}
+	for _, fu := range futs {
+		if _, err := fu.Wait(context.Background()); err != nil && !errors.Is(err, ErrCancelled) {
+			t.Fatal(err)
+		}
+	}
+	rt.Close()
+	if ran.Load() != 0 {
+		t.Fatalf("%d cancelled tasks ran", ran.Load())
+	}
+}
+
+// A ParallelFor whose ctx times out after 50 ms returns about then, not after the chunk that
+// lazy splitting made (half the range): no piece starts after the timeout.
+func TestParallelForTimeoutStopsWithinAPiece(t *testing.T) {
+	rt := sliceRT(t, 2)
+	const n = 2000 // 1 ms per index: 1 s of work on 2 workers
+	var done atomic.Int64
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := rt.ParallelFor(ctx, 0, n, 0, func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			time.Sleep(time.Millisecond)
+			done.Add(1)
+		}
+		return nil
+	})
+	d := time.Since(start)
+	if !errors.Is(err, ErrCancelled) || !errors.Is(err, ErrTimeout) {
+		t.Fatalf("ParallelFor = %v, want ErrCancelled and ErrTimeout", err)
+	}
+	// A piece is at most about pieceTime (0.5 ms of sleeps doubling to ~1-2 ms here); the bound
+	// is generous for a loaded machine but far below the ~500 ms a whole lazy chunk would take.
+	if d > 300*time.Millisecond || done.Load() > n/4 {
+		t.Fatalf("returned after %v having run %d of %d indices", d, done.Load(), n)
+	}
+	t.Logf("returned after %v, %d indices run", d, done.Load())
+}
+
+func TestParallelForCtxSeesFailure(t *testing.T) {
+	rt := sliceRT(t, 2)
+	boom := errors.New("boom")
+	var sawCancel atomic.Bool
+	err := rt.ParallelForCtx(context.Background(), 0, 2, 1, func(ctx context.Context, lo, hi int) error {
+		if lo == 0 {
+			time.Sleep(5 * time.Millisecond)
+			return boom
+		}
+		select {
+		case <-ctx.Done():
+			sawCancel.Store(errors.Is(context.Cause(ctx), boom))
+			return ctx.Err()
+		case <-time.After(10 * time.Second):
+			return errors.New("never cancelled")
+		}
+	})
+	if err != boom || !sawCancel.Load() {
+		t.Fatalf("ParallelForCtx = %v, saw cancel %v; want boom, true", err, sawCancel.Load())
+	}
+	if err := rt.ParallelForCtx(context.Background(), 0, 1, 1, nil); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("nil body: %v", err)
+	}
+}
+
+func TestScopeContext(t *testing.T) {
+	rt := sliceRT(t, 2)
+	boom := errors.New("boom")
+	var sawCancel atomic.Bool
+	err := rt.Scope(context.Background(), func(s *Scope) {
+		s.SpawnCtx(func(ctx context.Context) error {
+			select {
+			case <-ctx.Done():
+				sawCancel.Store(errors.Is(context.Cause(ctx), boom))
+				return nil
+			case <-time.After(10 * time.Second):
+				return errors.New("never cancelled")
+			}
+		})
+		s.Spawn(func() error { time.Sleep(5 * time.Millisecond); return boom })
+	})
+	if err != boom || !sawCancel.Load() {
+		t.Fatalf("Scope = %v, child saw cancel %v", err, sawCancel.Load())
+	}
+	// Context made after a failure is already done.
+	err = rt.Scope(context.Background(), func(s *Scope) {
+		s.Spawn(func() error { return boom })
+		for !s.f.Stopped() {
+			time.Sleep(time.Millisecond)
+		}
+		if s.Context().Err() == nil {
+			t.Error("Context after a failure is not done")
+		}
+	})
+	if err != boom {
+		t.Fatal(err)
+	}
+	// The parent's cancellation reaches it.
+	pctx, cancel := context.WithCancel(context.Background())
+	_ = rt.Scope(pctx, func(s *Scope) {
+		cancel()
+		<-s.Context().Done()
+	})
+}
+
+func TestJoinCtx(t *testing.T) {
+	rt := sliceRT(t, 2)
+	boom := errors.New("boom")
+	a, b, err := JoinCtx(context.Background(), rt,
+		func(context.Context) (int, error) { return 1, nil },
+		func(context.Context) (int, error) { return 2, nil })
+	if a != 1 || b != 2 || err != nil {
+		t.Fatal(a, b, err)
+	}
+	var sawCancel atomic.Bool
+	_, _, err = JoinCtx(context.Background(), rt,
+		func(context.Context) (int, error) { time.Sleep(5 * time.Millisecond); return 0, boom },
+		func(ctx context.Context) (int, error) {
+			select {
+			case <-ctx.Done():
+				sawCancel.Store(true)
+			case <-time.After(10 * time.Second):
+			}
+			return 0, nil
+		})
+	if err != boom {
+		t.Fatalf("JoinCtx = %v, want boom", err)
+	}
+	if !sawCancel.Load() {
+		// fb may also have been skipped (queued and never started): both are correct stops.
+		t.Log("fb did not start (skipped after fa failed)")
+	}
+	var ran atomic.Int32
+	cctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _, err = JoinCtx(cctx, rt,
+		func(context.Context) (int, error) { ran.Add(1); return 0, nil },
+		func(context.Context) (int, error) { ran.Add(1); return 0, nil })
+	if !errors.Is(err, ErrCancelled) || ran.Load() != 0 {
+		t.Fatalf("cancelled JoinCtx = %v, ran %d", err, ran.Load())
+	}
+	if _, _, err := JoinCtx[int, int](context.Background(), rt, nil, nil); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatal(err)
+	}
+}

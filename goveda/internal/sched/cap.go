@@ -1,0 +1,71 @@
+package sched
+
+import "fmt"
+
+// An external cap on the active workers (goveda's energy governor: power budget, temperature).
+//
+// SetCap stores the cap; the adaptive monitor applies it at its next tick: when active > cap it
+// lowers active to cap at once (surplus workers suspend at their next idle moment, finishing the
+// task they run), and its own growth never goes above cap. Without the adaptive monitor (fixed
+// policies, one worker) the cap has no effect.
+
+// SetCap caps the active workers at n (n <= 0 or >= Workers: no cap), for the given reason
+// (reported through Options.OnResize when the monitor applies it). Any goroutine.
+func (p *Pool) SetCap(n int, reason string) {
+	if n <= 0 || n >= len(p.workers) {
+		n = 0
+	}
+	p.capMu.Lock()
+	p.capReason = reason
+	p.capMu.Unlock()
+	p.wcap.Store(int32(n)) // store: read by the monitor; the reason is under capMu
+	if p.mon != nil {
+		p.mon.kick()
+	}
+}
+
+// Cap returns the cap set by SetCap (0: none). Any goroutine.
+func (p *Pool) Cap() int { return int(p.wcap.Load()) } // load: snapshot
+
+// limit returns the most workers the monitor may make active. Monitor only.
+func (p *Pool) limit() int {
+	n := len(p.workers)
+	if c := int(p.wcap.Load()); c > 0 && c < n { // load: see SetCap
+		return c
+	}
+	return n
+}
+
+// resize stores active = to and reports it. Monitor only. why is called only when a listener
+// exists, so the common path formats nothing.
+func (p *Pool) resize(from, to int, why func() string) {
+	p.active.Store(int32(to)) // store (seq-cst): then wake; see Worker.suspend
+	if to > from {
+		for i := from; i < to; i++ {
+			p.workers[i].wake()
+		}
+	}
+	if p.onResize != nil {
+		p.onResize(from, to, why())
+	}
+}
+
+// capWhy is the reason of a resize forced by the cap. Monitor only.
+func (p *Pool) capWhy() string {
+	p.capMu.Lock()
+	defer p.capMu.Unlock()
+	return fmt.Sprintf("energy cap %d: %s", p.limit(), p.capReason)
+}
+
+// BusyNs returns the sum of the workers' published busy time (0 without clocks). Any goroutine;
+// O(workers) atomic loads.
+func (p *Pool) BusyNs() int64 {
+	var ns int64
+	for _, w := range p.workers {
+		ns += w.pub.busyNs.Load() // load: snapshot
+	}
+	return ns
+}
+
+// Clocks reports whether the workers keep busy/idle clocks. Any goroutine.
+func (p *Pool) Clocks() bool { return p.clocks }

@@ -1,0 +1,94 @@
+package goveda
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// A cancellable ParallelFor runs its leaves in pieces: every index still runs exactly once, no
+// piece is shorter than grain (but the last of a leaf), and a cancellation stops a loop of a few
+// huge leaves within about one piece instead of one leaf.
+func TestParallelForPiecesCoverExactlyOnce(t *testing.T) {
+	for _, c := range testConfigs {
+		t.Run(c.name, func(t *testing.T) {
+			rt := newRT(t, c.cfg)
+			ctx, cancel := context.WithCancel(bg)
+			defer cancel()
+			for _, grain := range []int{0, 1, 7, 1000} {
+				const n = 200_000
+				seen := make([]int32, n)
+				var short atomic.Int32
+				err := rt.ParallelFor(ctx, 0, n, grain, func(lo, hi int) error {
+					if grain > 0 && hi-lo < grain && hi != n {
+						short.Add(1) // may be the tail of a leaf; counted below
+					}
+					for i := lo; i < hi; i++ {
+						atomic.AddInt32(&seen[i], 1)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, v := range seen {
+					if v != 1 {
+						t.Fatalf("grain %d: index %d ran %d times", grain, i, v)
+					}
+				}
+				// Only leaf tails may be short: at most one per leaf, and leaves are few.
+				if s := short.Load(); s > int32(64*rt.Workers()) {
+					t.Fatalf("grain %d: %d pieces shorter than grain", grain, s)
+				}
+			}
+		})
+	}
+}
+
+func TestParallelForCancelStopsWithinAPiece(t *testing.T) {
+	rt := newRT(t, Config{Workers: 2})
+	ctx, cancel := context.WithTimeout(bg, 30*time.Millisecond)
+	defer cancel()
+	var done atomic.Int64
+	t0 := time.Now()
+	// 2e6 indices of about 1 us each: 1 s of work per worker, in about four lazy leaves.
+	err := rt.ParallelFor(ctx, 0, 2_000_000, 1, func(lo, hi int) error {
+		deadline := time.Now().Add(time.Duration(hi-lo) * time.Microsecond)
+		for time.Now().Before(deadline) {
+		}
+		done.Add(int64(hi - lo))
+		return nil
+	})
+	took := time.Since(t0)
+	if !errors.Is(err, ErrCancelled) {
+		t.Fatalf("err = %v, want ErrCancelled", err)
+	}
+	if took > 30*time.Millisecond+10*leafSlice+50*time.Millisecond {
+		t.Fatalf("cancelled loop returned after %v (ran %d of 2e6 indices)", took, done.Load())
+	}
+	if done.Load() >= 2_000_000 {
+		t.Fatal("the whole loop ran")
+	}
+}
+
+// Without a cancellable context a leaf is one body call (the pieces cost nothing then); with
+// one, the same loop is cut into more, growing pieces.
+func TestParallelForLeafIsOneCallWithoutContext(t *testing.T) {
+	rt := newRT(t, Config{Workers: 1})
+	count := func(ctx context.Context) int32 {
+		var calls atomic.Int32
+		if err := rt.ParallelFor(ctx, 0, 1<<20, 0, func(lo, hi int) error { calls.Add(1); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return calls.Load()
+	}
+	plain := count(bg)
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	pieces := count(ctx)
+	if plain > 4 || pieces <= plain {
+		t.Fatalf("body calls: %d without a context (want <= 4), %d with one (want more)", plain, pieces)
+	}
+}
