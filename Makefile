@@ -59,10 +59,13 @@ cmake: lib
 test: deps lib cli cmake
 	@bash tests/run-suites.sh
 
+# The main job first (veda encrypt/decrypt on a 256 MiB in-memory stream, with the placement
+# table and its peers), then the kernel demo, shortened.
 run: deps-runtime lib cli
-	@$(CLI) info
+	@$(CLI) job
 	@echo
-	@$(CLI) demo
+	@echo "== the kernel demo (veda demo -quick; the full one: veda demo; the hardware: veda info)"
+	@$(CLI) demo -quick
 
 # Binaries for tests/gpu/full.sh on a GPU machine without Go (carry .carry/ there).
 gpu-carry: lib cli
@@ -72,6 +75,7 @@ gpu-carry: lib cli
 	$(GO) test -c -o .carry/goveda.test ./goveda
 	$(GO) test -c -o .carry/device.test ./goveda/internal/device
 	$(GO) build -o .carry/bench-devices ./goveda/internal/dispatch/cmd/devicebench
+	$(GO) build -o .carry/bench-aead ./bench/aead
 	$(GO) build -o .carry/dispatchbench ./goveda/internal/dispatch/cmd/dispatchbench
 	@du -sh .carry
 

@@ -10,6 +10,9 @@
 #                into transfer and compute (device event times).
 #   4. dispatchbench  strategies vs the best static split on a mixed workload: simulated devices
 #                (1:4, virtual clock), then the real devices through the runtime (wall clock).
+#   5. bench/aead the main job (Tink AES-GCM-HKDF streaming, 1 MiB segments): CPU only, each
+#                device, automatic vs Go's single-threaded streaming seal and openssl's one core;
+#                peak RSS of `veda encrypt` on a piped stream against budget + 2 segments.
 #   3 and 4 live in goveda/internal/dispatch/cmd/ (they import the internal device and dispatch
 #   packages, which only code under goveda/ may do).
 # Env: BENCH_THREADS (default 2), BENCH_QUICK=0 for the full sizes (default quick), VEDA_LIB.
@@ -56,4 +59,6 @@ go run ./goveda/internal/dispatch/cmd/devicebench -workers "$THREADS" -quick="$(
 
 echo "== dispatchbench: strategies vs best static split (simulated, then real devices)"
 go run ./goveda/internal/dispatch/cmd/dispatchbench -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
+echo "== bench/aead: the main job (veda encrypt/decrypt) vs Go single-threaded and openssl; peak RSS"
+go run ./bench/aead -veda "$ROOT/build/veda" -workers "$THREADS" -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
 exit $status

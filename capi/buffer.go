@@ -349,15 +349,10 @@ func vedago_kernel_run(h C.uintptr_t, dims C.uint32_t, global, local *C.int64_t,
 	if st != stOK {
 		return st
 	}
-	ke.mu.RLock()
-	defer ke.mu.RUnlock()
-	if ke.closed {
-		return fail(stInvalidArgument, fn, "veda: invalid argument: k was destroyed")
-	}
 	if _, st := lookupRuntime(fn, ke.rt); st != stOK {
 		return st
 	}
-	f := ke.k.RunNDAsync(g, l, gargs...)
+	f := ke.k.RunNDAsync(g, l, gargs...) // refused with ErrClosed once veda_kernel_destroy began
 	if out != nil {
 		*out = C.uintptr_t(futures.add(&future{f: f}))
 		return stOK

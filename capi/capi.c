@@ -467,6 +467,28 @@ VEDA_API veda_status veda_thread_set_cancel(veda_cancel *c) {
     return VEDA_OK;
 }
 
+// ---- timeline traces and live metrics (issue 14) ---------------------------------------------
+
+VEDA_API veda_status veda_trace_start(veda_runtime *rt, const char *path) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_trace(H(rt), (char *)path, 0);
+}
+
+VEDA_API veda_status veda_trace_stop(veda_runtime *rt) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_trace(H(rt), NULL, 1);
+}
+
+VEDA_API veda_status veda_metrics_serve(veda_runtime *rt, const char *addr) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_metrics_serve(H(rt), (char *)addr, 0);
+}
+
+VEDA_API veda_status veda_metrics_stop(veda_runtime *rt) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_metrics_serve(H(rt), NULL, 1);
+}
+
 /* ---- Device-resident buffers, N-D and asynchronous kernel launches (issue 16): translation to
  * capi/buffer.go; out pointers are checked and cleared here. */
 

@@ -167,12 +167,8 @@ func vedago_parallel_for(h C.uintptr_t, begin, end, grain C.int64_t, cfn C.veda_
 }
 
 // accumulator is one partial result of veda_parallel_reduce: acc_size bytes, 16-byte aligned,
-// in Go memory (the C fold gets a pointer for the duration of one call). err is the first fold
-// failure that went into it.
-type accumulator struct {
-	buf []byte
-	err error
-}
+// in Go memory (the C fold gets a pointer for the duration of one call).
+type accumulator struct{ buf []byte }
 
 //export vedago_parallel_reduce
 func vedago_parallel_reduce(h C.uintptr_t, begin, end, grain C.int64_t, accSize C.size_t, identity unsafe.Pointer,
@@ -215,19 +211,17 @@ func vedago_parallel_reduce(h C.uintptr_t, begin, end, grain C.int64_t, accSize 
 		copy(b, ident)
 		return b
 	}
-	// nil *accumulator is the identity: no buffer is allocated for chunks that never run.
-	res, err := goveda.Reduce(callCtx(), e.rt, int(begin), int(end), int(grain), (*accumulator)(nil),
-		func(lo, hi int, a *accumulator) *accumulator {
+	// nil *accumulator is the identity: no buffer is allocated for chunks that never run. A fold
+	// failure is ReduceErr's error, which stops the reduction.
+	res, err := goveda.ReduceErr(callCtx(), e.rt, int(begin), int(end), int(grain), (*accumulator)(nil),
+		func(lo, hi int, a *accumulator) (*accumulator, error) {
 			if a == nil {
 				a = &accumulator{buf: newAcc()}
 			}
-			if a.err != nil {
-				return a
-			}
 			if r := C.vedac_call_fold(fold, ctx, C.int64_t(lo), C.int64_t(hi), unsafe.Pointer(&a.buf[0])); r != 0 {
-				a.err = &callbackError{what: "fold", code: int32(r), lo: int64(lo), hi: int64(hi), hasRange: true}
+				return a, &callbackError{what: "fold", code: int32(r), lo: int64(lo), hi: int64(hi), hasRange: true}
 			}
-			return a
+			return a, nil
 		},
 		func(a, b *accumulator) *accumulator {
 			switch {
@@ -235,19 +229,12 @@ func vedago_parallel_reduce(h C.uintptr_t, begin, end, grain C.int64_t, accSize 
 				return b
 			case b == nil:
 				return a
-			case a.err != nil:
-				return a
-			case b.err != nil:
-				return b
 			}
 			C.vedac_call_combine(combine, ctx, unsafe.Pointer(&a.buf[0]), unsafe.Pointer(&b.buf[0]))
 			return a
 		})
 	if err != nil {
 		return failErr(fn, err)
-	}
-	if res != nil && res.err != nil {
-		return failErr(fn, res.err)
 	}
 	if res == nil {
 		copy(outBuf, ident)

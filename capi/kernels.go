@@ -18,18 +18,6 @@ import (
 // maxElems bounds n and matrix spans so that element counts and byte sizes never overflow.
 const maxElems = math.MaxInt64 / 16
 
-// spanLen returns the number of elements a row-major matrix of rows x cols with row stride ld
-// covers: (rows-1)*ld + cols, or 0 if rows or cols is 0; ok is false on overflow.
-func spanLen(rows, cols, ld int64) (int64, bool) {
-	if rows == 0 || cols == 0 {
-		return 0, true
-	}
-	if rows-1 > 0 && ld > (maxElems-cols)/(rows-1) {
-		return 0, false
-	}
-	return (rows-1)*ld + cols, true
-}
-
 //export vedago_saxpy_f32
 func vedago_saxpy_f32(h C.uintptr_t, n C.int64_t, a C.float, x, y *C.float) (st C.veda_status) {
 	const fn = "veda_saxpy_f32"
@@ -109,36 +97,11 @@ func vedago_sgemm(h C.uintptr_t, m, n, k C.int64_t, alpha C.float, a *C.float, l
 	if st != stOK {
 		return st
 	}
-	max1 := func(v C.int64_t) C.int64_t {
-		if v < 1 {
-			return 1
-		}
-		return v
-	}
+	// goveda's rules (veda.h's); then the C side: a matrix the call addresses must not be NULL.
+	la, lb, lc, err := goveda.SgemmSpans(int(m), int(n), int(k), float32(alpha), int(lda), int(ldb), int(ldc))
 	switch {
-	case m < 0:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: m is %d, must be >= 0", int64(m))
-	case n < 0:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: n is %d, must be >= 0", int64(n))
-	case k < 0:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: k is %d, must be >= 0", int64(k))
-	case lda < max1(k):
-		return fail(stInvalidArgument, fn, "veda: invalid argument: lda is %d, must be >= max(1, k) = %d", int64(lda), int64(max1(k)))
-	case ldb < max1(n):
-		return fail(stInvalidArgument, fn, "veda: invalid argument: ldb is %d, must be >= max(1, n) = %d", int64(ldb), int64(max1(n)))
-	case ldc < max1(n):
-		return fail(stInvalidArgument, fn, "veda: invalid argument: ldc is %d, must be >= max(1, n) = %d", int64(ldc), int64(max1(n)))
-	}
-	la, okA := spanLen(int64(m), int64(k), int64(lda))
-	lb, okB := spanLen(int64(k), int64(n), int64(ldb))
-	lc, okC := spanLen(int64(m), int64(n), int64(ldc))
-	switch {
-	case !okA:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: m*lda is too large")
-	case !okB:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: k*ldb is too large")
-	case !okC:
-		return fail(stInvalidArgument, fn, "veda: invalid argument: m*ldc is too large")
+	case err != nil:
+		return failErr(fn, err)
 	case lc == 0:
 		return stOK // C is empty
 	case c == nil:

@@ -6,8 +6,8 @@ package capi
 import "C"
 
 import (
+	"errors"
 	"strings"
-	"sync"
 	"unsafe"
 
 	"github.com/veda-runtime/veda/goveda"
@@ -17,11 +17,6 @@ import (
 type kernelEntry struct {
 	k  *goveda.Kernel
 	rt C.uintptr_t // the runtime's token: a run after veda_runtime_destroy gets VEDA_ERR_CLOSED
-
-	// mu: runs hold it shared, destroy exclusively, so that goveda's Kernel.Close never races
-	// with a Run (Close must not be called while a Run is in flight).
-	mu     sync.RWMutex
-	closed bool // guarded by mu
 }
 
 // minValidAddr: non-NULL pointers below it are rejected as arguments. The Go runtime throws
@@ -94,18 +89,20 @@ func vedago_kernel_run_1d(h C.uintptr_t, n C.int64_t, args *C.veda_arg, nargs C.
 	if st != stOK {
 		return st
 	}
-	ke.mu.RLock()
-	defer ke.mu.RUnlock()
-	if ke.closed {
-		return fail(stInvalidArgument, fn, "veda: invalid argument: k was destroyed")
-	}
 	if _, st := lookupRuntime(fn, ke.rt); st != stOK {
 		if st == stClosed {
 			setError(fn + ": veda: runtime closed: the kernel's runtime was destroyed")
 		}
 		return st
 	}
-	return result(fn, ke.k.Run(callCtx(), int64(n), gargs...))
+	err := ke.k.Run(callCtx(), int64(n), gargs...)
+	if errors.Is(err, goveda.ErrClosed) {
+		if _, state := kernels.get(uintptr(h)); state == stateStale {
+			// A destroy of k raced this run (goveda's Kernel.Close refused it).
+			return fail(stInvalidArgument, fn, "veda: invalid argument: k was destroyed")
+		}
+	}
+	return result(fn, err)
 }
 
 //export vedago_kernel_destroy
@@ -123,9 +120,6 @@ func vedago_kernel_destroy(h C.uintptr_t) (st C.veda_status) {
 		}
 		return fail(stInvalidArgument, fn, "veda: invalid argument: k is not a kernel handle (never created or forged)")
 	}
-	ke.mu.Lock() // waits for runs in flight
-	defer ke.mu.Unlock()
-	ke.closed = true
-	ke.k.Close()
+	ke.k.Close() // waits for runs in flight
 	return stOK
 }

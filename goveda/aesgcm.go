@@ -100,8 +100,8 @@ func grow(dst []byte, n int) ([]byte, []byte) {
 	return out, out[len(dst):]
 }
 
-// SealTo seals plaintext into out, which must be exactly len(plaintext)+16 bytes and must not
-// overlap plaintext, and returns the dispatch decision that placed the call (after a device
+// SealTo seals plaintext into out, which must be exactly len(plaintext)+16 bytes and either start
+// at plaintext's first byte (in place) or not overlap it, and returns the dispatch decision that placed the call (after a device
 // fallback, the fallback's). Errors as Seal; a wrong out length wraps ErrInvalidArgument.
 func (g *AESGCM) SealTo(ctx context.Context, out, nonce, plaintext, aad []byte) (Decision, error) {
 	if len(nonce) == 0 {
@@ -166,7 +166,8 @@ func (g *AESGCM) OpenTo(ctx context.Context, out, nonce, ciphertext, aad []byte)
 	return dec, err
 }
 
-// SealAESGCM seals plaintext with g into out (len(plaintext)+16 bytes) on device d directly: no
+// SealAESGCM seals plaintext with g into out (len(plaintext)+16 bytes; in place, starting at
+// plaintext's first byte, or not overlapping it) on device d directly: no
 // dispatch decision, no fallback (for hybrid pipeline stages, whose dispatcher already chose d).
 // On the CPU (d.Index() == 0) it is crypto/cipher's Seal.
 func (d Device) SealAESGCM(g *AESGCM, out, nonce, plaintext, aad []byte) error {
@@ -185,7 +186,8 @@ func (d Device) SealAESGCM(g *AESGCM, out, nonce, plaintext, aad []byte) error {
 	return mapDeviceError(err)
 }
 
-// OpenAESGCM opens ciphertext with g into out (len(ciphertext)-16 bytes) on device d directly. A
+// OpenAESGCM opens ciphertext with g into out (len(ciphertext)-16 bytes; in place or not
+// overlapping) on device d directly. A
 // wrong tag returns ErrAuthFailed with out zeroed; other errors are the device's.
 func (d Device) OpenAESGCM(g *AESGCM, out, nonce, ciphertext, aad []byte) error {
 	if len(nonce) == 0 || len(ciphertext) < aesgcm.TagSize || len(out) != len(ciphertext)-aesgcm.TagSize {

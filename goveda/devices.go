@@ -158,6 +158,8 @@ type devState struct {
 	// (vendor.go); created by implOnce, then used under its own lock.
 	implOnce sync.Once
 	impl     *dispatch.ImplChooser
+	// cal is the persistent calibration (calibration.go), loaded in initDevices.
+	cal calState
 	// queues[i] is device i's in-order queue (devqueue.go), made by queuesOnce.
 	queuesOnce sync.Once
 	queues     []*devQueue
@@ -211,7 +213,8 @@ func (rt *Runtime) initDevices(ds *devState) error {
 	for i, g := range ds.gpus {
 		in := g.Info()
 		idx := i + 1
-		dinfos = append(dinfos, dispatch.DeviceInfo{Index: idx, Kind: dispatch.DeviceKind(in.Kind), Name: in.Name, Lanes: 1})
+		dinfos = append(dinfos, dispatch.DeviceInfo{Index: idx, Kind: dispatch.DeviceKind(in.Kind), Name: in.Name, Lanes: 1,
+			HostCores: in.HostCores})
 		ds.infos = append(ds.infos, DeviceInfo{Index: idx, Kind: DeviceKind(in.Kind), Name: in.Name, Vendor: in.Vendor,
 			Platform: in.Platform, DriverVersion: in.DriverVersion, MemoryBytes: in.MemoryBytes,
 			ComputeUnits: in.ComputeUnits, MaxWorkGroupSize: in.MaxWorkGroupSize, FP64: in.FP64, ComputeCap: in.ComputeCap,
@@ -233,6 +236,9 @@ func (rt *Runtime) initDevices(ds *devState) error {
 		if bw := measureBandwidth(g); bw > 0 {
 			disp.SetBandwidth(i+1, bw)
 		}
+	}
+	if err := rt.initCalibration(ds); err != nil {
+		return err
 	}
 	ds.ready.Store(true)
 	return nil
@@ -428,6 +434,9 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 	}
 	req := dispatch.Request{Kernel: kc.name, Bytes: kc.bytes, Elements: kc.elems, TransferBytes: kc.transfer}
 	pin := int(ds.pinned.Load())
+	if p, ok := callDevice(ctx); ok { // one call pinned (calibration.go: Calibrate)
+		pin = p
+	}
 	switch {
 	case pin >= 0:
 		req.Pinned, req.Device = true, pin
@@ -442,6 +451,7 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInternal, err)
 	}
+	tr := rt.traceDecision(&dec)
 	for {
 		var t dispatch.Timing
 		var runErr error
@@ -451,8 +461,10 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 		}
 		if dec.Device == 0 {
 			start := time.Now()
+			tr.begin(rt)
 			runErr = kc.cpu()
 			t.Compute = time.Since(start)
+			tr.end(rt, &dec, device.Timing{Compute: t.Compute}, t.Compute, runErr)
 			if runErr != nil {
 				ds.disp.Abandon(dec) // cancellation or closing: not a device fault
 				return runErr
@@ -464,11 +476,13 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 			return nil
 		}
 		start := time.Now()
+		tr.begin(rt)
 		dt, derr := kc.dev(ds.gpus[dec.Device-1])
 		// The model's compute time is the call's whole cost but the transfers: device
 		// events miss the launch, queueing and host-side work, which dominate small calls
 		// (PoCL: 8 us of kernel in a 137 us call).
 		wall := time.Since(start)
+		tr.end(rt, &dec, dt, wall, derr)
 		t = dispatch.Timing{H2D: dt.H2D, Compute: max(dt.Compute, wall-dt.H2D-dt.D2H), D2H: dt.D2H,
 			BytesIn: uint64(max(dt.BytesIn, 0)), BytesOut: uint64(max(dt.BytesOut, 0))}
 		if derr == nil {

@@ -121,7 +121,7 @@ func (d Device) DotF32(ctx context.Context, x, y []float32) (float64, error) {
 // Sgemm runs C = alpha*A*B + beta*C on d (arguments as Runtime.Sgemm).
 func (d Device) Sgemm(ctx context.Context, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) error {
-	if err := checkSgemm(m, n, k, a, lda, b, ldb, c, ldc, alpha != 0); err != nil {
+	if err := checkSgemm("Device.Sgemm", m, n, k, alpha, a, lda, b, ldb, c, ldc); err != nil {
 		return err
 	}
 	if err := d.rt.enterHeld(); err != nil {

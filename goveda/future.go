@@ -144,8 +144,12 @@ type futureJob[T any] Future[T]
 
 func (j *futureJob[T]) Run(w *sched.Worker) { (*Future[T])(j).run(w) }
 
+// TraceName names the job's slice in a trace.
+func (j *futureJob[T]) TraceName() string { return "submit" }
+
 func (fu *Future[T]) run(w *sched.Worker) {
 	defer fu.rt.exit()
+	w.RecordWait(fu.enq)
 	fu.mu.Lock()
 	if fu.state != futureQueued { // cancelled before it started: never run fn
 		fu.mu.Unlock()

@@ -12,6 +12,9 @@ type joinJob[B any] struct {
 
 func (j *joinJob[B]) Run(w *sched.Worker) { j.res, j.err = callVal(w.Pool(), j.fb) }
 
+// TraceName names the job's slice in a trace.
+func (j *joinJob[B]) TraceName() string { return "join" }
+
 // Join runs fa and fb, potentially in parallel, and returns both results when both finished.
 // Both always run. The error is fa's error if non-nil, else fb's; a panic in either becomes a
 // *PanicError. A closed runtime (outside callers only) gives ErrClosed; nil functions wrap

@@ -76,6 +76,10 @@ func (k *Kernel) RunNDAsync(global, local [3]int64, args ...Arg) *Future[struct{
 	if dev == 0 {
 		return failedFuture[struct{}](k.rt, fmt.Errorf("%w: kernel %q: user kernels do not run on the CPU (device 0), where the buffers are", ErrUnsupported, k.name))
 	}
+	// Counted from here until the launch finished, so Close waits for it.
+	if err := k.admit(); err != nil {
+		return failedFuture[struct{}](k.rt, err)
+	}
 	if dev > 0 {
 		ds := &k.rt.dev
 		g := ds.gpus[dev-1]
@@ -83,9 +87,11 @@ func (k *Kernel) RunNDAsync(global, local [3]int64, args ...Arg) *Future[struct{
 		dk, closed := k.byDev[g], k.closed
 		k.mu.Unlock()
 		if closed {
+			k.runs.Done()
 			return failedFuture[struct{}](k.rt, fmt.Errorf("%w: kernel %q was closed", ErrClosed, k.name))
 		}
 		if dk == nil {
+			k.runs.Done()
 			return failedFuture[struct{}](k.rt, fmt.Errorf("%w: kernel %q has no build for device %d, where its buffers are (it runs on %v)", ErrUnsupported, k.name, dev, k.devices))
 		}
 		for i, a := range args {
@@ -94,15 +100,23 @@ func (k *Kernel) RunNDAsync(global, local [3]int64, args ...Arg) *Future[struct{
 			}
 		}
 		if err := dk.CheckLaunch(global, local); err != nil {
+			k.runs.Done()
 			return failedFuture[struct{}](k.rt, mapDeviceError(err))
 		}
-		return enqueue(k.rt, dev, func() (struct{}, error) {
+		return k.doneWith(enqueue(k.rt, dev, func() (struct{}, error) {
 			_, err := dk.RunND(global, local, dargs...)
 			return struct{}{}, mapDeviceError(err)
-		})
+		}))
 	}
 	// No buffers: dispatched like Run, on its own goroutine.
-	return enqueueNow(k.rt, func() error { return k.runNDDispatched(global, local, dargs) })
+	return k.doneWith(enqueueNow(k.rt, func() error { return k.runNDDispatched(global, local, dargs) }))
+}
+
+// doneWith ends the admitted run when fu completes, whether its function ran or the queue
+// refused it (Then calls back exactly once), and returns fu.
+func (k *Kernel) doneWith(fu *Future[struct{}]) *Future[struct{}] {
+	fu.Then(func(struct{}, error) { k.runs.Done() })
+	return fu
 }
 
 // enqueueNow runs f on a new goroutine and returns its Future (in flight until f returns).

@@ -110,13 +110,14 @@ func (rt *Runtime) DotF32(ctx context.Context, x, y []float32) (float64, error) 
 // then be empty). Each element of C is computed in the same order whatever the tiling, so the
 // result is bit-identical across worker counts.
 //
-// Errors wrapping ErrInvalidArgument name the argument: negative m, n or k; lda < k, ldb < n,
-// ldc < n; a, b or c shorter than the matrix it holds. ErrOutOfMemory if the packing buffers
+// Errors wrapping ErrInvalidArgument name the argument (the rules are SgemmSpans'): negative m,
+// n or k; lda < max(1, k), ldb < max(1, n), ldc < max(1, n); a, b or c shorter than the matrix
+// it holds (a and b are not checked when they are not read). ErrOutOfMemory if the packing buffers
 // cannot be allocated; ErrClosed; ErrCancelled (C may then be partly updated). Any goroutine;
 // blocks. Cost: 2*m*n*k flops; products up to 2 Mflop run on the calling goroutine.
 func (rt *Runtime) Sgemm(ctx context.Context, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) error {
-	if err := checkSgemm(m, n, k, a, lda, b, ldb, c, ldc, alpha != 0); err != nil {
+	if err := checkSgemm("Sgemm", m, n, k, alpha, a, lda, b, ldb, c, ldc); err != nil {
 		return err
 	}
 	// The cost model's size is the bytes of A, B and C; the flops (2mnk) grow faster, so
@@ -432,45 +433,6 @@ func sgemmTiles(m, n, workers int) (tm, tn int) {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 func roundUp(a, b int) int { return ceilDiv(a, b) * b }
-
-// checkSgemm validates Sgemm's arguments; useAB is false when A and B are not referenced.
-func checkSgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, useAB bool) error {
-	switch {
-	case m < 0:
-		return invalidf("Sgemm: m is %d, must be >= 0", m)
-	case n < 0:
-		return invalidf("Sgemm: n is %d, must be >= 0", n)
-	case k < 0:
-		return invalidf("Sgemm: k is %d, must be >= 0", k)
-	case lda < k:
-		return invalidf("Sgemm: lda is %d, must be >= k (%d)", lda, k)
-	case ldb < n:
-		return invalidf("Sgemm: ldb is %d, must be >= n (%d)", ldb, n)
-	case ldc < n:
-		return invalidf("Sgemm: ldc is %d, must be >= n (%d)", ldc, n)
-	}
-	if err := checkSpan("a", a, m, k, lda, useAB); err != nil {
-		return err
-	}
-	if err := checkSpan("b", b, k, n, ldb, useAB); err != nil {
-		return err
-	}
-	return checkSpan("c", c, m, n, ldc, true)
-}
-
-// checkSpan checks that s holds a rows x cols row-major matrix with row stride ld.
-func checkSpan(name string, s []float32, rows, cols, ld int, used bool) error {
-	if !used || rows == 0 || cols == 0 {
-		return nil
-	}
-	if rows > 1 && ld > (math.MaxInt-cols)/(rows-1) {
-		return invalidf("Sgemm: %s: %d rows with row stride %d overflow", name, rows, ld)
-	}
-	if need := (rows-1)*ld + cols; len(s) < need {
-		return invalidf("Sgemm: len(%s) is %d, need at least %d for %d x %d with stride %d", name, len(s), need, rows, cols, ld)
-	}
-	return nil
-}
 
 // partialOverlap reports whether x and y share memory without being the same slice.
 func partialOverlap(x, y []float32) bool {

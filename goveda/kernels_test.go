@@ -388,7 +388,7 @@ func TestKernelSgemm(t *testing.T) {
 				name := fmt.Sprintf("w%d/%dx%dx%d/pad%d.%d.%d/a%g_b%g/isa%d", workers, c.m, c.n, c.k, c.padA, c.padB, c.padC, s.alpha, s.beta, isa)
 				t.Run(name, func(t *testing.T) {
 					cpukern.ForceISA(isa)
-					lda, ldb, ldc := c.k+c.padA, c.n+c.padB, c.n+c.padC
+					lda, ldb, ldc := max(c.k, 1)+c.padA, max(c.n, 1)+c.padB, max(c.n, 1)+c.padC // veda.h: ld >= max(1, cols)
 					a := kernF32(r, c.m*lda, 1)
 					b := kernF32(r, c.k*ldb, 2)
 					cm := kernF32(r, c.m*ldc, 3)

@@ -32,7 +32,15 @@ type Metrics struct {
 	LatencyP50Ns     int64   `json:"latency_p50_ns"`
 	LatencyP90Ns     int64   `json:"latency_p90_ns"`
 	LatencyP99Ns     int64   `json:"latency_p99_ns"`
+	LatencyP999Ns    int64   `json:"latency_p999_ns"`
+	WaitCount        int64   `json:"wait_count"` // injected tasks measured (submit to start)
+	WaitP50Ns        int64   `json:"wait_p50_ns"`
+	WaitP99Ns        int64   `json:"wait_p99_ns"`
+	WaitP999Ns       int64   `json:"wait_p999_ns"`
 	TelemetryEnabled bool    `json:"telemetry_enabled"`
+	// KernelTimes holds the wall time of kernel calls per device (p50, p99, p999), for the
+	// devices that ran any.
+	KernelTimes []KernelTime `json:"kernel_times,omitempty"`
 	// Devices holds each device's dispatch statistics (index 0 is the CPU); empty until the
 	// runtime has discovered its devices (the first kernel call, Devices, Kernel, ...).
 	Devices []DeviceStats `json:"devices,omitempty"`
@@ -70,6 +78,12 @@ func (rt *Runtime) Metrics() Metrics {
 		LatencyP50Ns:     st.LatencyP50Ns,
 		LatencyP90Ns:     st.LatencyP90Ns,
 		LatencyP99Ns:     st.LatencyP99Ns,
+		LatencyP999Ns:    st.LatencyP999Ns,
+		WaitCount:        st.WaitCount,
+		WaitP50Ns:        st.WaitP50Ns,
+		WaitP99Ns:        st.WaitP99Ns,
+		WaitP999Ns:       st.WaitP999Ns,
+		KernelTimes:      rt.ktimes.snapshot(),
 	}
 	if rt.dev.ready.Load() {
 		m.Devices = rt.dev.disp.Stats()
@@ -130,7 +144,26 @@ func (m Metrics) Prometheus() string {
 	fmt.Fprintf(&b, "veda_task_latency_seconds{quantile=\"0.5\"} %g\n", float64(m.LatencyP50Ns)/1e9)
 	fmt.Fprintf(&b, "veda_task_latency_seconds{quantile=\"0.9\"} %g\n", float64(m.LatencyP90Ns)/1e9)
 	fmt.Fprintf(&b, "veda_task_latency_seconds{quantile=\"0.99\"} %g\n", float64(m.LatencyP99Ns)/1e9)
+	fmt.Fprintf(&b, "veda_task_latency_seconds{quantile=\"0.999\"} %g\n", float64(m.LatencyP999Ns)/1e9)
 	fmt.Fprintf(&b, "veda_task_latency_seconds_count %d\n", m.LatencyCount)
+	fmt.Fprintf(&b, "# HELP veda_task_wait_seconds Submit-to-start wait of injected tasks.\n# TYPE veda_task_wait_seconds summary\n")
+	fmt.Fprintf(&b, "veda_task_wait_seconds{quantile=\"0.5\"} %g\n", float64(m.WaitP50Ns)/1e9)
+	fmt.Fprintf(&b, "veda_task_wait_seconds{quantile=\"0.99\"} %g\n", float64(m.WaitP99Ns)/1e9)
+	fmt.Fprintf(&b, "veda_task_wait_seconds{quantile=\"0.999\"} %g\n", float64(m.WaitP999Ns)/1e9)
+	fmt.Fprintf(&b, "veda_task_wait_seconds_count %d\n", m.WaitCount)
+	if len(m.KernelTimes) > 0 {
+		fmt.Fprintf(&b, "# HELP veda_kernel_seconds Wall time of kernel calls, per device.\n# TYPE veda_kernel_seconds summary\n")
+		for _, k := range m.KernelTimes {
+			for _, q := range []struct {
+				q string
+				v int64
+			}{{"0.5", k.P50Ns}, {"0.99", k.P99Ns}, {"0.999", k.P999Ns}} {
+				fmt.Fprintf(&b, "veda_kernel_seconds{device=\"%d\",quantile=\"%s\"} %g\n", k.Device, q.q, float64(q.v)/1e9)
+			}
+			fmt.Fprintf(&b, "veda_kernel_seconds_sum{device=\"%d\"} %g\n", k.Device, float64(k.SumNs)/1e9)
+			fmt.Fprintf(&b, "veda_kernel_seconds_count{device=\"%d\"} %d\n", k.Device, k.Count)
+		}
+	}
 	if len(m.Devices) > 0 {
 		dev := func(name, typ, help string, v func(s *DeviceStats) float64) {
 			fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)

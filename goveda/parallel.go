@@ -84,6 +84,9 @@ type forJob struct {
 
 func (j *forJob) Run(w *sched.Worker) { j.st.split(w, j.lo, j.hi, j.sp, w != j.owner) }
 
+// TraceName names the job's slice in a trace.
+func (j *forJob) TraceName() string { return "parallel_for" }
+
 // split runs [lo, hi) on w, cutting it in halves while the splitter allows. Worker only.
 func (st *forState) split(w *sched.Worker, lo, hi int, sp splitter, migrated bool) {
 	if st.f.Stopped() {
@@ -98,7 +101,11 @@ func (st *forState) split(w *sched.Worker, lo, hi int, sp splitter, migrated boo
 		w.JoinTask(&j.t)
 		return
 	}
+	tb, t0 := traceChunkStart(w)
 	st.leaf(lo, hi, sp.grain)
+	if tb != nil {
+		traceChunkEnd(w, tb, t0, lo, hi)
+	}
 }
 
 // ParallelFor calls body on disjoint chunks [lo, hi) that together cover [begin, end) exactly
@@ -168,7 +175,7 @@ func (rt *Runtime) parallelFor(ctx context.Context, begin, end, grain int, body 
 type reduceState[T any] struct {
 	rt       *Runtime
 	identity T
-	fold     func(lo, hi int, acc T) T
+	fold     func(lo, hi int, acc T) (T, error)
 	combine  func(a, b T) T
 	f        sched.Failure
 }
@@ -183,6 +190,9 @@ type reduceJob[T any] struct {
 }
 
 func (j *reduceJob[T]) Run(w *sched.Worker) { j.res = j.st.split(w, j.lo, j.hi, j.sp, w != j.owner) }
+
+// TraceName names the job's slice in a trace.
+func (j *reduceJob[T]) TraceName() string { return "reduce" }
 
 // split reduces [lo, hi) on w: cut while the splitter allows, fold leaves from identity, combine
 // left with right. Worker only.
@@ -206,7 +216,11 @@ func (st *reduceState[T]) split(w *sched.Worker, lo, hi int, sp splitter, migrat
 		}
 		return v
 	}
-	v, err := callVal(st.rt.pool, func() (T, error) { return st.fold(lo, hi, st.identity), nil })
+	tb, t0 := traceChunkStart(w)
+	v, err := callVal(st.rt.pool, func() (T, error) { return st.fold(lo, hi, st.identity) })
+	if tb != nil {
+		traceChunkEnd(w, tb, t0, lo, hi)
+	}
 	if err != nil {
 		st.f.Fail(err)
 	}
@@ -220,18 +234,37 @@ func (st *reduceState[T]) split(w *sched.Worker, lo, hi int, sp splitter, migrat
 // and the combine tree depend only on (begin, end, grain), so float results are bit-identical
 // across runs and worker counts. grain as in ParallelFor.
 //
-// Errors: as ParallelFor (fold has no error result: a panic in fold or combine becomes a
-// *PanicError). On error the returned value is identity. Any goroutine; blocking.
+// Errors: as ParallelFor (a panic in fold or combine becomes a *PanicError; for a fold that can
+// fail, see ReduceErr). On error the returned value is identity. Any goroutine; blocking.
 func Reduce[T any](ctx context.Context, rt *Runtime, begin, end, grain int, identity T,
 	fold func(lo, hi int, acc T) T, combine func(a, b T) T) (T, error) {
+	if fold == nil {
+		return reduce[T](ctx, rt, "Reduce", begin, end, grain, identity, nil, combine)
+	}
+	return reduce(ctx, rt, "Reduce", begin, end, grain, identity,
+		func(lo, hi int, acc T) (T, error) { return fold(lo, hi, acc), nil }, combine)
+}
+
+// ReduceErr is Reduce with a fold that can fail: the first error a fold returns (as-is) is
+// ReduceErr's result, and after it no new chunk starts, as for ParallelFor's body. A chunk that
+// failed contributes nothing; on any error the returned value is identity. Any goroutine;
+// blocking.
+func ReduceErr[T any](ctx context.Context, rt *Runtime, begin, end, grain int, identity T,
+	fold func(lo, hi int, acc T) (T, error), combine func(a, b T) T) (T, error) {
+	return reduce(ctx, rt, "ReduceErr", begin, end, grain, identity, fold, combine)
+}
+
+// reduce is Reduce and ReduceErr; name is the caller's name for argument errors.
+func reduce[T any](ctx context.Context, rt *Runtime, name string, begin, end, grain int, identity T,
+	fold func(lo, hi int, acc T) (T, error), combine func(a, b T) T) (T, error) {
 	if end < begin {
-		return identity, invalidf("Reduce: end (%d) < begin (%d)", end, begin)
+		return identity, invalidf("%s: end (%d) < begin (%d)", name, end, begin)
 	}
 	if grain < 0 {
-		return identity, invalidf("Reduce: grain is %d, must be >= 0", grain)
+		return identity, invalidf("%s: grain is %d, must be >= 0", name, grain)
 	}
 	if fold == nil || combine == nil {
-		return identity, invalidf("Reduce: fold and combine must not be nil")
+		return identity, invalidf("%s: fold and combine must not be nil", name)
 	}
 	if ctx == nil {
 		ctx = context.Background()

@@ -23,6 +23,11 @@ type Runtime struct {
 	placement   placement   // NUMA nodes and CPUs of the workers (numa.go)
 	userWorkers int         // Config.Workers as the caller gave it (0: automatic), for the profile
 	shared      bool        // the process-wide shared runtime (shared.go); set once before publication
+
+	tr         traceState       // timeline tracing (trace.go)
+	ktimes     kernelTimes      // kernel-call wall times per device (kerneltime.go)
+	metricsMu  sync.Mutex       // guards metricsSrv
+	metricsSrv []*MetricsServer // started by ServeMetrics (metrics_http.go)
 }
 
 // Spin rounds before a worker parks, by policy.
@@ -74,6 +79,7 @@ func New(cfg Config) (*Runtime, error) {
 	}
 	rt.pool = pool
 	rt.startEnergy()
+	rt.startEnvTrace()
 	return rt, nil
 }
 
@@ -92,9 +98,14 @@ func (rt *Runtime) Close() error {
 
 // closeNow is Close proper. Any goroutine.
 func (rt *Runtime) closeNow() error {
+	if !rt.pool.Closed() {
+		rt.saveCalibrationOnClose() // calibration.go: keep the measured cost model for the next process
+	}
 	if !rt.pool.Close() {
 		return ErrClosed
 	}
+	rt.stopTraceAtClose()
+	rt.stopMetricsAtClose()
 	rt.stopEnergy()
 	return nil
 }

@@ -69,6 +69,9 @@ type scopeJob struct {
 	fn func() error
 }
 
+// TraceName names the job's slice in a trace.
+func (j *scopeJob) TraceName() string { return "spawn" }
+
 func (j *scopeJob) Run(w *sched.Worker) {
 	s := j.s
 	if !s.f.Stopped() {

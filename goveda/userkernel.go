@@ -66,7 +66,10 @@ type Kernel struct {
 	devices []int // device indexes it was compiled for, ascending
 	mu      sync.Mutex
 	byDev   map[device.Device]*device.Kernel // guarded by mu (Close empties it)
-	closed  bool                             // guarded by mu
+	closed  bool                             // guarded by mu; set by Close, then no new Run starts
+	// runs counts the Runs in flight: Add only under mu while !closed, so Close's Wait (after
+	// it set closed) sees every Run that started.
+	runs sync.WaitGroup
 }
 
 // Kernel compiles src for every device that has a matching source (OpenCL C for OpenCL devices,
@@ -175,6 +178,10 @@ func (k *Kernel) Run(ctx context.Context, n int64, args ...Arg) error {
 	if n == 0 {
 		return nil
 	}
+	if err := k.admit(); err != nil {
+		return err
+	}
+	defer k.runs.Done()
 	ds, err := k.rt.devices()
 	if err != nil {
 		return err
@@ -195,15 +202,29 @@ func (k *Kernel) Run(ctx context.Context, n int64, args ...Arg) error {
 		}})
 }
 
-// Close releases the compiled programs. Later Runs return ErrClosed. Idempotent; any goroutine,
-// but not while a Run of k is in flight.
-func (k *Kernel) Close() {
+// admit counts one run (Run, RunND, RunAsync, RunNDAsync) in flight, or fails with ErrClosed
+// after Close. A nil error must be matched by one k.runs.Done when the run finished. Any
+// goroutine.
+func (k *Kernel) admit() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.closed {
-		return
+		return fmt.Errorf("%w: kernel %q was closed", ErrClosed, k.name)
 	}
+	k.runs.Add(1)
+	return nil
+}
+
+// Close stops new Runs (they return an error wrapping ErrClosed), waits for the Runs in flight,
+// then releases the compiled programs. Idempotent: every call returns after the programs were
+// released. Any goroutine, concurrently with Run (not from inside one of k's Runs).
+func (k *Kernel) Close() {
+	k.mu.Lock()
 	k.closed = true
+	k.mu.Unlock()
+	k.runs.Wait()
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	for _, dk := range k.byDev {
 		dk.Close()
 	}

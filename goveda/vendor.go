@@ -40,6 +40,11 @@ func (rt *Runtime) VendorLibraries() []VendorLibrary {
 		}
 	}
 	out := append([]VendorLibrary{v}, device.GPUVendorLibraries()...)
+	for i := range out {
+		if out[i].Name == "clblast" && out[i].Found {
+			out[i].Detail = "used on OpenCL devices with their own cores; not on host-cores devices (PoCL), where the CPU BLAS runs"
+		}
+	}
 	if rt.cfg.Policy == PolicyDeterministic {
 		for i := range out {
 			if out[i].Found {

@@ -768,6 +768,42 @@ VEDA_API veda_status veda_cancel_destroy(veda_cancel *c);
  * bound then); VEDA_ERR_UNSUPPORTED (forked child). */
 VEDA_API veda_status veda_thread_set_cancel(veda_cancel *c);
 
+/* ==== Timeline traces and live metrics ===========================================================
+ *
+ * A trace records what ran where: task and chunk runs per worker, waits (helping or idle),
+ * parking, steals, dispatch decisions, kernel runs and transfers per device engine, pipeline
+ * stage runs. It is written as Chrome trace-event JSON, which Perfetto (ui.perfetto.dev) and
+ * chrome://tracing open; `veda trace summarize|plot FILE` reads it. Setting VEDA_TRACE=path in
+ * the environment traces every runtime of a process without code changes (written when the
+ * runtime is destroyed). At most one trace per runtime at a time.
+ */
+
+/* veda_trace_start starts tracing rt into the file path, created (or truncated) now, so an
+ * unwritable path fails here. Thread-safe.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt or path NULL/empty, a trace already running,
+ * or the file cannot be created: the message names path and the reason); VEDA_ERR_CLOSED;
+ * VEDA_ERR_UNSUPPORTED (forked child). */
+VEDA_API veda_status veda_trace_start(veda_runtime *rt, const char *path);
+
+/* veda_trace_stop stops rt's trace and writes the file. Blocks while writing (about 1 s per
+ * million events). Thread-safe.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (no trace running); VEDA_ERR_INTERNAL (a write
+ * error: the message says which); VEDA_ERR_CLOSED; VEDA_ERR_UNSUPPORTED (forked child). */
+VEDA_API veda_status veda_trace_stop(veda_runtime *rt);
+
+/* veda_metrics_serve serves rt's metrics over HTTP in the Prometheus text exposition format at
+ * http://addr/metrics. addr is "host:port"; NULL means "127.0.0.1:9464" (loopback only: it binds
+ * only where told). The socket is bound before the call returns. Destroying rt stops it.
+ * Thread-safe.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (addr malformed, or taken: the message says so);
+ * VEDA_ERR_CLOSED; VEDA_ERR_UNSUPPORTED (forked child). */
+VEDA_API veda_status veda_metrics_serve(veda_runtime *rt, const char *addr);
+
+/* veda_metrics_stop stops every metrics server of rt. Thread-safe.
+ * Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (none running); VEDA_ERR_CLOSED;
+ * VEDA_ERR_UNSUPPORTED (forked child). */
+VEDA_API veda_status veda_metrics_stop(veda_runtime *rt);
+
 /* ---- The shared runtime (one pool per process) --------------------------------------------- */
 
 /*

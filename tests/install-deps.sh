@@ -24,6 +24,7 @@ PIP_PKGS=(
   "nvidia-cuda-crt==13.0.88"
   "nvidia-nvvm==13.0.88"
   "wheel==0.45.1"
+  "matplotlib==3.10.7"   # veda.trace.plot is tested with it (optional for users)
   # the Python binding's suites (issue 15): property fuzzing, static types, Dask scale-out, wheels
   "hypothesis==6.170.15"
   "mypy==2.4.1"

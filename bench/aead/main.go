@@ -43,11 +43,13 @@ func main() {
 	budget := flag.Int64("rss-budget", 64<<20, "byte budget for the peak-RSS part (VEDA_MEM_FRACTION is set to give about this)")
 	veda := flag.String("veda", "build/veda", "the veda binary for the peak-RSS part")
 	quick := flag.Bool("quick", false, "256 MiB, 3 rounds, 1 GiB RSS stream")
+	inflight := flag.Int("inflight", 0, "segments in flight (0: the job's default)")
 	flag.Parse()
 	if *quick {
 		*size, *rounds, *rssSize = 256<<20, 3, 1<<30
 	}
 	status := 0
+	jobOpts.MaxInFlight = *inflight
 	if err := throughput(*size, *devSize, *rounds, *workers); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/aead:", err)
 		status = 1
@@ -60,6 +62,9 @@ func main() {
 	}
 	os.Exit(status)
 }
+
+// jobOpts are the options of every job run.
+var jobOpts streamaead.Options
 
 type mode struct {
 	name string
@@ -124,7 +129,7 @@ func throughput(size, devSize, rounds, workers int) error {
 			if err := rt.PinDevice(m.pin); err != nil {
 				return err
 			}
-			if st, err = a.Encrypt(ctx, rt, ct, bytes.NewReader(in), nil, streamaead.Options{}); err != nil {
+			if st, err = a.Encrypt(ctx, rt, ct, bytes.NewReader(in), nil, jobOpts); err != nil {
 				return err
 			}
 		}
@@ -142,7 +147,7 @@ func throughput(size, devSize, rounds, workers int) error {
 			if _, err := pt.ReadFrom(rd); err != nil {
 				return err
 			}
-		} else if _, err := a.Decrypt(ctx, rt, pt, bytes.NewReader(ct.Bytes()), nil, streamaead.Options{}); err != nil {
+		} else if _, err := a.Decrypt(ctx, rt, pt, bytes.NewReader(ct.Bytes()), nil, jobOpts); err != nil {
 			return err
 		}
 		m.dec = append(m.dec, float64(m.n)/time.Since(t).Seconds()/1e9)

@@ -25,7 +25,7 @@ const (
 	// MinSegmentSize is the smallest ciphertext segment size: the first segment must hold the
 	// header, a tag and at least one byte of plaintext.
 	MinSegmentSize = HeaderSize + TagSize + 1
-	// MaxSegmentSize bounds the segment size (every segment in flight holds two buffers of it).
+	// MaxSegmentSize bounds the segment size (every segment in flight holds a buffer of it).
 	MaxSegmentSize = 64 << 20
 	// MaxSegments is the number of segments a stream may have (the 4-byte segment counter;
 	// Tink refuses segment number 2^32-1).

@@ -14,7 +14,7 @@ import (
 // Options configure Encrypt and Decrypt. The zero value is the default.
 type Options struct {
 	// MaxInFlight bounds the segments alive at once (read, not yet written); 0: the profile's
-	// hard cap (64). Each holds two buffers of one segment.
+	// hard cap (64). Each holds one buffer of a segment (sealed and opened in place).
 	MaxInFlight int
 	// MaxBytes bounds the bytes of those buffers; 0: the profile's memory budget.
 	MaxBytes uint64
@@ -60,7 +60,7 @@ const inFlightCap = 64
 
 // inFlight returns the job's bound on segments alive: Options.MaxInFlight (0: the profile's hard
 // cap of 64), bounded by the byte budget (Options.MaxBytes, 0: the profile's memory budget) at
-// two buffers of one segment each, and at least 1. The profile's own inflight_segments assumes
+// one segment buffer each, and at least 1. The profile's own inflight_segments assumes
 // 64 MiB segments, so the job bounds by bytes for its real segment size instead.
 func (a *StreamingAEAD) inFlight(rt *goveda.Runtime, o Options) int {
 	n, budget := o.MaxInFlight, o.MaxBytes
@@ -73,7 +73,7 @@ func (a *StreamingAEAD) inFlight(rt *goveda.Runtime, o Options) int {
 		}
 	}
 	if budget > 0 {
-		n = min(n, int(min(budget/uint64(2*a.segSize+1), 1<<20)))
+		n = min(n, int(min(budget/uint64(a.segSize+1), 1<<20)))
 	}
 	return max(n, 1)
 }
@@ -103,14 +103,16 @@ func (a *StreamingAEAD) Encrypt(ctx context.Context, rt *goveda.Runtime, dst io.
 	j := newJob(a, rt, o, start)
 	j.st.CipherBytes = HeaderSize
 	c := chunker{r: src}
-	err = j.run(ctx, rt, "encrypt", "aes256gcm_seal", plainSize(a.segSize, 1)+1, a.segSize, jobStages{
+	// One buffer per segment: the plaintext and its look-ahead byte (saved by the chunker before
+	// the seal overwrites it), then the ciphertext and tag in place.
+	err = j.run(ctx, rt, "encrypt", "aes256gcm_seal", a.segSize, jobStages{
 		read: func(s *segment) error {
-			in, last, err := c.next(s.inBuf, plainSize(a.segSize, s.seq))
+			in, last, err := c.next(s.buf, plainSize(a.segSize, s.seq))
 			if err != nil {
 				return fmt.Errorf("veda: streamaead: reading segment %d: %w", s.seq, err)
 			}
 			s.in, s.last = in, last
-			s.out = s.outBuf[:len(in)+TagSize]
+			s.out = s.buf[:len(in)+TagSize]
 			return nil
 		},
 		crypt: func(d goveda.Device, s *segment) error {
@@ -157,9 +159,9 @@ func (a *StreamingAEAD) Decrypt(ctx context.Context, rt *goveda.Runtime, dst io.
 	j := newJob(a, rt, o, start)
 	j.st.CipherBytes = HeaderSize
 	c := chunker{r: src}
-	err = j.run(ctx, rt, "decrypt", "aes256gcm_open", a.segSize+1, plainSize(a.segSize, 1), jobStages{
+	err = j.run(ctx, rt, "decrypt", "aes256gcm_open", a.segSize+1, jobStages{
 		read: func(s *segment) error {
-			in, last, err := c.next(s.inBuf, cipherSize(a.segSize, s.seq))
+			in, last, err := c.next(s.buf, cipherSize(a.segSize, s.seq))
 			if err != nil {
 				return fmt.Errorf("veda: streamaead: reading segment %d: %w", s.seq, err)
 			}
@@ -167,7 +169,7 @@ func (a *StreamingAEAD) Decrypt(ctx context.Context, rt *goveda.Runtime, dst io.
 				return &SegmentError{Segment: s.seq, Last: true, Err: fmt.Errorf("%w: %d bytes, shorter than a tag", ErrTruncated, len(in))}
 			}
 			s.in, s.last = in, last
-			s.out = s.outBuf[:len(in)-TagSize]
+			s.out = s.buf[:len(in)-TagSize]
 			return nil
 		},
 		crypt: func(d goveda.Device, s *segment) error {
@@ -213,12 +215,12 @@ type jobStages struct {
 // placed per segment by the dispatcher) -> serial in-order sink (write), bounded by
 // j.st.MaxInFlight segments and their bytes. It returns the failure of the lowest segment,
 // unwrapped to the job's own error (a *SegmentError, or a read or write error).
-func (j *job) run(ctx context.Context, rt *goveda.Runtime, op, kernel string, inSize, outSize int, st jobStages) error {
+func (j *job) run(ctx context.Context, rt *goveda.Runtime, op, kernel string, bufSize int, st jobStages) error {
 	cpu, err := rt.Device(0)
 	if err != nil {
 		return err
 	}
-	segBytes := uint64(inSize + outSize)
+	segBytes := uint64(bufSize)
 	p, err := goveda.NewPipeline(rt, goveda.PipelineOptions[*segment]{
 		Name:             "veda-" + op,
 		MaxInFlight:      j.st.MaxInFlight,
@@ -262,7 +264,7 @@ func (j *job) run(ctx context.Context, rt *goveda.Runtime, op, kernel string, in
 		if seq >= MaxSegments {
 			return nil, false, &SegmentError{Segment: seq, Err: ErrTooLong}
 		}
-		s := newSegment(inSize, outSize)
+		s := newSegment(bufSize)
 		s.seq = seq
 		if err := st.read(s); err != nil {
 			release(s)

@@ -7,14 +7,16 @@ import (
 )
 
 // segment is one item of the job's pipeline: a segment's input (plaintext to seal, or ciphertext
-// to open) and output, with buffers from the pools.
+// to open) and its output, in place in one pooled buffer: sealing writes the ciphertext over the
+// plaintext and appends the tag, opening writes the plaintext over the ciphertext. One buffer per
+// segment halves the memory in flight and the cache traffic of two.
 type segment struct {
 	seq  int64
 	last bool
-	in   []byte // what the source read
-	out  []byte // what the seal/open stage produced
-	// inBuf and outBuf are the full-capacity buffers in and out point into (nil once released).
-	inBuf, outBuf []byte
+	in   []byte // what the source read: buf[:len(in)]
+	out  []byte // what the seal/open stage produced: buf[:len(out)], in place
+	// buf is the full-capacity buffer in and out point into (nil once released).
+	buf []byte
 	dec           goveda.Decision // where the seal/open ran and why (the hybrid stage's Placed)
 	err           error           // the segment's own failure (a wrong tag), raised in order by the writer
 }
@@ -43,15 +45,14 @@ func putBuf(b []byte) {
 	}
 }
 
-// newSegment returns a segment with input and output buffers of the given sizes.
-func newSegment(in, out int) *segment {
-	return &segment{inBuf: getBuf(in), outBuf: getBuf(out)}
+// newSegment returns a segment with a buffer of n bytes.
+func newSegment(n int) *segment {
+	return &segment{buf: getBuf(n)}
 }
 
 // release returns s's buffers to the pools; a second release is a no-op. The goroutine that owns
 // s (the stage or Drop call that has it).
 func release(s *segment) {
-	putBuf(s.inBuf)
-	putBuf(s.outBuf)
-	s.inBuf, s.outBuf, s.in, s.out = nil, nil, nil, nil
+	putBuf(s.buf)
+	s.buf, s.in, s.out = nil, nil, nil
 }

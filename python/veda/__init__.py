@@ -17,11 +17,12 @@ from ._shared import dot, parallel_for, runtime, saxpy, sgemm, submit, sum
 from ._future import Future
 from ._native import NativeFunction, native
 from ._tasks import TaskGroup, TaskOptions
+from ._pipeline import Pipeline  # issue 12
 from ._types import Candidate, Decision, DeviceInfo, DeviceMetrics, DeviceStats, Metrics
 
 __all__ = ["Runtime", "Kernel", "In", "Out", "InOut", "DeviceArray", "Status", "VedaError",
            "LibraryNotFoundError", "version", "__version__",
            "runtime", "parallel_for", "sum", "dot", "saxpy", "sgemm", "submit",
            "native", "NativeFunction", "Future", "TaskOptions", "TaskGroup",
-           "DeviceInfo", "DeviceStats", "DeviceMetrics", "Metrics", "Decision", "Candidate"]
+           "Pipeline", "DeviceInfo", "DeviceStats", "DeviceMetrics", "Metrics", "Decision", "Candidate"]
 __version__ = "0.1.0"

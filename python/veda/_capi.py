@@ -308,6 +308,20 @@ def check(status: int) -> None:
     if status != Status.OK:
         raise error(status)
 
+# ---- timeline traces and live metrics ------------------------------------------------------
+# veda_status veda_trace_start(veda_runtime *rt, const char *path);
+lib.veda_trace_start.argtypes = [c_void_p, c_char_p]
+lib.veda_trace_start.restype = veda_status
+# veda_status veda_trace_stop(veda_runtime *rt);
+lib.veda_trace_stop.argtypes = [c_void_p]
+lib.veda_trace_stop.restype = veda_status
+# veda_status veda_metrics_serve(veda_runtime *rt, const char *addr);
+lib.veda_metrics_serve.argtypes = [c_void_p, c_char_p]
+lib.veda_metrics_serve.restype = veda_status
+# veda_status veda_metrics_stop(veda_runtime *rt);
+lib.veda_metrics_stop.argtypes = [c_void_p]
+lib.veda_metrics_stop.restype = veda_status
+
 # ---- Device-resident buffers, N-D and asynchronous kernel launches (veda.h, issue 16) --------
 # VEDA_ARG_BUFFER = 4: ptr is a veda_buffer *, bytes is ignored.
 ARG_BUFFER = 4
@@ -369,3 +383,41 @@ class veda_transfer_stats(Structure):
 # veda_status veda_device_transfers(veda_runtime *rt, int32_t device, veda_transfer_stats *out);
 lib.veda_device_transfers.argtypes = [c_void_p, c_int32, POINTER(veda_transfer_stats)]
 lib.veda_device_transfers.restype = veda_status
+
+# ---- Pipelines (veda.h, issue 12) ------------------------------------------------------------
+# #define VEDA_STAGE_PARALLEL 0 / VEDA_STAGE_SERIAL_IN_ORDER 1 / VEDA_STAGE_SERIAL_OUT_OF_ORDER 2
+STAGE_PARALLEL, STAGE_SERIAL_IN_ORDER, STAGE_SERIAL_OUT_OF_ORDER = 0, 1, 2
+# typedef int32_t (*veda_source_fn)(void *ctx, int64_t seq, void **item, uint64_t *bytes);
+veda_source_fn = CFUNCTYPE(c_int32, c_void_p, c_int64, POINTER(c_void_p), POINTER(c_uint64))
+# typedef int32_t (*veda_stage_fn)(void *ctx, int64_t seq, void *item, void **out, uint64_t *bytes);
+veda_stage_fn = CFUNCTYPE(c_int32, c_void_p, c_int64, c_void_p, POINTER(c_void_p), POINTER(c_uint64))
+# typedef void (*veda_drop_fn)(void *ctx, int64_t seq, void *item);
+veda_drop_fn = CFUNCTYPE(None, c_void_p, c_int64, c_void_p)
+
+
+# typedef struct veda_pipeline_options { uint32_t struct_size; int32_t priority;
+#     int64_t max_in_flight; uint64_t max_bytes_in_flight; veda_drop_fn drop; void *drop_ctx;
+# } veda_pipeline_options;
+class veda_pipeline_options(Structure):
+    _fields_ = [("struct_size", c_uint32), ("priority", c_int32), ("max_in_flight", c_int64),
+                ("max_bytes_in_flight", c_uint64), ("drop", c_void_p), ("drop_ctx", c_void_p)]
+
+
+# void veda_pipeline_options_init(veda_pipeline_options *opts);
+lib.veda_pipeline_options_init.argtypes = [POINTER(veda_pipeline_options)]
+lib.veda_pipeline_options_init.restype = None
+# veda_status veda_pipeline_create(veda_runtime *rt, const veda_pipeline_options *opts, veda_pipeline **out);
+lib.veda_pipeline_create.argtypes = [c_void_p, POINTER(veda_pipeline_options), POINTER(c_void_p)]
+lib.veda_pipeline_create.restype = veda_status
+# veda_status veda_pipeline_add_stage(veda_pipeline *p, int32_t mode, veda_stage_fn fn, void *ctx);
+lib.veda_pipeline_add_stage.argtypes = [c_void_p, c_int32, c_void_p, c_void_p]
+lib.veda_pipeline_add_stage.restype = veda_status
+# veda_status veda_pipeline_run(veda_pipeline *p, veda_source_fn source, void *source_ctx);
+lib.veda_pipeline_run.argtypes = [c_void_p, c_void_p, c_void_p]
+lib.veda_pipeline_run.restype = veda_status
+# veda_status veda_pipeline_cancel(veda_pipeline *p);
+lib.veda_pipeline_cancel.argtypes = [c_void_p]
+lib.veda_pipeline_cancel.restype = veda_status
+# veda_status veda_pipeline_destroy(veda_pipeline *p);
+lib.veda_pipeline_destroy.argtypes = [c_void_p]
+lib.veda_pipeline_destroy.restype = veda_status

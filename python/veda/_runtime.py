@@ -22,6 +22,7 @@ from . import _callbacks as cb
 from . import _capi
 from . import _device
 from . import _kernel
+from . import trace as _trace
 from ._capi import check, lib
 from ._errors import Status, VedaError
 from ._device import DeviceArray
@@ -34,6 +35,7 @@ from ._types import Decision, DeviceInfo, Metrics
 
 if TYPE_CHECKING:
     from typing_extensions import ParamSpec, Self
+    from ._pipeline import Pipeline
     P = ParamSpec("P")
 
 __all__ = ["Runtime", "version"]
@@ -395,6 +397,19 @@ class Runtime(concurrent.futures.Executor):
         if self._h is None:
             raise VedaError(Status.CLOSED, "veda: runtime is closed")
         raise VedaError(Status.INVALID_ARGUMENT, _capi.last_error())
+
+    # -- pipelines (issue 12) -----------------------------------------------------------------
+
+    def pipeline(self, max_in_flight: Optional[int] = None, max_bytes: Optional[int] = None,
+                 priority: str = "normal") -> "Pipeline":
+        """A new, empty pipeline on this runtime (see :class:`veda.Pipeline`): at most
+        ``max_in_flight`` items and ``max_bytes`` declared bytes in flight (None: the runtime
+        profile's in-flight segments and memory budget), its tasks at ``priority``. Add stages
+        with ``p.stage(fn, mode=...)``, then ``for out in p.run(iterable)``."""
+        from ._pipeline import Pipeline
+
+        self._handle()
+        return Pipeline(self, max_in_flight=max_in_flight, max_bytes=max_bytes, priority=priority)
 
     # -- parallel loops -------------------------------------------------------------------------
 
@@ -895,6 +910,30 @@ class Runtime(concurrent.futures.Executor):
         dicts with the keys ``seq``, ``kernel``, ``bytes``, ``device``, ``kind``, ``reason``,
         ``candidates``, ... Empty unless recording is on (``record_decisions``)."""
         return cast(List[Decision], json.loads(self._text(lib.veda_decisions_json)))
+
+    # ---- timeline traces and live metrics ----------------------------------------------------
+
+    def trace(self, path: "str | os.PathLike[str]") -> "_trace.Tracing":
+        """Trace the runtime into the file ``path`` (Chrome trace-event JSON; open it in
+        ui.perfetto.dev, or read it with :mod:`veda.trace`). Use as a context manager::
+
+            with rt.trace("out.json"):
+                rt.parallel_for(0, n, body)
+
+        The file is created at once, so an unwritable path raises here; it is written when the
+        ``with`` block ends (also on an exception). Starting a second trace raises VedaError."""
+        return _trace.Tracing(self, os.fspath(path))
+
+    def serve_metrics(self, addr: "str | None" = None) -> None:
+        """Serve the Prometheus metrics at ``http://addr/metrics``; ``addr`` is ``"host:port"``,
+        default ``"127.0.0.1:9464"`` (loopback only). A taken address raises VedaError now."""
+        if addr is not None and not isinstance(addr, str):
+            raise TypeError(f"addr must be a str or None, not {type(addr).__name__}")
+        check(lib.veda_metrics_serve(self._handle(), None if addr is None else addr.encode()))
+
+    def stop_metrics(self) -> None:
+        """Stop the metrics servers of this runtime (VedaError if none is running)."""
+        check(lib.veda_metrics_stop(self._handle()))
 
 
 @atexit.register

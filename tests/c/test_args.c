@@ -111,6 +111,17 @@ int main(void) {
     c[0] = 3;
     OK(veda_sgemm(rt, 1, 1, 0, 1, NULL, 1, NULL, 1, 2.0f, c, 1)); /* k == 0: C = beta*C */
     CHECK(c[0] == 6.0f);
+    /* veda.h's rules exactly: lda >= max(1, k) even when k == 0 (and ldb, ldc >= max(1, n)); A and
+     * B are not read when alpha == 0, so they may be NULL then: C = beta*C. */
+    EXPECT_ERR_MSG(veda_sgemm(rt, 1, 1, 0, 1, NULL, 0, NULL, 1, 2.0f, c, 1), VEDA_ERR_INVALID_ARGUMENT, "lda is 0, must be >= max(1, k) = 1");
+    EXPECT_ERR_MSG(veda_sgemm(rt, 1, 0, 1, 1, x, 1, y, 0, 0, c, 1), VEDA_ERR_INVALID_ARGUMENT, "ldb is 0");
+    c[0] = 1; c[1] = 2; c[2] = 3; c[3] = 4;
+    OK(veda_sgemm(rt, 2, 2, 2, 0.0f, NULL, 2, NULL, 2, 0.5f, c, 2));
+    CHECK(c[0] == 0.5f && c[1] == 1.0f && c[2] == 1.5f && c[3] == 2.0f);
+    CHECK(strstr(veda_last_error(), "Sgemm") == NULL); /* no Go name in C messages */
+    EXPECT_ERR_MSG(veda_sgemm(rt, 2, 2, 2, 0.0f, NULL, 2, NULL, 2, 0.5f, NULL, 2), VEDA_ERR_INVALID_ARGUMENT, "c is NULL");
+    EXPECT_ST(veda_sgemm(rt, 2, 2, 3, 1, x, 2, y, 2, 0, c, 2), VEDA_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(veda_last_error(), "Sgemm") == NULL && strstr(veda_last_error(), "max(1, k) = 3") != NULL);
 
     /* Callback errors: VEDA_ERR_TASK_FAILED naming the code and the range; runtime still usable. */
     EXPECT_ERR_MSG(veda_parallel_for(rt, 0, 1000, 10, fail_at_500, NULL), VEDA_ERR_TASK_FAILED, "returned 42");

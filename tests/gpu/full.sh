@@ -9,7 +9,9 @@
 #   3. `veda info`, `veda demo` and `veda explain` (dispatch between CPU, OpenCL and CUDA);
 #   4. the Python suite against the same libveda.so (CUDA present);
 #   5. the per-device kernel benchmark (transfer/compute split);
-#   6. the dispatch benchmark on CPU + CUDA (strategies vs the best static split).
+#   6. the dispatch benchmark on CPU + CUDA (strategies vs the best static split);
+#   7. the AES-256-GCM kernels: equality with crypto/cipher, GCM test vectors, seal GB/s;
+#   8. the main job (bench/aead): hybrid encryption vs CPU only, Go single-threaded, openssl.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 C=${CARRY:-.carry}
@@ -37,5 +39,10 @@ step "6. dispatch on real devices: CPU + CUDA (OpenCL hidden), strategies vs the
 if [ -x "$C/dispatchbench" ]; then
   VEDA_OPENCL_LIBRARY=/nonexistent "$C/dispatchbench" -sim=false -real-step 0.1 || rc=1
 fi
+step "7. AES-256-GCM: the device kernels against crypto/cipher and the GCM test vectors on every device; seal kernel GB/s (kernel-GB/s: device time, data resident) and end to end"
+"$C/device.test" -test.count=1 -test.v -test.run 'TestAESGCM' 2>&1 | grep -E '^(--- |ok|FAIL|PASS)' | grep -v -- '--- PASS: TestAESGCMMatchesCPU/' || rc=1
+"$C/device.test" -test.run XXX -test.bench 'AESGCMSeal' -test.benchtime 20x 2>&1 | grep -E 'Benchmark|ok' || rc=1
+step "8. the main job: hybrid encryption end to end vs CPU only on all cores, Go single-threaded, openssl; peak RSS"
+if [ -x "$C/bench-aead" ]; then "$C/bench-aead" -veda "$C/veda" -size 1073741824 -rounds 3 -rss-size 4294967296 || rc=1; else echo "not built"; fi
 echo; echo "full.sh: rc=$rc"
 exit $rc

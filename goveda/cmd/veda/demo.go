@@ -154,6 +154,26 @@ func cmdDemo(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 		len(devs), rt.Workers(), nrep)
 	fmt.Fprintln(stdout, "the vector kernels (saxpy 12 B, sum 4 B, dot 8 B per element) and 2n^3 FLOP/s for sgemm; times")
 	fmt.Fprintln(stdout, "on a GPU include the host<->device copies. check: compared with the CPU's result.")
+	// Placement summary of the automatic rows: which device the dispatcher used per case.
+	placed := map[string]int{}
+	var names []string
+	nauto := 0
+	for _, r := range rows {
+		if r.mode != "auto" || r.err != nil {
+			continue
+		}
+		nauto++
+		if placed[r.device] == 0 {
+			names = append(names, r.device)
+		}
+		placed[r.device]++
+	}
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s in %d", n, placed[n]))
+	}
+	fmt.Fprintf(stdout, "automatic placement over %d cases: %s\n", nauto, strings.Join(parts, "; "))
+	fmt.Fprintln(stdout, "why each call went where (estimates and reasons): veda explain")
 	if status != 0 {
 		fmt.Fprintln(stderr, "veda demo: some results are wrong or failed (MISMATCH/error rows above)")
 	}

@@ -47,6 +47,10 @@ func cmdInfo(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	affinity := rt.GPUAffinity()
 	en := rt.Energy()
 	vendors := rt.VendorLibraries()
+	cal, err := rt.Calibration()
+	if err != nil {
+		return fail(stderr, "info", err)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -97,6 +101,13 @@ func cmdInfo(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 		} else {
 			fmt.Fprintf(stdout, "%s: not found: %s\n", v.Name, v.Why)
 		}
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintf(stdout, "== calibration (VEDA_CALIBRATION=%s)\n", cal.Mode)
+	if cal.Path != "" {
+		fmt.Fprintf(stdout, "%s: %s, %d windows loaded\n", cal.Path, cal.Status, cal.Loaded)
+	} else {
+		fmt.Fprintln(stdout, cal.Status)
 	}
 	if len(absent) > 0 {
 		fmt.Fprintln(stdout)

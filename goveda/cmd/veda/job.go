@@ -25,12 +25,12 @@ import (
 // AES-256-GCM and openssl's single-core figure measured in the same run.
 func cmdJob(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	sizeFlag := fs.String("size", "256MiB", "stream size")
-	devSizeFlag := fs.String("device-size", "32MiB", "stream size for the pinned non-CPU rows (they can be slow)")
+	devSizeFlag := fs.String("device-size", "8MiB", "stream size for the pinned non-CPU rows (they can be slow)")
 	reps := fs.Int("reps", 3, "runs per table cell (the median is shown)")
 	workers := fs.Int("workers", 0, "CPU workers (0: automatic)")
 	noOpenSSL := fs.Bool("no-openssl", false, "skip the openssl peer")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: veda job [-size 256MiB] [-device-size 32MiB] [-reps 3] [-workers N] [-no-openssl]")
+		fmt.Fprintln(fs.Output(), "usage: veda job [-size 256MiB] [-device-size 8MiB] [-reps 3] [-workers N] [-no-openssl]")
 		fmt.Fprintln(fs.Output(), "The main job (veda encrypt/decrypt: Tink's AES-GCM-HKDF streaming AEAD, 1 MiB segments)")
 		fmt.Fprintln(fs.Output(), "on a deterministic stream generated in memory, with a placement table and peers.")
 		fs.PrintDefaults()

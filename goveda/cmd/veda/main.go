@@ -7,6 +7,8 @@
 //	veda encrypt  the main job: Tink's AES-GCM-HKDF streaming AEAD, segments sealed in parallel
 //	              on the CPU and the devices (-key FILE [-in FILE|-] [-out FILE|-] [-ad S])
 //	veda decrypt  the reverse, verifying every segment; veda keygen -out FILE makes a key
+//	veda trace    summarize, plot or validate a timeline trace file
+//	veda calibrate  every built-in kernel on every device, saved per machine (loaded at start)
 //	veda help     this text
 //
 // Each subcommand takes its own flags (veda demo -h). Exit status: 0 on success, 1 when a
@@ -42,6 +44,8 @@ var commands = []command{
 	{"decrypt", "decrypt and verify a Tink AES-GCM-HKDF stream", cmdDecrypt},
 	{"keygen", "write a new random 256-bit key file", cmdKeygen},
 	{"job", "the main job on a 256 MiB in-memory stream: round trip, placement table, peers", cmdJob},
+	{"trace", "summarize, plot or validate a timeline trace (VEDA_TRACE=out.json)", cmdTrace},
+	{"calibrate", "measure every kernel on every device and save the cost model for later processes", cmdCalibrate},
 }
 
 // usage writes the top-level help to w.
@@ -50,9 +54,9 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "commands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.brief)
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.brief)
 	}
-	fmt.Fprintf(w, "  %-8s %s\n", "help", "print this text")
+	fmt.Fprintf(w, "  %-9s %s\n", "help", "print this text")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'veda <command> -h' for the command's flags. Environment: VEDA_NUM_WORKERS,")
 	fmt.Fprintln(w, "VEDA_STRATEGY, VEDA_GPU_THRESHOLD, VEDA_MEM_FRACTION, VEDA_DISABLE_GPU=1.")

@@ -27,7 +27,9 @@ func (d *gdev) gcmShape() (w, l int) {
 }
 
 // SealAESGCM seals plaintext under k and nonce with additional data aad into dst, which must hold
-// len(plaintext)+16 bytes (ciphertext, then the tag) and must not overlap plaintext.
+// len(plaintext)+16 bytes (ciphertext, then the tag) and either start at plaintext's first byte
+// (in place: the copy to the device completes before the copy back, in one in-order batch) or
+// not overlap it.
 func (d *gdev) SealAESGCM(k *aesgcm.Key, nonce, aad, plaintext, dst []byte) (Timing, error) {
 	if k == nil || len(nonce) == 0 || len(dst) != len(plaintext)+aesgcm.TagSize {
 		return Timing{}, fmt.Errorf("%w: aes256gcm_seal: key %v, nonce %d bytes, plaintext %d, dst %d (want plaintext+16)",
@@ -45,8 +47,8 @@ func (d *gdev) SealAESGCM(k *aesgcm.Key, nonce, aad, plaintext, dst []byte) (Tim
 }
 
 // OpenAESGCM opens ciphertext (message then 16-byte tag) under k and nonce with additional data
-// aad into dst, which must hold len(ciphertext)-16 bytes. A wrong tag returns ErrAuth with dst
-// zeroed, so that unauthenticated plaintext never leaves.
+// aad into dst, which must hold len(ciphertext)-16 bytes (in place, or not overlapping). A wrong
+// tag returns ErrAuth with dst zeroed, so that unauthenticated plaintext never leaves.
 func (d *gdev) OpenAESGCM(k *aesgcm.Key, nonce, aad, ciphertext, dst []byte) (Timing, error) {
 	if k == nil || len(nonce) == 0 || len(ciphertext) < aesgcm.TagSize || len(dst) != len(ciphertext)-aesgcm.TagSize {
 		return Timing{}, fmt.Errorf("%w: aes256gcm_open: key %v, nonce %d bytes, ciphertext %d, dst %d (want ciphertext-16)",

@@ -32,6 +32,11 @@ type DeviceInfo struct {
 	// as on VEDA's work-stealing CPU pool) instead of queueing one after
 	// another, so a new call's wait is bounded by queue depth x its own time.
 	Sharing bool
+	// HostCores: the device computes on the host's own cores (an OpenCL device of type CPU,
+	// such as PoCL). The seed rule never sends it an uncalibrated call, it is explored rarely
+	// (see EarliestFinish), and a call placed on it is also reserved on the CPU pool's
+	// backlog, since both run on the same cores.
+	HostCores bool
 	// Watts is the device's active power while it runs a call (0: unknown). With it the cost
 	// model learns joules per byte per (kernel, device); see energy.go and SetPower.
 	Watts float64

@@ -50,6 +50,8 @@ type Decision struct {
 	Estimate time.Duration
 	// UnixNano is the wall time of the decision (set only while recording).
 	UnixNano int64
+	// cpuShare is the CPU device also reserved for a call on a HostCores device (-1: none).
+	cpuShare int
 	n        int
 	cands    [MaxRecordedCandidates]CandidateEstimate
 }
@@ -319,6 +321,13 @@ func (d *Dispatcher) candidate(req *Request, km *kernelModel, b int, s *deviceSt
 		// and never longer than the whole backlog.
 		c.Backlog = min(c.Backlog, time.Duration(s.queueDepth)*c.Compute)
 	}
+	if s.info.HostCores {
+		// The same cores: work queued on the CPU pool delays this device too.
+		c.HostCores = true
+		if cpu := d.hostCPU(); cpu != nil {
+			c.Backlog += max(0, cpu.expEnd-d.now)
+		}
+	}
 	c.Finish = c.Backlog + c.Transfer + c.Compute
 	c.Energy, c.HasEnergy = d.energyOf(km, s, req.Bytes, c.Compute, c.HasEstimate)
 	w := &km.devs[s.info.Index][b]
@@ -346,7 +355,13 @@ func (d *Dispatcher) commit(req *Request, km *kernelModel, b int, ch Choice) Dec
 	dec := Decision{
 		Seq: d.seq, Kernel: req.Kernel, Bytes: req.Bytes, Elements: req.Elements,
 		TransferBytes: req.TransferBytes, Device: ch.Device, Kind: s.info.Kind,
-		Reason: ch.Reason, Estimate: est,
+		Reason: ch.Reason, Estimate: est, cpuShare: -1,
+	}
+	if cpu := d.hostCPU(); s.info.HostCores && cpu != nil {
+		// Counted against the CPU pool as well: the call occupies the same cores.
+		dec.cpuShare = cpu.info.Index
+		cpu.backlog += est
+		cpu.expEnd = max(d.now, cpu.expEnd) + est/time.Duration(cpu.info.Lanes)
 	}
 	s.queueDepth++
 	s.queuedBytes += req.Bytes
@@ -368,10 +383,26 @@ func (d *Dispatcher) commit(req *Request, km *kernelModel, b int, ch Choice) Dec
 	return dec
 }
 
+// hostCPU returns the CPU device (the first of kind CPU), or nil. Caller holds mu.
+func (d *Dispatcher) hostCPU() *deviceState {
+	for _, s := range d.devs {
+		if s.info.Kind == KindCPU {
+			return s
+		}
+	}
+	return nil
+}
+
 // release undoes dec's reservation. Caller holds mu.
 func (d *Dispatcher) release(dec *Decision) {
 	if dec.Device < 0 || dec.Device >= len(d.devs) {
 		return
+	}
+	if dec.cpuShare >= 0 && dec.cpuShare < len(d.devs) {
+		cpu := d.devs[dec.cpuShare]
+		cpu.backlog -= min(cpu.backlog, dec.Estimate)
+		cpu.expEnd = d.clock() + cpu.backlog/time.Duration(cpu.info.Lanes)
+		dec.cpuShare = -1
 	}
 	s := d.devs[dec.Device]
 	if s.queueDepth > 0 {

@@ -22,6 +22,10 @@ type EarliestFinishConfig struct {
 	// was not measured in the last ExploreEvery calls (default 64; a
 	// negative-equivalent of "never" is ^uint64(0)).
 	ExploreEvery uint64
+	// HostExploreEvery: a device on the host's own cores (HostCores) is
+	// explored on at most one call in HostExploreEvery of the others'
+	// exploration rate (default 8).
+	HostExploreEvery uint64
 	// EnergyWeight is how many seconds of finish time one joule is worth (StarPU's gamma):
 	// the strategy minimises Finish + EnergyWeight x Energy. 0 (default) ignores energy.
 	EnergyWeight float64
@@ -52,6 +56,9 @@ func NewEarliestFinish(cfg EarliestFinishConfig) *EarliestFinish {
 	if cfg.ExploreEvery == 0 {
 		cfg.ExploreEvery = 64
 	}
+	if cfg.HostExploreEvery == 0 {
+		cfg.HostExploreEvery = 8
+	}
 	return &EarliestFinish{cfg: cfg}
 }
 
@@ -74,17 +81,24 @@ func (e *EarliestFinish) Choose(req *Request, cands []Candidate) Choice {
 	}
 	if !calibrated {
 		// Every other call measures a device the model knows nothing about
-		// for this kernel (fewest samples first).
+		// for this kernel (fewest samples first). A device on the host's own
+		// cores is measured only on one call in HostExploreEvery, and only
+		// below the threshold size: a first call there costs the CPU pool.
 		if req.KeySeq%2 == 1 {
 			t := -1
 			for i := range cands {
 				c := &cands[i]
-				if !c.HasEstimate && (t < 0 || c.Samples < cands[t].Samples ||
-					c.Samples == cands[t].Samples && c.QueueDepth < cands[t].QueueDepth) {
+				if c.HasEstimate || (c.HostCores && !e.hostExplore(req)) {
+					continue
+				}
+				if t < 0 || c.Samples < cands[t].Samples ||
+					c.Samples == cands[t].Samples && c.QueueDepth < cands[t].QueueDepth {
 					t = i
 				}
 			}
-			return Choice{Device: cands[t].Device, Reason: ReasonExploration}
+			if t >= 0 {
+				return Choice{Device: cands[t].Device, Reason: ReasonExploration}
+			}
 		}
 		return e.seedRule(req, cands)
 	}
@@ -113,8 +127,9 @@ func (e *EarliestFinish) Choose(req *Request, cands []Candidate) Choice {
 			// r is, and a device that was slow once is still re-measured.
 			local := float64(cands[bestLocal].Transfer + cands[bestLocal].Compute)
 			ratio := float64(cands[t].Transfer+cands[t].Compute) / max(local, 1)
-			if allTrusted || cands[t].Trusted || ratio <= 2 ||
-				float64(cands[t].SinceSample) >= min(ratio, 1<<20)*float64(e.cfg.ExploreEvery) {
+			hostOK := !cands[t].HostCores || cands[t].SinceSample >= e.cfg.HostExploreEvery*every
+			if hostOK && (allTrusted || cands[t].Trusted || ratio <= 2 ||
+				float64(cands[t].SinceSample) >= min(ratio, 1<<20)*float64(e.cfg.ExploreEvery)) {
 				return Choice{Device: cands[t].Device, Reason: ReasonExploration}
 			}
 		}
@@ -153,16 +168,31 @@ func leastMeasured(cands []Candidate, minSince uint64, untrustedFirst bool) int 
 	return t
 }
 
+// hostExplore reports whether an uncalibrated call may explore a HostCores
+// device: one call in HostExploreEvery of the (kernel, bucket), below the
+// threshold size.
+func (e *EarliestFinish) hostExplore(req *Request) bool {
+	return req.Bytes < e.cfg.GPUThreshold && (req.KeySeq/2)%e.cfg.HostExploreEvery == 0
+}
+
 // seedRule applies the threshold rule: big work to the least-backlogged GPU,
-// small work to the CPU, unless the CPU is saturated and a GPU idles.
+// small work to the CPU, unless the CPU is saturated and a GPU idles. A
+// device on the host's own cores never gets a call from it.
 func (e *EarliestFinish) seedRule(req *Request, cands []Candidate) Choice {
 	cpu, gpu, idleGPU := -1, -1, -1
+	hasCPU := false
+	for i := range cands {
+		hasCPU = hasCPU || cands[i].Kind == KindCPU
+	}
 	for i := range cands {
 		c := &cands[i]
 		if c.Kind == KindCPU {
 			if cpu < 0 || c.Backlog < cands[cpu].Backlog {
 				cpu = i
 			}
+			continue
+		}
+		if c.HostCores && hasCPU {
 			continue
 		}
 		if gpu < 0 || c.QueueDepth < cands[gpu].QueueDepth {

@@ -84,6 +84,9 @@ type Candidate struct {
 	// the learned joules per byte x Bytes, else Watts x Compute (see energy.go).
 	Energy    float64
 	HasEnergy bool
+	// HostCores: the device runs on the host's cores (DeviceInfo.HostCores); its Backlog
+	// includes the CPU pool's.
+	HostCores bool
 }
 
 // Choice is a strategy's answer: a device index from the candidates and the

@@ -45,8 +45,12 @@ func (p *Pool) resize(from, to int, why func() string) {
 			p.workers[i].wake()
 		}
 	}
-	if p.onResize != nil {
-		p.onResize(from, to, why())
+	if p.onResize != nil || p.tr.Load() != nil { // load (seq-cst): trace point, see trace.go
+		reason := why()
+		if p.onResize != nil {
+			p.onResize(from, to, reason)
+		}
+		p.traceResize(to, reason)
 	}
 }
 

@@ -115,7 +115,15 @@ func (w *Worker) fallAsleep(l *Latch) {
 		p.sleep.unregister(w)
 	} else {
 		w.st.parks++
+		var start int64
+		traced := p.tr.Load() != nil // load (seq-cst): trace point, see trace.go
+		if traced {
+			start = p.now()
+		}
 		<-w.wakeCh
+		if traced {
+			w.tracePark(start)
+		}
 		p.sleep.unregister(w)
 	}
 	if l != nil {

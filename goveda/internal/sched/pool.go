@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/veda-runtime/veda/goveda/internal/trace"
 )
 
 // Options configures New. goveda derives them from its Config and Policy.
@@ -66,6 +68,8 @@ type Pool struct {
 	submitted atomic.Uint64 // tasks injected; add only
 
 	mon *monitor // adaptive policy, or nil
+
+	tr atomic.Pointer[trace.Recorder] // the running trace, or nil (trace.go)
 
 	numa numaState // node groups for hierarchical stealing (numa.go); read-only after New
 
@@ -242,8 +246,12 @@ type rootJob struct {
 	done chan struct{}
 }
 
+// TraceName names the job's slice in a trace: a call from outside the pool.
+func (j *rootJob) TraceName() string { return "call" }
+
 func (j *rootJob) Run(w *Worker) {
 	defer close(j.done)
+	w.RecordWait(j.enq)
 	j.fn(w)
 	w.RecordLatency(j.enq)
 }

@@ -17,6 +17,10 @@ type Stats struct {
 	// Latency of injected tasks (submit to finish), ns; zero without Options.Latency.
 	LatencyCount                             int64
 	LatencyP50Ns, LatencyP90Ns, LatencyP99Ns int64
+	LatencyP999Ns                            int64
+	// Wait of injected tasks (submit to start), ns.
+	WaitCount                        int64
+	WaitP50Ns, WaitP99Ns, WaitP999Ns int64
 }
 
 // Stats returns a snapshot of p's counters. Any goroutine; cost O(workers) plus merging the
@@ -29,9 +33,10 @@ func (p *Pool) Stats() Stats {
 		BusyNs:         make([]int64, len(p.workers)),
 		IdleNs:         make([]int64, len(p.workers)),
 	}
-	var merged *hdrhistogram.Histogram
+	var merged, waits *hdrhistogram.Histogram
 	if p.latency {
 		merged = hdrhistogram.New(1, 3_600_000_000_000, 2)
+		waits = hdrhistogram.New(1, 3_600_000_000_000, 2)
 	}
 	for i, w := range p.workers {
 		s.Executed += w.pub.executed.Load()
@@ -45,6 +50,7 @@ func (p *Pool) Stats() Stats {
 		if merged != nil && w.hist != nil {
 			w.histMu.Lock()
 			merged.Merge(w.hist)
+			waits.Merge(w.waits)
 			w.histMu.Unlock()
 		}
 	}
@@ -53,6 +59,11 @@ func (p *Pool) Stats() Stats {
 		s.LatencyP50Ns = merged.ValueAtQuantile(50)
 		s.LatencyP90Ns = merged.ValueAtQuantile(90)
 		s.LatencyP99Ns = merged.ValueAtQuantile(99)
+		s.LatencyP999Ns = merged.ValueAtQuantile(99.9)
+		s.WaitCount = waits.TotalCount()
+		s.WaitP50Ns = waits.ValueAtQuantile(50)
+		s.WaitP99Ns = waits.ValueAtQuantile(99)
+		s.WaitP999Ns = waits.ValueAtQuantile(99.9)
 	}
 	return s
 }

@@ -59,6 +59,7 @@ type Worker struct {
 
 	histMu sync.Mutex              // guards hist: owner records, Metrics merges
 	hist   *hdrhistogram.Histogram // latency of injected tasks, ns; nil with telemetry off
+	waits  *hdrhistogram.Histogram // wait of injected tasks (submit to start), ns; guarded by histMu
 
 	_ [cacheLine]byte
 }
@@ -72,6 +73,7 @@ func newWorker(p *Pool, id int) *Worker {
 	}
 	if p.latency {
 		w.hist = hdrhistogram.New(1, 3_600_000_000_000, 2) // 1 ns .. 1 h, 2 significant digits
+		w.waits = hdrhistogram.New(1, 3_600_000_000_000, 2)
 	}
 	return w
 }
@@ -136,7 +138,11 @@ func (w *Worker) execute(t *Task) {
 			panic("veda: internal: task executed off its worker goroutine")
 		}
 	}
-	t.Job.Run(w)
+	if rec := w.p.tr.Load(); rec != nil { // load (seq-cst): trace point, see trace.go
+		w.executeTraced(t, rec)
+	} else {
+		t.Job.Run(w)
+	}
 	t.Done.Set()
 	w.st.executed++
 	if w.st.executed&1023 == 0 {
@@ -159,13 +165,18 @@ func (w *Worker) findWorkSlow() *Task {
 	p := w.p
 	if p.inj.hi.Load() > 0 { // load: hint only
 		if t := p.popInjected(); t != nil {
+			w.traceQueue()
 			return t
 		}
 	}
 	if t := w.steal(); t != nil {
 		return t
 	}
-	return p.popInjected()
+	t := p.popInjected()
+	if t != nil {
+		w.traceQueue()
+	}
+	return t
 }
 
 // steal tries each other worker once, starting at a random victim. On success it also moves up
@@ -191,6 +202,7 @@ func (w *Worker) steal() *Task {
 			t, retry := v.dq.steal()
 			if t != nil {
 				w.st.stolen++
+				w.traceSteal(v)
 				w.stealBatch(v)
 				return t
 			}
@@ -307,6 +319,13 @@ func (w *Worker) waitSlow(l *Latch, ctx context.Context) {
 		ctx = nil
 	}
 	spin := w.p.spin
+	var traceStart int64
+	helped := false
+	rec := w.p.tr.Load() // load (seq-cst): trace point, see trace.go
+	if rec != nil {
+		traceStart = w.p.now()
+		defer func() { w.traceWait(rec, traceStart, helped) }()
+	}
 	for {
 		for i := 0; ; i++ {
 			if l.Probe() || (ctx != nil && ctx.Err() != nil) {
@@ -314,6 +333,7 @@ func (w *Worker) waitSlow(l *Latch, ctx context.Context) {
 			}
 			if t := w.findWork(); t != nil {
 				w.execute(t)
+				helped = true
 				i = 0
 				continue
 			}
@@ -366,6 +386,21 @@ func (w *Worker) RecordLatency(enq int64) {
 	}
 	w.histMu.Lock()
 	_ = w.hist.RecordValue(d)
+	w.histMu.Unlock()
+}
+
+// RecordWait adds one injected task's wait: from its submission (enq, pool clock) until a
+// worker started it. Worker only, at the start of the task.
+func (w *Worker) RecordWait(enq int64) {
+	if w.waits == nil {
+		return
+	}
+	d := w.p.now() - enq
+	if d < 1 {
+		d = 1
+	}
+	w.histMu.Lock()
+	_ = w.waits.RecordValue(d)
 	w.histMu.Unlock()
 }
 

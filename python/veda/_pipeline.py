@@ -1,0 +1,407 @@
+"""Pipelines from Python: ``rt.pipeline(...)``, ``p.stage(fn, mode=...)``, ``p.run(iterable)``.
+
+This module only translates to the C ABI (``veda_pipeline_*`` in include/veda.h, whose rules are
+goveda's): Python objects travel through the C pipeline as integer keys (``seq + 1``) into the
+run's item table, and the trampolines below look the objects up. Each run builds a C pipeline
+with the user's stages plus one serial in-order sink stage that hands finished items to the
+consumer (the ``for`` loop) through a bounded hand-off, so a slow consumer is backpressure too;
+the C run itself happens on a helper thread while the consumer waits.
+
+GIL: every stage is called with the GIL held. Stages that release it (numpy, native kernels, I/O)
+run in parallel on the runtime's workers; pure-Python stages serialise on the GIL (they still
+overlap with GIL-free work of other stages, but one Python bytecode stream runs at a time).
+
+Who calls what: the trampolines run on worker threads (the source and each serial stage on one
+thread at a time); ``Pipeline.run``/``run_async`` on the consumer's thread.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import ctypes
+import itertools
+import threading
+from typing import Any, AsyncIterable, AsyncIterator, Callable, Deque, Dict, Iterable, Iterator, \
+    List, Optional, Tuple, Union
+
+from . import _capi
+from . import _callbacks as cb
+from ._capi import lib
+from ._errors import Status, VedaError
+
+__all__ = ["Pipeline", "MODES"]
+
+# Python names of the stage modes (VEDA_STAGE_*); the C-style names are accepted too.
+MODES = {
+    "parallel": _capi.STAGE_PARALLEL,
+    "serial": _capi.STAGE_SERIAL_IN_ORDER,
+    "serial_unordered": _capi.STAGE_SERIAL_OUT_OF_ORDER,
+    "serial_in_order": _capi.STAGE_SERIAL_IN_ORDER,
+    "serial_out_of_order": _capi.STAGE_SERIAL_OUT_OF_ORDER,
+}
+
+_POLL = 0.02  # seconds between checks for Ctrl-C and cancellation while waiting
+
+
+def nbytes(obj: Any) -> int:
+    """An item's declared size: ``nbytes`` of numpy arrays and memoryviews, ``len()`` of bytes and
+    bytearray, else 0 (unknown)."""
+    nb = getattr(obj, "nbytes", None)
+    if isinstance(nb, int):
+        return nb
+    if isinstance(obj, (bytes, bytearray)):
+        return len(obj)
+    return 0
+
+
+class _Run:
+    """One run's state, shared by the trampolines (worker threads) and the consumer."""
+
+    def __init__(self, next_item: Callable[[], Any], cap: int):
+        self.next_item = next_item
+        self.items: Dict[int, Any] = {}  # key (seq + 1) -> the item's current object
+        self.exc: Optional[BaseException] = None  # the failure with the smallest seq
+        self.exc_seq = -1
+        self.lock = threading.Lock()  # guards exc, exc_seq, out
+        self.out: Deque[Any] = collections.deque()  # finished items, in order
+        self.slots = threading.Semaphore(cap)  # free places in the hand-off
+        self.stopping = False  # the consumer left or cancelled: the sink refuses items
+        self.done = threading.Event()  # veda_pipeline_run returned
+        self.status = Status.OK
+        self.message = ""
+        self.wake: Callable[[], None] = lambda: None  # tells the consumer to look again
+        self.key = 0  # its key in _runs
+
+    def fail(self, seq: int, exc: BaseException) -> None:
+        with self.lock:
+            if self.exc is None or seq < self.exc_seq:
+                self.exc, self.exc_seq = exc, seq
+
+
+_runs: Dict[int, _Run] = {}
+_stages: Dict[int, Tuple[_Run, Optional[Callable[[Any], Any]]]] = {}  # fn None: the sink
+_keys = itertools.count(1)
+
+
+def _enter() -> None:
+    if not hasattr(cb._tls, "pinned"):
+        cb._pin_thread()
+    cb._tls.depth = getattr(cb._tls, "depth", 0) + 1
+
+
+def _leave() -> None:
+    cb._tls.depth -= 1
+
+
+def _source(ctx: Optional[int], seq: int, item: Any, size: Any) -> int:
+    _enter()
+    try:
+        run = _runs.get(ctx)  # type: ignore[arg-type]
+        if run is None or run.stopping:
+            return 0
+        try:
+            obj = run.next_item()
+        except StopIteration:
+            return 0
+        except BaseException as e:  # noqa: BLE001 - must never escape into ctypes
+            run.fail(seq, e)
+            return -1
+        key = seq + 1
+        run.items[key] = obj
+        item[0] = key
+        size[0] = nbytes(obj)
+        return 1
+    finally:
+        _leave()
+
+
+def _stage(ctx: Optional[int], seq: int, item: Optional[int], out: Any, size: Any) -> int:
+    _enter()
+    try:
+        entry = _stages.get(ctx)  # type: ignore[arg-type]
+        if entry is None or item is None:
+            return -1
+        run, fn = entry
+        if fn is None:
+            return _sink(run, seq, item)
+        try:
+            new = fn(run.items[item])
+        except BaseException as e:  # noqa: BLE001
+            run.fail(seq, e)
+            return 1
+        run.items[item] = new
+        size[0] = nbytes(new)
+        return 0  # *out stays the key: the object behind it changed
+    finally:
+        _leave()
+
+
+def _sink(run: _Run, seq: int, key: int) -> int:
+    # Wait for a free place in the hand-off (the GIL is released while waiting).
+    while not run.slots.acquire(timeout=_POLL):
+        if run.stopping:
+            return 2  # the item fails, so it is dropped (and freed by _drop)
+    if run.stopping:
+        run.slots.release()
+        return 2
+    obj = run.items.pop(key)
+    with run.lock:
+        was_empty = not run.out
+        run.out.append(obj)
+    if was_empty:
+        run.wake()  # the consumer looks again (it drains everything before it waits)
+    return 0
+
+
+def _drop(ctx: Optional[int], seq: int, item: Optional[int]) -> None:
+    run = _runs.get(ctx)  # type: ignore[arg-type]
+    if run is not None and item is not None:
+        run.items.pop(item, None)
+
+
+_source_fn = _capi.veda_source_fn(_source)
+_stage_fn = _capi.veda_stage_fn(_stage)
+_drop_fn = _capi.veda_drop_fn(_drop)
+_SOURCE = ctypes.cast(_source_fn, ctypes.c_void_p).value
+_STAGE = ctypes.cast(_stage_fn, ctypes.c_void_p).value
+_DROP = ctypes.cast(_drop_fn, ctypes.c_void_p).value
+
+
+class Pipeline:
+    """A linear pipeline of stages on a runtime (see :meth:`veda.Runtime.pipeline`).
+
+    ``p.stage(fn, mode=...)`` appends a stage; ``p.run(iterable)`` yields the final outputs in
+    source order; ``p.run_async(aiterable)`` is the ``async for`` form. Modes:
+
+    * ``"parallel"``: any number of items at once, in any order;
+    * ``"serial"``: one item at a time, in source order (the stage may keep state);
+    * ``"serial_unordered"``: one item at a time, in any order.
+
+    Items may be any object (each travels as itself: a stage gets the object the previous stage
+    returned). The byte budget counts ``len()`` of bytes and bytearray items and ``nbytes`` of
+    numpy arrays and memoryviews (other objects count 0). Bounds: at most ``max_in_flight``
+    items exist between reading them from the iterable and handing them to the loop (with
+    ``max_in_flight=1``, one more finished output may wait for the loop); ``max_bytes`` bounds the
+    declared bytes of the items inside the stages (a single larger item runs alone); the
+    iterable is not read while the bounds are full. When a stage raises for item s (or the iterable raises at s), the items
+    before s are still yielded, then the exception is raised with its own type; items after s
+    are dropped. Breaking out of the loop cancels the run. Ctrl-C (in the main thread) stops a
+    running pipeline within 100 ms and raises KeyboardInterrupt.
+
+    Stages run on the runtime's worker threads with the GIL held: stages that release the GIL
+    (numpy, native kernels) run in parallel, pure-Python stages serialise on the GIL. A pipeline
+    runs once at a time; a stage must not run its own pipeline.
+    """
+
+    def __init__(self, rt: Any, max_in_flight: Optional[int] = None, max_bytes: Optional[int] = None,
+                 priority: str = "normal"):
+        if priority not in _capi.PRIORITIES:
+            raise ValueError(f"priority must be one of {sorted(_capi.PRIORITIES)}, not {priority!r}")
+        for name, v in (("max_in_flight", max_in_flight), ("max_bytes", max_bytes)):
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
+                raise ValueError(f"{name} must be a positive int or None, not {v!r}")
+        self._rt = rt
+        self._max_in_flight = max_in_flight or 0
+        self._max_bytes = max_bytes or 0
+        self._priority = _capi.PRIORITIES[priority]
+        self._stages: List[Tuple[Callable[[Any], Any], int]] = []
+        self._running = False
+
+    def stage(self, fn: Callable[[Any], Any], mode: str = "parallel") -> "Pipeline":
+        """Append a stage ``fn(item) -> item`` (see the class doc for the modes); returns self."""
+        if not callable(fn):
+            raise TypeError(f"a stage must be callable, not {type(fn).__name__}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {sorted(MODES)}, not {mode!r}")
+        if self._running:
+            raise VedaError(Status.INVALID_ARGUMENT, "veda: invalid argument: stage added during a run")
+        self._stages.append((fn, MODES[mode]))
+        return self
+
+    # -- running ---------------------------------------------------------------------------
+
+    def _start(self, next_item: Callable[[], Any]) -> Tuple[_Run, int, List[int], threading.Thread]:
+        if not self._stages:
+            raise VedaError(Status.INVALID_ARGUMENT, "veda: invalid argument: the pipeline has no stage")
+        if self._running:
+            raise VedaError(Status.INVALID_ARGUMENT,
+                            "veda: invalid argument: the pipeline is already running (one run at a time)")
+        rt_h = self._rt._handle()
+        # Finished outputs waiting for the loop count against max_in_flight: the hand-off takes
+        # a quarter of it (at least 1) and the C pipeline the rest (at least 1).
+        m = self._max_in_flight
+        cap = max(1, m // 4) if m else 16
+        c_bound = max(1, m - cap) if m else 0
+        run = _Run(next_item, cap)
+        run_key = run.key = next(_keys)
+        opts = _capi.veda_pipeline_options()
+        lib.veda_pipeline_options_init(ctypes.byref(opts))
+        opts.priority = self._priority
+        opts.max_in_flight = c_bound
+        opts.max_bytes_in_flight = self._max_bytes
+        opts.drop = _DROP
+        opts.drop_ctx = run_key
+        h = ctypes.c_void_p()
+        _capi.check(lib.veda_pipeline_create(rt_h, ctypes.byref(opts), ctypes.byref(h)))
+        stage_keys: List[int] = []
+        try:
+            sink: List[Tuple[Optional[Callable[[Any], Any]], int]] = [(None, _capi.STAGE_SERIAL_IN_ORDER)]
+            for fn, mode in list(self._stages) + sink:
+                k = next(_keys)
+                _stages[k] = (run, fn)
+                stage_keys.append(k)
+                _capi.check(lib.veda_pipeline_add_stage(h, mode, _STAGE, k))
+        except BaseException:
+            for k in stage_keys:
+                _stages.pop(k, None)
+            lib.veda_pipeline_destroy(h)
+            raise
+        _runs[run_key] = run
+        self._running = True
+
+        def body() -> None:
+            st = lib.veda_pipeline_run(h, _SOURCE, run_key)
+            run.status, run.message = st, (_capi.last_error() if st != Status.OK else "")
+            run.done.set()
+            run.wake()
+
+        th = threading.Thread(target=body, name="veda-pipeline-run", daemon=True)
+        th.start()
+        return run, h.value or 0, stage_keys, th
+
+    def _stop(self, run: _Run, h: int, keys: List[int], th: threading.Thread, wait: bool) -> None:
+        """Cancel (if still running), release the sink, join the run thread, free everything."""
+        if not run.done.is_set():
+            run.stopping = True
+            lib.veda_pipeline_cancel(h)
+        if wait or run.done.is_set():
+            th.join()
+            self._finish(run, h, keys)
+        else:
+            # Ctrl-C: the source is stopped and every item will be dropped; free the rest when
+            # the run thread ends (stages already running finish first).
+            def cleanup() -> None:
+                th.join()
+                self._finish(run, h, keys)
+
+            threading.Thread(target=cleanup, daemon=True).start()
+            th.join(0.05)
+
+    def _finish(self, run: _Run, h: int, keys: List[int]) -> None:
+        lib.veda_pipeline_destroy(h)
+        for k in keys:
+            _stages.pop(k, None)
+        _runs.pop(run.key, None)
+        self._running = False
+
+    def _take(self, run: _Run) -> Tuple[bool, Any]:
+        with run.lock:
+            if run.out:
+                obj = run.out.popleft()
+                run.slots.release()
+                return True, obj
+        return False, None
+
+    def _outcome(self, run: _Run) -> None:
+        """Raise what the finished run ended with, if anything."""
+        if run.exc is not None:
+            exc, run.exc = run.exc, None
+            raise exc
+        if run.status != Status.OK:
+            raise VedaError(run.status, run.message or _capi.status_string(run.status))
+
+    def run(self, iterable: Iterable[Any]) -> Iterator[Any]:
+        """Run the pipeline on ``iterable`` and yield the final outputs in source order.
+
+        The iterable is read on worker threads (one at a time) as the bounds allow. Bad input
+        (no stage, a run in progress) raises VedaError(INVALID_ARGUMENT) before anything runs.
+        """
+        it = iter(iterable)
+        run, h, keys, th = self._start(it.__next__)
+        return self._consume(run, h, keys, th)
+
+    def _consume(self, run: _Run, h: int, keys: List[int], th: threading.Thread) -> Iterator[Any]:
+        ready = threading.Event()
+        run.wake = ready.set
+        clean = stopped = False
+        try:
+            while True:
+                ok, obj = self._take(run)
+                if ok:
+                    yield obj
+                    continue
+                if run.done.is_set():
+                    ok, obj = self._take(run)
+                    if ok:
+                        yield obj
+                        continue
+                    break
+                ready.wait(_POLL)
+                ready.clear()
+            clean = True
+            th.join()
+            self._finish(run, h, keys)
+            self._outcome(run)
+        except KeyboardInterrupt:
+            if not clean:
+                stopped = True
+                self._stop(run, h, keys, th, wait=False)
+            raise
+        finally:
+            if not clean and not stopped:
+                self._stop(run, h, keys, th, wait=True)  # an early break: the pipeline is reusable after
+
+    async def run_async(self, source: Union[AsyncIterable[Any], Iterable[Any]]) -> AsyncIterator[Any]:
+        """``async for out in p.run_async(source)``: as :meth:`run`, for an async iterable (or a
+        plain one). The source's ``__anext__`` runs on the event loop; the stages on workers."""
+        loop = asyncio.get_running_loop()
+        if hasattr(source, "__aiter__"):
+            ait = source.__aiter__()
+
+            async def anext_item() -> Any:
+                return await ait.__anext__()
+
+            def next_item() -> Any:
+                fut = asyncio.run_coroutine_threadsafe(anext_item(), loop)
+                try:
+                    return fut.result()
+                except StopAsyncIteration:
+                    raise StopIteration from None
+        else:
+            next_item = iter(source).__next__
+        run, h, keys, th = self._start(next_item)
+        ready = asyncio.Event()
+        def wake() -> None:
+            loop.call_soon_threadsafe(ready.set)
+
+        run.wake = wake
+        clean = False
+        try:
+            while True:
+                ok, obj = self._take(run)
+                if ok:
+                    yield obj
+                    continue
+                if run.done.is_set():
+                    ok, obj = self._take(run)
+                    if ok:
+                        yield obj
+                        continue
+                    break
+                try:
+                    await asyncio.wait_for(ready.wait(), _POLL)
+                except asyncio.TimeoutError:
+                    pass
+                ready.clear()
+            clean = True
+            await loop.run_in_executor(None, th.join)
+            self._finish(run, h, keys)
+            self._outcome(run)
+        finally:
+            if not clean:
+                if not run.done.is_set():
+                    run.stopping = True
+                    lib.veda_pipeline_cancel(h)
+                await loop.run_in_executor(None, th.join)
+                if self._running:
+                    self._finish(run, h, keys)
