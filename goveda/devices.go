@@ -99,6 +99,8 @@ type CandidateEstimate struct {
 	Finish      time.Duration `json:"finish_ns"`   // backlog + transfer + compute
 	HasEstimate bool          `json:"has_estimate"`
 	Trusted     bool          `json:"trusted"` // the model had enough measurements
+	Joules      float64       `json:"joules"`  // energy estimate (HasEnergy false: unknown)
+	HasEnergy   bool          `json:"has_energy"`
 }
 
 // MarshalJSON encodes d with the keys of its field tags, as DecisionsJSON does: the decision's
@@ -119,7 +121,7 @@ func decisionOf(d *dispatch.Decision) Decision {
 	for _, c := range d.Candidates() {
 		out.Candidates = append(out.Candidates, CandidateEstimate{Device: c.Device, Kind: DeviceKind(c.Kind),
 			QueueDepth: c.QueueDepth, Backlog: c.Backlog, Transfer: c.Transfer, Compute: c.Compute,
-			Finish: c.Finish, HasEstimate: c.HasEstimate, Trusted: c.Trusted})
+			Finish: c.Finish, HasEstimate: c.HasEstimate, Trusted: c.Trusted, Joules: c.Joules, HasEnergy: c.HasEnergy})
 	}
 	return out
 }

@@ -373,9 +373,9 @@ func TestUserKernelCompileError(t *testing.T) {
 // TestFallbackAfterDeviceError makes a device call fail and checks that the call completes on
 // the CPU, that the decision log says so, and that the device's failure is counted.
 func TestFallbackAfterDeviceError(t *testing.T) {
-	// A fresh cost model places an uncalibrated call of at least GPUThreshold bytes on the GPU
-	// (the seed rule), so the first choice is the OpenCL device, whose attempt fails.
-	rt := newDevRT(t, Config{RecordDecisions: true, GPUThreshold: 1 << 20})
+	// The strategy puts the first attempt on the OpenCL device, whose attempt fails; the
+	// dispatcher's fallback must then run the call on the CPU.
+	rt := newDevRT(t, Config{RecordDecisions: true, CustomStrategy: preferDevice{}})
 	ocl := openclIndex(t, rt)
 	ds, _ := rt.devices()
 	ranCPU, devCalls := false, 0
@@ -392,8 +392,8 @@ func TestFallbackAfterDeviceError(t *testing.T) {
 	if len(decs) != 2 {
 		t.Fatalf("want 2 decisions (the device, then the fallback), got %+v", decs)
 	}
-	if decs[0].Device != ocl || decs[0].Kernel != "failing" {
-		t.Fatalf("first choice %+v, want the OpenCL device %d (seed rule)", decs[0], ocl)
+	if decs[0].Device != ocl || decs[0].Kernel != "failing" || decs[0].Reason != "prefer a device" {
+		t.Fatalf("first choice %+v, want the OpenCL device %d", decs[0], ocl)
 	}
 	if last := decs[1]; devCalls != 1 || !ranCPU || last.Reason != dispatch.ReasonFallback || last.Device != 0 {
 		t.Fatalf("no fallback to the CPU: %+v (device calls %d, ranCPU %v)", decs, devCalls, ranCPU)
@@ -602,4 +602,19 @@ func TestDispatchPlacementCPUvsOpenCL(t *testing.T) {
 				j.name, j.n, chosen, faster, ratio, tc, to)
 		}
 	}
+}
+
+// preferDevice is a Strategy that places every call on its last candidate that is not the CPU.
+type preferDevice struct{}
+
+func (preferDevice) Name() string { return "prefer-device" }
+
+func (preferDevice) Choose(_ *DispatchRequest, cands []DispatchCandidate) DispatchChoice {
+	c := DispatchChoice{Device: cands[0].Device, Reason: "prefer a device"}
+	for _, x := range cands {
+		if x.Kind != dispatch.KindCPU {
+			c.Device = x.Device
+		}
+	}
+	return c
 }
