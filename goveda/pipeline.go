@@ -157,6 +157,7 @@ type Pipeline[T any] struct {
 	stages  []*stage[T]
 	prio    Priority
 	cur     *prun[T]    // the run in progress, or nil
+	topo    *graphTopo  // the edges of a Graph's compiled pipeline; nil for a linear chain
 	running atomic.Bool // store under mu; load by Stage/Run: a run is in progress
 }
 
@@ -317,6 +318,7 @@ func (p *Pipeline[T]) start(ctx context.Context, src Source[T], emit func(*pitem
 
 	r.failSeq.Store(noFail) // store: before any task of the run exists
 	r.purged.Store(noFail)  // store: same
+	r.setTopology(p.topo)
 	r.ser = make([]serialState[T], len(r.stages))
 	r.prios = make([]Priority, len(r.stages))
 	for i, s := range r.stages {
@@ -395,9 +397,12 @@ const noFail = math.MaxInt64
 type pitem[T any] struct {
 	seq      int64
 	v        T
-	bytes    uint64 // declared size (counted in prun.bytes once admitted)
-	admitted bool   // its bytes are counted in prun.bytes
-	enq      int64  // rt.now() when it began to wait for a stage; 0 if it is not waiting
+	bytes    uint64  // declared size (counted in prun.bytes once admitted)
+	admitted bool    // its bytes are counted in prun.bytes
+	enq      int64   // rt.now() when it began to wait for a stage; 0 if it is not waiting
+	key      int64   // the order at the current stage: seq*paths + pidx (seq in a linear pipeline)
+	pidx     int64   // which of the paths from the source to the current stage it came by
+	grp      *pgroup // the copies of the same source item (a graph's fan-out), or nil
 }
 
 // Source states (prun.src). Transitions under prun.mu.
@@ -418,6 +423,10 @@ type prun[T any] struct {
 	stages   []*stage[T]
 	ser      []serialState[T] // per stage; used by serial stages only
 	prios    []Priority       // per stage: the priority of tasks carrying items into it
+	succ     [][]int          // succ[k+1]: the stages after stage k (succ[0]: after the source)
+	offs     [][]int64        // offs[k+1][i]: the path-index offset along the edge to succ[k+1][i]
+	paths    []int64          // per stage: the number of paths from the source to it
+	copyFn   func(T) T        // a graph's copy function for fan-out (nil: assignment)
 	prio     Priority         // the pipeline's: read tasks
 	maxItems int64
 	maxBytes uint64
@@ -478,35 +487,75 @@ func (r *prun[T]) claimSourceLocked() bool {
 
 // spawnRead starts a task that reads one item. Any task of the run (the source is claimed).
 func (r *prun[T]) spawnRead() {
-	r.scope.SpawnPriority(r.prio, func() error { r.work(nil, 0, true); return nil })
+	r.scope.SpawnPriority(r.prio, func() error { r.work(nil, -1, true); return nil })
 }
 
-// spawnCarry starts a task that carries it into stage k. Any task of the run.
+// spawnCarry starts a task that carries it into stage k (k >= 0). Any task of the run.
 func (r *prun[T]) spawnCarry(it *pitem[T], k int) {
-	if k < len(r.stages) {
-		r.stages[k].stats.queued(1)
-		it.enq = r.rt.pool.Now()
-	}
-	r.scope.SpawnPriority(r.prios[min(k, len(r.stages)-1)], func() error { r.work(it, k, false); return nil })
+	r.stages[k].stats.queued(1)
+	it.enq = r.rt.pool.Now()
+	r.scope.SpawnPriority(r.prios[k], func() error { r.work(it, k, false); return nil })
 }
 
 // work is a task body: it reads (if read), carries the item through the stages, and goes on with
 // whatever its releases handed back (an admitted gate item, a claimed source) until none is left.
+// k is the stage it enters, or -1 for an item fresh from the source.
 func (r *prun[T]) work(it *pitem[T], k int, read bool) {
 	for {
 		if read {
 			it, read = r.read(), false
-			k = 0
+			k = -1
 		}
 		if it == nil {
 			return
 		}
-		if k < len(r.stages) && it.enq != 0 {
+		if k < 0 {
+			k = r.forward(it, -1)
+		} else if it.enq != 0 {
 			r.stages[k].stats.queued(-1)
 		}
 		it, read = r.carry(it, k)
-		k = 0
+		k = -1
 	}
+}
+
+// forward moves it along the edges out of stage k (-1: the source) and returns the stage it
+// enters next, or -1 when k is a sink (it is finished). With several edges (a graph's fan-out),
+// the other successors get copies, each carried by a new task. A task of the run.
+func (r *prun[T]) forward(it *pitem[T], k int) int {
+	succ, offs := r.succ[k+1], r.offs[k+1]
+	switch len(succ) {
+	case 0:
+		return -1
+	case 1:
+		it.pidx += offs[0]
+		return succ[0]
+	}
+	g := it.grp
+	if g == nil {
+		g = &pgroup{bytes: it.bytes, admitted: it.admitted}
+		g.n.Store(1) // store: before any copy exists
+		it.grp, it.admitted = g, false
+	}
+	for i := len(succ) - 1; i >= 1; i-- {
+		v := it.v
+		if r.copyFn != nil {
+			v = r.copyFn(it.v)
+		}
+		c := &pitem[T]{seq: it.seq, v: v, bytes: it.bytes, pidx: it.pidx + offs[i], grp: g}
+		g.n.Add(1) // add: one more copy alive; the copy's release takes it back
+		r.spawnCarry(c, succ[i])
+	}
+	it.pidx += offs[0]
+	return succ[0]
+}
+
+// pgroup ties the copies of one source item made by a graph's fan-out: the item's slot and
+// bytes are released when its last copy finished or was dropped.
+type pgroup struct {
+	n        atomic.Int32 // copies alive; add-release by each copy's end, the one reaching 0 releases
+	bytes    uint64       // the item's admitted bytes (fixed at the first fan-out)
+	admitted bool
 }
 
 // read calls the source once (the caller claimed it) and returns the item to carry, or nil.
@@ -530,6 +579,9 @@ func (r *prun[T]) read() *pitem[T] {
 	}
 	r.alive++
 	r.p.stats.peakItems(r.alive)
+	if rec := r.rt.pool.Tracer(); rec != nil {
+		traceInFlight(rec, r.rt.pool.Now(), r.p.name, r.alive, r.bytes+it.bytes)
+	}
 	if r.failSeq.Load() != noFail { // load: stopped while we read; the item is not admitted
 		r.src = srcDone
 		r.mu.Unlock()
@@ -563,16 +615,17 @@ func (r *prun[T]) admitLocked(it *pitem[T]) {
 // carry runs it from stage k on, then finishes it; it returns the follow-up work of the final
 // release (see release). A task of the run.
 func (r *prun[T]) carry(it *pitem[T], k int) (*pitem[T], bool) {
-	n := len(r.stages)
-	for ; k < n; k++ {
-		if it.seq > r.failSeq.Load() { // load: see failSeq
+	for k >= 0 {
+		if it.seq >= r.failSeq.Load() { // load: see failSeq
 			return r.dropItem(it)
 		}
 		st := r.stages[k]
+		it.key = it.seq*r.paths[k] + it.pidx
 		if st.mode == StageParallel {
 			if !r.runStage(it, k) {
 				return r.dropItem(it)
 			}
+			k = r.forward(it, k)
 			continue
 		}
 		ss := &r.ser[k]
@@ -596,13 +649,14 @@ func (r *prun[T]) carry(it *pitem[T], k int) (*pitem[T], bool) {
 			// item that just left goes on in its own task.
 			if !ok {
 				r.after(r.dropItem(it))
-			} else if k+1 == n {
+			} else if nk := r.forward(it, k); nk < 0 {
 				r.after(r.finish(it))
 			} else {
-				r.spawnCarry(it, k+1)
+				r.spawnCarry(it, nk)
 			}
 			it = h
 		}
+		k = r.forward(it, k)
 	}
 	return r.finish(it)
 }
@@ -613,7 +667,9 @@ func (r *prun[T]) after(it *pitem[T], read bool) {
 		r.spawnRead()
 	}
 	if it != nil {
-		r.spawnCarry(it, 0)
+		if k := r.forward(it, -1); k >= 0 {
+			r.spawnCarry(it, k)
+		}
 	}
 }
 
@@ -627,14 +683,18 @@ func (r *prun[T]) runStage(it *pitem[T], k int) bool {
 		it.enq = 0
 	}
 	out, err := r.callStage(st, it)
-	st.stats.ran(r.rt.pool.Now() - start)
+	end := r.rt.pool.Now()
+	st.stats.ran(end - start)
+	if rec := r.rt.pool.Tracer(); rec != nil {
+		r.rt.traceStage(rec, r.p.name, st.name, it.seq, start, end)
+	}
 	if err != nil {
 		st.stats.failed.Add(1)
 		r.fail(it.seq, k, st.name, err)
 		return false
 	}
 	it.v = out
-	if r.bytesOf != nil {
+	if r.bytesOf != nil && it.grp == nil {
 		if nb := r.sizeOf(it); nb != it.bytes {
 			r.mu.Lock()
 			if it.admitted {
@@ -679,10 +739,17 @@ func (r *prun[T]) dropAll(items []*pitem[T]) {
 // task of the run; the caller runs or spawns the follow-ups.
 func (r *prun[T]) release(it *pitem[T]) (*pitem[T], bool) {
 	r.maybePurge()
+	admitted, bytes := it.admitted, it.bytes
+	if g := it.grp; g != nil {
+		if g.n.Add(-1) != 0 { // add (acq-rel): the last copy of the item releases it
+			return nil, false
+		}
+		admitted, bytes = g.admitted, g.bytes
+	}
 	r.mu.Lock()
 	r.alive--
-	if it.admitted {
-		r.bytes -= it.bytes
+	if admitted {
+		r.bytes -= bytes
 	}
 	var g *pitem[T]
 	if r.gate != nil && (r.bytes+r.gate.bytes <= r.maxBytes || r.alive == 1) {
@@ -766,7 +833,7 @@ func (r *prun[T]) purge(fs int64) {
 	}
 	r.mu.Lock()
 	g := r.gate
-	if g != nil && g.seq > fs {
+	if g != nil && g.seq >= fs {
 		r.gate = nil
 	} else {
 		g = nil
@@ -849,3 +916,35 @@ func (e *PipelineError) Is(target error) bool { return target == ErrTaskFailed }
 
 // Unwrap returns Err.
 func (e *PipelineError) Unwrap() error { return e.Err }
+
+// graphTopo is the edge structure of a compiled Graph (pipeline_graph.go): stage indexes are the
+// graph's nodes in topological order.
+type graphTopo struct {
+	succ   [][]int
+	offs   [][]int64
+	paths  []int64
+	copyFn any // func(T) T of the graph's item type, or nil
+}
+
+// setTopology installs the run's edges: the graph's, or a linear chain.
+func (r *prun[T]) setTopology(t *graphTopo) {
+	n := len(r.stages)
+	if t != nil {
+		r.succ, r.offs, r.paths = t.succ, t.offs, t.paths
+		if f, ok := t.copyFn.(func(T) T); ok {
+			r.copyFn = f
+		}
+		return
+	}
+	r.succ = make([][]int, n+1)
+	r.offs = make([][]int64, n+1)
+	r.paths = make([]int64, n)
+	zero := []int64{0}
+	for k := 0; k <= n; k++ {
+		if k < n {
+			r.succ[k] = []int{k}
+			r.offs[k] = zero
+			r.paths[k] = 1
+		}
+	}
+}

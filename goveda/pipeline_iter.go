@@ -36,6 +36,7 @@ func (p *Pipeline[T]) All(ctx context.Context, src Source[T]) iter.Seq2[T, error
 		for {
 			batch := q.take()
 			for _, it := range batch {
+				it.key = it.seq
 				hs.heapPush(it)
 			}
 			fs := r.failSeq.Load() // load: a failure or cancellation bounds what may still be yielded
@@ -57,7 +58,7 @@ func (p *Pipeline[T]) All(ctx context.Context, src Source[T]) iter.Seq2[T, error
 				keep := hs.heap[:0]
 				var drops []*pitem[T]
 				for _, it := range hs.heap {
-					if it.seq > bound {
+					if it.seq >= bound {
 						drops = append(drops, it)
 					} else {
 						keep = append(keep, it)

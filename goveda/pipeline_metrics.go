@@ -116,6 +116,13 @@ func (p *pipelineStats) stage(i int, name string, mode StageMode) *stageStats {
 	return s
 }
 
+// resetStages forgets the stages (a Graph recompiles its stages).
+func (p *pipelineStats) resetStages() {
+	p.mu.Lock()
+	p.stages = nil
+	p.mu.Unlock()
+}
+
 func (p *pipelineStats) runStarted(items int64, bytes uint64) {
 	p.runs.Add(1)
 	p.maxItems.Store(items)

@@ -13,14 +13,15 @@ const (
 
 // serialState is a serial stage's gate: a busy flag, the next sequence number (in-order) and the
 // stash of items waiting for the stage (a min-heap by sequence number for in-order stages, a FIFO
-// for out-of-order ones). All fields are guarded by mu. Every item is in at most one stash, and a
+// for out-of-order ones). In-order stages order by the item's key: its sequence number in a
+// linear pipeline; seq*paths+path in a graph node reached by several paths. All fields are guarded by mu. Every item is in at most one stash, and a
 // stashed item is taken by exactly one leave or purge.
 type serialState[T any] struct {
 	mu      sync.Mutex
 	inOrder bool
 	busy    bool
-	next    int64       // in-order: the sequence number the stage runs next
-	heap    []*pitem[T] // in-order stash: min-heap by seq
+	next    int64       // in-order: the key the stage runs next
+	heap    []*pitem[T] // in-order stash: min-heap by key
 	fifo    []*pitem[T] // out-of-order stash
 	head    int         // fifo's first live element
 }
@@ -30,11 +31,11 @@ func (s *serialState[T]) enter(r *prun[T], it *pitem[T], k int) int {
 	s.mu.Lock()
 	// load under mu: fail stores failSeq before purge takes mu, so an item stashed after this
 	// check is seen by that purge, and one stashed before it is removed by it.
-	if it.seq > r.failSeq.Load() {
+	if it.seq >= r.failSeq.Load() {
 		s.mu.Unlock()
 		return enterDrop
 	}
-	if !s.busy && (!s.inOrder || it.seq == s.next) {
+	if !s.busy && (!s.inOrder || it.key == s.next) {
 		s.busy = true
 		s.mu.Unlock()
 		return enterRun
@@ -57,10 +58,10 @@ func (s *serialState[T]) leave(r *prun[T], it *pitem[T], k int) (next *pitem[T],
 	s.mu.Lock()
 	fs := r.failSeq.Load() // load under mu: see enter
 	if s.inOrder {
-		s.next = it.seq + 1
-		for len(s.heap) > 0 && s.heap[0].seq == s.next {
+		s.next = it.key + 1
+		for len(s.heap) > 0 && s.heap[0].key == s.next {
 			h := s.heapPop()
-			if h.seq > fs {
+			if h.seq >= fs {
 				drops = append(drops, h)
 				continue
 			}
@@ -72,7 +73,7 @@ func (s *serialState[T]) leave(r *prun[T], it *pitem[T], k int) (next *pitem[T],
 			h := s.fifo[s.head]
 			s.fifo[s.head] = nil
 			s.head++
-			if h.seq > fs {
+			if h.seq >= fs {
 				drops = append(drops, h)
 				continue
 			}
@@ -88,7 +89,7 @@ func (s *serialState[T]) leave(r *prun[T], it *pitem[T], k int) (next *pitem[T],
 		if s.inOrder {
 			keep := s.heap[:0]
 			for _, h := range s.heap {
-				if h.seq > fs {
+				if h.seq >= fs {
 					drops = append(drops, h)
 				} else {
 					keep = append(keep, h)
@@ -102,7 +103,7 @@ func (s *serialState[T]) leave(r *prun[T], it *pitem[T], k int) (next *pitem[T],
 		} else {
 			keep := s.fifo[:0]
 			for _, h := range s.fifo[s.head:] {
-				if h.seq > fs {
+				if h.seq >= fs {
 					drops = append(drops, h)
 				} else {
 					keep = append(keep, h)
@@ -120,7 +121,7 @@ func (s *serialState[T]) leave(r *prun[T], it *pitem[T], k int) (next *pitem[T],
 	return next, drops
 }
 
-// purge removes and returns the stashed items above fs. Any goroutine.
+// purge removes and returns the stashed items at or above fs. Any goroutine.
 func (s *serialState[T]) purge(fs int64, st *stageStats) []*pitem[T] {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -128,7 +129,7 @@ func (s *serialState[T]) purge(fs int64, st *stageStats) []*pitem[T] {
 	if s.inOrder {
 		keep := s.heap[:0]
 		for _, h := range s.heap {
-			if h.seq > fs {
+			if h.seq >= fs {
 				out = append(out, h)
 			} else {
 				keep = append(keep, h)
@@ -145,7 +146,7 @@ func (s *serialState[T]) purge(fs int64, st *stageStats) []*pitem[T] {
 	} else {
 		keep := s.fifo[:0]
 		for _, h := range s.fifo[s.head:] {
-			if h.seq > fs {
+			if h.seq >= fs {
 				out = append(out, h)
 			} else {
 				keep = append(keep, h)
@@ -174,7 +175,7 @@ func (s *serialState[T]) heapPush(it *pitem[T]) {
 	i := len(s.heap) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if s.heap[p].seq <= s.heap[i].seq {
+		if s.heap[p].key <= s.heap[i].key {
 			break
 		}
 		s.heap[p], s.heap[i] = s.heap[i], s.heap[p]
@@ -204,10 +205,10 @@ func (s *serialState[T]) down(i int) {
 			return
 		}
 		m := l
-		if r := l + 1; r < n && h[r].seq < h[l].seq {
+		if r := l + 1; r < n && h[r].key < h[l].key {
 			m = r
 		}
-		if h[i].seq <= h[m].seq {
+		if h[i].key <= h[m].key {
 			return
 		}
 		h[i], h[m] = h[m], h[i]

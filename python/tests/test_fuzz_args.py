@@ -245,3 +245,47 @@ def test_fuzz_shutdown(frt, wait, cancel):
         pass
     r.close()
     assert frt.sum(np.ones(2)) == 2.0
+
+
+@SETTINGS
+@given(which=st.sampled_from(["parallel_for", "sum", "dot", "saxpy", "sgemm", "submit"]),
+       args=st.lists(st.one_of(anything, f32), max_size=4))
+def test_fuzz_module_level(frt, which, args):
+    """veda.parallel_for/sum/dot/saxpy/sgemm/submit on the shared runtime."""
+    _call(frt, getattr(veda, which), *args)
+
+
+@SETTINGS
+@given(x=st.one_of(f32, arrays(), junk), device=anything, shape=anything, dtype=anything)
+def test_fuzz_device_arrays(frt, x, device, shape, dtype):
+    _call(frt, frt.to_device, x, device)
+    _call(frt, frt.device_empty, shape, dtype, device)
+    _call(frt, frt.transfers, device)
+    try:
+        d = frt.to_device(np.ones(8, np.float32), 1)
+    except ALLOWED:
+        return  # no device here
+    _call(frt, d.set, x)
+    _call(frt, frt.dot_into, d, x, d)
+    _call(frt, frt.dot_into, x, d, shape)
+    d.close()
+    _call(frt, d.get)  # closed: an exception, not a crash
+
+
+_SCALE = "__kernel void scale(__global float *x, float a) { x[get_global_id(0)] *= a; }"
+
+
+@SETTINGS
+@given(n=anything, args=st.lists(st.one_of(anything, f32, arrays()), max_size=3),
+       local=st.one_of(st.none(), anything))
+def test_fuzz_kernel_launch(frt, n, args, local):
+    try:
+        k = frt.kernel(opencl=_SCALE, name="scale")
+    except ALLOWED:
+        return  # no OpenCL device
+    try:
+        _call(frt, k, n, *args)
+        _call(frt, k.run, n, *args, local=local)
+        _call(frt, k.run_async, n, *args, local=local)
+    finally:
+        k.close()

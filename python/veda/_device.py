@@ -11,7 +11,7 @@ import ctypes
 import threading
 from ._future import Future
 from ctypes import byref, c_int32, c_uint64, c_void_p
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple, cast
 
 import numpy as np
 
@@ -79,7 +79,7 @@ class DeviceArray:
             check(lib.veda_buffer_read(self._handle(), 0, out.ctypes.data, out.nbytes))
         return out
 
-    def get_async(self) -> Future:
+    def get_async(self) -> "Future[Any]":
         """``get`` returning a :class:`veda.Future` for the array at once."""
         out = np.empty(self._shape, self._dtype)
         fh = c_void_p()
@@ -132,7 +132,14 @@ def empty(runtime: Any, h: int, shape: Any, dtype: Any, device: int) -> DeviceAr
     """veda_buffer_create for an array of shape and dtype on device."""
     if isinstance(device, bool) or not isinstance(device, (int, np.integer)):
         raise TypeError(f"device must be an int, not {type(device).__name__}")
-    shp = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"shape must be an int or a tuple of ints, not {type(shape).__name__}")
+    for s_ in shape:
+        if isinstance(s_, (bool, np.bool_)) or not isinstance(s_, (int, np.integer)):
+            raise TypeError(f"shape must hold ints, not {type(s_).__name__}")
+    shp = tuple(int(s_) for s_ in shape)
     if any(s < 0 for s in shp):
         raise ValueError(f"shape {shp} has a negative extent")
     dt = np.dtype(dtype)
@@ -141,7 +148,7 @@ def empty(runtime: Any, h: int, shape: Any, dtype: Any, device: int) -> DeviceAr
         raise ValueError("a device array needs at least one byte (the library refuses empty buffers)")
     out = c_void_p()
     check(lib.veda_buffer_create(h, int(device), nbytes, byref(out)))
-    return DeviceArray(runtime, out.value, int(device), shp, dt)
+    return DeviceArray(runtime, cast(int, out.value), int(device), shp, dt)  # OK: non-NULL
 
 
 def to_device(runtime: Any, h: int, x: Any, device: int) -> DeviceArray:
@@ -170,7 +177,7 @@ def check_f32(name: str, d: DeviceArray) -> int:
 # ---------------------------------------------------------------------------------------------
 # Futures of asynchronous operations (veda_future -> concurrent.futures.Future)
 
-_pending: Dict[int, Tuple[Future, int, Callable[[], Any], Any]] = {}
+_pending: Dict[int, Tuple["Future[Any]", int, Callable[[], Any], Any]] = {}
 _pending_lock = threading.Lock()
 _next_key = [0]
 
@@ -204,15 +211,15 @@ _settled_cb = _capi.veda_callback_fn(_settled)
 _SETTLED_ADDR: int = ctypes.cast(_settled_cb, c_void_p).value  # type: ignore[assignment]
 
 
-def future_of(fh: int, value: Callable[[], Any], keep: Any) -> Future:
+def future_of(fh: Optional[int], value: Callable[[], Any], keep: Any) -> "Future[Any]":
     """A Future settled when the veda_future fh completes: value() on success, VedaError with
     the library's message otherwise. keep (host arrays, device arrays) is held until then.
     Takes ownership of fh."""
-    fut: Future = Future()
+    fut: "Future[Any]" = Future()
     with _pending_lock:
         _next_key[0] += 1
         key = _next_key[0]
-        _pending[key] = (fut, fh, value, keep)
+        _pending[key] = (fut, cast(int, fh), value, keep)  # fh: from an OK call, non-NULL
     st = lib.veda_future_then(fh, _SETTLED_ADDR, key)
     if st != Status.OK:
         with _pending_lock:
@@ -224,6 +231,8 @@ def future_of(fh: int, value: Callable[[], Any], keep: Any) -> Future:
 
 def transfers(h: int, device: int) -> Dict[str, int]:
     """veda_device_transfers as a dict."""
+    if isinstance(device, (bool, np.bool_)) or not isinstance(device, (int, np.integer)):
+        raise TypeError(f"device must be an int, not {type(device).__name__}")
     t = _capi.veda_transfer_stats()
     t.struct_size = ctypes.sizeof(t)
     check(lib.veda_device_transfers(h, int(device), byref(t)))

@@ -8,7 +8,7 @@ import ctypes
 import threading
 from ctypes import byref, c_void_p
 from ._future import Future
-from typing import Any, List, Optional
+from typing import Any, List, Optional, cast
 
 import numpy as np
 
@@ -160,7 +160,7 @@ class Kernel:
             check(lib.veda_kernel_run_1d(h, n, cargs, len(args)))
         del keep
 
-    def _launch(self, global_size: Any, args: tuple, local: Any, want_future: bool) -> Any:
+    def _launch(self, global_size: Any, args: "tuple[Any, ...]", local: Any, want_future: bool) -> Any:
         h = self._h
         if h is None:
             raise VedaError(Status.CLOSED, f"veda: kernel {self._name!r} is closed")
@@ -181,7 +181,8 @@ class Kernel:
             cargs[i].ptr = addr or None
             cargs[i].bytes = nbytes
         if not want_future:
-            check(lib.veda_kernel_run(h, len(g), gp, lp, cargs, len(args)))
+            with blocking():
+                check(lib.veda_kernel_run(h, len(g), gp, lp, cargs, len(args)))
             return None
         fh = c_void_p()
         check(lib.veda_kernel_run_async(h, len(g), gp, lp, cargs, len(args), byref(fh)))
@@ -199,11 +200,11 @@ class Kernel:
         """
         self._launch(global_size, args, local, False)
 
-    def run_async(self, global_size: Any, *args: Any, local: Any = None) -> Future:
+    def run_async(self, global_size: Any, *args: Any, local: Any = None) -> "Future[None]":
         """``run`` returning a ``concurrent.futures.Future`` at once (result None). Launches on
         device arrays keep their order in the device's queue. Host arrays passed must not be
         changed until the future is done (they are kept alive until then)."""
-        return self._launch(global_size, args, local, True)
+        return cast("Future[None]", self._launch(global_size, args, local, True))
 
     def close(self) -> None:
         """Wait for runs in flight and free the compiled kernel. Idempotent."""

@@ -198,8 +198,8 @@ class Runtime(concurrent.futures.Executor):
                 raise ValueError(f"{name} is {v}, must be a finite number >= 0")
             energy_args[name] = v
         if (energy_args["max_power_watts"] > 0 or energy_args["max_temp_celsius"] > 0) and \
-                policy != "energy_efficient":
-            raise ValueError("max_power_watts and max_temp_celsius need policy='energy_efficient', "
+                policy != "energy-efficient":  # the canonical name, after the alias mapping
+            raise ValueError("max_power_watts and max_temp_celsius need policy='energy-efficient', "
                              f"not {policy!r}")
         for name, flag in (("disable_gpu", disable_gpu), ("record_decisions", record_decisions),
                            ("pin_workers", pin_workers)):
@@ -892,7 +892,7 @@ class Runtime(concurrent.futures.Executor):
         "estimated"), ``total_joules``, ``average_watts``, ``estimated``, ``sensors`` (each
         available, or unavailable with ``reason`` and ``fix``), ``temperatures``, ``worker_cap``
         and ``resizes`` (each change of the energy policy's worker cap with its ``reason``)."""
-        return json.loads(self._text(lib.veda_energy_json))
+        return cast(Dict[str, Any], json.loads(self._text(lib.veda_energy_json)))
 
     def prometheus(self) -> str:
         """Return the metrics in the Prometheus text exposition format

@@ -28,6 +28,11 @@ type Options struct {
 	CPUs        []int
 	LocalRounds int
 
+	// Deterministic record and replay (schedule.go): RecordSchedule logs which worker ran which
+	// task; ReplaySchedule forces a recorded schedule (its worker count must match).
+	RecordSchedule bool
+	ReplaySchedule *Schedule
+
 	// OnResize, when set, is told every change of the active-worker count with its reason
 	// ("utilization 12% < 30% for 5 ticks", "energy cap 2: power 61 W > budget 50 W"). It is
 	// called from the monitor goroutine and must not block.
@@ -71,6 +76,8 @@ type Pool struct {
 
 	tr atomic.Pointer[trace.Recorder] // the running trace, or nil (trace.go)
 
+	det *detState // schedule record/replay (schedule.go), or nil; set in New, read-only pointer
+
 	numa numaState // node groups for hierarchical stealing (numa.go); read-only after New
 
 	// wcap is an external cap on active workers (SetCap; 0 = none). Store by SetCap, load by
@@ -88,6 +95,10 @@ func New(o Options) (*Pool, error) {
 	if o.Workers < 1 {
 		o.Workers = 1
 	}
+	det, err := newDet(o)
+	if err != nil {
+		return nil, err
+	}
 	p := &Pool{
 		drained:   make(chan struct{}, 1),
 		closeDone: make(chan struct{}),
@@ -99,6 +110,7 @@ func New(o Options) (*Pool, error) {
 		seed:      o.Seed,
 		holders:   map[uintptr]int32{},
 		onResize:  o.OnResize,
+		det:       det,
 	}
 	p.inj.agingStep = defaultAgingStep
 	p.active.Store(int32(o.Workers))
@@ -126,6 +138,9 @@ func New(o Options) (*Pool, error) {
 	}
 	if o.Adaptive && o.Workers > 1 {
 		p.mon = startMonitor(p)
+	}
+	if det != nil && det.replay != nil {
+		go p.watchdog()
 	}
 	return p, nil
 }
@@ -168,6 +183,7 @@ func (p *Pool) shutdown() {
 		<-p.drained
 	}
 	p.stopping.Store(true) // store (seq-cst): workers load it before parking (fallAsleep recheck)
+	p.stopDet()
 	if p.mon != nil {
 		p.mon.stop()
 	}
@@ -219,6 +235,12 @@ func (p *Pool) hasWork() bool {
 // 0 = none; earliest first within a level) and wakes a worker if needed. O(log n) under a mutex.
 func (p *Pool) Inject(t *Task, level int, deadline int64) {
 	p.submitted.Add(1) // atomic add: counter only
+	if p.det != nil {
+		p.assignID(p.Current(), t)
+		if p.det.replaying() && p.register(t) {
+			return
+		}
+	}
 	p.inj.push(t, level, deadline, p.now())
 	p.notify()
 	if p.mon != nil {
