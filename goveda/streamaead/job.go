@@ -239,7 +239,19 @@ func (j *job) run(ctx context.Context, rt *goveda.Runtime, op, kernel string, bu
 			return s, st.crypt(cpu, s)
 		},
 		Device: func(_ context.Context, d goveda.Device, _ int64, s *segment) (*segment, error) {
-			return s, st.crypt(d, s)
+			// Not in place on a device: the result lands in a scratch buffer and is copied over
+			// the segment only on success, so that a device failing midway (the dispatcher then
+			// falls back to the CPU body) cannot leave the input half overwritten.
+			out := s.out
+			scratch := getBuf(len(s.buf))
+			s.out = scratch[:len(out)]
+			err := st.crypt(d, s)
+			if err == nil {
+				copy(out, s.out)
+			}
+			s.out = out
+			putBuf(scratch)
+			return s, err
 		},
 		// Every segment is sized as a full one for the dispatcher: the stream's segments are one
 		// workload, so they share one size bucket of the cost model (a shorter first or last

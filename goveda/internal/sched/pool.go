@@ -74,6 +74,10 @@ type Pool struct {
 
 	mon *monitor // adaptive policy, or nil
 
+	slots    chan struct{}    // free execution slots (inline.go): Workers minus awake workers and inline runs
+	inliners []atomic.Uintptr // goroutines running inline (inline.go); CAS to claim, 0 = free
+	inlined  atomic.Uint64    // inline runs finished; add only
+
 	tr atomic.Pointer[trace.Recorder] // the running trace, or nil (trace.go)
 
 	det *detState // schedule record/replay (schedule.go), or nil; set in New, read-only pointer
@@ -119,6 +123,7 @@ func New(o Options) (*Pool, error) {
 		p.workers[i] = newWorker(p, i)
 	}
 	p.initNUMA(o)
+	p.slotInit()
 	ready := make(chan error, o.Workers)
 	p.wg.Add(o.Workers)
 	for _, w := range p.workers {
@@ -287,6 +292,11 @@ func (p *Pool) RunRoot(level int, fn func(w *Worker)) bool {
 	}
 	j := &rootJob{fn: fn, done: make(chan struct{}), enq: p.now()}
 	j.t.Job = j
+	if p.isInliner(getg()) {
+		// Nested in an inline run: give its slot to the workers while we wait (inline.go, 3).
+		p.slots <- struct{}{}
+		defer func() { <-p.slots }()
+	}
 	p.Inject(&j.t, level, 0)
 	rootWait(j.done)
 	p.Exit()

@@ -303,10 +303,12 @@ func (w *Worker) idle() bool {
 func (w *Worker) suspend() {
 	p := w.p
 	w.st.parks++
+	w.releaseSlot() // a suspended worker holds no execution slot (inline.go)
 	// loads: the monitor stores active and then wakes us; the buffered token makes the pair safe.
 	for int32(w.id) >= p.active.Load() && !p.stopping.Load() {
 		<-w.wakeCh
 	}
+	w.acquireSlot()
 }
 
 // JoinTask finishes a fork-join: t was pushed by w before w ran the other half. If t is still at
