@@ -10,7 +10,8 @@
 // kernels, so Workers caps how many run at once; a caller's own goroutine also runs Scope's
 // function and small kernels inline (sums and Saxpy up to 64 Ki elements, Sgemm up to 2 Mflop)
 // and waits for device calls, and DistributeFrames adds one goroutine per device for its work
-// function: these do not count against Workers. Every call may be made from any goroutine, also from inside a task (nesting
+// function: these do not count against Workers. (A one-chunk ParallelFor from outside may also
+// run on the caller, but only in the execution slot of a parked worker, so it does count.) Every call may be made from any goroutine, also from inside a task (nesting
 // never deadlocks: a waiting worker runs other tasks meanwhile).
 //
 // Close admits no new call, waits for every admitted one (CPU work, kernel calls on any device,
