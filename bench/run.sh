@@ -57,8 +57,14 @@ go run ./bench/go -workers "$THREADS" -quick="$([ "$QUICK" = 0 ] && echo false |
 echo "== bench/peers: VEDA vs OpenMP, oneTBB and Rayon (fib, nqueens, sum of sqrt, triangular, one-chunk latency, sort)"
 bash bench/peers/run.sh || status=1
 
+echo "== bench/trace: what timeline tracing costs (off vs on, alternated)"
+go run ./bench/trace -workers "$THREADS" || status=1
+
 echo "== devicebench: built-in kernels on every device, transfer vs compute"
 go run ./goveda/internal/dispatch/cmd/devicebench -workers "$THREADS" -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
+
+echo "== placement: automatic vs the faster pinned device, 4 KiB..32 MiB, calibrated and first call of a new process"
+go run ./bench/placement -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
 
 echo "== dispatchbench: strategies vs best static split (simulated, then real devices)"
 go run ./goveda/internal/dispatch/cmd/dispatchbench -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1

@@ -276,9 +276,6 @@ func vedago_metrics(h C.uintptr_t, format C.int, buf *C.char, capacity C.size_t,
 			return failErr(fn, err)
 		}
 		text = string(b)
-		if text == "null" {
-			text = "[]"
-		}
 	case 3:
 		b, err := e.rt.EnergyJSON()
 		if err != nil {

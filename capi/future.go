@@ -68,22 +68,24 @@ func vedago_future_wait(h C.uintptr_t, timeoutNS C.int64_t) (st C.veda_status) {
 	if st != stOK {
 		return st
 	}
-	ctx := callCtx()
-	if timeoutNS >= 0 && !f.f.IsDone() {
-		if timeoutNS == 0 {
-			return fail(stTimeout, fn, "veda: timeout: the task has not finished (timeout_ns = 0)")
-		}
-		t := time.NewTimer(time.Duration(timeoutNS))
-		select {
-		case <-f.f.Done():
-			t.Stop()
-		case <-t.C:
-			return fail(stTimeout, fn, "veda: timeout: the task has not finished after %d ns", int64(timeoutNS))
-		case <-ctx.Done():
-			t.Stop()
-		}
+	ctx := callCtx() // the thread's veda_cancel token, if any
+	if timeoutNS == 0 && !f.f.IsDone() {
+		return fail(stTimeout, fn, "veda: timeout: the task has not finished (timeout_ns = 0)")
 	}
-	_, err := f.f.Wait(ctx)
+	wctx := ctx
+	if timeoutNS > 0 {
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithTimeout(ctx, time.Duration(timeoutNS))
+		defer cancel()
+	}
+	_, err := f.f.Wait(wctx)
+	if err != nil && f.f.IsDone() {
+		_, err = f.f.Wait(ctx) // finished as the wait gave up: the task's own result, at once
+	}
+	if err != nil && !f.f.IsDone() && ctx.Err() == nil {
+		// goveda's Wait gave up on our timeout, not on the token; the task keeps running.
+		return fail(stTimeout, fn, "veda: timeout: the task has not finished after %d ns", int64(timeoutNS))
+	}
 	return result(fn, err)
 }
 

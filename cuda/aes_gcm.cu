@@ -60,7 +60,8 @@ __constant__ unsigned long long gcm_last4[16] = {
     0x0000, 0x1c20, 0x3840, 0x2460, 0x7080, 0x6ca0, 0x48c0, 0x54e0,
     0xe100, 0xfd20, 0xd940, 0xc560, 0x9180, 0x8da0, 0xa9c0, 0xb5e0};
 
-__device__ __forceinline__ unsigned int gcm_rotr(unsigned int x, unsigned int n) { return __funnelshift_r(x, x, n); }
+/* Plain shifts (no intrinsic, so NVRTC needs no header); nvcc emits one SHF/PRMT for them. */
+__device__ __forceinline__ unsigned int gcm_rotr(unsigned int x, unsigned int n) { return (x >> n) | (x << (32u - n)); }
 
 __device__ __forceinline__ uint4 gcm_aes256(uint4 s, const unsigned int *__restrict__ rk, const unsigned int *te) {
     unsigned int s0 = s.x ^ rk[0], s1 = s.y ^ rk[1], s2 = s.z ^ rk[2], s3 = s.w ^ rk[3];
@@ -155,7 +156,11 @@ __device__ __forceinline__ void gcm_segment(long long n, int pad, int L, const u
         unsigned long long xh = 0, xl = 0;
         if (b >= 0 && b * 16 < n) {
             long long off = b * 16;
-            uint4 ctr = make_uint4(rk[60], rk[61], rk[62], rk[63] + 1u + (unsigned int)b);
+            uint4 ctr;
+            ctr.x = rk[60];
+            ctr.y = rk[61];
+            ctr.z = rk[62];
+            ctr.w = rk[63] + 1u + (unsigned int)b;
             uint4 ks = gcm_aes256(ctr, rk, te);
             unsigned char kb[16], hb[16];
             unsigned int kw[4] = {ks.x, ks.y, ks.z, ks.w};

@@ -74,6 +74,17 @@ type calFile struct {
 
 type calBody struct {
 	Entries []calEntry `json:"entries"`
+	Impls   []calImpl  `json:"impls,omitempty"` // which implementation (VEDA's, a vendor's) is faster
+}
+
+// calImpl is one saved ImplChooser slot, keyed like calEntry.
+type calImpl struct {
+	Device  string      `json:"device"`
+	Version string      `json:"veda_version"`
+	Kernel  string      `json:"kernel"`
+	Bucket  int         `json:"bucket"`
+	Impls   []string    `json:"impls"`
+	Samples [][]float64 `json:"samples"`
 }
 
 type calEntry struct {
@@ -133,11 +144,21 @@ func (rt *Runtime) initCalibration(ds *devState) error {
 		c.keys = append(c.keys, deviceKey(ds, i, rt.Workers()))
 	}
 	c.info.Path = filepath.Join(dir, "calibration", machineID(ds.infos[0])+".json")
-	entries, why := readCalibration(c.info.Path, machineID(ds.infos[0]))
+	body, why := readCalibration(c.info.Path, machineID(ds.infos[0]))
 	if why != "" {
 		c.info.Status = why
 		return nil
 	}
+	entries := body.Entries
+	var iws []dispatch.ImplWindow
+	for _, e := range body.Impls {
+		for i, k := range c.keys {
+			if k == e.Device && e.Version == Version {
+				iws = append(iws, dispatch.ImplWindow{Kernel: e.Kernel, Device: i, Bucket: e.Bucket, Impls: e.Impls, Samples: e.Samples})
+			}
+		}
+	}
+	c.info.Loaded += rt.impls().Import(iws)
 	var ws []dispatch.ModelWindow
 	for _, e := range entries {
 		if e.Version != Version {
@@ -149,45 +170,46 @@ func (rt *Runtime) initCalibration(ds *devState) error {
 			}
 		}
 	}
-	c.info.Loaded = ds.disp.ImportModel(ws)
+	c.info.Loaded += ds.disp.ImportModel(ws)
 	c.info.Status = "loaded"
 	return nil
 }
 
 // readCalibration returns the entries of the file at path, or why it is not usable ("no file",
 // "ignored: ...").
-func readCalibration(path, machine string) ([]calEntry, string) {
+func readCalibration(path, machine string) (calBody, string) {
+	var none calBody
 	raw, err := os.ReadFile(path)
 	if os.IsNotExist(err) {
-		return nil, "no file"
+		return none, "no file"
 	}
 	if err != nil {
-		return nil, "ignored: " + err.Error()
+		return none, "ignored: " + err.Error()
 	}
 	var f calFile
 	if err := json.Unmarshal(raw, &f); err != nil {
-		return nil, "ignored: corrupt: " + err.Error()
+		return none, "ignored: corrupt: " + err.Error()
 	}
 	if f.Format != calibrationFormat {
-		return nil, fmt.Sprintf("ignored: foreign format %q", f.Format)
+		return none, fmt.Sprintf("ignored: foreign format %q", f.Format)
 	}
 	if f.Machine != machine {
-		return nil, fmt.Sprintf("ignored: file of machine %q, this is %q", f.Machine, machine)
+		return none, fmt.Sprintf("ignored: file of machine %q, this is %q", f.Machine, machine)
 	}
 	// The checksum covers the body's compact form (the file is indented for people).
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, f.Body); err != nil {
-		return nil, "ignored: corrupt body: " + err.Error()
+		return none, "ignored: corrupt body: " + err.Error()
 	}
 	sum := sha256.Sum256(compact.Bytes())
 	if hex.EncodeToString(sum[:]) != f.SHA256 {
-		return nil, "ignored: checksum mismatch"
+		return none, "ignored: checksum mismatch"
 	}
 	var b calBody
 	if err := json.Unmarshal(f.Body, &b); err != nil {
-		return nil, "ignored: corrupt body: " + err.Error()
+		return none, "ignored: corrupt body: " + err.Error()
 	}
-	return b.Entries, ""
+	return b, ""
 }
 
 // Calibration returns where the runtime's calibration was loaded from and what happened. The
@@ -232,17 +254,31 @@ func (rt *Runtime) saveCalibration(ds *devState) error {
 		mine[e.Device+"\x00"+e.Kernel+"\x00"+fmt.Sprint(e.Bucket)] = true
 		entries = append(entries, e)
 	}
-	if len(entries) == 0 {
+	var impls []calImpl
+	for _, w := range rt.impls().Export() {
+		if w.Device < 0 || w.Device >= len(c.keys) {
+			continue
+		}
+		e := calImpl{Device: c.keys[w.Device], Version: Version, Kernel: w.Kernel, Bucket: w.Bucket, Impls: w.Impls, Samples: w.Samples}
+		mine["impl\x00"+e.Device+"\x00"+e.Kernel+"\x00"+fmt.Sprint(e.Bucket)+"\x00"+strings.Join(e.Impls, ",")] = true
+		impls = append(impls, e)
+	}
+	if len(entries) == 0 && len(impls) == 0 {
 		return nil
 	}
 	if old, why := readCalibration(c.info.Path, machine); why == "" {
-		for _, e := range old {
+		for _, e := range old.Entries {
 			if e.Version == Version && !mine[e.Device+"\x00"+e.Kernel+"\x00"+fmt.Sprint(e.Bucket)] {
 				entries = append(entries, e)
 			}
 		}
+		for _, e := range old.Impls {
+			if e.Version == Version && !mine["impl\x00"+e.Device+"\x00"+e.Kernel+"\x00"+fmt.Sprint(e.Bucket)+"\x00"+strings.Join(e.Impls, ",")] {
+				impls = append(impls, e)
+			}
+		}
 	}
-	body, err := json.Marshal(calBody{Entries: entries})
+	body, err := json.Marshal(calBody{Entries: entries, Impls: impls})
 	if err != nil {
 		return fmt.Errorf("%w: calibration: %v", ErrInternal, err)
 	}

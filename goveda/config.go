@@ -134,6 +134,20 @@ type Config struct {
 	// smallest, so a frugal device wins when the energy it saves is worth the delay. 0 ignores
 	// energy. Negative, NaN or infinite is invalid. Any policy.
 	EnergyWeight float64
+
+	// Deterministic record and replay (see schedule.go and the package doc).
+
+	// RecordSchedule, when set, is a file that Close writes with the schedule this runtime ran:
+	// which worker ran which task or chunk, in which order, and where each steal came from.
+	// VEDA_SCHEDULE_RECORD=path does the same without code changes. PolicyDeterministic only.
+	RecordSchedule string
+	// ReplaySchedule, when set, is a schedule file (from RecordSchedule) that this runtime
+	// replays: workers run the recorded tasks in the recorded order instead of stealing, so an
+	// ordering bug reproduces. A file that is corrupt, or for another worker count, makes New
+	// fail; one for another program is detected at the first mismatch, after which the runtime
+	// schedules normally and the next outside call returns the error (see ScheduleError).
+	// VEDA_SCHEDULE_REPLAY=path does the same. PolicyDeterministic only.
+	ReplaySchedule string
 }
 
 // maxWorkers bounds Config.Workers; more would only be a configuration mistake.

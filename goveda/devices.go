@@ -145,6 +145,12 @@ func (rt *Runtime) initDevices(ds *devState) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidArgument, err)
 	}
+	// The profile reports what this runtime runs: its worker count (which Config.normalize
+	// resolved: Config.Workers, VEDA_NUM_WORKERS, else the CPUs this process may use).
+	if prof.CPUWorkers != rt.Workers() {
+		prof.CPUWorkers = rt.Workers()
+		prof.Sources["cpu_workers"] = "detected (CPUs this process may use)"
+	}
 	ds.profile = prof
 	strat := rt.cfg.CustomStrategy
 	if strat == nil {
@@ -152,8 +158,9 @@ func (rt *Runtime) initDevices(ds *devState) error {
 			return fmt.Errorf("%w: %v", ErrInvalidArgument, err)
 		}
 	}
-	dinfos := []dispatch.DeviceInfo{{Index: 0, Kind: dispatch.KindCPU, Name: "cpu", Lanes: 1, Sharing: true}}
+	// The CPU device has one name everywhere (device info, metrics, decisions): its brand.
 	ds.infos = []DeviceInfo{cpuInfo(rt.Workers())}
+	dinfos := []dispatch.DeviceInfo{{Index: 0, Kind: dispatch.KindCPU, Name: ds.infos[0].Name, Lanes: 1, Sharing: true}}
 	ds.fp64 = []int{0}
 	ds.cpuOnly = []int{0}
 	for i, g := range ds.gpus {
@@ -183,6 +190,7 @@ func (rt *Runtime) initDevices(ds *devState) error {
 			disp.SetBandwidth(i+1, bw)
 		}
 	}
+	device.BLAS() // load the CPU BLAS now (a dlopen), not on the first kernel call
 	if err := rt.initCalibration(ds); err != nil {
 		return err
 	}
@@ -316,7 +324,7 @@ func (rt *Runtime) Decisions() ([]Decision, error) {
 	return ds.disp.Decisions(), nil
 }
 
-// DecisionsJSON returns Decisions as a JSON array.
+// DecisionsJSON returns Decisions as a JSON array, oldest first: "[]" when none is recorded.
 func (rt *Runtime) DecisionsJSON() ([]byte, error) {
 	ds, err := rt.devices()
 	if err != nil {

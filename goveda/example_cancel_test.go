@@ -45,7 +45,7 @@ func ExampleRuntime_ParallelForCtx() {
 		}
 		return nil
 	})
-	fmt.Println(errors.Is(err, goveda.ErrTimeout))
+	fmt.Println(errors.Is(err, context.DeadlineExceeded)) // the body's error or the loop's, both say so
 	// Output: true
 }
 

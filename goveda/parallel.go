@@ -165,6 +165,8 @@ func (rt *Runtime) parallelFor(ctx context.Context, begin, end, grain int, body 
 	defer unwatch()
 	if w := rt.current(); w != nil {
 		st.split(w, begin, end, sp, false)
+	} else if n := end - begin; (n < 2 || n < 2*sp.grain) && rt.pool.RunInline(func() { st.leaf(begin, end, sp.grain) }) {
+		// One chunk from outside with a free slot: ran on the caller, no wake-up (sched/inline.go).
 	} else if err := rt.runRoot(PriorityNormal, func(w *sched.Worker) { st.split(w, begin, end, sp, false) }); err != nil {
 		return err
 	}

@@ -587,6 +587,9 @@ func (r *prun[T]) read() *pitem[T] {
 	}
 	r.alive++
 	r.p.stats.peakItems(r.alive)
+	if rec := r.rt.pool.Tracer(); rec != nil {
+		traceInFlight(rec, r.rt.pool.Now(), r.p.name, r.alive, r.bytes+it.bytes)
+	}
 	if r.failSeq.Load() != noFail { // load: stopped while we read; the item is not admitted
 		r.src = srcDone
 		r.mu.Unlock()
@@ -712,25 +715,34 @@ func (r *prun[T]) after(it *pitem[T], read bool) {
 func (r *prun[T]) runStage(it *pitem[T], k int) bool {
 	st := r.stages[k]
 	// Busy and wait times are measured on one item in timeSample (by sequence number) and
-	// scaled: two clock reads per stage call would cost a fifth of the per-item budget.
-	timed := it.seq%timeSample == 0
+	// scaled: two clock reads per stage call would cost a fifth of the per-item budget. With a
+	// tracer on, every stage call is timed (its slice goes into the trace).
+	sampled := it.seq%timeSample == 0
+	rec := r.rt.pool.Tracer()
+	timed := sampled || rec != nil
 	var start int64
 	if timed {
 		start = r.rt.pool.Now()
-		if it.enq > 0 {
+		if sampled && it.enq > 0 {
 			st.stats.waited(timeSample * (start - it.enq))
 		}
 	}
 	it.enq = 0
 	out, err := r.callStage(st, it)
 	if timed {
-		d := r.rt.pool.Now() - start
-		st.stats.ran(timeSample * d)
-		// The read-ahead estimate: stage work per item (a stage's time added per timed item
-		// of stage 0, so the sum over stages per item is approximated).
-		r.workNs.Add(d) // add: heuristic counter
-		if k == 0 {
-			r.workN.Add(1) // add: heuristic counter
+		end := r.rt.pool.Now()
+		if sampled {
+			d := end - start
+			st.stats.ran(timeSample * d)
+			// The read-ahead estimate: stage work per item (a stage's time added per timed item
+			// of stage 0, so the sum over stages per item is approximated).
+			r.workNs.Add(d) // add: heuristic counter
+			if k == 0 {
+				r.workN.Add(1) // add: heuristic counter
+			}
+		}
+		if rec != nil {
+			r.rt.traceStage(rec, r.p.name, st.name, it.seq, start, end)
 		}
 	}
 	st.stats.items.Add(1) // add: counter

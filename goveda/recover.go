@@ -2,9 +2,11 @@ package goveda
 
 import (
 	"context"
+	"fmt"
 	"runtime/debug"
 
 	"github.com/veda-runtime/veda/goveda/internal/sched"
+	"github.com/veda-runtime/veda/goveda/internal/trace"
 )
 
 // newPanicError captures a recovered panic value with the current stack and counts it in p's
@@ -12,6 +14,10 @@ import (
 func newPanicError(p *sched.Pool, v any) *PanicError {
 	if p != nil {
 		p.NotePanic()
+		if rec := p.Tracer(); rec != nil {
+			rec.Add(trace.Event{Start: p.Now(), Track: trace.TrackOutside(), Ph: trace.PhInstant, Cat: trace.CatError,
+				Name: "panic", Args: fmt.Sprintf(`"panic":%q`, fmt.Sprint(v))})
+		}
 	}
 	return &PanicError{Value: v, Stack: debug.Stack()}
 }

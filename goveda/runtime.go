@@ -28,6 +28,7 @@ type Runtime struct {
 	ktimes     kernelTimes      // kernel-call wall times per device (kerneltime.go)
 	metricsMu  sync.Mutex       // guards metricsSrv
 	metricsSrv []*MetricsServer // started by ServeMetrics (metrics_http.go)
+	schedPath  string           // where Close writes the recorded schedule (schedule.go), or ""
 }
 
 // Spin rounds before a worker parks, by policy.
@@ -73,6 +74,9 @@ func New(cfg Config) (*Runtime, error) {
 	rt.energy.base = time.Now() // before the monitor can log a resize
 	rt.place(&o)
 	o.OnResize = rt.noteResize
+	if err := rt.scheduleOptions(&o); err != nil {
+		return nil, err
+	}
 	pool, err := sched.New(o)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
@@ -104,6 +108,7 @@ func (rt *Runtime) closeNow() error {
 	if !rt.pool.Close() {
 		return ErrClosed
 	}
+	rt.writeSchedule()
 	rt.stopTraceAtClose()
 	rt.stopMetricsAtClose()
 	rt.stopEnergy()
@@ -139,6 +144,9 @@ func (rt *Runtime) current() *sched.Worker { return rt.pool.Current() }
 func (rt *Runtime) runRoot(p Priority, fn func(w *sched.Worker)) error {
 	if !rt.pool.RunRoot(int(p), fn) {
 		return fmt.Errorf("%w", ErrClosed)
+	}
+	if err := rt.pool.TakeReplayError(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
 	return nil
 }

@@ -121,8 +121,8 @@ func (rt *Runtime) traceTracks(rec *trace.Recorder) {
 // nameDeviceTracks names device d's engine tracks if they have no name yet. Any goroutine.
 func (rt *Runtime) nameDeviceTracks(rec *trace.Recorder, d int) {
 	name := "cpu"
-	if rt.dev.ready.Load() && d < len(rt.dev.infos) {
-		name = rt.dev.infos[d].Name
+	if rt.dev.ready.Load() && d < len(rt.dev.infos) { // load (acquire): infos is complete once ready
+		name = rt.dev.infos[d].Kind.String()
 	}
 	if d == 0 {
 		rec.NameTrackOnce(trace.TrackDevice(0, trace.EngineCompute), func() string { return "device 0 (cpu): kernels" })
@@ -239,7 +239,21 @@ func (rt *Runtime) traceDecision(dec *dispatch.Decision) kernelTrace {
 		Args: fmt.Sprintf(`"kernel":%q,"bytes":%d,"device":%d,"kind":%q,"reason":%q,"estimate_ns":%d`,
 			dec.Kernel, dec.Bytes, dec.Device, dec.Kind.String(), dec.Reason, int64(dec.Estimate))})
 	rec.Add(trace.Event{Start: now, Track: track, Ph: trace.PhFlowStart, Cat: trace.CatDispatch, Name: "dispatch", A: id})
+	rt.traceDeviceQueue(rec, now, dec.Device)
 	return kernelTrace{rec: rec, flow: id}
+}
+
+// traceDeviceQueue samples device d's queue depth (calls placed and not finished) as a counter.
+func (rt *Runtime) traceDeviceQueue(rec *trace.Recorder, now int64, d int) {
+	if !rt.dev.ready.Load() { // load (acquire): disp is set once ready
+		return
+	}
+	for _, s := range rt.dev.disp.Stats() {
+		if s.Index == d {
+			rec.Add(trace.Event{Start: now, Track: trace.TrackOutside(), Ph: trace.PhCounter, Cat: trace.CatCounter,
+				Name: fmt.Sprintf("device %d queue depth", d), A: int64(s.QueueDepth)})
+		}
+	}
 }
 
 // begin marks the start of the run. Any goroutine.
@@ -281,8 +295,31 @@ func (k *kernelTrace) end(rt *Runtime, dec *dispatch.Decision, dt device.Timing,
 		rec.Add(trace.Event{Start: cs + comp, Dur: int64(dt.D2H), Track: trace.TrackDevice(d, trace.EngineD2H), Ph: trace.PhComplete,
 			Cat: trace.CatD2H, Name: "d2h", A: dt.BytesOut})
 	}
+	rt.traceDeviceQueue(rec, rt.pool.Now(), d)
 	if err != nil {
 		rec.Add(trace.Event{Start: rt.pool.Now(), Track: trace.TrackDevice(d, trace.EngineCompute), Ph: trace.PhInstant,
 			Cat: trace.CatError, Name: "error", Args: fmt.Sprintf(`"kernel":%q,"error":%q`, dec.Kernel, err.Error())})
 	}
+}
+
+// traceStage records a pipeline stage run of item seq on the calling worker's track (or the
+// outside track). A task of the pipeline's run.
+func (rt *Runtime) traceStage(rec *trace.Recorder, pipeline, stage string, seq, start, end int64) {
+	ev := trace.Event{Start: start, Dur: end - start, Ph: trace.PhComplete, Cat: trace.CatStage, Name: stage, A: seq,
+		Args: fmt.Sprintf(`"pipeline":%q`, pipeline)}
+	if w := rt.current(); w != nil {
+		ev.Track = trace.TrackWorker(w.ID())
+		rec.Worker(w.ID()).Add(ev) // w is the calling goroutine: its buffer's owner
+		return
+	}
+	ev.Track = trace.TrackOutside()
+	rec.Add(ev)
+}
+
+// traceInFlight samples a pipeline's items and bytes in flight as counters. Any goroutine.
+func traceInFlight(rec *trace.Recorder, now int64, pipeline string, items int64, bytes uint64) {
+	rec.Add(trace.Event{Start: now, Track: trace.TrackOutside(), Ph: trace.PhCounter, Cat: trace.CatCounter,
+		Name: "pipeline " + pipeline + " items in flight", A: items})
+	rec.Add(trace.Event{Start: now, Track: trace.TrackOutside(), Ph: trace.PhCounter, Cat: trace.CatCounter,
+		Name: "pipeline " + pipeline + " bytes in flight", A: int64(bytes)})
 }

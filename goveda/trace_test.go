@@ -313,3 +313,91 @@ func TestTraceStopUnderLoad(t *testing.T) {
 		<-done
 	}
 }
+
+// TestTracePipelineStages: every stage run of every item is a slice named after the stage with
+// the item's sequence number, and the in-flight counters are sampled.
+func TestTracePipelineStages(t *testing.T) {
+	rt, err := New(Config{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	p, err := NewPipeline(rt, PipelineOptions[int]{Name: "sq", MaxInFlight: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Stage("square", StageParallel, func(_ context.Context, _ int64, x int) (int, error) { return x * x, nil })
+	sum := 0
+	_ = p.Stage("sum", StageSerialInOrder, func(_ context.Context, _ int64, x int) (int, error) { sum += x; return x, nil })
+	var buf bytes.Buffer
+	if err := rt.StartTrace(&buf, TraceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	src := SourceFunc(func(_ context.Context, seq int64) (int, bool, error) { return int(seq), seq < n, nil })
+	if err := p.Run(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.StopTrace(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := trace.Read(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := trace.Validate(f); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	seen := map[string]map[int]int{"square": {}, "sum": {}}
+	counters := 0
+	for _, e := range f.TraceEvents {
+		if e.Ph == "X" && e.Cat == "stage" {
+			seen[e.Name][int(e.Args["seq"].(float64))]++
+			if e.Args["pipeline"] != "sq" {
+				t.Fatalf("stage event without its pipeline: %v", e.Args)
+			}
+		}
+		if e.Ph == "C" && strings.HasPrefix(e.Name, "pipeline sq ") {
+			counters++
+		}
+	}
+	for stage, m := range seen {
+		for s := 0; s < n; s++ {
+			if m[s] != 1 {
+				t.Fatalf("stage %s item %d traced %d times", stage, s, m[s])
+			}
+		}
+	}
+	if counters < n {
+		t.Fatalf("%d in-flight counter samples for %d items", counters, n)
+	}
+}
+
+// TestTraceRecordsPanics: a recovered panic is an error instant in the trace.
+func TestTraceRecordsPanics(t *testing.T) {
+	rt, err := New(Config{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	var buf bytes.Buffer
+	if err := rt.StartTrace(&buf, TraceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	err = rt.ParallelFor(context.Background(), 0, 100, 10, func(lo, hi int) error {
+		if lo == 50 {
+			panic("boom at 50")
+		}
+		return nil
+	})
+	var pe *PanicError
+	if !errors.As(err, &pe) {
+		t.Fatalf("want a PanicError, got %v", err)
+	}
+	if err := rt.StopTrace(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"name":"panic","cat":"error"`) || !strings.Contains(buf.String(), "boom at 50") {
+		t.Fatalf("no panic instant in the trace")
+	}
+}

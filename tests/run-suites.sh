@@ -10,6 +10,11 @@ GO_RACE=${GO_RACE:--race}
 total_pass=0; total_fail=0; bad_suite=0
 declare -a summary
 
+# The suites start from an empty cost model: a calibration saved on this machine by earlier runs
+# (VEDA_CACHE_DIR/calibration) would change placements between runs. The Go calibration tests
+# turn it on themselves, in their own temporary cache directories.
+export VEDA_CALIBRATION=${VEDA_CALIBRATION:-off}
+
 record() { # suite pass fail rc
   local suite=$1 p=$2 f=$3 rc=$4
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi     # a build error or crash counts as a failure

@@ -18,10 +18,11 @@ type Options struct {
 	MaxInFlight int
 	// MaxBytes bounds the bytes of those buffers; 0: the profile's memory budget.
 	MaxBytes uint64
-	// OnSegment, if set, is called for every written segment, in order, by the goroutine that
-	// called Encrypt or Decrypt (it must not block long): where the segment ran and why.
+	// OnSegment, if set, is called for every written segment, in order, one call at a time, from
+	// the job's serial write stage (on a worker of the runtime; it must not block long): where the
+	// segment ran and why.
 	OnSegment func(SegmentInfo)
-	// Progress, if set, is called by the same goroutine at most every ProgressEvery (default
+	// Progress, if set, is called from the same stage at most every ProgressEvery (default
 	// 500 ms) with the totals so far, and not at the end (Encrypt's result has them).
 	Progress      func(Stats)
 	ProgressEvery time.Duration
@@ -221,6 +222,7 @@ func (j *job) run(ctx context.Context, rt *goveda.Runtime, op, kernel string, bu
 		return err
 	}
 	segBytes := uint64(bufSize)
+	workSize := uint64(bufSize - TagSize - 1) // a full segment's plaintext (to within a byte)
 	p, err := goveda.NewPipeline(rt, goveda.PipelineOptions[*segment]{
 		Name:             "veda-" + op,
 		MaxInFlight:      j.st.MaxInFlight,
@@ -237,10 +239,25 @@ func (j *job) run(ctx context.Context, rt *goveda.Runtime, op, kernel string, bu
 			return s, st.crypt(cpu, s)
 		},
 		Device: func(_ context.Context, d goveda.Device, _ int64, s *segment) (*segment, error) {
-			return s, st.crypt(d, s)
+			// Not in place on a device: the result lands in a scratch buffer and is copied over
+			// the segment only on success, so that a device failing midway (the dispatcher then
+			// falls back to the CPU body) cannot leave the input half overwritten.
+			out := s.out
+			scratch := getBuf(len(s.buf))
+			s.out = scratch[:len(out)]
+			err := st.crypt(d, s)
+			if err == nil {
+				copy(out, s.out)
+			}
+			s.out = out
+			putBuf(scratch)
+			return s, err
 		},
-		Size:     func(s *segment) uint64 { return uint64(len(s.in)) },
-		Transfer: func(s *segment) uint64 { return uint64(len(s.in) + len(s.out)) },
+		// Every segment is sized as a full one for the dispatcher: the stream's segments are one
+		// workload, so they share one size bucket of the cost model (a shorter first or last
+		// segment would otherwise open buckets of their own, each explored on every device).
+		Size:     func(*segment) uint64 { return workSize },
+		Transfer: func(*segment) uint64 { return 2 * workSize },
 		Placed:   func(_ int64, s *segment, dec goveda.Decision) { s.dec = dec },
 	})
 	if err != nil {
@@ -287,7 +304,9 @@ func (j *job) run(ctx context.Context, rt *goveda.Runtime, op, kernel string, bu
 	return err
 }
 
-// job is the sink's bookkeeping; touched only by the goroutine running the sink.
+// job is the write stage's bookkeeping: touched by that serial stage only (one call at a time, in
+// order, each call ordered after the previous by the pipeline's hand-off), and read by Encrypt or
+// Decrypt after the run returned.
 type job struct {
 	st       Stats
 	o        Options

@@ -17,8 +17,8 @@ type segment struct {
 	out  []byte // what the seal/open stage produced: buf[:len(out)], in place
 	// buf is the full-capacity buffer in and out point into (nil once released).
 	buf []byte
-	dec           goveda.Decision // where the seal/open ran and why (the hybrid stage's Placed)
-	err           error           // the segment's own failure (a wrong tag), raised in order by the writer
+	dec goveda.Decision // where the seal/open ran and why (the hybrid stage's Placed)
+	err error           // the segment's own failure (a wrong tag), raised in order by the writer
 }
 
 // bufPools recycle segment buffers across jobs, one pool per buffer size (a few sizes per

@@ -130,3 +130,21 @@ def test_helpers_bad_args():
         vd.map_blocks(42, da.ones(3))
     with pytest.raises(TypeError):
         vd.map_blocks(lambda rt, b: b, np.ones(3))
+
+
+def test_dask_share_without_omp(monkeypatch):
+    """With OMP_NUM_THREADS out of the nanny's pre-spawn environment (and of ours), rule 4
+    decides: each worker gets cores * nthreads // threads on the host, at least 1."""
+    monkeypatch.setenv("PYTHONPATH", str(PY_DIR) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("VEDA_NUM_WORKERS", raising=False)
+    with dask.config.set({"distributed.worker.multiprocessing-method": "spawn",
+                          "distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": 65536}}):
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster) as c:
+            vd.register(c, resources=False)
+            info = vd.worker_info(c)
+    cores = next(iter(info.values()))["cores"]
+    for i in info.values():
+        assert i["source"] == "dask-share", i
+        assert i["workers"] == max(1, cores // 2) == i["expected"], i

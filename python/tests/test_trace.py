@@ -129,3 +129,13 @@ def test_serve_metrics(rt):
         rt.serve_metrics(9464)
     with pytest.raises(veda.VedaError):
         rt.serve_metrics("no-port")
+
+
+def test_example_trace_of_the_encryption_job(repo):
+    """The committed trace of `veda encrypt` (VEDA_TRACE) loads with Python's json and follows
+    the grammar Perfetto relies on."""
+    path = repo / "bench" / "trace" / "example-encrypt.json"
+    with open(path) as f:
+        data = json.load(f)
+    _validate(data)
+    assert any(e.get("cat") == "stage" for e in data["traceEvents"])

@@ -41,7 +41,7 @@ func cmdExplain(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	strategy := fs.String("strategy", "", "dispatch strategy (default: the runtime's)")
 	asJSON := fs.Bool("json", false, "print the decisions as JSON (the runtime's DecisionsJSON)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: veda explain [-n N] [-seed S] [-window W] [-workers N] [-strategy NAME] [-json]")
+		fmt.Fprintln(fs.Output(), "usage: veda explain [-n N] [-warmup N] [-seed S] [-window W] [-workers N] [-strategy NAME] [-json]")
 		fmt.Fprintln(fs.Output(), "Runs a mixed workload (random kernels, sizes 4 KiB..64 MiB) with decision recording on and")
 		fmt.Fprintln(fs.Output(), "prints every dispatch decision: the chosen device, the reason, and each candidate's")
 		fmt.Fprintln(fs.Output(), "estimated finish time (\"?\": no estimate yet).")

@@ -9,6 +9,7 @@
 //	veda decrypt  the reverse, verifying every segment; veda keygen -out FILE makes a key
 //	veda trace    summarize, plot or validate a timeline trace file
 //	veda calibrate  every built-in kernel on every device, saved per machine (loaded at start)
+//	veda version  the version (also veda --version)
 //	veda help     this text
 //
 // Each subcommand takes its own flags (veda demo -h). Exit status: 0 on success, 1 when a
@@ -22,6 +23,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+
+	"github.com/veda-runtime/veda/goveda"
 )
 
 func main() {
@@ -56,6 +60,7 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.brief)
 	}
+	fmt.Fprintf(w, "  %-9s %s\n", "version", "print the version (also --version)")
 	fmt.Fprintf(w, "  %-9s %s\n", "help", "print this text")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'veda <command> -h' for the command's flags. Environment: VEDA_NUM_WORKERS,")
@@ -72,6 +77,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
+		return 0
+	case "version", "-version", "--version":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "veda version: unexpected argument %q\n", args[1])
+			return 2
+		}
+		fmt.Fprintf(stdout, "veda %s (%s, %s/%s)\n", goveda.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return 0
 	}
 	for _, c := range commands {

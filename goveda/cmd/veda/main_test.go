@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/veda-runtime/veda/goveda"
 )
 
 // runCmd runs the program in-process and returns its status, stdout and stderr.
@@ -168,5 +171,102 @@ func TestExplain(t *testing.T) {
 		if d.Reason == "" || d.Kernel == "" {
 			t.Errorf("-json: decision without kernel or reason: %+v", d)
 		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, a := range []string{"version", "--version", "-version"} {
+		st, out, errs := runCmd(t, a)
+		if st != 0 || !strings.HasPrefix(out, "veda "+goveda.Version+" (go") || errs != "" {
+			t.Fatalf("veda %s: status %d, stdout %q, stderr %q", a, st, out, errs)
+		}
+	}
+	if st, _, errs := runCmd(t, "version", "x"); st != 2 || !strings.Contains(errs, "unexpected argument") {
+		t.Fatalf("veda version x: %d %q", st, errs)
+	}
+	if _, out, _ := runCmd(t, "help"); !strings.Contains(out, "version") {
+		t.Fatal("help does not list version")
+	}
+}
+
+// TestUsageLinesListEveryFlag: each command's -h usage line names every flag it defines (the
+// list printed below it by the flag package). encrypt/decrypt (their line omits -device,
+// -progress, -quiet, -workers) and trace (subcommands) are not checked yet.
+func TestUsageLinesListEveryFlag(t *testing.T) {
+	for _, c := range commands {
+		if c.name == "encrypt" || c.name == "decrypt" || c.name == "trace" {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			st, _, errs := runCmd(t, c.name, "-h")
+			if st != 0 {
+				t.Fatalf("veda %s -h: status %d", c.name, st)
+			}
+			var usageLine string
+			for _, l := range strings.Split(errs, "\n") {
+				if strings.HasPrefix(l, "usage: veda "+c.name) {
+					usageLine = l
+					break
+				}
+			}
+			if usageLine == "" {
+				t.Fatalf("no usage line in %q", errs)
+			}
+			for _, l := range strings.Split(errs, "\n") {
+				if !strings.HasPrefix(l, "  -") {
+					continue
+				}
+				name := strings.Fields(l)[0]
+				if !strings.Contains(usageLine+" ", "["+name+" ") && !strings.Contains(usageLine+" ", "["+name+"]") &&
+					!strings.Contains(usageLine+" ", " "+name+" ") {
+					t.Errorf("usage line %q lacks %s", usageLine, name)
+				}
+			}
+		})
+	}
+}
+
+// TestInfoJSON: `veda info -json` uses snake_case keys (as the metrics JSON), reports the worker
+// count the runtime runs, and names the CPU device as the metrics do.
+func TestInfoJSON(t *testing.T) {
+	st, out, errs := runCmd(t, "info", "-json", "-workers", "3")
+	if st != 0 {
+		t.Fatalf("veda info -json: %d %s", st, errs)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	snake := regexp.MustCompile(`^[a-z0-9_]+$`)
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if !snake.MatchString(k) {
+					t.Errorf("key %s/%s is not snake_case", path, k)
+				}
+				walk(path+"/"+k, e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(path+"[]", e)
+			}
+		}
+	}
+	walk("", doc)
+	prof := doc["profile"].(map[string]any)
+	if prof["cpu_workers"] != float64(3) {
+		t.Errorf("profile cpu_workers = %v, the runtime runs 3", prof["cpu_workers"])
+	}
+	rt, err := goveda.New(goveda.Config{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	devs, _ := rt.Devices()
+	m := rt.Metrics()
+	if len(m.Devices) == 0 || m.Devices[0].Name != devs[0].Name {
+		t.Errorf("the CPU is %q in device info but %q in metrics", devs[0].Name, m.Devices[0].Name)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/veda-runtime/veda/goveda"
+	"github.com/veda-runtime/veda/goveda/internal/trace"
 )
 
 // writeTrace records a small run into dir/t.json and returns the path.
@@ -91,5 +92,51 @@ func TestTraceCommand(t *testing.T) {
 	}
 	if st, out, _ := runCmd(t, "trace", "-h"); st != 0 || !strings.Contains(out, "summarize FILE") {
 		t.Errorf("trace -h: %d %s", st, out)
+	}
+}
+
+// TestTraceOfTheEncryptionJob: the main job traced through VEDA_TRACE (no code changes) gives a
+// file that passes the trace-event grammar check, with pipeline stage slices for every segment;
+// and the example trace committed under bench/trace stays valid.
+func TestTraceOfTheEncryptionJob(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "k.key")
+	if st, _, errs := runCmd(t, "keygen", "-out", key); st != 0 {
+		t.Fatalf("keygen: %s", errs)
+	}
+	in := filepath.Join(dir, "in.bin")
+	data := make([]byte, 5<<20+12345)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	os.WriteFile(in, data, 0o644)
+	tr := filepath.Join(dir, "enc.json")
+	t.Setenv("VEDA_TRACE", tr)
+	if st, _, errs := runCmd(t, "encrypt", "-key", key, "-in", in, "-out", filepath.Join(dir, "out.enc")); st != 0 {
+		t.Fatalf("encrypt: %s", errs)
+	}
+	t.Setenv("VEDA_TRACE", "")
+	for _, p := range []string{tr, "../../../bench/trace/example-encrypt.json"} {
+		fh, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := trace.Read(fh)
+		fh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if errs := trace.Validate(f); len(errs) > 0 {
+			t.Fatalf("%s: %v", p, errs)
+		}
+		stages := 0
+		for _, e := range f.TraceEvents {
+			if e.Ph == "X" && e.Cat == "stage" {
+				stages++
+			}
+		}
+		if stages < 6 {
+			t.Fatalf("%s: %d stage slices", p, stages)
+		}
 	}
 }

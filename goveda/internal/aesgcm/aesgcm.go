@@ -32,6 +32,7 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"errors"
+	"sync"
 )
 
 // KeySize is the AES-256 key size in bytes; TagSize the GCM tag size.
@@ -189,6 +190,13 @@ type Key struct {
 	H      Block
 	HTable Table
 	block  cipher.Block
+
+	// mu guards the caches of powers of H (a few entries per device geometry): the tree powers
+	// of a geometry and the 4-bit table of the group step H^(W*L), so that a device call's host
+	// half costs a few microseconds, not a chain of bit-serial products.
+	mu       sync.Mutex
+	hpows    map[[2]int][2 * MaxLevels]uint64
+	stepTabs map[uint64]*Table
 }
 
 // ErrKeySize is returned by NewKey for a key that is not 32 bytes.
@@ -247,10 +255,46 @@ func NewGeometry(n, w, l int) Geometry {
 }
 
 // HPow returns the tree's powers for g: HPow[2*l], HPow[2*l+1] are the halves of H^(L*2^l) for
-// l < log2(W) (the rest zero).
+// l < log2(W) (the rest zero). Cached per (W, L); any goroutine.
 func (k *Key) HPow(g Geometry) [2 * MaxLevels]uint64 {
+	key := [2]int{g.W, g.L}
+	k.mu.Lock()
+	out, ok := k.hpows[key]
+	k.mu.Unlock()
+	if ok {
+		return out
+	}
+	out = hpow(k.H, g)
+	k.mu.Lock()
+	if k.hpows == nil {
+		k.hpows = map[[2]int][2 * MaxLevels]uint64{}
+	}
+	k.hpows[key] = out
+	k.mu.Unlock()
+	return out
+}
+
+// stepTable returns the 4-bit table of H^n, cached; any goroutine.
+func (k *Key) stepTable(n uint64) *Table {
+	k.mu.Lock()
+	t, ok := k.stepTabs[n]
+	k.mu.Unlock()
+	if ok {
+		return t
+	}
+	nt := NewTable(Pow(k.H, n))
+	k.mu.Lock()
+	if k.stepTabs == nil {
+		k.stepTabs = map[uint64]*Table{}
+	}
+	k.stepTabs[n] = &nt
+	k.mu.Unlock()
+	return &nt
+}
+
+func hpow(h Block, g Geometry) [2 * MaxLevels]uint64 {
 	var out [2 * MaxLevels]uint64
-	p := Pow(k.H, uint64(g.L))
+	p := Pow(h, uint64(g.L))
 	for l := 0; 1<<l < g.W; l++ {
 		out[2*l], out[2*l+1] = p.Hi, p.Lo
 		p = Mul(p, p)
@@ -259,16 +303,20 @@ func (k *Key) HPow(g Geometry) [2 * MaxLevels]uint64 {
 }
 
 // Tag returns the GCM tag from the groups' partial GHASH values (partials[2*i], [2*i+1]: group
-// i's halves), the associated data aad, the ciphertext length n in bytes and j0.
+// i's halves), the associated data aad, the ciphertext length n in bytes and j0. Cost: one 4-bit
+// table product per group (the step's table is cached), plus one power of H with associated
+// data; any goroutine.
 func (k *Key) Tag(g Geometry, partials []uint64, aad []byte, n int, j0 [BlockSize]byte) [TagSize]byte {
 	y := Horner(Block{}, &k.HTable, aad)
 	if g.Blocks > 0 {
-		y = Mul(y, Pow(k.H, uint64(g.Blocks)))
-		step := Pow(k.H, uint64(g.W*g.L))
+		if len(aad) > 0 {
+			y = Mul(y, Pow(k.H, uint64(g.Blocks)))
+		}
+		step := k.stepTable(uint64(g.W * g.L))
 		var c Block
 		for i := 0; i < g.Groups; i++ {
 			if i > 0 {
-				c = Mul(c, step)
+				c = MulTable(c, step)
 			}
 			c = c.Xor(Block{partials[2*i], partials[2*i+1]})
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -120,5 +121,22 @@ func TestKnownAnswersCPUAndReference(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s: reference %x, vector %x", v.Name, got, want)
 		}
+	}
+}
+
+// BenchmarkTag is the host half of one device seal of a 1 MiB segment: the tree powers (HPow)
+// and the tag from 64 group partials (Tag), as the CPU computes them after the kernel.
+func BenchmarkTag(b *testing.B) {
+	k, _ := NewKey(make([]byte, 32))
+	for _, geo := range [][2]int{{64, 16}, {256, 4}} {
+		g := NewGeometry(1<<20, geo[0], geo[1])
+		partials := make([]uint64, 2*g.Groups)
+		var j0 [16]byte
+		b.Run(fmt.Sprintf("W%d_L%d", geo[0], geo[1]), func(b *testing.B) {
+			for b.Loop() {
+				_ = k.HPow(g)
+				_ = k.Tag(g, partials, nil, 1<<20, j0)
+			}
+		})
 	}
 }

@@ -18,7 +18,26 @@
 //     freed buffer goes back to its class unless the pool already caches more
 //     than its byte limit; Trim releases every cached buffer. Device
 //     out-of-memory trims the pool and retries once, then returns an error
-//     that matches ErrOutOfMemory, so the dispatcher can fall back to the CPU.
+//     that matches ErrOutOfMemory, so the dispatcher can fall back to the CPU
+//     (never for a Resident: its data is on the device).
+//   - resident: a Resident is pool memory handed to a caller that outlives
+//     a call (resident.go). Its kernels (SaxpyResident, DotF32Resident,
+//     SumF32Resident, Kernel.RunND with ArgBuffer) launch on it with no
+//     copy; a reduction may keep its result on the device (combine_f64 adds
+//     the group partials in index order there, bit-identical to the host's
+//     combine). Every operation checks, under the device lock, that the
+//     Resident belongs to this device, is alive and holds the range.
+//     TransferStats counts every host<->device copy of every batch.
+//   - launch shape: launches take up to 3-D global and local sizes;
+//     Kernel.CheckLaunch validates them against the device limits
+//     (MaxWorkItemSizes, MaxWorkGroupSize, CUDA grid limits, OpenCL's
+//     divisibility rule) before anything is enqueued.
+//   - vendor libraries: blas_loader.c dlopen()s a CPU BLAS (OpenBLAS, BLIS,
+//     MKL's runtime; one thread inside it, OPENBLAS_CORETYPE from cpuid) and
+//     gpublas_loader.c cuBLAS (system or nvidia-cublas wheel) and CLBlast.
+//     Each is one more implementation of a kernel (SgemmVendor); goveda
+//     measures it against VEDA's own per size bucket and keeps the faster.
+//     A missing library is never an error: VendorLibraries says why.
 //   - cache: compiled programs on disk (OpenCL binaries, NVRTC PTX), keyed by
 //     source hash, options, platform/device/driver version, VEDA version and
 //     cache format; written atomically (temp file + rename) with a SHA-256

@@ -29,8 +29,10 @@ func (r *Resident) Device() Device { return r.d }
 // TransferStats counts a device's host<->device copies (every batch: built-in kernels, user
 // kernels, Resident reads and writes). A chain of kernels on Residents adds nothing.
 type TransferStats struct {
-	H2DCopies, H2DBytes int64
-	D2HCopies, D2HBytes int64
+	H2DCopies int64 `json:"h2d_copies"`
+	H2DBytes  int64 `json:"h2d_bytes"`
+	D2HCopies int64 `json:"d2h_copies"`
+	D2HBytes  int64 `json:"d2h_bytes"`
 }
 
 type transferCounters struct {

@@ -248,3 +248,39 @@ func TestKernelLaunchShapes(t *testing.T) {
 		})
 	}
 }
+
+// oomEngine is a test double of an engine whose device is always out of memory (no hardware
+// can be made to run out on demand). Only allocation is ever reached.
+type oomEngine struct{ allocs int }
+
+func (e *oomEngine) allocBuf(int64) (*Buffer, error) {
+	e.allocs++
+	return nil, &DeviceError{Backend: KindOpenCL, Op: "clCreateBuffer", Code: -4, Name: "CL_MEM_OBJECT_ALLOCATION_FAILURE", oom: true}
+}
+func (e *oomEngine) freeBuf(*Buffer)                             { panic("unused") }
+func (e *oomEngine) write(*Buffer, unsafe.Pointer, int64) error  { panic("unused") }
+func (e *oomEngine) read(unsafe.Pointer, *Buffer, int64) error   { panic("unused") }
+func (e *oomEngine) launch(*kfunc, [3]int, [3]int, []karg) error { panic("unused") }
+func (e *oomEngine) finish() (Timing, error)                     { return Timing{}, nil }
+func (e *oomEngine) builtin(string) (*kfunc, error)              { panic("unused") }
+func (e *oomEngine) compile(KernelSource) (*kfunc, error)        { panic("unused") }
+func (e *oomEngine) releaseKernel(*kfunc)                        {}
+func (e *oomEngine) sync() error                                 { return nil }
+func (e *oomEngine) close()                                      {}
+func (e *oomEngine) vendorSgemm(int, int, int, float32, *Buffer, int, *Buffer, int, float32, *Buffer, int) error {
+	panic("unused")
+}
+
+// Out of device memory is reported as such (after the pool's trim and one retry): the error
+// matches ErrOutOfMemory, never ErrInvalidArgument, and nothing is allocated.
+func TestResidentOutOfMemory(t *testing.T) {
+	eng := &oomEngine{}
+	d := newGdev(Info{Kind: KindOpenCL, Name: "oom double", MemoryBytes: 1 << 30}, eng, 1<<20, newDiskCache("off"))
+	_, err := d.NewResident(1 << 20)
+	if !errors.Is(err, ErrOutOfMemory) || errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("err = %v, want ErrOutOfMemory", err)
+	}
+	if eng.allocs != 2 || d.PoolStats().OOMRetries != 1 {
+		t.Fatalf("allocs %d, stats %+v: want one trim + retry", eng.allocs, d.PoolStats())
+	}
+}

@@ -83,5 +83,9 @@ func (d Decision) MarshalJSON() ([]byte, error) {
 // DecisionsJSON returns Decisions() as a JSON array (for the C
 // veda_decisions_json and Python rt.decisions()). Any goroutine.
 func (d *Dispatcher) DecisionsJSON() ([]byte, error) {
-	return json.Marshal(d.Decisions())
+	ds := d.Decisions()
+	if ds == nil {
+		ds = []Decision{} // "[]", never "null": the result is always a JSON array
+	}
+	return json.Marshal(ds)
 }

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -453,7 +454,7 @@ func TestProfile(t *testing.T) {
 	if want := min(int(p.MemoryBudget/(16<<20)), 64); p.InflightSegments != max(want, 1) {
 		t.Fatalf("inflight %d want %d", p.InflightSegments, want)
 	}
-	if p.CPUWorkers != max(1, p.UsableCores-1) || p.Sources["cpu_workers"] != "detected" {
+	if p.CPUWorkers != max(1, runtime.NumCPU()) || p.Sources["cpu_workers"] != "detected" { // goveda's default
 		t.Fatalf("cpu workers %d (usable %d) from %s", p.CPUWorkers, p.UsableCores, p.Sources["cpu_workers"])
 	}
 	if p.GPUWorkers != 2 || p.LogicalCores < 1 || p.Strategy != dispatch.NameEarliestFinish {

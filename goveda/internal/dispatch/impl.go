@@ -160,3 +160,89 @@ func (c *ImplChooser) Stats() []ImplStat {
 	})
 	return out
 }
+
+// ImplWindow is the saved measurements of one (kernel, device, bucket) slot of an ImplChooser:
+// per implementation (in Impls order), work-per-second samples, oldest first.
+type ImplWindow struct {
+	Kernel  string      `json:"kernel"`
+	Device  int         `json:"-"`
+	Bucket  int         `json:"bucket"`
+	Impls   []string    `json:"impls"`
+	Samples [][]float64 `json:"samples"`
+}
+
+// Export returns every slot with samples. Any goroutine.
+func (c *ImplChooser) Export() []ImplWindow {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []ImplWindow
+	for k, s := range c.slots {
+		w := ImplWindow{Kernel: k.kernel, Device: k.device, Bucket: k.bucket, Impls: append([]string(nil), s.names...)}
+		any := false
+		for i := range s.w {
+			win := &s.w[i]
+			start := 0
+			if win.n == implWindow {
+				start = win.next
+			}
+			xs := make([]float64, 0, win.n)
+			for j := 0; j < win.n; j++ {
+				xs = append(xs, win.buf[(start+j)%implWindow])
+			}
+			any = any || len(xs) > 0
+			w.Samples = append(w.Samples, xs)
+		}
+		if any {
+			out = append(out, w)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Kernel != out[j].Kernel {
+			return out[i].Kernel < out[j].Kernel
+		}
+		if out[i].Device != out[j].Device {
+			return out[i].Device < out[j].Device
+		}
+		return out[i].Bucket < out[j].Bucket
+	})
+	return out
+}
+
+// Import adds saved slots to slots that have no samples yet; invalid ones (bad bucket, sample
+// lists not matching Impls, non-positive samples) are skipped. Returns how many were imported.
+// Any goroutine.
+func (c *ImplChooser) Import(ws []ImplWindow) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, w := range ws {
+		if w.Kernel == "" || len(w.Impls) < 2 || len(w.Samples) != len(w.Impls) || w.Bucket < 0 || w.Bucket >= numBuckets {
+			continue
+		}
+		ok := true
+		for _, xs := range w.Samples {
+			for _, x := range xs {
+				ok = ok && x > 0 && x < 1e300
+			}
+		}
+		if !ok {
+			continue
+		}
+		k := implKey{w.Kernel, w.Device, w.Bucket, joinNames(w.Impls)}
+		if s := c.slots[k]; s != nil {
+			continue
+		}
+		s := &implSlot{names: append([]string(nil), w.Impls...), w: make([]window, len(w.Impls)), last: make([]uint64, len(w.Impls))}
+		for i, xs := range w.Samples {
+			if len(xs) > implWindow {
+				xs = xs[len(xs)-implWindow:]
+			}
+			for _, x := range xs {
+				s.w[i].add(x, implWindow)
+			}
+		}
+		c.slots[k] = s
+		n++
+	}
+	return n
+}

@@ -63,3 +63,27 @@ func TestImplChooserSingleAndBuckets(t *testing.T) {
 		t.Fatal("new bucket did not start with a trial")
 	}
 }
+
+func TestImplChooserExportImport(t *testing.T) {
+	a := NewImplChooser()
+	impls := []string{"veda", "openblas"}
+	cost := []time.Duration{3 * time.Millisecond, time.Millisecond}
+	for i := 0; i < 10; i++ {
+		idx := a.Choose("sgemm", 0, 1e9, impls)
+		a.Report("sgemm", 0, 1e9, impls, idx, cost[idx])
+	}
+	b := NewImplChooser()
+	if n := b.Import(a.Export()); n != 1 {
+		t.Fatalf("imported %d", n)
+	}
+	// The first call of a new process goes to the measured-faster implementation, no trial.
+	if idx := b.Choose("sgemm", 0, 1e9, impls); idx != 1 {
+		t.Fatalf("first call after import chose %q", impls[idx])
+	}
+	bad := []ImplWindow{{Kernel: "k", Bucket: 3, Impls: []string{"a", "b"}, Samples: [][]float64{{1}}},
+		{Kernel: "k", Bucket: 3, Impls: []string{"a", "b"}, Samples: [][]float64{{1}, {-1}}},
+		{Kernel: "k", Bucket: 99, Impls: []string{"a", "b"}, Samples: [][]float64{{1}, {1}}}}
+	if n := b.Import(bad); n != 0 {
+		t.Fatalf("imported %d bad slots", n)
+	}
+}

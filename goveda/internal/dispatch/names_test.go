@@ -35,3 +35,18 @@ func TestStrategyNamesMatchHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestDecisionsJSONEmpty: with nothing recorded the JSON is an empty array, never null.
+func TestDecisionsJSONEmpty(t *testing.T) {
+	d, err := NewDispatcher([]DeviceInfo{{Index: 0, Kind: KindCPU, Name: "cpu"}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range []bool{false, true} {
+		d.SetRecording(rec)
+		b, err := d.DecisionsJSON()
+		if err != nil || string(b) != "[]" {
+			t.Fatalf("recording %v, nothing recorded: %q, %v; want []", rec, b, err)
+		}
+	}
+}

@@ -20,27 +20,30 @@ import (
 // from. Sources says where each overridable value came from: "detected",
 // "default", "config", or "env VEDA_...".
 type Profile struct {
-	CPUWorkers       int
-	GPUWorkers       int
-	InflightSegments int
-	MemoryBudget     uint64
-	MemFraction      float64
-	GPUThreshold     uint64
-	Strategy         string
+	CPUWorkers       int     `json:"cpu_workers"`
+	GPUWorkers       int     `json:"gpu_workers"`
+	InflightSegments int     `json:"inflight_segments"`
+	MemoryBudget     uint64  `json:"memory_budget"`
+	MemFraction      float64 `json:"mem_fraction"`
+	GPUThreshold     uint64  `json:"gpu_threshold"`
+	Strategy         string  `json:"strategy"`
 
-	PhysicalCores int
-	LogicalCores  int
-	UsableCores   int // after the affinity mask and the cgroup CPU quota
-	CPUBrand      string
-	CPUFeatures   []string
+	PhysicalCores int      `json:"physical_cores"`
+	LogicalCores  int      `json:"logical_cores"`
+	UsableCores   int      `json:"usable_cores"` // after the affinity mask and the cgroup CPU quota
+	CPUBrand      string   `json:"cpu_brand"`
+	CPUFeatures   []string `json:"cpu_features"`
 	// Cache sizes in bytes (-1: unknown).
-	CacheL1D, CacheL1I, CacheL2, CacheL3 int
+	CacheL1D int `json:"cache_l1d"`
+	CacheL1I int `json:"cache_l1i"`
+	CacheL2  int `json:"cache_l2"`
+	CacheL3  int `json:"cache_l3"`
 
-	TotalMemory     uint64
-	AvailableMemory uint64 // min(system available, cgroup limit - cgroup usage)
-	CgroupLimit     uint64 // 0: none set
+	TotalMemory     uint64 `json:"total_memory"`
+	AvailableMemory uint64 `json:"available_memory"` // min(system available, cgroup limit - cgroup usage)
+	CgroupLimit     uint64 `json:"cgroup_limit"`     // 0: none set
 
-	Sources map[string]string
+	Sources map[string]string `json:"sources"`
 }
 
 // ProfileConfig holds explicit settings (the runtime's Config fields). Zero
@@ -157,7 +160,8 @@ func DynamicProfile(maxSegmentSize uint64, memFraction float64, hardCap int, opt
 			p.AvailableMemory = limit - min(limit, usage)
 		}
 	}
-	p.CPUWorkers, p.Sources["cpu_workers"] = max(1, p.UsableCores-1), "detected"
+	// The runtime's default (goveda's Config.Workers = 0): one worker per CPU this process may use.
+	p.CPUWorkers, p.Sources["cpu_workers"] = max(1, runtime.NumCPU()), "detected"
 	p.GPUWorkers, p.Sources["gpu_workers"] = 0, "detected"
 	p.GPUThreshold, p.Sources["gpu_threshold"] = DefaultGPUThreshold, "default"
 	p.Strategy, p.Sources["strategy"] = NameEarliestFinish, "default"

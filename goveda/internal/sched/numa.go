@@ -110,6 +110,8 @@ func (w *Worker) stealFrom(v *Worker) *Task {
 		t, retry := v.dq.steal()
 		if t != nil {
 			w.st.stolen++
+			w.src = v.id
+			w.traceSteal(v)
 			w.stealBatch(v)
 			return t
 		}

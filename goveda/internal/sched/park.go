@@ -105,6 +105,7 @@ func (w *Worker) fallAsleep(l *Latch) {
 		p.sleep.unregister(w)
 	} else {
 		w.st.parks++
+		w.releaseSlot() // a parked worker holds no execution slot (inline.go)
 		var start int64
 		traced := p.tr.Load() != nil // load (seq-cst): trace point, see trace.go
 		if traced {
@@ -115,6 +116,7 @@ func (w *Worker) fallAsleep(l *Latch) {
 			w.tracePark(start)
 		}
 		p.sleep.unregister(w)
+		w.acquireSlot()
 	}
 	if l != nil {
 		l.sleeper.Store(nil) // store: we are awake; later sets need not wake us

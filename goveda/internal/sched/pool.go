@@ -28,6 +28,11 @@ type Options struct {
 	CPUs        []int
 	LocalRounds int
 
+	// Deterministic record and replay (schedule.go): RecordSchedule logs which worker ran which
+	// task; ReplaySchedule forces a recorded schedule (its worker count must match).
+	RecordSchedule bool
+	ReplaySchedule *Schedule
+
 	// OnResize, when set, is told every change of the active-worker count with its reason
 	// ("utilization 12% < 30% for 5 ticks", "energy cap 2: power 61 W > budget 50 W"). It is
 	// called from the monitor goroutine and must not block.
@@ -66,7 +71,13 @@ type Pool struct {
 
 	mon *monitor // adaptive policy, or nil
 
+	slots    chan struct{}    // free execution slots (inline.go): Workers minus awake workers and inline runs
+	inliners []atomic.Uintptr // goroutines running inline (inline.go); CAS to claim, 0 = free
+	inlined  atomic.Uint64    // inline runs finished; add only
+
 	tr atomic.Pointer[trace.Recorder] // the running trace, or nil (trace.go)
+
+	det *detState // schedule record/replay (schedule.go), or nil; set in New, read-only pointer
 
 	numa numaState // node groups for hierarchical stealing (numa.go); read-only after New
 
@@ -85,6 +96,10 @@ func New(o Options) (*Pool, error) {
 	if o.Workers < 1 {
 		o.Workers = 1
 	}
+	det, err := newDet(o)
+	if err != nil {
+		return nil, err
+	}
 	p := &Pool{
 		drained:   make(chan struct{}, 1),
 		closeDone: make(chan struct{}),
@@ -95,6 +110,7 @@ func New(o Options) (*Pool, error) {
 		pin:       o.Pin,
 		seed:      o.Seed,
 		onResize:  o.OnResize,
+		det:       det,
 	}
 	p.inj.agingStep = defaultAgingStep
 	p.active.Store(int32(o.Workers))
@@ -103,6 +119,7 @@ func New(o Options) (*Pool, error) {
 		p.workers[i] = newWorker(p, i)
 	}
 	p.initNUMA(o)
+	p.slotInit()
 	ready := make(chan error, o.Workers)
 	p.wg.Add(o.Workers)
 	for _, w := range p.workers {
@@ -122,6 +139,9 @@ func New(o Options) (*Pool, error) {
 	}
 	if o.Adaptive && o.Workers > 1 {
 		p.mon = startMonitor(p)
+	}
+	if det != nil && det.replay != nil {
+		go p.watchdog()
 	}
 	return p, nil
 }
@@ -164,6 +184,7 @@ func (p *Pool) shutdown() {
 		<-p.drained
 	}
 	p.stopping.Store(true) // store (seq-cst): workers load it before parking (fallAsleep recheck)
+	p.stopDet()
 	if p.mon != nil {
 		p.mon.stop()
 	}
@@ -246,6 +267,12 @@ func (p *Pool) hasWork() bool {
 // 0 = none; earliest first within a level) and wakes a worker if needed. O(log n) under a mutex.
 func (p *Pool) Inject(t *Task, level int, deadline int64) {
 	p.submitted.Add(1) // atomic add: counter only
+	if p.det != nil {
+		p.assignID(p.Current(), t)
+		if p.det.replaying() && p.register(t) {
+			return
+		}
+	}
 	p.inj.push(t, level, deadline, p.now())
 	p.sleep.notify()
 	if p.mon != nil {
@@ -292,6 +319,11 @@ func (p *Pool) RunRoot(level int, fn func(w *Worker)) bool {
 	}
 	j := &rootJob{fn: fn, done: make(chan struct{}), enq: p.now()}
 	j.t.Job = j
+	if p.isInliner(getg()) {
+		// Nested in an inline run: give its slot to the workers while we wait (inline.go, 3).
+		p.slots <- struct{}{}
+		defer func() { <-p.slots }()
+	}
 	p.Inject(&j.t, level, 0)
 	rootWait(j.done)
 	p.Exit()

@@ -12,4 +12,5 @@ type Runner interface {
 type Task struct {
 	Job  Runner // set before the task is published (Push, Inject); never changed after
 	Done Latch  // set by the executing worker after Job.Run returns
+	id   uint64 // stable id for schedule record/replay (schedule.go); set at publication
 }

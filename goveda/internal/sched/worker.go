@@ -50,6 +50,9 @@ type Worker struct {
 
 	registered bool // in p.sleep.sleepers; guarded by p.sleep.mu
 
+	cur, kids uint64 // schedule ids: the task w runs and how many tasks it pushed (schedule.go)
+	src       int    // where the task about to run came from (FromOwn, FromInjector, a victim)
+
 	jobFree []any // recycled jobs that ran inline (TakeFree/PutFree); owner only
 
 	st         workerStats
@@ -110,6 +113,16 @@ func (w *Worker) main(ready chan<- error) {
 	w.phaseStart = p.now()
 	ready <- nil
 	for {
+		if d := p.det; d != nil && d.replaying() {
+			if t := w.replayTake(nil, nil); t != nil {
+				w.execute(t)
+				continue
+			}
+			if d.replaying() {
+				break // the pool stops
+			}
+			continue // the replay failed: schedule normally
+		}
 		if t := w.findWork(); t != nil {
 			w.execute(t)
 			continue
@@ -125,6 +138,12 @@ func (w *Worker) main(ready chan<- error) {
 // Push publishes t on w's deque and wakes a sleeper if needed. Owner only (a task running on w).
 // Amortized O(1).
 func (w *Worker) Push(t *Task) {
+	if p := w.p; p.det != nil {
+		p.assignID(w, t)
+		if p.det.replaying() && p.register(t) {
+			return
+		}
+	}
 	w.dq.push(t)
 	w.p.sleep.notify()
 }
@@ -138,12 +157,17 @@ func (w *Worker) execute(t *Task) {
 			panic("veda: internal: task executed off its worker goroutine")
 		}
 	}
-	if rec := w.p.tr.Load(); rec != nil { // load (seq-cst): trace point, see trace.go
+	if w.p.det != nil {
+		w.runDet(t, w.src, true)
+	} else if rec := w.p.tr.Load(); rec != nil { // load (seq-cst): trace point, see trace.go
 		w.executeTraced(t, rec)
 	} else {
 		t.Job.Run(w)
 	}
 	t.Done.Set()
+	if w.p.det != nil {
+		w.p.taskDone()
+	}
 	w.st.executed++
 	if w.st.executed&1023 == 0 {
 		w.publish()
@@ -154,6 +178,7 @@ func (w *Worker) execute(t *Task) {
 // Owner only.
 func (w *Worker) findWork() *Task {
 	if t := w.dq.pop(); t != nil {
+		w.src = FromOwn
 		return t
 	}
 	return w.findWorkSlow()
@@ -165,6 +190,7 @@ func (w *Worker) findWorkSlow() *Task {
 	p := w.p
 	if p.inj.hi.Load() > 0 { // load: hint only
 		if t := p.popInjected(); t != nil {
+			w.src = FromInjector
 			w.traceQueue()
 			return t
 		}
@@ -174,6 +200,7 @@ func (w *Worker) findWorkSlow() *Task {
 	}
 	t := p.popInjected()
 	if t != nil {
+		w.src = FromInjector
 		w.traceQueue()
 	}
 	return t
@@ -202,6 +229,7 @@ func (w *Worker) steal() *Task {
 			t, retry := v.dq.steal()
 			if t != nil {
 				w.st.stolen++
+				w.src = v.id
 				w.traceSteal(v)
 				w.stealBatch(v)
 				return t
@@ -270,10 +298,12 @@ func (w *Worker) idle() bool {
 func (w *Worker) suspend() {
 	p := w.p
 	w.st.parks++
+	w.releaseSlot() // a suspended worker holds no execution slot (inline.go)
 	// loads: the monitor stores active and then wakes us; the buffered token makes the pair safe.
 	for int32(w.id) >= p.active.Load() && !p.stopping.Load() {
 		<-w.wakeCh
 	}
+	w.acquireSlot()
 }
 
 // JoinTask finishes a fork-join: t was pushed by w before w ran the other half. If t is still at
@@ -283,9 +313,34 @@ func (w *Worker) JoinTask(t *Task) bool {
 	if t.Done.Probe() {
 		return false
 	}
+	if d := w.p.det; d != nil && d.replaying() {
+		for !t.Done.Probe() {
+			u := w.replayTake(&t.Done, nil)
+			if u == nil {
+				if !d.replaying() {
+					break // failed: finish below as without a schedule
+				}
+				continue
+			}
+			if u == t {
+				w.runDet(t, w.src, false)
+				w.st.executed++
+				return true
+			}
+			w.execute(u)
+		}
+		if t.Done.Probe() {
+			return false
+		}
+	}
 	if u := w.dq.pop(); u != nil {
+		w.src = FromOwn
 		if u == t {
-			t.Job.Run(w)
+			if w.p.det != nil {
+				w.runDet(t, FromOwn, false)
+			} else {
+				t.Job.Run(w)
+			}
 			w.st.executed++
 			return true
 		}
@@ -301,6 +356,9 @@ func (w *Worker) JoinTask(t *Task) bool {
 // tasks (helping), spins briefly, then parks. Owner only.
 func (w *Worker) WaitUntil(l *Latch, ctx context.Context) {
 	if l.Probe() {
+		return
+	}
+	if d := w.p.det; d != nil && d.replaying() && w.waitReplay(d, l, ctx) {
 		return
 	}
 	w.waitSlow(l, ctx)
@@ -338,6 +396,31 @@ func (w *Worker) waitSlow(l *Latch, ctx context.Context) {
 			spinPause(i)
 		}
 		w.fallAsleep(l)
+	}
+}
+
+// waitReplay is WaitUntil under a replayed schedule: it runs w's recorded tasks in order until l
+// is set or ctx is done, and reports true then; false when the replay failed meanwhile (the
+// caller then waits as without a schedule). Owner only.
+func (w *Worker) waitReplay(d *detState, l *Latch, ctx context.Context) bool {
+	var done func() bool
+	if ctx != nil && ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, d.broadcast)
+		defer stop()
+		done = func() bool { return ctx.Err() != nil }
+	}
+	for {
+		if l.Probe() || (done != nil && done()) {
+			return true
+		}
+		u := w.replayTake(l, done)
+		if u == nil {
+			if !d.replaying() {
+				return false
+			}
+			continue
+		}
+		w.execute(u)
 	}
 }
 

@@ -94,6 +94,18 @@ func TrackDevice(d int, e Engine) int32 { return int32(trackDeviceBase + 4*d + i
 // TrackPipeline returns the track of pipeline p's bookkeeping (stage runs are on the workers).
 func TrackPipeline(p int) int32 { return int32(trackPipelineBase + p) }
 
+// OverflowTrack returns the k-th overflow track of track t: where the writer puts slices of t
+// that overlap without nesting (up to 64 per track).
+func OverflowTrack(t int32, k int) int32 { return trackOverflowBase + t*64 + int32(k%64) }
+
+// BaseTrack returns the track an overflow track belongs to (t itself for other tracks).
+func BaseTrack(t int64) int64 {
+	if t >= trackOverflowBase {
+		return (t - trackOverflowBase) / 64
+	}
+	return t
+}
+
 // TrackOutside is the track of work done by goroutines that are not workers.
 func TrackOutside() int32 { return trackOutside }
 

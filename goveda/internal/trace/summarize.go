@@ -139,7 +139,8 @@ func Summarize(f *File) *Summary {
 		if name == "" {
 			name = fmt.Sprintf("track %d", tid)
 		}
-		isDevice := tid >= trackDeviceBase && tid < trackPipelineBase
+		base := BaseTrack(tid)
+		isDevice := base >= trackDeviceBase && base < trackPipelineBase
 		if isDevice {
 			d := DeviceSummary{Tid: tid, Name: name}
 			cover := 0.0

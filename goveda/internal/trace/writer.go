@@ -140,9 +140,9 @@ func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 }
 
 // fixNesting moves complete events that overlap an open sibling without nesting inside it to
-// overflow tracks. evs is sorted by (track, start, longer first).
+// overflow tracks: track t's k-th overflow track is OverflowTrack(t, k). evs is sorted by
+// (track, start, longer first).
 func fixNesting(evs []Event, names map[int32]string) {
-	next := int32(trackOverflowBase)
 	var stack []int64 // end times of the open X events of the current track
 	track := int32(-1)
 	overflow := map[int32][]int32{} // track -> its overflow tracks, each with its last end
@@ -174,8 +174,7 @@ func fixNesting(evs []Event, names map[int32]string) {
 			}
 		}
 		if !placed {
-			t := next
-			next++
+			t := OverflowTrack(orig, len(overflow[orig]))
 			overflow[orig] = append(overflow[orig], t)
 			names[t] = names[orig] + " (overlap)"
 			e.Track, lastEnd[t] = t, end
