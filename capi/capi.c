@@ -4,7 +4,8 @@
 // which Go calls user callbacks.
 //
 // Every public veda_* function is defined here with VEDA_API (default visibility). It calls the
-// Go export vedago_<name> (hidden by capi/veda.map) with handles passed as uintptr_t tokens.
+// Go export vedago_<name> (kept local by the linker script libveda_exports.so), with handles
+// passed as uintptr_t tokens.
 // Compiled with -fvisibility=hidden: nothing else here is exported.
 
 #include <pthread.h>

@@ -16,7 +16,11 @@
 //     Go pointer; it is looked up in a table, so forged, stale and double-freed handles are
 //     detected.
 //   - status.go: error -> veda_status mapping, last-error setting, panic recovery.
-//   - exports.go, group.go, future.go, kernels.go: the vedago_* exports.
+//   - the other files hold the vedago_* exports, one area each (exports.go: runtime, loops,
+//     metrics; group.go, join.go, future.go, cancel.go, shared.go; kernels.go, userkernel.go,
+//     buffer.go, devices.go; pipeline.go, trace.go). Each maps handles and arguments to a goveda
+//     call and its error to a status: no scheduling, reduction, group or validation logic of its
+//     own (goveda.Group, ReduceErr, Kernel.Close, SgemmSpans, ConfigError carry those).
 //
 // # Symbols
 //
@@ -27,7 +31,7 @@
 // input file because cgo's LDFLAGS allowlist rejects -Wl,--version-script and -Wl,-soname. C code
 // is compiled with -fvisibility=hidden. The soname (libveda.so.0) is set by the build command:
 //
-//	go build -buildmode=c-shared -ldflags=-extldflags=-Wl,-soname,libveda.so.0 -o build/libveda.so ./capi
+//	go build -buildmode=c-shared -ldflags=-extldflags=-Wl,-soname,libveda.so.0 -o build/libveda.so ./capi/libveda
 //
 // The cgo-generated header (build/libveda.h) is an internal artefact; include/veda.h is the API.
 package capi

@@ -26,7 +26,9 @@ const (
 	// PolicyDeterministic: fixed split trees and combine order (bit-identical reductions across
 	// runs and worker counts) and victim choice from Config.Seed.
 	PolicyDeterministic Policy = 2
-	// PolicyEnergyEfficient: adaptive, with short spinning and eager parking.
+	// PolicyEnergyEfficient: adaptive, with short spinning and eager parking; with
+	// Config.MaxPowerWatts or MaxTempCelsius a governor caps the active workers to hold the
+	// power budget and the temperature limit (see Energy).
 	PolicyEnergyEfficient Policy = 3
 	// PolicyLowLatency: every worker active, long spinning before parking.
 	PolicyLowLatency Policy = 4

@@ -62,6 +62,39 @@
 //	defer k.Close()
 //	err = k.Run(ctx, int64(len(x)), goveda.InOut(x), goveda.Scalar(float32(2)), goveda.Scalar(int32(len(x))))
 //
+// # Energy and heat
+//
+// Energy reports the joules and average watts since New per device and in total, each with its
+// source: "rapl" (the CPU packages' powercap counters), "nvml" (a GPU's energy counter or its
+// integrated power samples) or "estimated" (busy time x a documented power model, when no
+// sensor is readable). Sensors lists every sensor as available or unavailable with the reason
+// and the fix (a root-only energy_uj, no powercap in a VM, no libnvidia-ml.so.1): never a
+// silent zero. The figures are also in Metrics (JSON "energy", Prometheus
+// veda_energy_joules_total{device,kind,source}).
+//
+// PolicyEnergyEfficient with Config.MaxPowerWatts or Config.MaxTempCelsius runs a governor
+// every 100 ms: above the budget, or from 5 °C below the temperature limit, it caps the active
+// workers (the adaptive monitor applies the cap at its next tick; surplus workers finish their
+// task, then suspend) and raises the cap one worker at a time after 3 calm ticks below 85% of
+// the budget. Every change of the active workers is logged with its reason
+// (EnergyReport.Resizes: "energy cap 2: power 61 W > budget 50 W", "utilization 12% < 30% for
+// 5 ticks"). Config.EnergyWeight (seconds of makespan one joule is worth, StarPU's gamma) makes
+// the earliest-finish dispatcher minimise finish + weight x joules, from joules per byte that
+// the cost model learns per (kernel, device).
+//
+//	rt, err := goveda.New(goveda.Config{Policy: goveda.PolicyEnergyEfficient, MaxPowerWatts: 50})
+//	...
+//	e := rt.Energy() // e.Devices[0].Joules, .AverageWatts, .Source
+//
+// # NUMA
+//
+// On a machine with several NUMA nodes (Topology: /sys/devices/system/node and cpuid) workers
+// are placed per node, consecutive ids on one node in proportion to its CPUs, and pinned to a
+// CPU of their node with Config.PinWorkers. Stealing is hierarchical: a thief tries the workers
+// of its own node first and another node's only after failed local passes (Metrics
+// LocalSteals, RemoteSteals). A CUDA device's pinned staging memory is allocated on the GPU's
+// node (its PCI numa_node; GPUAffinity).
+//
 // The scheduler's design (deques, stealing, parking, priorities, the adaptive monitor) is
 // documented with its code, in goveda/internal/sched (doc.go and PARKING.md).
 package goveda

@@ -3,7 +3,6 @@ package goveda
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -46,8 +45,6 @@ type Metrics struct {
 	Devices []DeviceStats `json:"devices,omitempty"`
 	// Pipelines holds each live pipeline's metrics, merged by name (pipeline_metrics.go).
 	Pipelines []PipelineStats `json:"pipelines,omitempty"`
-	// Extra holds numeric metrics from other subsystems, keyed "source_name".
-	Extra map[string]float64 `json:"extra,omitempty"`
 	// Energy is the energy report (see Runtime.Energy): joules and average watts per device
 	// with their source, the sensors' availability, the energy policy's cap and resizes.
 	Energy *EnergyReport `json:"energy,omitempty"`
@@ -91,25 +88,7 @@ func (rt *Runtime) Metrics() Metrics {
 	en := rt.Energy()
 	m.Energy = &en
 	m.Pipelines = pipelineMetrics(rt)
-	rt.srcMu.Lock()
-	for name, src := range rt.sources {
-		for k, v := range src() {
-			if m.Extra == nil {
-				m.Extra = map[string]float64{}
-			}
-			m.Extra[name+"_"+k] = v
-		}
-	}
-	rt.srcMu.Unlock()
 	return m
-}
-
-// addMetricsSource registers f to contribute Extra metrics under name (package-internal hook
-// for the device layer). Any goroutine.
-func (rt *Runtime) addMetricsSource(name string, f func() map[string]float64) {
-	rt.srcMu.Lock()
-	rt.sources[name] = f
-	rt.srcMu.Unlock()
 }
 
 // JSON encodes m with snake_case keys ("tasks_executed", "workers", ...).
@@ -201,41 +180,7 @@ func (m Metrics) Prometheus() string {
 		}
 	}
 	writePipelinePrometheus(&b, m.Pipelines)
-	keys := make([]string, 0, len(m.Extra))
-	for k := range m.Extra {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	// An Extra key may carry Prometheus labels after its name ("device_queue_depth{device=\"1\"}");
-	// one TYPE line per metric name, then every labelled sample. Names ending in _total are
-	// counters.
-	typed := map[string]bool{}
-	for _, k := range keys {
-		name, labels := k, ""
-		if i := strings.IndexByte(k, '{'); i >= 0 {
-			name, labels = k[:i], k[i:]
-		}
-		name = "veda_" + sanitizeMetricName(name)
-		if !typed[name] {
-			typed[name] = true
-			typ := "gauge"
-			if strings.HasSuffix(name, "_total") {
-				typ = "counter"
-			}
-			fmt.Fprintf(&b, "# TYPE %s %s\n", name, typ)
-		}
-		fmt.Fprintf(&b, "%s%s %g\n", name, labels, m.Extra[k])
-	}
 	return b.String()
-}
-
-func sanitizeMetricName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
-			return r
-		}
-		return '_'
-	}, s)
 }
 
 func boolToInt(b bool) int {

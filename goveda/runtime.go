@@ -15,9 +15,6 @@ type Runtime struct {
 	cfg  Config
 	pool *sched.Pool // the work-stealing core (goveda/internal/sched)
 
-	srcMu   sync.Mutex
-	sources map[string]func() map[string]float64 // Metrics.Extra providers (devices)
-
 	dev         devState    // devices and dispatcher, initialized on first use (devices.go)
 	energy      energyState // sensors, meter and power/temperature governor (energy.go)
 	placement   placement   // NUMA nodes and CPUs of the workers (numa.go)
@@ -68,7 +65,6 @@ func New(cfg Config) (*Runtime, error) {
 	o.Adaptive = (cfg.Policy == PolicyAdaptive || cfg.Policy == PolicyEnergyEfficient) && cfg.Workers > 1
 	rt := &Runtime{
 		cfg:         cfg,
-		sources:     map[string]func() map[string]float64{},
 		userWorkers: userWorkers,
 	}
 	rt.energy.base = time.Now() // before the monitor can log a resize

@@ -769,7 +769,6 @@ func TestMetricsFormats(t *testing.T) {
 		_, _ = Submit(rt, TaskOptions{Priority: PriorityNormal}, func(context.Context) (int, error) { return 0, nil }).Wait(bg)
 	}
 	_ = rt.ParallelFor(bg, 0, 10000, 1, func(lo, hi int) error { return nil })
-	rt.addMetricsSource("gpu0", func() map[string]float64 { return map[string]float64{"busy": 0.5} })
 	m := rt.Metrics()
 	if m.LatencyCount == 0 || m.LatencyP50Ns <= 0 || m.LatencyP99Ns < m.LatencyP50Ns {
 		t.Fatalf("latency histogram empty: %+v", m)
@@ -783,14 +782,14 @@ func TestMetricsFormats(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"tasks_executed", "tasks_stolen", "tasks_panicked", "steal_attempts", "workers",
-		"worker_busy_ns", "worker_idle_ns", "latency_p50_ns", "latency_p90_ns", "latency_p99_ns", "extra"} {
+		"worker_busy_ns", "worker_idle_ns", "latency_p50_ns", "latency_p90_ns", "latency_p99_ns"} {
 		if _, ok := obj[k]; !ok {
 			t.Errorf("JSON lacks %q: %s", k, js)
 		}
 	}
 	p := m.Prometheus()
 	for _, k := range []string{"veda_tasks_executed_total ", "veda_tasks_stolen_total ", "veda_workers 2",
-		"veda_task_latency_seconds{quantile=\"0.99\"}", "veda_gpu0_busy 0.5"} {
+		"veda_task_latency_seconds{quantile=\"0.99\"}"} {
 		if !strings.Contains(p, k) {
 			t.Errorf("Prometheus text lacks %q", k)
 		}

@@ -189,12 +189,17 @@ def test_unaligned_arrays(rt):
     assert rt.sgemm(a, a, c=c) is c and (c == np.eye(4)).all()
 
 
-@pytest.mark.parametrize("bad", [object(), "str", b"bytes", np.ones(3, ">f8"), np.ones(3, object),
-                                 np.ma.masked_array([1.0, 2.0])])
-def test_odd_objects_do_not_crash(rt, bad):
-    for call in (lambda: rt.sum(bad), lambda: rt.saxpy(1.0, bad, bad),
-                 lambda: rt.sgemm(bad, bad)):
-        try:
+@pytest.mark.parametrize("bad,why", [
+    (object(), "must be a numpy.ndarray"), ("str", "must be a numpy.ndarray"),
+    (b"bytes", "must be a numpy.ndarray"), (np.ones(3, ">f8"), "must have dtype"),
+    (np.ones(3, object), "must have dtype"), (np.ma.masked_array([1.0, 2.0]), "masked array"),
+])
+def test_odd_objects_are_refused(rt, bad, why):
+    # Each is refused before any C call, with a TypeError naming the argument and the problem
+    # (the old test accepted any outcome, a silent success included).
+    for name, call in (("x", lambda: rt.sum(bad)), ("x", lambda: rt.saxpy(1.0, bad, bad)),
+                       ("a", lambda: rt.sgemm(bad, bad))):
+        with pytest.raises(TypeError, match=why) as ei:
             call()
-        except (TypeError, ValueError):
-            pass
+        assert str(ei.value).startswith(name + " ")
+    assert rt.sum(np.ones(4)) == 4.0  # the runtime is still usable

@@ -155,12 +155,12 @@ func TestBuiltinKernelsChunkedStaging(t *testing.T) {
 			for off := 1; off <= 3; off++ {
 				copy(bx[off:], byteView(xs))
 				copy(by[off:], byteView(ys))
-				got, _, err := d.SumF32Ptr(unsafe.Pointer(&bx[off]), n)
+				got, _, err := d.SumF32(unsafe.Slice((*float32)(unsafe.Pointer(&bx[off])), n)) // misaligned
 				if err != nil {
 					t.Fatal(err)
 				}
 				checkClose(t, "misaligned sum", got, want, float64(n), 1e-7)
-				if _, err := d.SaxpyPtr(2, unsafe.Pointer(&bx[off]), unsafe.Pointer(&by[off]), n); err != nil {
+				if _, err := d.Saxpy(2, unsafe.Slice((*float32)(unsafe.Pointer(&bx[off])), n), unsafe.Slice((*float32)(unsafe.Pointer(&by[off])), n)); err != nil {
 					t.Fatal(err)
 				}
 				out := make([]float32, n)

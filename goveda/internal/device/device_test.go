@@ -177,12 +177,12 @@ func TestMisalignedPointers(t *testing.T) {
 					for _, v := range xs {
 						want += float64(v)
 					}
-					got, _, err := d.SumF32Ptr(unsafe.Pointer(&bx[off]), n)
+					got, _, err := d.SumF32(unsafe.Slice((*float32)(unsafe.Pointer(&bx[off])), n)) // misaligned
 					if err != nil {
 						t.Fatal(err)
 					}
 					checkClose(t, "misaligned sum", got, want, float64(n), 1e-7)
-					if _, err := d.SaxpyPtr(2, unsafe.Pointer(&bx[off]), unsafe.Pointer(&by[off]), n); err != nil {
+					if _, err := d.Saxpy(2, unsafe.Slice((*float32)(unsafe.Pointer(&bx[off])), n), unsafe.Slice((*float32)(unsafe.Pointer(&by[off])), n)); err != nil {
 						t.Fatal(err)
 					}
 					out := make([]float32, n)

@@ -42,8 +42,8 @@ func (d *gdev) reduceGroups(n int) int {
 	return max(1, min(ceilDiv(n, d.wg()), 4*cu, 256))
 }
 
-// SaxpyPtr computes y = a*x + y for n floats at x and y (any alignment).
-func (d *gdev) SaxpyPtr(a float32, x, y unsafe.Pointer, n int) (Timing, error) {
+// saxpyPtr computes y = a*x + y for n floats at x and y (any alignment).
+func (d *gdev) saxpyPtr(a float32, x, y unsafe.Pointer, n int) (Timing, error) {
 	if n < 0 || (n > 0 && (x == nil || y == nil)) {
 		return Timing{}, ErrInvalidArgument
 	}
@@ -91,7 +91,7 @@ func (d *gdev) Saxpy(a float32, x, y []float32) (Timing, error) {
 	if len(x) == 0 {
 		return Timing{}, nil
 	}
-	return d.SaxpyPtr(a, unsafe.Pointer(&x[0]), unsafe.Pointer(&y[0]), len(x))
+	return d.saxpyPtr(a, unsafe.Pointer(&x[0]), unsafe.Pointer(&y[0]), len(x))
 }
 
 // reduce runs a sum/dot kernel over n elements of elem bytes at x (and y)
@@ -162,18 +162,18 @@ func (d *gdev) reduce(name string, x, y unsafe.Pointer, n int, elem int64) (floa
 	return s, t, nil
 }
 
-// SumF32Ptr sums n floats at x (any alignment).
-func (d *gdev) SumF32Ptr(x unsafe.Pointer, n int) (float64, Timing, error) {
+// sumF32Ptr sums n floats at x (any alignment).
+func (d *gdev) sumF32Ptr(x unsafe.Pointer, n int) (float64, Timing, error) {
 	return d.reduce("sum_f32", x, nil, n, 4)
 }
 
-// SumF64Ptr sums n doubles at x (any alignment).
-func (d *gdev) SumF64Ptr(x unsafe.Pointer, n int) (float64, Timing, error) {
+// sumF64Ptr sums n doubles at x (any alignment).
+func (d *gdev) sumF64Ptr(x unsafe.Pointer, n int) (float64, Timing, error) {
 	return d.reduce("sum_f64", x, nil, n, 8)
 }
 
-// DotF32Ptr returns sum x[i]*y[i] over n floats, accumulated in f64.
-func (d *gdev) DotF32Ptr(x, y unsafe.Pointer, n int) (float64, Timing, error) {
+// dotF32Ptr returns sum x[i]*y[i] over n floats, accumulated in f64.
+func (d *gdev) dotF32Ptr(x, y unsafe.Pointer, n int) (float64, Timing, error) {
 	if n > 0 && y == nil {
 		return 0, Timing{}, ErrInvalidArgument
 	}
@@ -185,7 +185,7 @@ func (d *gdev) SumF32(x []float32) (float64, Timing, error) {
 	if len(x) == 0 {
 		return 0, Timing{}, nil
 	}
-	return d.SumF32Ptr(unsafe.Pointer(&x[0]), len(x))
+	return d.sumF32Ptr(unsafe.Pointer(&x[0]), len(x))
 }
 
 // SumF64 sums x; ErrUnsupported on a device without fp64.
@@ -196,7 +196,7 @@ func (d *gdev) SumF64(x []float64) (float64, Timing, error) {
 		}
 		return 0, Timing{}, nil
 	}
-	return d.SumF64Ptr(unsafe.Pointer(&x[0]), len(x))
+	return d.sumF64Ptr(unsafe.Pointer(&x[0]), len(x))
 }
 
 // DotF32 returns the dot product of x and y.
@@ -207,7 +207,7 @@ func (d *gdev) DotF32(x, y []float32) (float64, Timing, error) {
 	if len(x) == 0 {
 		return 0, Timing{}, nil
 	}
-	return d.DotF32Ptr(unsafe.Pointer(&x[0]), unsafe.Pointer(&y[0]), len(x))
+	return d.dotF32Ptr(unsafe.Pointer(&x[0]), unsafe.Pointer(&y[0]), len(x))
 }
 
 // span is the number of elements a row-major rows x cols matrix with

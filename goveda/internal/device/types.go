@@ -171,12 +171,6 @@ type Device interface {
 	Vendor(kernel string) string
 	SgemmVendor(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) (Timing, error)
 
-	// Pointer forms for callers holding C memory (any alignment).
-	SaxpyPtr(a float32, x, y unsafe.Pointer, n int) (Timing, error)
-	SumF32Ptr(x unsafe.Pointer, n int) (float64, Timing, error)
-	SumF64Ptr(x unsafe.Pointer, n int) (float64, Timing, error)
-	DotF32Ptr(x, y unsafe.Pointer, n int) (float64, Timing, error)
-
 	// Device-resident memory (resident.go): NewResident takes memory from the pool; the
 	// *Resident kernels run on it with no copy. TransferStats counts every copy.
 	NewResident(bytes int64) (*Resident, error)

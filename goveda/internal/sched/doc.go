@@ -75,6 +75,11 @@
 //     the wake channel unless the re-check found work (PARKING.md has the ordering argument).
 //  5. A searcher that finds work and was the last searcher wakes another sleeper if more work
 //     is queued (hand-off), so a burst of work ramps the pool up one wake at a time.
+
+// With workers on several NUMA nodes (Options.Nodes), step 2's steal is hierarchical: the
+// workers of the thief's own node first (LocalRounds passes), the other nodes' only after that
+// (numa.go). An external cap (SetCap: goveda's energy governor) bounds the adaptive monitor's
+// active count (cap.go); every resize is reported with its reason through Options.OnResize.
 //
 // Errors and cancellation: a group (ParallelFor, Reduce, Scope) records its first error with a
 // CAS and sets a stop flag; every chunk or child checks the flag before it starts, so no new
