@@ -6,10 +6,19 @@
 // # The runtime
 //
 // New starts a Runtime with Config.Workers worker goroutines (default: one per CPU this process
-// may use); Default returns a shared one. Only workers run task bodies, so Workers caps how many
-// bodies run at once. Every call may be made from any goroutine, also from inside a task
-// (nesting never deadlocks: a waiting worker runs other tasks meanwhile). Close waits for all
-// admitted work, then stops the workers.
+// may use); Default returns a shared one. Only workers run task bodies and the chunks of CPU
+// kernels, so Workers caps how many run at once; a caller's own goroutine also runs Scope's
+// function and small kernels inline (sums and Saxpy up to 64 Ki elements, Sgemm up to 2 Mflop)
+// and waits for device calls, and DistributeFrames adds one goroutine per device for its work
+// function: these do not count against Workers. (A one-chunk ParallelFor from outside may also
+// run on the caller, but only in the execution slot of a parked worker, so it does count.) Every call may be made from any goroutine, also from inside a task (nesting
+// never deadlocks: a waiting worker runs other tasks meanwhile).
+//
+// Close admits no new call, waits for every admitted one (CPU work, kernel calls on any device,
+// Kernel.Run, Device methods, DistributeFrames batches and Submit tasks), then stops the
+// workers. Work that an admitted call starts meanwhile (a task's Submit, a ParallelFor inside a
+// Scope's function or a DistributeFrames work function) is still admitted, so every admitted
+// call finishes normally; a call made after Close fails with ErrClosed and does nothing.
 //
 //	rt, err := goveda.New(goveda.Config{Workers: 4})
 //	if err != nil { ... }
@@ -27,7 +36,7 @@
 // Join runs two functions in parallel; Scope waits for every task spawned in it; Submit queues
 // a task at a Priority (with an optional deadline) and returns a Future. Errors are returned,
 // never thrown: the first error of a group wins and stops it, a panic becomes a *PanicError, a
-// cancelled context an error wrapping ErrCancelled. Every error wraps one of the Err* sentinels,
+// cancelled context an error wrapping ErrCancelled (ErrTimeout when its deadline passed). Every error wraps one of the Err* sentinels,
 // so errors.Is classifies it. Config.Policy chooses how workers are kept busy: adaptive (the
 // default: idle workers park and surplus ones suspend), fixed, deterministic (bit-identical
 // reductions), energy-efficient, low-latency. Metrics returns counters, latency percentiles
