@@ -32,6 +32,16 @@ func lookupFuture(fn string, h C.uintptr_t) (*future, C.veda_status) {
 	}
 }
 
+// cPriority maps VEDA_PRIORITY_* (0 = REALTIME .. 4 = BACKGROUND) to goveda's Priority, whose
+// zero value is Normal. tests/c/test_futures.c checks the order end to end.
+var cPriority = [...]goveda.Priority{
+	C.VEDA_PRIORITY_REALTIME:   goveda.PriorityRealtime,
+	C.VEDA_PRIORITY_HIGH:       goveda.PriorityHigh,
+	C.VEDA_PRIORITY_NORMAL:     goveda.PriorityNormal,
+	C.VEDA_PRIORITY_LOW:        goveda.PriorityLow,
+	C.VEDA_PRIORITY_BACKGROUND: goveda.PriorityBackground,
+}
+
 //export vedago_submit
 func vedago_submit(h C.uintptr_t, cfn C.veda_task_fn, ctx C.uintptr_t, priority C.int32_t, deadlineNS C.int64_t, out *C.uintptr_t) (st C.veda_status) {
 	const fn = "veda_submit"
@@ -48,7 +58,7 @@ func vedago_submit(h C.uintptr_t, cfn C.veda_task_fn, ctx C.uintptr_t, priority 
 	case deadlineNS < 0:
 		return fail(stInvalidArgument, fn, "veda: invalid argument: opts->deadline_ns is %d, must be >= 0", int64(deadlineNS))
 	}
-	opts := goveda.TaskOptions{Priority: goveda.Priority(priority)}
+	opts := goveda.TaskOptions{Priority: cPriority[priority]}
 	if deadlineNS > 0 {
 		opts.Deadline = time.Now().Add(time.Duration(deadlineNS))
 	}

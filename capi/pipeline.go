@@ -87,7 +87,7 @@ func vedago_pipeline_create(h C.uintptr_t, priority C.int32_t, maxItems C.int64_
 	if err != nil {
 		return failErr(fn, err)
 	}
-	if err := p.SetPriority(goveda.Priority(priority)); err != nil {
+	if err := p.SetPriority(cPriority[priority]); err != nil {
 		return failErr(fn, err)
 	}
 	*out = C.uintptr_t(pipelines.add(&pipelineEntry{p: p}))

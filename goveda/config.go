@@ -26,7 +26,9 @@ const (
 	// PolicyDeterministic: fixed split trees and combine order (bit-identical reductions across
 	// runs and worker counts) and victim choice from Config.Seed.
 	PolicyDeterministic Policy = 2
-	// PolicyEnergyEfficient: adaptive, with short spinning and eager parking.
+	// PolicyEnergyEfficient: adaptive, with short spinning and eager parking; with
+	// Config.MaxPowerWatts or MaxTempCelsius a governor caps the active workers to hold the
+	// power budget and the temperature limit (see Energy).
 	PolicyEnergyEfficient Policy = 3
 	// PolicyLowLatency: every worker active, long spinning before parking.
 	PolicyLowLatency Policy = 4
@@ -50,19 +52,24 @@ func (p Policy) String() string {
 	return fmt.Sprintf("policy(%d)", int(p))
 }
 
-// Priority orders submitted tasks in the injector. Lower values run first. The numeric values are
-// part of the C ABI (VEDA_PRIORITY_*).
+// Priority orders submitted tasks in the injector. Lower values run first. The zero value is
+// PriorityNormal, so the zero TaskOptions means Normal, as veda_task_options_init does in C.
+// The numeric values differ from the C ABI's VEDA_PRIORITY_* (0 is Realtime there); the C layer
+// maps one to the other by name.
 type Priority int
 
 const (
-	PriorityRealtime   Priority = 0 // served before everything else
-	PriorityHigh       Priority = 1
-	PriorityNormal     Priority = 2 // the default for Spawn, ParallelFor, Join
-	PriorityLow        Priority = 3
-	PriorityBackground Priority = 4 // served last, but never starved (aging)
+	PriorityRealtime   Priority = -2 // served before everything else
+	PriorityHigh       Priority = -1
+	PriorityNormal     Priority = 0 // the zero value; the priority of Spawn, ParallelFor, Join
+	PriorityLow        Priority = 1
+	PriorityBackground Priority = 2 // served last, but never starved (aging)
 
 	numPriorities = sched.Levels // the injector has one level per Priority
 )
+
+// level returns p's injector level: 0 (Realtime, served first) .. sched.Levels-1.
+func (p Priority) level() int { return int(p - PriorityRealtime) }
 
 // String returns the priority's lower-case name.
 func (p Priority) String() string {
@@ -85,7 +92,10 @@ func (p Priority) valid() bool { return p >= PriorityRealtime && p <= PriorityBa
 
 // Config configures New. The zero value is valid: automatic worker count, PolicyAdaptive.
 type Config struct {
-	// Workers is the number of worker goroutines, and so the cap on task bodies running at once.
+	// Workers is the number of worker goroutines, and so the cap on task bodies (and chunks of
+	// the CPU kernels) running at once. Not counted against it: the calling goroutine, which
+	// runs Scope's function and small built-in kernels inline and waits for device calls, and
+	// DistributeFrames' one goroutine per device, which runs its work function.
 	// 0 means automatic: VEDA_NUM_WORKERS if set, else runtime.NumCPU() (the CPUs this process
 	// may use). Negative is invalid.
 	Workers int

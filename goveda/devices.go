@@ -2,6 +2,7 @@ package goveda
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -65,10 +66,65 @@ type DeviceInfo struct {
 	Stats     DeviceStats   `json:"stats"`
 }
 
-// Decision is one recorded dispatch decision: kernel, size, chosen device, each candidate's
-// estimate (Candidates()), and the reason ("calibrating: threshold", "earliest finish",
-// "exploration", "spillover", "fallback after device error", "pinned", ...).
-type Decision = dispatch.Decision
+// Decision is one dispatch decision: which device ran a kernel call, why, and the estimates it
+// rested on. Decisions returns the recorded ones (see Config.RecordDecisions); AESGCM's calls
+// return theirs.
+type Decision struct {
+	Seq           uint64     `json:"seq"`            // the dispatcher's decision number, from 1
+	UnixNano      int64      `json:"unix_nano"`      // wall time of the decision (recorded decisions only)
+	Kernel        string     `json:"kernel"`         // "saxpy_f32", "sgemm", "user:<name>", ...
+	Bytes         uint64     `json:"bytes"`          // bytes the kernel touches (the cost model's size)
+	Elements      uint64     `json:"elements"`       // elements (work items) of the call
+	TransferBytes uint64     `json:"transfer_bytes"` // bytes a device would copy in and out
+	Device        int        `json:"device"`         // the chosen device's index (0 is the CPU)
+	Kind          DeviceKind `json:"kind"`           // the chosen device's kind
+	// Reason says why: "calibrating: threshold", "earliest finish", "exploration",
+	// "spillover", "fallback after device error", "pinned", ...
+	Reason string `json:"reason"`
+	// Estimate is the estimated transfer plus compute time of the call on Device.
+	Estimate time.Duration `json:"estimate_ns"`
+	// Candidates holds each candidate device's estimate at the time of the decision (recorded
+	// decisions only; at most a few devices).
+	Candidates []CandidateEstimate `json:"candidates"`
+}
+
+// CandidateEstimate is one device's estimate in a Decision.
+type CandidateEstimate struct {
+	Device      int           `json:"device"`
+	Kind        DeviceKind    `json:"kind"`
+	QueueDepth  int           `json:"queue_depth"` // calls placed and not finished
+	Backlog     time.Duration `json:"backlog_ns"`  // estimated time until the queue drains
+	Transfer    time.Duration `json:"transfer_ns"` // estimated host<->device copies
+	Compute     time.Duration `json:"compute_ns"`  // estimated compute
+	Finish      time.Duration `json:"finish_ns"`   // backlog + transfer + compute
+	HasEstimate bool          `json:"has_estimate"`
+	Trusted     bool          `json:"trusted"` // the model had enough measurements
+	Joules      float64       `json:"joules"`  // energy estimate (HasEnergy false: unknown)
+	HasEnergy   bool          `json:"has_energy"`
+}
+
+// MarshalJSON encodes d with the keys of its field tags, as DecisionsJSON does: the decision's
+// kind as its name ("cpu", "opencl", "cuda"), candidates' kinds as integers, durations in ns.
+func (d Decision) MarshalJSON() ([]byte, error) {
+	type plain Decision // no methods: no recursion
+	return json.Marshal(struct {
+		plain
+		Kind string `json:"kind"`
+	}{plain(d), d.Kind.String()})
+}
+
+// decisionOf converts the dispatcher's decision into the public one.
+func decisionOf(d *dispatch.Decision) Decision {
+	out := Decision{Seq: d.Seq, UnixNano: d.UnixNano, Kernel: d.Kernel, Bytes: d.Bytes, Elements: d.Elements,
+		TransferBytes: d.TransferBytes, Device: d.Device, Kind: DeviceKind(d.Kind), Reason: d.Reason,
+		Estimate: d.Estimate, Candidates: []CandidateEstimate{}}
+	for _, c := range d.Candidates() {
+		out.Candidates = append(out.Candidates, CandidateEstimate{Device: c.Device, Kind: DeviceKind(c.Kind),
+			QueueDepth: c.QueueDepth, Backlog: c.Backlog, Transfer: c.Transfer, Compute: c.Compute,
+			Finish: c.Finish, HasEstimate: c.HasEstimate, Trusted: c.Trusted, Joules: c.Joules, HasEnergy: c.HasEnergy})
+	}
+	return out
+}
 
 // Strategy is the pluggable placement policy (Config.CustomStrategy). Choose is called under the
 // dispatcher's lock with the candidates' current estimates and must not block.
@@ -321,7 +377,12 @@ func (rt *Runtime) Decisions() ([]Decision, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ds.disp.Decisions(), nil
+	recs := ds.disp.Decisions()
+	out := make([]Decision, len(recs))
+	for i := range recs {
+		out[i] = decisionOf(&recs[i])
+	}
+	return out, nil
 }
 
 // DecisionsJSON returns Decisions as a JSON array, oldest first: "[]" when none is recorded.
@@ -333,7 +394,18 @@ func (rt *Runtime) DecisionsJSON() ([]byte, error) {
 	return ds.disp.DecisionsJSON()
 }
 
-// checkOpen returns ErrClosed after Close.
+// enterHeld admits one call that runs on the calling goroutine (a kernel call, a Device method,
+// a DistributeFrames batch), or returns ErrClosed. While it is held, the work the call starts on
+// the pool (its CPU path's ParallelFor) is admitted even after Close, so Close waits for the
+// call and the call finishes. Match a nil with rt.pool.ExitHeld() on the same goroutine.
+func (rt *Runtime) enterHeld() error {
+	if !rt.pool.EnterHeld() {
+		return fmt.Errorf("%w", ErrClosed)
+	}
+	return nil
+}
+
+// checkOpen returns ErrClosed after Close (for calls that start no work).
 func (rt *Runtime) checkOpen() error {
 	if rt.pool.Closed() {
 		return fmt.Errorf("%w", ErrClosed)
@@ -357,9 +429,10 @@ type kcall struct {
 // runKernel places kc with the dispatcher, runs it, reports the timing, and falls back to the
 // CPU after a device failure (unless pinned). Any goroutine; blocks until done.
 func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
-	if err := rt.checkOpen(); err != nil {
+	if err := rt.enterHeld(); err != nil {
 		return err
 	}
+	defer rt.pool.ExitHeld()
 	if ctx != nil {
 		if err := ctx.Err(); err != nil {
 			return ctxError(context.Cause(ctx))
@@ -408,7 +481,7 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 			}
 			ds.disp.End(dec, t, nil)
 			if kc.decided != nil {
-				*kc.decided = dec
+				*kc.decided = decisionOf(&dec)
 			}
 			return nil
 		}
@@ -425,7 +498,7 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 		if derr == nil {
 			ds.disp.End(dec, t, nil)
 			if kc.decided != nil {
-				*kc.decided = dec
+				*kc.decided = decisionOf(&dec)
 			}
 			return nil
 		}
@@ -449,15 +522,15 @@ func mapDeviceError(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, device.ErrOutOfMemory):
-		return fmt.Errorf("%w: %w", ErrOutOfMemory, err)
+		return wrap(ErrOutOfMemory, err)
 	case errors.Is(err, device.ErrUnsupported):
-		return fmt.Errorf("%w: %w", ErrUnsupported, err)
+		return wrap(ErrUnsupported, err)
 	case errors.Is(err, device.ErrInvalidArgument):
-		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+		return wrap(ErrInvalidArgument, err)
 	case errors.Is(err, device.ErrClosed):
-		return fmt.Errorf("%w: %w", ErrClosed, err)
+		return wrap(ErrClosed, err)
 	}
-	return fmt.Errorf("%w: %w", ErrDevice, err)
+	return wrap(ErrDevice, err)
 }
 
 // bytesOf returns n*size as uint64, saturating.

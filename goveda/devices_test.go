@@ -373,34 +373,33 @@ func TestUserKernelCompileError(t *testing.T) {
 // TestFallbackAfterDeviceError makes a device call fail and checks that the call completes on
 // the CPU, that the decision log says so, and that the device's failure is counted.
 func TestFallbackAfterDeviceError(t *testing.T) {
-	rt := newDevRT(t, Config{RecordDecisions: true})
+	// The strategy puts the first attempt on the OpenCL device, whose attempt fails; the
+	// dispatcher's fallback must then run the call on the CPU.
+	rt := newDevRT(t, Config{RecordDecisions: true, CustomStrategy: preferDevice{}})
 	ocl := openclIndex(t, rt)
 	ds, _ := rt.devices()
-	ranCPU := false
+	ranCPU, devCalls := false, 0
 	kc := &kcall{name: "failing", bytes: 64 << 20, transfer: 64 << 20, devices: []int{0, ocl},
 		cpu: func() error { ranCPU = true; return nil },
 		dev: func(device.Device) (device.Timing, error) {
+			devCalls++
 			return device.Timing{}, &device.DeviceError{Backend: device.KindOpenCL, Op: "test", Name: "CL_OUT_OF_RESOURCES", Code: -5}
 		}}
-	// Pin the request's first choice to the OpenCL device by making it the only non-CPU
-	// candidate and large (the seed rule sends >= 8 MiB to the GPU).
 	if err := rt.runKernel(context.Background(), kc); err != nil {
-		t.Fatal(err)
+		t.Fatalf("the fallback did not hide the device failure: %v", err)
 	}
 	decs, _ := rt.Decisions()
-	if len(decs) == 0 {
-		t.Fatal("no decisions")
+	if len(decs) != 2 {
+		t.Fatalf("want 2 decisions (the device, then the fallback), got %+v", decs)
 	}
-	last := decs[len(decs)-1]
-	if decs[0].Device == ocl {
-		if !ranCPU || last.Reason != dispatch.ReasonFallback || last.Device != 0 {
-			t.Fatalf("no fallback to the CPU: %+v (ranCPU %v)", decs, ranCPU)
-		}
-		if st := ds.disp.Stats()[ocl]; st.Failed == 0 {
-			t.Fatalf("failure not counted: %+v", st)
-		}
-	} else if !ranCPU {
-		t.Fatalf("first choice %+v, CPU did not run", decs[0])
+	if decs[0].Device != ocl || decs[0].Kernel != "failing" || decs[0].Reason != "prefer a device" {
+		t.Fatalf("first choice %+v, want the OpenCL device %d", decs[0], ocl)
+	}
+	if last := decs[1]; devCalls != 1 || !ranCPU || last.Reason != dispatch.ReasonFallback || last.Device != 0 {
+		t.Fatalf("no fallback to the CPU: %+v (device calls %d, ranCPU %v)", decs, devCalls, ranCPU)
+	}
+	if st := ds.disp.Stats()[ocl]; st.Failed != 1 {
+		t.Fatalf("failure not counted once: %+v", st)
 	}
 	// Pinned: the error is returned, not hidden.
 	rt.PinDevice(ocl)
@@ -427,8 +426,11 @@ func TestDeterministicPolicyStaysOnCPU(t *testing.T) {
 		}
 	}
 	decs, _ := rt.Decisions()
+	if len(decs) != 4 {
+		t.Fatalf("%d decisions recorded for 4 calls: %+v", len(decs), decs)
+	}
 	for _, d := range decs {
-		if d.Device != 0 {
+		if d.Device != 0 || d.Kernel != "sum_f32" {
 			t.Fatalf("deterministic runtime ran on device %d: %+v", d.Device, d)
 		}
 	}
@@ -600,4 +602,19 @@ func TestDispatchPlacementCPUvsOpenCL(t *testing.T) {
 				j.name, j.n, chosen, faster, ratio, tc, to)
 		}
 	}
+}
+
+// preferDevice is a Strategy that places every call on its last candidate that is not the CPU.
+type preferDevice struct{}
+
+func (preferDevice) Name() string { return "prefer-device" }
+
+func (preferDevice) Choose(_ *DispatchRequest, cands []DispatchCandidate) DispatchChoice {
+	c := DispatchChoice{Device: cands[0].Device, Reason: "prefer a device"}
+	for _, x := range cands {
+		if x.Kind != dispatch.KindCPU {
+			c.Device = x.Device
+		}
+	}
+	return c
 }

@@ -65,6 +65,10 @@ func (d Device) Saxpy(ctx context.Context, a float32, x, y []float32) error {
 	if len(x) != len(y) {
 		return invalidf("Saxpy: len(x) is %d, len(y) is %d; they must be equal", len(x), len(y))
 	}
+	if err := d.rt.enterHeld(); err != nil {
+		return err
+	}
+	defer d.rt.pool.ExitHeld()
 	if d.g == nil {
 		return d.rt.saxpyCPU(ctx, a, x, y)
 	}
@@ -74,6 +78,10 @@ func (d Device) Saxpy(ctx context.Context, a float32, x, y []float32) error {
 
 // SumF32 returns the sum of x computed on d (accumulated in float64).
 func (d Device) SumF32(ctx context.Context, x []float32) (float64, error) {
+	if err := d.rt.enterHeld(); err != nil {
+		return 0, err
+	}
+	defer d.rt.pool.ExitHeld()
 	if d.g == nil {
 		return d.rt.sumF32CPU(ctx, x)
 	}
@@ -83,6 +91,10 @@ func (d Device) SumF32(ctx context.Context, x []float32) (float64, error) {
 
 // SumF64 returns the sum of x computed on d (ErrUnsupported on a device without fp64).
 func (d Device) SumF64(ctx context.Context, x []float64) (float64, error) {
+	if err := d.rt.enterHeld(); err != nil {
+		return 0, err
+	}
+	defer d.rt.pool.ExitHeld()
 	if d.g == nil {
 		return d.rt.sumF64CPU(ctx, x)
 	}
@@ -95,6 +107,10 @@ func (d Device) DotF32(ctx context.Context, x, y []float32) (float64, error) {
 	if len(x) != len(y) {
 		return 0, invalidf("DotF32: len(x) is %d, len(y) is %d; they must be equal", len(x), len(y))
 	}
+	if err := d.rt.enterHeld(); err != nil {
+		return 0, err
+	}
+	defer d.rt.pool.ExitHeld()
 	if d.g == nil {
 		return d.rt.dotF32CPU(ctx, x, y)
 	}
@@ -108,6 +124,10 @@ func (d Device) Sgemm(ctx context.Context, m, n, k int, alpha float32, a []float
 	if err := checkSgemm("Device.Sgemm", m, n, k, alpha, a, lda, b, ldb, c, ldc); err != nil {
 		return err
 	}
+	if err := d.rt.enterHeld(); err != nil {
+		return err
+	}
+	defer d.rt.pool.ExitHeld()
 	if d.g == nil || m == 0 || n == 0 || k == 0 || alpha == 0 {
 		return d.rt.sgemmCPU(ctx, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
@@ -179,9 +199,10 @@ func DistributeFramesWith[T, R any](ctx context.Context, rt *Runtime, frames []T
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if err := rt.checkOpen(); err != nil {
+	if err := rt.enterHeld(); err != nil {
 		return nil, err
 	}
+	defer rt.pool.ExitHeld()
 	ds, err := rt.devices()
 	if err != nil {
 		return nil, err
@@ -220,6 +241,8 @@ func DistributeFramesWith[T, R any](ctx context.Context, rt *Runtime, frames []T
 		wg.Add(1)
 		go func() { // one runner per device: a device runs one frame at a time
 			defer wg.Done()
+			rt.pool.AdoptHeld() // under the batch's admission: Close waits for this runner
+			defer rt.pool.ExitHeld()
 			for j := range queues[d] {
 				start := time.Now()
 				r, err := runFrame(work, h, frames[j.i])

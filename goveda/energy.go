@@ -32,6 +32,10 @@ import (
 // energyTick is the governor's period (tests shorten it).
 var energyTick = 100 * time.Millisecond
 
+// energyClock, when set (tests), is the meter's clock: a test's virtual time, advanced in step
+// with its fake counters.
+var energyClock func() time.Time
+
 // energyBeforeTick, when set (tests), runs on the energy ticker goroutine before each reading
 // (a test's power model advances its fake counters there, in step with the ticks).
 var energyBeforeTick func()
@@ -107,6 +111,8 @@ type EnergyReport struct {
 	TempOK       bool          `json:"temp_ok"`
 	// Sensors lists every sensor kind, available or not, with why and how to fix.
 	Sensors []SensorStatus `json:"sensors"`
+	// GPUs is NVML's view of each GPU now (empty without NVML).
+	GPUs []GPUState `json:"gpus"`
 }
 
 // sensorSet is the process's sensors, opened once per sysfs root and NVML path.
@@ -198,6 +204,33 @@ func (s *sensorSet) temps() ([]TempReading, float64, bool) {
 	return out, hottest, ok
 }
 
+// thermalThrottle names the first GPU whose clocks are slowed for heat, or "".
+func (s *sensorSet) thermalThrottle() string {
+	for _, g := range s.gpus() {
+		for _, r := range g.Throttle {
+			if strings.Contains(r, "thermal") {
+				return fmt.Sprintf("gpu %d: %s", g.Index, r)
+			}
+		}
+	}
+	return ""
+}
+
+// GPUState is one NVML GPU's latest sample: power, temperature and throttle reasons.
+type GPUState struct {
+	Index   int     `json:"index"` // NVML index
+	Name    string  `json:"name"`
+	BusID   string  `json:"bus_id,omitempty"`
+	Watts   float64 `json:"watts"`
+	PowerOK bool    `json:"power_ok"`
+	Celsius float64 `json:"celsius"`
+	TempOK  bool    `json:"temp_ok"`
+	// Throttle lists the active clock throttle reasons ("sw_power_cap", "hw_thermal_slowdown").
+	Throttle []string `json:"throttle"`
+	// BoardWatts is the enforced power limit (0: not reported).
+	BoardWatts float64 `json:"board_watts"`
+}
+
 // energyState is one runtime's energy accounting and budget.
 type energyState struct {
 	started atomic.Bool // New started init; store once by New, load by Close
@@ -235,7 +268,12 @@ func (rt *Runtime) energyMain() {
 	e := &rt.energy
 	defer close(e.done)
 	e.sens = processSensors()
-	e.meter = energy.NewMeter(rt.energyChannels())
+	if energyClock != nil {
+		e.meter = energy.NewMeterClock(rt.energyChannels(), energyClock)
+	} else {
+		e.meter = energy.NewMeter(rt.energyChannels())
+	}
+	e.meter.Refresh = e.sens.sampleGPUs // one NVML sample per reading, just before it
 	budget := rt.cfg.Policy == PolicyEnergyEfficient && (e.limits.MaxWatts > 0 || e.limits.MaxTempC > 0) && rt.pool.Workers() > 1
 	if budget {
 		e.gov = energy.NewGovernor(energy.GovernorConfig{Limits: e.limits, Workers: rt.pool.Workers()})
@@ -264,13 +302,14 @@ func (rt *Runtime) energyMain() {
 			energyBeforeTick()
 		}
 		rt.addGPUChannels()
-		e.sens.sampleGPUs()
 		snap := e.meter.Tick()
+		rt.feedMeasuredPower()
 		if e.gov == nil {
 			continue
 		}
 		_, hottest, tempOK := e.sens.temps()
-		in := energy.Input{Watts: snap.RecentWatts, WattsOK: snap.RecentOK, TempC: hottest, TempOK: tempOK}
+		in := energy.Input{Watts: snap.RecentWatts, WattsOK: snap.RecentOK, TempC: hottest, TempOK: tempOK,
+			Throttled: e.sens.thermalThrottle()}
 		v := e.gov.Step(in)
 		if energyTrace != nil {
 			energyTrace(in, v)
@@ -434,7 +473,6 @@ func (rt *Runtime) Energy() EnergyReport {
 	e := &rt.energy
 	<-e.ready
 	rt.addGPUChannels()
-	e.sens.sampleGPUs()
 	snap := e.meter.Read()
 	r := EnergyReport{
 		Seconds:        snap.Seconds,
@@ -470,6 +508,15 @@ func (rt *Runtime) Energy() EnergyReport {
 	r.Temperatures, r.MaxCelsius, r.TempOK = e.sens.temps()
 	if r.Temperatures == nil {
 		r.Temperatures = []TempReading{}
+	}
+	r.GPUs = []GPUState{}
+	for _, g := range e.sens.gpus() {
+		th := g.Throttle
+		if th == nil {
+			th = []string{}
+		}
+		r.GPUs = append(r.GPUs, GPUState{Index: g.Index, Name: g.Name, BusID: g.BusID, Watts: g.Watts, PowerOK: g.PowerOK,
+			Celsius: g.Celsius, TempOK: g.TempOK, Throttle: th, BoardWatts: g.BoardWatts})
 	}
 	e.mu.Lock()
 	r.Resizes = append([]EnergyResize{}, e.resizes...)
@@ -581,4 +628,21 @@ func (rt *Runtime) energyAware(strat Strategy, dinfos []dispatch.DeviceInfo, inf
 		strat = dispatch.NewEarliestFinish(c)
 	}
 	return strat
+}
+
+// feedMeasuredPower gives the dispatcher the measured power of each busy NVML GPU (matched to
+// the runtime's CUDA devices by order), so the joules per byte it learns come from the sensor
+// rather than the board-power default. Energy ticker only.
+func (rt *Runtime) feedMeasuredPower() {
+	s := rt.energy.sens
+	if s.nvml == nil || !rt.dev.ready.Load() { // load-acquire: pairs with initDevices' store-release
+		return
+	}
+	nv := s.gpus()
+	st := rt.dev.disp.Stats()
+	for k, idx := range rt.cudaIndexes() {
+		if k < len(nv) && nv[k].PowerOK && nv[k].Watts > 0 && idx < len(st) && st[idx].QueueDepth > 0 {
+			rt.dev.disp.SetPower(idx, nv[k].Watts)
+		}
+	}
 }

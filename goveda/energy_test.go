@@ -171,8 +171,12 @@ func TestEnergyFakeNVML(t *testing.T) {
 	}
 	defer rt.Close()
 	<-rt.energy.ready
-	f.Set(nvmltest.GPU{PowerMW: 90_000, TempC: 66, EnergyMJ: 13_500, HasEnergy: true, LimitMW: 300_000, Bus: 0x3b})
+	f.Set(nvmltest.GPU{PowerMW: 90_000, TempC: 66, EnergyMJ: 13_500, HasEnergy: true, LimitMW: 300_000, Bus: 0x3b, Throttle: 0x40})
 	e := rt.Energy()
+	if len(e.GPUs) != 1 || e.GPUs[0].Watts != 90 || e.GPUs[0].BoardWatts != 300 || len(e.GPUs[0].Throttle) != 1 ||
+		e.GPUs[0].Throttle[0] != "hw_thermal_slowdown" {
+		t.Fatalf("gpus %+v", e.GPUs)
+	}
 	var gpu *DeviceEnergy
 	for i := range e.Devices {
 		if e.Devices[i].Source == "nvml" {
@@ -191,5 +195,22 @@ func TestEnergyFakeNVML(t *testing.T) {
 	}
 	if top := rt.Topology(); len(top.Nodes) != 2 || !top.Fake {
 		t.Fatalf("topology %+v", top)
+	}
+}
+
+// An NVML whose init fails (the fake reports DRIVER_NOT_LOADED) never fails creation either.
+func TestEnergyNVMLInitFailure(t *testing.T) {
+	nvmltest.Use(t, nvmltest.GPU{PowerMW: 1})
+	t.Setenv("VEDA_FAKE_NVML_INIT_FAIL", "1")
+	tr := sysfstest.New(t)
+	tr.Use()
+	rt, err := New(Config{Workers: 2, Policy: PolicyEnergyEfficient, MaxPowerWatts: 10})
+	if err != nil {
+		t.Fatalf("a failing NVML failed creation: %v", err)
+	}
+	defer rt.Close()
+	st := rt.Sensors()[1]
+	if st.Name != "nvml" || st.Available || !strings.Contains(st.Reason, "nvmlInit_v2") {
+		t.Fatalf("%+v", st)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors. Every error returned by goveda wraps exactly one of these, so callers (and the C
@@ -22,9 +23,10 @@ var (
 	ErrDevice = errors.New("veda: device error")
 	// ErrUnsupported: the operation cannot be done here (e.g. pinning without sched_setaffinity).
 	ErrUnsupported = errors.New("veda: unsupported")
-	// ErrTimeout: a deadline passed before the work could run or finish.
+	// ErrTimeout: a deadline passed before the work could run or finish (a task's Deadline, or
+	// the deadline of the call's context).
 	ErrTimeout = errors.New("veda: timeout")
-	// ErrCancelled: the call's context was cancelled.
+	// ErrCancelled: the call's context was cancelled (before its deadline: that is ErrTimeout).
 	ErrCancelled = errors.New("veda: cancelled")
 	// ErrInternal: a bug in veda; please report it.
 	ErrInternal = errors.New("veda: internal error")
@@ -59,11 +61,24 @@ func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidArgument}, args...)...)
 }
 
-// ctxError converts a done context's error into a veda error. It wraps ErrCancelled and ctx.Err()
-// (so errors.Is(err, context.Canceled) holds); a passed deadline also wraps ErrTimeout.
-func ctxError(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %w: %w", ErrCancelled, ErrTimeout, err)
+// ctxError converts a done context's cause into a veda error that wraps exactly one sentinel:
+// ErrTimeout when a deadline passed (context.DeadlineExceeded), else ErrCancelled. It also wraps
+// the cause, so errors.Is(err, context.Canceled) (or DeadlineExceeded, or a custom cause) holds.
+func ctxError(cause error) error {
+	if errors.Is(cause, context.DeadlineExceeded) {
+		return wrap(ErrTimeout, cause)
 	}
-	return fmt.Errorf("%w: %w", ErrCancelled, err)
+	return wrap(ErrCancelled, cause)
 }
+
+// wrap returns an error that wraps sentinel and cause, reading "<sentinel>: <cause>" with the
+// cause's own "veda: " prefixes dropped, so that a message says "veda: " once.
+func wrap(sentinel, cause error) error { return &wrapError{sentinel, cause} }
+
+type wrapError struct{ sentinel, cause error }
+
+func (e *wrapError) Error() string {
+	return e.sentinel.Error() + ": " + strings.ReplaceAll(e.cause.Error(), "veda: ", "")
+}
+
+func (e *wrapError) Unwrap() []error { return []error{e.sentinel, e.cause} }

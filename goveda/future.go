@@ -11,8 +11,7 @@ import (
 
 // TaskOptions are the scheduling options of a submitted task.
 type TaskOptions struct {
-	// Priority orders the task in the injector (zero value: PriorityRealtime; use
-	// PriorityNormal for ordinary work).
+	// Priority orders the task in the injector (the zero value is PriorityNormal).
 	Priority Priority
 	// Deadline, if non-zero, orders the task earliest-deadline-first within its priority, and
 	// becomes the deadline of the ctx passed to the task. A task whose deadline passed before it
@@ -103,7 +102,7 @@ func SubmitContext[T any](ctx context.Context, rt *Runtime, opts TaskOptions, f 
 		fu.unwatch = context.AfterFunc(ctx, func() { fu.cancelQueued(ctxError(context.Cause(ctx))) })
 	}
 	fu.enq = rt.pool.Now()
-	rt.pool.Inject(&fu.t, int(opts.Priority), dl)
+	rt.pool.Inject(&fu.t, opts.Priority.level(), dl)
 	return fu
 }
 
@@ -168,7 +167,8 @@ func (fu *Future[T]) run(w *sched.Worker) {
 	if fu.deadline.IsZero() {
 		v, err = callCtx(fu.rt.pool, ctx, fu.fn)
 	} else if !time.Now().Before(fu.deadline) {
-		err = fmt.Errorf("%w: task deadline %v passed before it started", ErrTimeout, fu.deadline)
+		err = fmt.Errorf("%w: the task deadline (%s) passed %v before it started", ErrTimeout,
+			fu.deadline.Round(0).Format(time.RFC3339Nano), time.Since(fu.deadline).Round(time.Microsecond))
 	} else {
 		dctx, dcancel := context.WithDeadline(ctx, fu.deadline)
 		v, err = callCtx(fu.rt.pool, dctx, fu.fn)
@@ -206,9 +206,9 @@ func (fu *Future[T]) runCallback(cb func(T, error)) {
 }
 
 // Wait blocks until the task finished and returns its result, or until ctx is done (then it
-// returns an error wrapping ErrCancelled; the task keeps running). Called from a task of the
-// same runtime, the worker helps run other tasks while it waits, so waiting on futures from
-// tasks cannot deadlock the pool. Any goroutine.
+// returns an error wrapping ErrCancelled, or ErrTimeout for ctx's deadline; the task keeps
+// running). Called from a task of the same runtime, the worker helps run other tasks while it
+// waits, so waiting on futures from tasks cannot deadlock the pool. Any goroutine.
 func (fu *Future[T]) Wait(ctx context.Context) (T, error) {
 	select {
 	case <-fu.done:
@@ -228,11 +228,19 @@ func (fu *Future[T]) Wait(ctx context.Context) (T, error) {
 			return zero, ctxError(context.Cause(ctx))
 		}
 	}
+	var err error
+	fu.rt.pool.WaitOutside(func() { // an inline caller lends its slot meanwhile
+		select {
+		case <-fu.done:
+		case <-ctx.Done():
+			err = ctxError(context.Cause(ctx))
+		}
+	})
 	select {
 	case <-fu.done:
 		return fu.val, fu.err
-	case <-ctx.Done():
-		return zero, ctxError(context.Cause(ctx))
+	default:
+		return zero, err
 	}
 }
 

@@ -178,7 +178,7 @@ func (g *Group) waitRound(r *groupRound) {
 		w.WaitUntil(&r.l, nil)
 		return
 	}
-	<-r.ch
+	g.rt.pool.WaitOutside(func() { <-r.ch }) // an inline caller lends its slot meanwhile
 }
 
 // Close stops new spawns (they fail with ErrClosed), then waits as Wait does, also for spawns

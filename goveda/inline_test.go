@@ -81,3 +81,29 @@ func TestInlineOneChunkKeepsTheCap(t *testing.T) {
 		}
 	}
 }
+
+// An inline body that waits from outside for pool work (a Scope, a Future, a Group) lends its
+// slot while it waits: with one worker this would deadlock otherwise.
+func TestInlineBodyWaitsLendTheSlot(t *testing.T) {
+	rt := sliceRT(t, 1)
+	ctx := context.Background()
+	for i := 0; i < 50; i++ {
+		time.Sleep(100 * time.Microsecond) // let the worker park, so the next call runs inline
+		err := rt.ParallelFor(ctx, 0, 1, 1, func(int, int) error {
+			if err := rt.Scope(ctx, func(s *Scope) { s.Spawn(func() error { return nil }) }); err != nil {
+				return err
+			}
+			if _, err := Submit(rt, TaskOptions{Priority: PriorityNormal}, func(context.Context) (int, error) { return 1, nil }).Wait(ctx); err != nil {
+				return err
+			}
+			g := rt.NewGroup()
+			if err := g.Spawn(func() error { return nil }); err != nil {
+				return err
+			}
+			return g.Wait()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -62,8 +62,8 @@ func TestParallelForCancelStopsWithinAPiece(t *testing.T) {
 		return nil
 	})
 	took := time.Since(t0)
-	if !errors.Is(err, ErrCancelled) {
-		t.Fatalf("err = %v, want ErrCancelled", err)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
 	}
 	if took > 30*time.Millisecond+10*leafSlice+50*time.Millisecond {
 		t.Fatalf("cancelled loop returned after %v (ran %d of 2e6 indices)", took, done.Load())

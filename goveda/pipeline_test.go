@@ -532,7 +532,7 @@ func TestPipelineCancel(t *testing.T) {
 		time.Sleep(100 * time.Microsecond)
 		return 0, true, nil
 	})
-	if err := p.Run(ctx, endless); !errors.Is(err, ErrTimeout) || !errors.Is(err, ErrCancelled) {
+	if err := p.Run(ctx, endless); !errors.Is(err, ErrTimeout) || errors.Is(err, ErrCancelled) {
 		t.Fatalf("deadline: %v", err)
 	}
 }
@@ -662,7 +662,7 @@ func TestPipelineBadInput(t *testing.T) {
 		"mode -1":      p.Stage("a", StageMode(-1), id),
 		"bad priority": p.Stage("a", StageParallel, id, StagePriority(Priority(9))),
 		"no stage":     p.Run(bg, SourceSlice([]int{1})),
-		"set priority": p.SetPriority(Priority(-1)),
+		"set priority": p.SetPriority(PriorityRealtime - 1),
 	}
 	for name, err := range cases {
 		if !errors.Is(err, ErrInvalidArgument) {
@@ -760,7 +760,7 @@ func TestPipelineSources(t *testing.T) {
 	never := make(chan string)
 	ctx, cancel := context.WithTimeout(bg, 10*time.Millisecond)
 	defer cancel()
-	if err := q.Run(ctx, SourceChan(never)); !errors.Is(err, ErrCancelled) {
+	if err := q.Run(ctx, SourceChan(never)); !errors.Is(err, ErrTimeout) {
 		t.Fatalf("blocked channel source: %v", err)
 	}
 }

@@ -75,7 +75,7 @@ func New(cfg Config) (*Runtime, error) {
 	}
 	pool, err := sched.New(o)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
+		return nil, wrap(ErrUnsupported, err)
 	}
 	rt.pool = pool
 	rt.startEnergy()
@@ -122,7 +122,8 @@ func (rt *Runtime) enter() error {
 // exit ends one unit admitted by enter. Any goroutine.
 func (rt *Runtime) exit() { rt.pool.Exit() }
 
-// Workers returns the number of workers: the cap on task bodies running at once. Any goroutine.
+// Workers returns the number of workers: the cap on task bodies and CPU kernel chunks running
+// at once (see Config.Workers for what does not count). Any goroutine.
 func (rt *Runtime) Workers() int { return rt.pool.Workers() }
 
 // ActiveWorkers returns how many workers the adaptive policy currently lets take work
@@ -138,7 +139,7 @@ func (rt *Runtime) current() *sched.Worker { return rt.pool.Current() }
 // runRoot runs fn on a worker and blocks until it returns; fn must not panic (callers recover
 // user code). Returns ErrClosed if rt is closed. Outside goroutines only (workers call fn directly).
 func (rt *Runtime) runRoot(p Priority, fn func(w *sched.Worker)) error {
-	if !rt.pool.RunRoot(int(p), fn) {
+	if !rt.pool.RunRoot(p.level(), fn) {
 		return fmt.Errorf("%w", ErrClosed)
 	}
 	if err := rt.pool.TakeReplayError(); err != nil {

@@ -127,12 +127,12 @@ func (s *Scope) spawn(p Priority, fn func() error) {
 			return
 		}
 	}
-	s.rt.pool.Inject(&j.t, int(p), 0)
+	s.rt.pool.Inject(&j.t, p.level(), 0)
 }
 
 // Scope calls f with a new *Scope, then blocks until f and every task spawned in the scope
 // finished. It returns the first error (a child's error as-is, a panic as *PanicError, ctx
-// cancellation wrapping ErrCancelled); after the first error no new child starts. A closed
+// cancellation wrapping ErrCancelled, or ErrTimeout for its deadline); after the first error no new child starts. A closed
 // runtime gives ErrClosed (outside callers only).
 //
 // Any goroutine. f runs on the calling goroutine. Called from a task, the worker helps run the
@@ -150,10 +150,12 @@ func (rt *Runtime) Scope(ctx context.Context, f func(*Scope)) error {
 	w := rt.current()
 	s := &Scope{rt: rt, parent: ctx}
 	if w == nil {
-		if err := rt.enter(); err != nil {
+		// Held: f runs on this goroutine, and what it starts (a ParallelFor, another Scope) is
+		// part of this call, admitted even if Close comes meanwhile.
+		if err := rt.enterHeld(); err != nil {
 			return err
 		}
-		defer rt.exit()
+		defer rt.pool.ExitHeld()
 		s.ch = make(chan struct{})
 	}
 	s.pending.Store(1) // f's own unit
@@ -166,7 +168,7 @@ func (rt *Runtime) Scope(ctx context.Context, f func(*Scope)) error {
 	if w != nil {
 		w.WaitUntil(&s.l, nil)
 	} else {
-		<-s.ch
+		rt.pool.WaitOutside(func() { <-s.ch }) // an inline caller lends its slot meanwhile
 	}
 	s.ctxMu.Lock()
 	if s.cancel != nil {

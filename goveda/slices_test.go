@@ -242,7 +242,7 @@ func TestSliceHelpersBadInput(t *testing.T) {
 	}
 }
 
-// A sort whose context times out while it runs returns promptly with ErrCancelled.
+// A sort whose context times out while it runs returns promptly with ErrTimeout.
 func TestSortTimeout(t *testing.T) {
 	rt := sliceRT(t, 2)
 	s := make([]int, 1<<20)
@@ -254,8 +254,8 @@ func TestSortTimeout(t *testing.T) {
 	slow := func(a, b int) int { time.Sleep(time.Microsecond); return cmp.Compare(a, b) }
 	start := time.Now()
 	err := SortFunc(ctx, rt, s, slow, Grain(256))
-	if !errors.Is(err, ErrCancelled) {
-		t.Fatalf("SortFunc = %v, want ErrCancelled", err)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("SortFunc = %v, want ErrTimeout", err)
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("cancelled sort took %v", d)

@@ -41,6 +41,15 @@ int main(void) {
     OK(veda_runtime_create(&old, &rt));
     if (rt) OK(veda_runtime_destroy(rt));
 
+    /* Pinned workers: placed per NUMA node and pinned (Linux), or UNSUPPORTED elsewhere. */
+    veda_config pin;
+    veda_config_init(&pin);
+    pin.num_workers = 2;
+    pin.pin_workers = 1;
+    veda_status pst = veda_runtime_create(&pin, &rt);
+    CHECK(pst == VEDA_OK || pst == VEDA_ERR_UNSUPPORTED);
+    if (pst == VEDA_OK) OK(veda_runtime_destroy(rt));
+
     /* A valid budget; the energy report follows the text protocol. */
     OK(create(50, 85, 0.01, VEDA_POLICY_ENERGY_EFFICIENT, &rt));
     if (!rt) VT_DONE("test_energy");

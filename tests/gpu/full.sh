@@ -11,7 +11,8 @@
 #   5. the per-device kernel benchmark (transfer/compute split);
 #   6. the dispatch benchmark on CPU + CUDA (strategies vs the best static split);
 #   7. the AES-256-GCM kernels: equality with crypto/cipher, GCM test vectors, seal GB/s;
-#   8. the main job (bench/aead): hybrid encryption vs CPU only, Go single-threaded, openssl.
+#   8. the main job (bench/aead): hybrid encryption vs CPU only, Go single-threaded, openssl;
+#   9. energy: measured watts and joules of a GPU run (NVML), the sensors and the GPU's NUMA node.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 C=${CARRY:-.carry}
@@ -44,5 +45,8 @@ step "7. AES-256-GCM: the device kernels against crypto/cipher and the GCM test 
 "$C/device.test" -test.run XXX -test.bench 'AESGCMSeal' -test.benchtime 20x 2>&1 | grep -E 'Benchmark|ok' || rc=1
 step "8. the main job: hybrid encryption end to end vs CPU only on all cores, Go single-threaded, openssl; peak RSS"
 if [ -x "$C/bench-aead" ]; then "$C/bench-aead" -veda "$C/veda" -size 1073741824 -rounds 3 -rss-size 4294967296 || rc=1; else echo "not built"; fi
+step "9. energy: measured watts and joules of a GPU run (sgemm pinned to each CUDA device, ~3 s)"
+VEDA_GPU_ENERGY=1 "$C/goveda.test" -test.count=1 -test.v -test.run 'TestGPUEnergyReport' 2>&1 | grep -v '^=== RUN' || rc=1
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,power.draw,power.limit,temperature.gpu,clocks_throttle_reasons.active --format=csv || true
 echo; echo "full.sh: rc=$rc"
 exit $rc

@@ -213,7 +213,7 @@ func segmentLine(s streamaead.SegmentInfo, devs []goveda.DeviceInfo) string {
 	d := s.Decision
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "segment %d (%s): %s, %s", s.Segment, sizeText(int64(s.PlainBytes)), devTag(d.Device, devs), d.Reason)
-	if c := d.Candidates(); len(c) > 0 {
+	if c := d.Candidates; len(c) > 0 {
 		sb.WriteString("; finish estimates:")
 		for _, e := range c {
 			if e.HasEstimate {

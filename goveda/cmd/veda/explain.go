@@ -109,7 +109,7 @@ func cmdExplain(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 		for i := range est {
 			est[i] = "-" // not a candidate
 		}
-		for _, c := range dec.Candidates() {
+		for _, c := range dec.Candidates {
 			if c.Device < 0 || c.Device >= len(est) {
 				continue
 			}

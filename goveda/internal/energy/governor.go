@@ -42,6 +42,9 @@ type Input struct {
 	WattsOK bool
 	TempC   float64 // hottest sensor
 	TempOK  bool
+	// Throttled names a device the hardware is slowing down for heat (NVML's thermal
+	// throttle reasons), or is empty; with a temperature limit it counts as being at the limit.
+	Throttled string
 }
 
 // Verdict is the governor's answer for one tick.
@@ -55,9 +58,10 @@ type Verdict struct {
 // Governor decides the cap on active workers from power and temperature. One goroutine at a
 // time (the runtime's energy ticker).
 type Governor struct {
-	cfg  GovernorConfig
-	cap  int
-	calm int
+	cfg    GovernorConfig
+	cap    int
+	calm   int
+	settle bool // the last tick cut the cap: its reading predates the cut, so hold once
 }
 
 // NewGovernor returns a governor whose cap starts at cfg.Workers.
@@ -82,12 +86,21 @@ func (g *Governor) Cap() int { return g.cap }
 
 // Step takes one tick's readings and returns the new cap. Above the power budget the cap drops
 // in proportion (cap x budget / power, at least one worker less), so a budget is met within one
-// or two ticks; from MaxTempC - TempMargin on it drops by one (by half at the limit itself). It
+// or two ticks; from MaxTempC - TempMargin on it drops by one (by half at the limit itself).
+// The tick after a cut holds (its reading may predate the cut). It
 // rises by one only after RaiseTicks calm ticks, and only if one more worker's share of the
 // current power still fits the budget. Unreadable sensors hold the cap.
 func (g *Governor) Step(in Input) Verdict {
 	c := g.cfg
+	if g.settle {
+		// The workers follow a cut at the monitor's next tick, so this reading may still show
+		// the load from before it; cutting again would overshoot.
+		g.settle = false
+		return Verdict{Cap: g.cap, Reason: "settling after the cut"}
+	}
 	hot := c.MaxTempC > 0 && in.TempOK && in.TempC >= c.MaxTempC-c.TempMargin
+	throttled := c.MaxTempC > 0 && in.Throttled != ""
+	hot = hot || throttled
 	over := c.MaxWatts > 0 && in.WattsOK && in.Watts > c.MaxWatts
 	switch {
 	case over && g.cap > 1:
@@ -99,9 +112,12 @@ func (g *Governor) Step(in Input) Verdict {
 		g.calm = 0
 		target := g.cap - 1
 		why := fmt.Sprintf("temperature %.0f °C within %.0f °C of the limit %.0f °C", in.TempC, c.TempMargin, c.MaxTempC)
-		if in.TempC >= c.MaxTempC {
+		switch {
+		case in.TempOK && in.TempC >= c.MaxTempC:
 			target = max(1, g.cap/2)
 			why = fmt.Sprintf("temperature %.0f °C >= limit %.0f °C", in.TempC, c.MaxTempC)
+		case throttled && !(in.TempOK && in.TempC >= c.MaxTempC-c.TempMargin):
+			why = "thermal throttling: " + in.Throttled
 		}
 		return g.set(target, why)
 	case over || hot:
@@ -115,7 +131,7 @@ func (g *Governor) Step(in Input) Verdict {
 		return Verdict{Cap: g.cap, Reason: "no reading: holding"}
 	}
 	calmPower := c.MaxWatts == 0 || in.Watts < c.Hysteresis*c.MaxWatts && in.Watts*float64(g.cap+1)/float64(g.cap) <= c.MaxWatts
-	calmTemp := c.MaxTempC == 0 || in.TempC < c.MaxTempC-2*c.TempMargin
+	calmTemp := c.MaxTempC == 0 || in.TempC < c.MaxTempC-2*c.TempMargin && in.Throttled == ""
 	if !calmPower || !calmTemp {
 		g.calm = 0
 		return Verdict{Cap: g.cap, Reason: "within the hysteresis band: holding"}
@@ -141,5 +157,6 @@ func (g *Governor) Step(in Input) Verdict {
 func (g *Governor) set(n int, why string) Verdict {
 	old := g.cap
 	g.cap = n
+	g.settle = n < old
 	return Verdict{Cap: n, Changed: n != old, Reason: why}
 }

@@ -65,6 +65,11 @@ type chanState struct {
 
 // Meter follows a set of channels from its creation. Any goroutine (a mutex serialises reads).
 type Meter struct {
+	// Refresh, when set before the first read, runs at the start of every reading, before the
+	// channels are read (a shared sample of several channels, such as one NVML sample of all
+	// GPUs). Guarded by mu.
+	Refresh func()
+
 	mu    sync.Mutex
 	start time.Time
 	tickT time.Time
@@ -74,6 +79,10 @@ type Meter struct {
 
 // NewMeter starts following chans: it takes their first reading as the origin.
 func NewMeter(chans []Channel) *Meter { return newMeterClock(chans, time.Now) }
+
+// NewMeterClock is NewMeter on the clock now (tests drive a virtual clock in step with fake
+// counters).
+func NewMeterClock(chans []Channel, now func() time.Time) *Meter { return newMeterClock(chans, now) }
 
 func newMeterClock(chans []Channel, now func() time.Time) *Meter {
 	m := &Meter{now: now}
@@ -101,13 +110,23 @@ func (m *Meter) Tick() Snapshot {
 }
 
 func (m *Meter) read(tick bool) Snapshot {
+	if m.Refresh != nil {
+		m.Refresh()
+	}
+	// Read every channel first, then take the time: counters are read as close as possible to
+	// the timestamp the interval ends at.
+	js := make([]float64, len(m.chans))
+	oks := make([]bool, len(m.chans))
+	for i, c := range m.chans {
+		js[i], oks[i] = c.Read()
+	}
 	now := m.now()
 	secs := now.Sub(m.start).Seconds()
 	dt := now.Sub(m.tickT).Seconds()
 	var s Snapshot
 	s.Seconds = secs
-	for _, c := range m.chans {
-		j, ok := c.Read()
+	for i, c := range m.chans {
+		j, ok := js[i], oks[i]
 		if ok {
 			if !c.started {
 				c.origin, c.started = j, true

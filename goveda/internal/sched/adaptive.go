@@ -12,7 +12,7 @@ import (
 // A monitor goroutine samples every monitorTick: the busy time of the active workers and the
 // injector length. Utilization = busy delta / (active * tick).
 //   - Shrink: utilization below lowUtil for shrinkTicks ticks in a row -> active--.
-//     Surplus workers (id >= active) suspend at their next idle moment (worker.suspend); a worker
+//     Surplus workers (id >= active) suspend at their next idle moment (Worker.suspend); a worker
 //     in the middle of a task finishes it first, so no work is stranded.
 //   - Grow: queued injected work at a tick, or utilization above highUtil -> active++ and the
 //     newly active worker is woken.

@@ -49,7 +49,7 @@ func (d *deque) push(t *Task) {
 	}
 	r.slots[b&r.mask].Store(t) // store: the slot is written before bottom publishes it
 	// store-release: publishes the slot to thieves, which load bottom then read the slot. Also
-	// ordered (seq-cst) before the sleeper-count load in sleepState.notify: the parking protocol
+	// ordered (seq-cst) before the sleeper-count load in Pool.notify: the parking protocol
 	// relies on that (see PARKING.md).
 	d.bottom.Store(b + 1)
 }
@@ -62,6 +62,12 @@ func (d *deque) grow(old *ring, tp, b int64) *ring {
 		r.slots[i&r.mask].Store(old.slots[i&old.mask].Load())
 	}
 	d.buf.Store(r) // store-release: thieves that load the new ring see the copied slots
+	// A thief may have taken index i in [tp, top) while we copied, and cleared only the old
+	// ring. Thieves whose CAS on top comes after this load see the new ring (its store
+	// precedes the load) and clear it themselves.
+	for i, now := tp, d.top.Load(); i < now; i++ { // load (seq-cst): after the ring store
+		r.slots[i&r.mask].Store(nil) // index i is gone, whoever took it
+	}
 	return r
 }
 
@@ -81,7 +87,11 @@ func (d *deque) pop() *Task {
 	if tp == b {
 		// Last element: race thieves for it with the same CAS they use.
 		if !d.top.CompareAndSwap(tp, tp+1) { // CAS (seq-cst): decides the race
-			t = nil
+			t = nil // the winning thief clears the slot
+		} else {
+			// CAS on the slot, not a store: only the winner of index b may clear it, and a
+			// thief that lost the race leaves it alone, so this cannot erase a newer task.
+			r.slots[b&r.mask].CompareAndSwap(t, nil)
 		}
 		d.bottom.Store(b + 1)
 		return t
@@ -107,7 +117,20 @@ func (d *deque) steal() (*Task, bool) {
 	if !d.top.CompareAndSwap(tp, tp+1) {
 		return nil, true
 	}
+	d.clear(r, tp, t)
 	return t, true
+}
+
+// clear drops the reference to t, just taken from index i, from the ring r it was read from and
+// from the current ring (a grow may have copied it), so that a finished task's closure is not
+// kept alive by its old slot. Thief that won index i only. A CAS, not a store: once top passed i
+// the owner may reuse the slot for a newer task, which must stay; t itself cannot be pushed
+// again while we hold it unrun, so a slot that still holds t holds our stale copy.
+func (d *deque) clear(r *ring, i int64, t *Task) {
+	r.slots[i&r.mask].CompareAndSwap(t, nil) // CAS (seq-cst): clears only our own stale entry
+	if cur := d.buf.Load(); cur != r {       // load-acquire: pairs with the store in grow
+		cur.slots[i&cur.mask].CompareAndSwap(t, nil)
+	}
 }
 
 // size returns an estimate of the number of queued tasks. Any goroutine; may be stale.

@@ -33,8 +33,9 @@
 //   - parking: an idle worker spins briefly, then blocks on its wake channel (park.go,
 //     PARKING.md). A parked pool uses no CPU.
 //   - searching: a worker spinning in its idle loop looking for work.
-//   - in flight: an outside call or submitted task that was admitted and has not finished;
-//     Close waits for the in-flight count to reach zero.
+//   - in flight: a unit admitted by Enter/EnterHeld (an outside call, a kernel or device call,
+//     a submitted task) that has not finished; Close waits for the in-flight count to reach
+//     zero. The admission rule is in admission.go.
 //   - active workers: the adaptive policy's limit; workers at or above it suspend when idle.
 //
 // # Who runs what
@@ -44,13 +45,15 @@
 // compared with each worker's registered key). Called from a worker, ParallelFor, Reduce, Join
 // and Scope run on that worker and help while waiting. Called from outside, they inject one root
 // task and the caller blocks (Scope runs its function on the caller, and its children on
-// workers). The caller never runs chunks itself, which is what keeps the concurrency cap strict.
+// workers). The caller runs a chunk itself only through RunInline (inline.go): a one-chunk call
+// takes a free execution slot (one a parked worker gave back), so Workers stays a strict cap on
+// bodies executing at once, and the call needs no wake-up.
 //
 // # Protocols
 //
 // Fork-join (Join, and each split of ParallelFor/Reduce), on worker w:
 //  1. Push job B (the second half) at the bottom of w's deque; wake a sleeper if one sleeps and
-//     nobody searches (sleepState.notify).
+//     nobody searches (Pool.notify).
 //  2. Run A inline, recovering a panic into *PanicError.
 //  3. Pop the bottom of w's deque. If it is B, nobody stole it: run it inline and recycle the job.
 //  4. Otherwise B was stolen: wait on B's latch while helping: pop own deque, else steal (random
@@ -75,6 +78,11 @@
 //     the wake channel unless the re-check found work (PARKING.md has the ordering argument).
 //  5. A searcher that finds work and was the last searcher wakes another sleeper if more work
 //     is queued (hand-off), so a burst of work ramps the pool up one wake at a time.
+
+// With workers on several NUMA nodes (Options.Nodes), step 2's steal is hierarchical: the
+// workers of the thief's own node first (LocalRounds passes), the other nodes' only after that
+// (numa.go). An external cap (SetCap: goveda's energy governor) bounds the adaptive monitor's
+// active count (cap.go); every resize is reported with its reason through Options.OnResize.
 //
 // Errors and cancellation: a group (ParallelFor, Reduce, Scope) records its first error with a
 // CAS and sets a stop flag; every chunk or child checks the flag before it starts, so no new
@@ -87,9 +95,10 @@
 // task that arrived more than L*agingStep after it: higher levels win a burst, and Background
 // work is never starved by a stream of newer Realtime work.
 //
-// Close: set closed (new outside work gets ErrClosed; work from inside tasks is still admitted,
-// since its parent is in flight), wait until the in-flight count is zero, set stopping, wake
-// every worker; workers exit when stopping and no queue holds work. No admitted task is lost.
+// Close: set closed (new outside work gets ErrClosed; work started by tasks or by goroutines
+// holding an admission is still admitted, since its parent is in flight), wait until the
+// in-flight count is zero, set stopping, wake every worker; workers exit when stopping and no
+// queue holds work. No admitted task is lost.
 //
 // Adaptive policy (adaptive.go): a monitor samples utilization every 10 ms; low utilization for
 // 5 ticks lowers the active count by one, queued work or high utilization raises it and wakes

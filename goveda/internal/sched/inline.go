@@ -20,7 +20,10 @@ import "sync/atomic"
 //  3. An inline body that calls back into the pool from outside (a nested RunRoot, for example a
 //     C callback calling veda_parallel_for) gives its slot back while it blocks and takes one
 //     again afterwards, so nesting cannot starve the workers of slots (Workers == 1 included).
-//     inliners records which goroutines run inline (at most Workers at once).
+//     inliners records which goroutines run inline (at most Workers at once). The pool's own
+//     outside waits (Scope, Future.Wait, Group) do the same through WaitOutside. Limit: an inline
+//     body that blocks by its own means (its mutex, its channel) until other pool work finished
+//     keeps its slot meanwhile; with every slot so held that work waits for one.
 //
 // Rejected: letting the caller run every root job itself (it would then need a deque and the
 // worker identity; helping waits on an outside goroutine) and spinning workers (idle cores burn).
@@ -84,4 +87,18 @@ func (p *Pool) isInliner(g uintptr) bool {
 		}
 	}
 	return false
+}
+
+// WaitOutside runs wait, a blocking wait of an outside goroutine for work of the pool (a Scope's
+// children, a Future, a Group). If the caller runs inline (holds a slot), it gives the slot back
+// while it waits, as a nested RunRoot does (step 3 above), so the workers that must run the
+// awaited work can take it. Any outside goroutine.
+func (p *Pool) WaitOutside(wait func()) {
+	if !p.isInliner(getg()) {
+		wait()
+		return
+	}
+	p.slots <- struct{}{}
+	wait()
+	<-p.slots
 }

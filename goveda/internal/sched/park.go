@@ -11,7 +11,7 @@ import (
 // publishes its task and then reads idle. Both sides use sequentially consistent atomics, so at
 // least one of them sees the other.
 type sleepState struct {
-	idle      atomic.Int32 // registered sleepers; seq-cst add in fallAsleep, load in notify
+	idle      atomic.Int32 // registered sleepers; seq-cst add in register (from fallAsleep), load in notify
 	searching atomic.Int32 // workers spinning in the idle loop; seq-cst, see notify
 	_         [cacheLine - 8]byte
 
@@ -19,32 +19,42 @@ type sleepState struct {
 	sleepers []*Worker // registered sleepers, LIFO (the most recently idle has the warmest cache)
 }
 
-// notify wakes one sleeping worker if one sleeps and nobody is already searching for work.
-// Called by any goroutine right after it published a task (deque push or injector push).
-// Cost when nobody sleeps: two atomic loads.
-func (s *sleepState) notify() {
-	// load (seq-cst): pairs with idle.Add in fallAsleep; ordered after the caller's publishing
+// notify wakes one sleeping worker that may take work (id below the adaptive limit) if
+// one sleeps and nobody is already searching for work. Called by any goroutine right after it
+// published a task (deque push or injector push). Cost when nobody sleeps: two atomic loads.
+func (p *Pool) notify() {
+	s := &p.sleep
+	// load (seq-cst): pairs with idle.Add in register; ordered after the caller's publishing
 	// store (deque bottom or injector count).
 	if s.idle.Load() == 0 {
 		return
 	}
 	// load (seq-cst): a searching worker will find the task or, on giving up, see it in its
-	// recheck; when it finds work it hands off the wake (findWorkSearching), so none is lost.
+	// recheck; when it finds work it hands the wake on (Worker.idle), so none is lost.
 	if s.searching.Load() > 0 {
 		return
 	}
-	s.wakeOne()
+	s.wakeOne(p.active.Load()) // load: the adaptive limit now
 }
 
-// wakeOne unregisters one sleeper and wakes it. Any goroutine.
-func (s *sleepState) wakeOne() {
+// wakeOne unregisters the most recently registered sleeper whose id is below limit (a worker the
+// adaptive policy lets run) and wakes it. A sleeper at or above the limit would only suspend
+// again and swallow the wake-up, leaving the task to the monitor's next tick; if every sleeper
+// is above the limit, the active workers are awake and will find the work themselves (they
+// re-check every queue before they park). Any goroutine. O(sleepers) under mu.
+func (s *sleepState) wakeOne(limit int32) {
 	s.mu.Lock()
-	n := len(s.sleepers)
-	if n == 0 {
+	i := len(s.sleepers) - 1
+	for i >= 0 && int32(s.sleepers[i].id) >= limit {
+		i--
+	}
+	if i < 0 {
 		s.mu.Unlock()
 		return
 	}
-	w := s.sleepers[n-1]
+	w := s.sleepers[i]
+	n := len(s.sleepers)
+	copy(s.sleepers[i:], s.sleepers[i+1:])
 	s.sleepers[n-1] = nil
 	s.sleepers = s.sleepers[:n-1]
 	w.registered = false

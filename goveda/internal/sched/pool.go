@@ -66,6 +66,9 @@ type Pool struct {
 	seed    uint64 // victim-choice seed
 	base    time.Time
 
+	holdMu  sync.Mutex
+	holders map[uintptr]int32 // getg key -> admissions held by that goroutine (EnterHeld); guarded by holdMu
+
 	panicked  atomic.Uint64 // task panics recovered (NotePanic); add only
 	submitted atomic.Uint64 // tasks injected; add only
 
@@ -109,6 +112,7 @@ func New(o Options) (*Pool, error) {
 		latency:   o.Latency,
 		pin:       o.Pin,
 		seed:      o.Seed,
+		holders:   map[uintptr]int32{},
 		onResize:  o.OnResize,
 		det:       det,
 	}
@@ -195,37 +199,6 @@ func (p *Pool) shutdown() {
 	close(p.closeDone)
 }
 
-// Enter admits one unit of outside work and reports true, or reports false after Close. Every
-// true must be matched by one Exit; Close waits for it.
-func (p *Pool) Enter() bool {
-	// add then load (seq-cst): Close stores closed then loads inflight, so either Close sees
-	// our increment and waits for it, or we see closed and back out.
-	p.inflight.Add(1)
-	if p.closed.Load() {
-		p.Exit()
-		return false
-	}
-	return true
-}
-
-// EnterNested admits one unit of work started by a task of p, even after Close: the task itself
-// is in flight, so Close cannot have finished draining. Caller: a task of p only. Match it with
-// one Exit.
-func (p *Pool) EnterNested() {
-	p.inflight.Add(1) // add (seq-cst): see Enter
-}
-
-// Exit ends one unit admitted by Enter or EnterNested.
-func (p *Pool) Exit() {
-	// add (seq-cst): the last exit after Close leaves a token for shutdown.
-	if p.inflight.Add(-1) == 0 && p.closed.Load() {
-		select {
-		case p.drained <- struct{}{}:
-		default:
-		}
-	}
-}
-
 // Workers returns the number of workers.
 func (p *Pool) Workers() int { return len(p.workers) }
 
@@ -274,7 +247,7 @@ func (p *Pool) Inject(t *Task, level int, deadline int64) {
 		}
 	}
 	p.inj.push(t, level, deadline, p.now())
-	p.sleep.notify()
+	p.notify()
 	if p.mon != nil {
 		p.mon.kick()
 	}

@@ -44,7 +44,7 @@ type Worker struct {
 	cpu    int            // CPU to pin to (-1: the allowed CPUs round-robin); fixed at New
 	local  []*Worker      // same-node other workers (hierarchical stealing); read-only after New
 	remote []*Worker      // other nodes' workers, nearest node first; read-only after New
-	gid    atomic.Uintptr // the worker goroutine's getg() key; store at start/exit, load by current(): identity only
+	gid    atomic.Uintptr // the worker goroutine's getg() key; store at start/exit, load by Pool.Current: identity only
 	wakeCh chan struct{}  // capacity 1: wake tokens (see wake)
 	rng    uint64         // xorshift state for victim choice
 
@@ -145,7 +145,7 @@ func (w *Worker) Push(t *Task) {
 		}
 	}
 	w.dq.push(t)
-	w.p.sleep.notify()
+	w.p.notify()
 }
 
 // execute runs t and sets its latch. Worker only (t was taken from a queue by w).
@@ -256,7 +256,7 @@ func (w *Worker) stealBatch(v *Worker) {
 		moved = true
 	}
 	if moved {
-		w.p.sleep.notify()
+		w.p.notify()
 	}
 }
 
@@ -270,17 +270,22 @@ func (w *Worker) idle() bool {
 		if p.stopping.Load() && !p.hasWork() { // load: set once by Close after all work drained
 			return false
 		}
-		if int32(w.id) >= p.active.Load() { // load: adaptive limit, see adaptive.go
+		if limit := p.active.Load(); int32(w.id) >= limit { // load: adaptive limit, see adaptive.go
+			// We may have been woken for a task just before the limit dropped below us: pass
+			// the wake-up on to a worker that may run it, or the task waits for the monitor.
+			if p.hasWork() {
+				p.notify()
+			}
 			w.suspend()
 			continue
 		}
-		p.sleep.searching.Add(1) // add (seq-cst): see sleepState.notify
+		p.sleep.searching.Add(1) // add (seq-cst): see Pool.notify
 		for i := 0; i < p.spin; i++ {
 			if t := w.findWorkSlow(); t != nil {
 				// add (seq-cst): the last searcher to find work hands the wake on if more
 				// work is queued, so a push that skipped notify because we searched is seen.
 				if p.sleep.searching.Add(-1) == 0 && p.sleep.idle.Load() > 0 && p.hasWork() {
-					p.sleep.wakeOne()
+					p.sleep.wakeOne(p.active.Load()) // load: adaptive limit
 				}
 				w.clockBusy()
 				w.execute(t)

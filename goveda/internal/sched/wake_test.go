@@ -1,0 +1,115 @@
+package sched
+
+import (
+	"testing"
+	"time"
+)
+
+// signalJob closes done when it runs.
+type signalJob struct {
+	t    Task
+	done chan struct{}
+}
+
+func (j *signalJob) Run(*Worker) { close(j.done) }
+
+// waitParked waits until n workers of p are registered sleepers.
+func waitParked(t *testing.T, p *Pool, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for int(p.sleep.idle.Load()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d workers parked", p.sleep.idle.Load(), n)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// setActive does what the adaptive monitor does when it changes the limit: store, then wake the
+// workers that became active. Tests only (the monitor is off in these pools).
+func setActive(p *Pool, n int) {
+	old := int(p.active.Load())
+	p.active.Store(int32(n))
+	for i := old; i < n; i++ {
+		p.workers[i].wake()
+	}
+}
+
+// A wake-up must reach a worker that may run the task. Here the adaptive limit is 1 while every
+// worker sleeps, as after the monitor shrank the pool of a quiet process, and the monitor is off:
+// a task whose wake-up went to a surplus worker (which then suspends) would wait forever instead
+// of a monitor tick. Every round rebuilds that state with a different sleeper order.
+func TestNoLostWakeupAboveAdaptiveLimit(t *testing.T) {
+	const workers, rounds = 4, 300
+	p, err := New(Options{Workers: workers, Spin: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for r := 0; r < rounds; r++ {
+		setActive(p, workers)
+		waitParked(t, p, workers)
+		setActive(p, 1+r%2) // workers 1.. (or 2..) are surplus but still registered sleepers
+		j := &signalJob{done: make(chan struct{})}
+		j.t.Job = j
+		if !p.Enter() {
+			t.Fatal("closed")
+		}
+		p.Inject(&j.t, 2, 0)
+		select {
+		case <-j.done:
+		case <-time.After(10 * time.Second):
+			setActive(p, workers) // what the monitor's next tick would do; lets Close finish
+			<-j.done
+			p.Exit()
+			t.Fatalf("round %d: an injected task did not start: its wake-up was lost to a surplus worker", r)
+		}
+		p.Exit()
+	}
+}
+
+// The same from a worker's push: a task pushed on a worker's deque while the other workers
+// sleep, some above the limit, must be stolen (the pusher blocks until it ran).
+func TestNoLostWakeupOnPushAboveAdaptiveLimit(t *testing.T) {
+	const workers, rounds = 4, 200
+	p, err := New(Options{Workers: workers, Spin: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for r := 0; r < rounds; r++ {
+		setActive(p, workers)
+		waitParked(t, p, workers)
+		setActive(p, 2)
+		stolen := make(chan struct{})
+		rootStarted := make(chan struct{})
+		go func() { // the root task itself must be woken too
+			select {
+			case <-rootStarted:
+			case <-time.After(10 * time.Second):
+				t.Errorf("round %d: the root task did not start: its wake-up was lost", r)
+				setActive(p, workers)
+			}
+		}()
+		ok := p.RunRoot(2, func(w *Worker) {
+			close(rootStarted)
+			j := &signalJob{done: stolen}
+			j.t.Job = j
+			w.Push(&j.t)
+			// Do not run it ourselves: wait (without helping) for a thief.
+			select {
+			case <-stolen:
+			case <-time.After(10 * time.Second):
+				t.Errorf("round %d: a pushed task was not stolen: the wake-up was lost", r)
+				setActive(p, workers)
+				<-stolen
+			}
+		})
+		if !ok {
+			t.Fatal("closed")
+		}
+		if t.Failed() {
+			return
+		}
+	}
+}
