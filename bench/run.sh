@@ -15,6 +15,9 @@
 #                peak RSS of `veda encrypt` on a piped stream against budget + 2 segments.
 #   3 and 4 live in goveda/internal/dispatch/cmd/ (they import the internal device and dispatch
 #   packages, which only code under goveda/ may do).
+#   5. bench/pipeline  the pipeline against oneTBB parallel_pipeline through the C ABI (W = 0, 5,
+#                50 us), 4 GiB through 64 MiB items under a 256 MiB budget (peak RSS), and a hybrid
+#                CPU/device stage against CPU-only.
 # Env: BENCH_THREADS (default 2), BENCH_QUICK=0 for the full sizes (default quick), VEDA_LIB.
 # Prints medians and ratios; finishes in a few minutes on 2 cores.
 set -u
@@ -69,4 +72,13 @@ echo "== bench/python: Executor.map vs ThreadPoolExecutor.map, numpy bodies vs s
 VEDA_LIBRARY="$LIB" python3 bench/python/bench_executor.py --workers "$THREADS" $([ "$QUICK" = 0 ] || echo --quick) || status=1
 echo "== bench/aead: the main job (veda encrypt/decrypt) vs Go single-threaded and openssl; peak RSS"
 go run ./bench/aead -veda "$ROOT/build/veda" -workers "$THREADS" -quick="$([ "$QUICK" = 0 ] && echo false || echo true)" || status=1
+echo "== bench/pipeline: pipelines vs oneTBB parallel_pipeline (C ABI), bounded-memory streaming, hybrid stage"
+if g++ -O2 -std=c++17 bench/pipeline/pipeline_bench.cpp -Iinclude -L"$(dirname "$LIB")" -lveda -ltbb -lpthread \
+       -Wl,-rpath,"$(dirname "$LIB")" -o "$OUT/pipeline_bench"; then
+    "$OUT/pipeline_bench" tbb "$THREADS" 100000 5 || status=1
+    "$OUT/pipeline_bench" mem 4096 64 256 || status=1
+else
+    echo "[bench] could not build bench/pipeline (needs g++ and libtbb-dev)"; status=1
+fi
+go run ./bench/pipeline/hybrid -workers "$THREADS" -items "$([ "$QUICK" = 0 ] && echo 256 || echo 64)" -item-kib 1024 || status=1
 exit $status

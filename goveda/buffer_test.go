@@ -341,3 +341,24 @@ func TestBufferConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A callback of a device-queue Future may call back into the same device's queue synchronously.
+func TestBufferFutureCallbackMayUseTheQueue(t *testing.T) {
+	rt, err := New(Config{Workers: 2, DisableGPU: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	ctx := context.Background()
+	b, _ := ToDevice(ctx, rt, 0, []float32{1, 2, 3})
+	done := make(chan []float32, 1)
+	WriteAsync(b, 0, []float32{7, 8, 9}).Then(func(struct{}, error) {
+		got, _ := ToHost[float32](ctx, b) // a synchronous read on the same queue
+		done <- got
+	})
+	got := <-done
+	if got[0] != 7 || got[2] != 9 {
+		t.Fatalf("read in the callback: %v", got)
+	}
+	b.Destroy()
+}

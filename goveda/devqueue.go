@@ -73,14 +73,19 @@ func enqueue[T any](rt *Runtime, dev int, f func() (T, error)) *Future[T] {
 		return fu
 	}
 	ds.queue(dev).push(func() {
-		defer rt.exit()
 		var v T
 		err := callErr(rt.pool, func() error {
 			var ferr error
 			v, ferr = f()
 			return ferr
 		})
-		fu.complete(v, err)
+		// Completed on its own goroutine, not the queue's: a callback (Then, a Python
+		// done-callback) that makes a synchronous call on this device would otherwise wait
+		// for an operation queued behind the one running it.
+		go func() {
+			defer rt.exit()
+			fu.complete(v, err)
+		}()
 	})
 	return fu
 }

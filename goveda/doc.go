@@ -104,6 +104,23 @@
 // LocalSteals, RemoteSteals). A CUDA device's pinned staging memory is allocated on the GPU's
 // node (its PCI numa_node; GPUAffinity).
 //
+// # Data on a device, vendor libraries, calibration
+//
+// A Buffer (Runtime.Buffer, ToDevice) is memory resident on one device; the built-ins on
+// buffers (SaxpyBuffer, DotF32Buffer, SumF32Buffer) and kernels with BufferArg run on that
+// device with no copy and no dispatch decision, in the device's queue order; the Async forms
+// (WriteAsync, ReadAsync, Kernel.RunAsync, Kernel.RunNDAsync) return a Future at once.
+// Kernel.RunND takes 1-3-D global and local sizes, checked against the device first.
+//
+//	x, _ := goveda.ToDevice(ctx, rt, 1, xs)
+//	_ = rt.SaxpyBuffer(ctx, 2, x, y, len(xs))
+//	f := k.RunAsync(int64(len(xs)), goveda.BufferArg(y), goveda.Scalar(int64(len(xs))))
+//
+// A CPU BLAS, CLBlast and cuBLAS loaded with dlopen are more implementations of sgemm (and
+// saxpy on the CPU), measured against VEDA's own per size bucket (vendor.go; VendorLibraries,
+// ImplStats). The cost model and those choices are saved per machine and loaded at start
+// (calibration.go; Calibrate, SaveCalibration, VEDA_CALIBRATION).
+//
 // The scheduler's design (deques, stealing, parking, priorities, the adaptive monitor) is
 // documented with its code, in goveda/internal/sched (doc.go and PARKING.md).
 package goveda

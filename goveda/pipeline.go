@@ -390,6 +390,9 @@ func (p *Pipeline[T]) bounds() (int64, uint64) {
 	return items, bytes
 }
 
+// timeSample: one item in timeSample has its stage times measured (see runStage).
+const timeSample = 8
+
 // noFail is failSeq's value while nothing failed.
 const noFail = math.MaxInt64
 
@@ -444,6 +447,8 @@ type prun[T any] struct {
 	// boundary; a stale load only delays a drop to the next boundary, and the stash purge in
 	// fail catches items that were stashed meanwhile (see serialState.enter).
 	failSeq atomic.Int64
+	workNs  atomic.Int64 // sampled stage time (all stages), for readAhead
+	workN   atomic.Int64 // sampled items (at stage 0), for readAhead
 	purged  atomic.Int64 // the last failSeq value purged (noFail: none); CAS by maybePurge
 
 	errMu  sync.Mutex
@@ -493,7 +498,10 @@ func (r *prun[T]) spawnRead() {
 // spawnCarry starts a task that carries it into stage k (k >= 0). Any task of the run.
 func (r *prun[T]) spawnCarry(it *pitem[T], k int) {
 	r.stages[k].stats.queued(1)
-	it.enq = r.rt.pool.Now()
+	it.enq = -1 // waiting, not timed (see runStage)
+	if it.seq%timeSample == 0 {
+		it.enq = r.rt.pool.Now()
+	}
 	r.scope.SpawnPriority(r.prios[k], func() error { r.work(it, k, false); return nil })
 }
 
@@ -597,13 +605,38 @@ func (r *prun[T]) read() *pitem[T] {
 	}
 	r.admitLocked(it)
 	r.src = srcIdle
-	more := r.claimSourceLocked()
+	// Read ahead in a new task only when a worker is free to run it and the items carry enough
+	// work to pay for the hand-off to another worker; otherwise this task reads the next item
+	// itself when it is done with this one (release, or a stash, claims the source), which keeps
+	// cheap items on one worker with no cross-worker traffic.
+	more := r.readAhead() && r.claimSourceLocked()
 	r.mu.Unlock()
 	if more {
 		r.spawnRead()
 	}
 	return it
 }
+
+// readAhead reports whether a read task should be spawned for the next item: a worker is idle,
+// and the stage bodies measured so far take at least readAheadWork per item (or too few were
+// measured to tell). Any task of the run.
+func (r *prun[T]) readAhead() bool {
+	// A worker is free: parked or searching, or suspended by the adaptive policy (which resumes
+	// it once work is queued).
+	pool := r.rt.pool
+	if pool.IdleWorkers() == 0 && pool.Active() >= pool.Workers() {
+		return false
+	}
+	n := r.workN.Load() // load: sampled items so far (a heuristic, no ordering role)
+	return n < readAheadWarmup || r.workNs.Load()/n >= readAheadWork
+}
+
+// Read-ahead heuristic (see readAhead): items whose stages take less than readAheadWork in all
+// stay on the worker that read them; the first readAheadWarmup timed items always spread.
+const (
+	readAheadWork   = 2000 // ns of stage work per item
+	readAheadWarmup = 4
+)
 
 // admitLocked counts it in the byte budget. Caller holds r.mu.
 func (r *prun[T]) admitLocked(it *pitem[T]) {
@@ -631,7 +664,11 @@ func (r *prun[T]) carry(it *pitem[T], k int) (*pitem[T], bool) {
 		ss := &r.ser[k]
 		switch ss.enter(r, it, k) {
 		case enterStashed:
-			return nil, false
+			// The item waits for the stage; this task is free: it reads next if there is room.
+			r.mu.Lock()
+			read := r.claimSourceLocked()
+			r.mu.Unlock()
+			return nil, read
 		case enterDrop:
 			return r.dropItem(it)
 		}
@@ -677,17 +714,38 @@ func (r *prun[T]) after(it *pitem[T], read bool) {
 // caller drops the item).
 func (r *prun[T]) runStage(it *pitem[T], k int) bool {
 	st := r.stages[k]
-	start := r.rt.pool.Now()
-	if it.enq != 0 {
-		st.stats.waited(start - it.enq)
-		it.enq = 0
+	// Busy and wait times are measured on one item in timeSample (by sequence number) and
+	// scaled: two clock reads per stage call would cost a fifth of the per-item budget. With a
+	// tracer on, every stage call is timed (its slice goes into the trace).
+	sampled := it.seq%timeSample == 0
+	rec := r.rt.pool.Tracer()
+	timed := sampled || rec != nil
+	var start int64
+	if timed {
+		start = r.rt.pool.Now()
+		if sampled && it.enq > 0 {
+			st.stats.waited(timeSample * (start - it.enq))
+		}
 	}
+	it.enq = 0
 	out, err := r.callStage(st, it)
-	end := r.rt.pool.Now()
-	st.stats.ran(end - start)
-	if rec := r.rt.pool.Tracer(); rec != nil {
-		r.rt.traceStage(rec, r.p.name, st.name, it.seq, start, end)
+	if timed {
+		end := r.rt.pool.Now()
+		if sampled {
+			d := end - start
+			st.stats.ran(timeSample * d)
+			// The read-ahead estimate: stage work per item (a stage's time added per timed item
+			// of stage 0, so the sum over stages per item is approximated).
+			r.workNs.Add(d) // add: heuristic counter
+			if k == 0 {
+				r.workN.Add(1) // add: heuristic counter
+			}
+		}
+		if rec != nil {
+			r.rt.traceStage(rec, r.p.name, st.name, it.seq, start, end)
+		}
 	}
+	st.stats.items.Add(1) // add: counter
 	if err != nil {
 		st.stats.failed.Add(1)
 		r.fail(it.seq, k, st.name, err)

@@ -40,7 +40,10 @@ func (s *serialState[T]) enter(r *prun[T], it *pitem[T], k int) int {
 		s.mu.Unlock()
 		return enterRun
 	}
-	it.enq = r.rt.pool.Now()
+	it.enq = -1 // waiting, not timed (see runStage)
+	if it.seq%timeSample == 0 {
+		it.enq = r.rt.pool.Now()
+	}
 	if s.inOrder {
 		s.heapPush(it)
 	} else {

@@ -152,3 +152,16 @@ def test_bad_inputs(rt):
             k(16, a, np.int64(16))  # user kernels do not run on the CPU
         assert e.value.status == Status.UNSUPPORTED
         k.close()
+
+
+def test_done_callback_may_use_the_device(rt):
+    d = rt.to_device(np.arange(8, dtype=np.float32), device=0)
+    got = []
+    import threading
+    ev = threading.Event()
+    fut = d.get_async()
+    fut.add_done_callback(lambda f: (got.append(d.get()), ev.set()))
+    assert ev.wait(30)
+    assert np.array_equal(got[0], np.arange(8, dtype=np.float32))
+    assert np.array_equal(fut.result(), got[0])
+    d.close()

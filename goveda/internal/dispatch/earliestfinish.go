@@ -127,8 +127,11 @@ func (e *EarliestFinish) Choose(req *Request, cands []Candidate) Choice {
 			// r is, and a device that was slow once is still re-measured.
 			local := float64(cands[bestLocal].Transfer + cands[bestLocal].Compute)
 			ratio := float64(cands[t].Transfer+cands[t].Compute) / max(local, 1)
+			// A candidate with samples of its own in this bucket, too few to be trusted,
+			// is measured again whatever its estimate: one outlier (a page-fault storm,
+			// a GC pause) must not keep a device away from a bucket for good.
 			hostOK := !cands[t].HostCores || cands[t].SinceSample >= e.cfg.HostExploreEvery*every
-			if hostOK && (allTrusted || cands[t].Trusted || ratio <= 2 ||
+			if hostOK && (allTrusted || cands[t].Trusted || cands[t].Samples > 0 || ratio <= 2 ||
 				float64(cands[t].SinceSample) >= min(ratio, 1<<20)*float64(e.cfg.ExploreEvery)) {
 				return Choice{Device: cands[t].Device, Reason: ReasonExploration}
 			}

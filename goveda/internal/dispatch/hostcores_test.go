@@ -130,3 +130,30 @@ func TestModelExportImportRoundTrip(t *testing.T) {
 		t.Fatalf("imported %d bad windows", n)
 	}
 }
+
+// One outlier sample of a device in a bucket does not keep it away from that bucket: while its
+// own samples are too few to be trusted, exploration measures it again.
+func TestUntrustedOutlierIsRemeasured(t *testing.T) {
+	d, err := NewDispatcher([]DeviceInfo{{Index: 0, Kind: KindCPU, Sharing: true}, {Index: 1, Kind: KindOpenCL}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 12 << 20
+	for i := 0; i < 5; i++ {
+		d.Record(1, "saxpy", size, Timing{Compute: 2 * time.Millisecond}, nil)
+	}
+	d.Record(0, "saxpy", size, Timing{Compute: 20 * time.Millisecond}, nil) // an outlier; really 0.4 ms
+	cpuCalls := 0
+	for i := 0; i < 32; i++ {
+		dec, _ := d.Choose(Request{Kernel: "saxpy", Bytes: size})
+		c := 2 * time.Millisecond
+		if dec.Device == 0 {
+			cpuCalls++
+			c = 400 * time.Microsecond
+		}
+		d.End(dec, Timing{Compute: c}, nil)
+	}
+	if cpuCalls < 20 {
+		t.Fatalf("the CPU ran %d of 32 calls after one outlier sample; want it re-measured and chosen", cpuCalls)
+	}
+}
