@@ -51,7 +51,7 @@ func cmdCrypt(op string, fs *flag.FlagSet, args []string, stdout, stderr io.Writ
 	fs.DurationVar(&f.every, "progress", 500*time.Millisecond, "progress interval for inputs over 64 MiB (stderr)")
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintf(w, "usage: veda %s -key FILE [-in FILE|-] [-out FILE|-] [-ad STRING] [-segment 1MiB] [-stats]\n", op)
+		fmt.Fprintf(w, "usage: veda %s -key FILE [-in FILE|-] [-out FILE|-] [-ad STRING] [-device auto|cpu|N] [-stats] [-segment 1MiB] [-workers N] [-quiet] [-progress 500ms]\n", op)
 		if op == "encrypt" {
 			fmt.Fprintln(w, "Encrypts in Tink's AES-GCM-HKDF streaming format (AES256_GCM_HKDF_1MB: HKDF-SHA256, AES-256-GCM,")
 			fmt.Fprintln(w, "1 MiB segments); segments are sealed in parallel on the CPU and the devices, written in order.")
