@@ -1,6 +1,6 @@
 # VEDA: the only entry point a user needs.
-#   make / make lib   build/libveda.so (soname libveda.so.0) and build/veda
-#   make run          install what is missing, build, run `veda info` and `veda demo`
+#   make / make lib   build/libveda.so (soname libveda.so.0); make cli: build/veda
+#   make run          install what is missing, build, run the main job (`veda job`) and `veda demo -quick`
 #   make test         install what is missing, build, run every suite, end with "N passed, N failed"
 #   make bench        run bench/
 #   make wheel        build/wheelhouse/veda-*.whl: the Python package with libveda.so inside

@@ -33,7 +33,8 @@ func ExampleFuture_Cancel() {
 }
 
 func ExampleRuntime_ParallelForCtx() {
-	rt := goveda.Default()
+	rt, _ := goveda.New(goveda.Config{Workers: 2}) // a runtime of its own: the example must not share a pool other code may close
+	defer rt.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	err := rt.ParallelForCtx(ctx, 0, 1_000_000, 0, func(ctx context.Context, lo, hi int) error {

@@ -26,4 +26,5 @@ func BenchmarkPipelineOverhead(b *testing.B) {
 	}
 }
 
+// benchCfg is the benchmark runtime (2 workers, as the oneTBB comparison in bench/pipeline).
 var benchCfg = Config{Workers: 2}

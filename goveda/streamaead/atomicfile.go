@@ -1,7 +1,9 @@
 package streamaead
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -42,7 +44,12 @@ func CreateAtomic(path string, mode os.FileMode) (*AtomicFile, error) {
 	}
 	f, err := os.CreateTemp(dir, "."+base+".veda-tmp-*")
 	if err != nil {
-		return nil, err
+		// The error names the temporary file, which the user never asked for: name the path.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &fs.PathError{Op: "create", Path: path, Err: err}
 	}
 	return &AtomicFile{File: f, path: path, mode: mode}, nil
 }

@@ -1,8 +1,11 @@
 package streamaead_test
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/veda-runtime/veda/goveda/streamaead"
@@ -66,5 +69,21 @@ func TestAtomicFile(t *testing.T) {
 	}
 	if _, err := streamaead.CreateAtomic(dir, 0o600); err == nil {
 		t.Fatal("a directory as output was accepted")
+	}
+}
+
+// TestAtomicFileErrorNamesThePath: a directory that does not exist fails at CreateAtomic with the
+// path the caller gave (not the temporary file's name) and still classifies as fs.ErrNotExist.
+func TestAtomicFileErrorNamesThePath(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "missing", "out.enc")
+	_, err := streamaead.CreateAtomic(p, 0o600)
+	if err == nil {
+		t.Fatal("no error for a missing directory")
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("error %v does not wrap fs.ErrNotExist", err)
+	}
+	if want := "create " + p + ": "; !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "veda-tmp") {
+		t.Errorf("error %q, want it to start with %q and not name the temporary file", err, want)
 	}
 }

@@ -792,7 +792,8 @@ class Runtime(concurrent.futures.Executor):
         plain loop; 1: one task per item). A chunk stops at its first exception, which the
         iterator raises when it reaches that item. ``timeout`` (seconds, from this call): the
         iterator raises ``TimeoutError`` if a result is not ready in time. Leaving the iterator
-        early (or Ctrl-C) cancels the chunks that have not started.
+        early (or Ctrl-C) cancels the chunks that have not started, and a running chunk stops
+        before its next item.
         """
         return self._map(fn, iterables, timeout, chunksize, _capi.PRIORITIES["normal"], 0)
 
@@ -809,12 +810,14 @@ class Runtime(concurrent.futures.Executor):
         n = len(items)
         if cs is None:
             cs = max(1, math.ceil(n / (8 * self.num_workers)))
-        futs = [self._submit(run_chunk, (fn, items[i:i + cs]), {}, priority, deadline)
+        stop = [False]  # set when the iterator is left: running chunks stop at their next item
+        futs = [self._submit(run_chunk, (fn, items[i:i + cs], stop), {}, priority, deadline)
                 for i in range(0, n, cs)]
-        return self._results(futs, end)
+        return self._results(futs, end, stop)
 
     @staticmethod
-    def _results(futs: "List[Future[ChunkResult]]", end: Optional[float]) -> Iterator[Any]:
+    def _results(futs: "List[Future[ChunkResult]]", end: Optional[float],
+                 stop: List[bool]) -> Iterator[Any]:
         try:
             futs.reverse()
             while futs:
@@ -825,6 +828,7 @@ class Runtime(concurrent.futures.Executor):
                 if r.exc is not None:
                     raise r.exc
         finally:
+            stop[0] = bool(futs)
             for f in futs:
                 f.cancel()
 

@@ -199,12 +199,15 @@ class TaskGroup:
         return f"<veda.TaskGroup {state}>"
 
 
-def run_chunk(fn: Callable[..., Any], items: List[Any]) -> "ChunkResult":
+def run_chunk(fn: Callable[..., Any], items: List[Any], stop: List[bool]) -> "ChunkResult":
     """Body of one map chunk task: fn(*args) for each args tuple, stopping at the first
-    exception (as ProcessPoolExecutor's chunks do)."""
+    exception (as ProcessPoolExecutor's chunks do), or before the next item once stop[0] is
+    set (the map's iterator was left or interrupted: nobody reads the rest)."""
     out: List[Any] = []
     try:
         for args in items:
+            if stop[0]:  # a plain list cell: set once by the iterator, read under the GIL
+                break
             out.append(fn(*args))
     except BaseException as e:  # noqa: BLE001 - re-raised by the map iterator, in order
         return ChunkResult(out, e)

@@ -89,7 +89,8 @@ def plot(path: "str | os.PathLike[str]", out: "Optional[str | os.PathLike[str]]"
         from matplotlib.patches import Patch
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError("veda.trace.plot needs matplotlib (pip install matplotlib); "
-                          "`veda trace plot FILE -o out.png` draws without it") from e
+                          "the command-line tool draws without it: `veda trace plot FILE -o out.png` "
+                          "(build/veda, from `make cli` in the VEDA repository)") from e
     ls = lanes(load(path))
     if not ls:
         raise ValueError(f"{os.fspath(path)}: the trace has no complete events to draw")

@@ -32,7 +32,7 @@ func cmdCalibrate(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int
 	}
 	rt, err := goveda.New(goveda.Config{Workers: *workers})
 	if err != nil {
-		return fail(stderr, "calibrate", err)
+		return failNew(stderr, "calibrate", err)
 	}
 	defer rt.Close()
 	start := time.Now()

@@ -51,7 +51,7 @@ func cmdCrypt(op string, fs *flag.FlagSet, args []string, stdout, stderr io.Writ
 	fs.DurationVar(&f.every, "progress", 500*time.Millisecond, "progress interval for inputs over 64 MiB (stderr)")
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintf(w, "usage: veda %s -key FILE [-in FILE|-] [-out FILE|-] [-ad STRING] [-segment 1MiB] [-stats]\n", op)
+		fmt.Fprintf(w, "usage: veda %s -key FILE [-in FILE|-] [-out FILE|-] [-ad STRING] [-device auto|cpu|N] [-stats] [-segment 1MiB] [-workers N] [-quiet] [-progress 500ms]\n", op)
 		if op == "encrypt" {
 			fmt.Fprintln(w, "Encrypts in Tink's AES-GCM-HKDF streaming format (AES256_GCM_HKDF_1MB: HKDF-SHA256, AES-256-GCM,")
 			fmt.Fprintln(w, "1 MiB segments); segments are sealed in parallel on the CPU and the devices, written in order.")
@@ -306,7 +306,7 @@ func sizeText(n int64) string { return formatBytes(uint64(max(n, 0))) }
 func cmdKeygen(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "key file to create (- for stdout); an existing file is never overwritten")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: veda keygen -out FILE")
+		fmt.Fprintln(fs.Output(), "usage: veda keygen -out FILE|-")
 		fmt.Fprintln(fs.Output(), "Writes a new random 256-bit key (crypto/rand) as 64 hex characters and a newline, mode 0600.")
 		fs.PrintDefaults()
 	}
@@ -325,6 +325,9 @@ func cmdKeygen(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return fail(stderr, "keygen", fmt.Errorf("%s already exists: a key file is never overwritten (remove it or choose another -out)", *out))
+	}
 	if err != nil {
 		return fail(stderr, "keygen", err)
 	}

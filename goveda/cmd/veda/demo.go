@@ -83,7 +83,7 @@ func cmdDemo(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	}
 	rt, err := goveda.New(goveda.Config{Workers: *workers, Strategy: *strategy})
 	if err != nil {
-		return fail(stderr, "demo", err)
+		return failNew(stderr, "demo", err)
 	}
 	defer rt.Close()
 	devs, err := rt.Devices()

@@ -56,7 +56,7 @@ func cmdExplain(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	}
 	rt, err := goveda.New(goveda.Config{Workers: *workers, Strategy: *strategy})
 	if err != nil {
-		return fail(stderr, "explain", err)
+		return failNew(stderr, "explain", err)
 	}
 	defer rt.Close()
 	devs, err := rt.Devices()

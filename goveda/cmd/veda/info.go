@@ -27,7 +27,7 @@ func cmdInfo(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	}
 	rt, err := goveda.New(goveda.Config{Workers: *workers})
 	if err != nil {
-		return fail(stderr, "info", err)
+		return failNew(stderr, "info", err)
 	}
 	defer rt.Close()
 	prof, err := rt.Profile()

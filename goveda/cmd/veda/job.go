@@ -46,7 +46,7 @@ func cmdJob(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	}
 	rt, err := goveda.New(goveda.Config{Workers: *workers})
 	if err != nil {
-		return fail(stderr, "job", err)
+		return failNew(stderr, "job", err)
 	}
 	defer rt.Close()
 	devs, err := rt.Devices()
@@ -90,7 +90,7 @@ func cmdJob(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	if hin != hout {
 		verdict = "MISMATCH"
 	}
-	fmt.Fprintf(stdout, "3. SHA-256 input %x\n   SHA-256 round trip %x: %s\n", hin[:16], hout[:16], verdict)
+	fmt.Fprintf(stdout, "3. SHA-256 input      %x\n   SHA-256 round trip %x: %s\n", hin, hout, verdict)
 	if hin != hout {
 		return fail(stderr, "job", fmt.Errorf("the round trip differs from the input"))
 	}

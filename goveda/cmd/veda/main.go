@@ -14,7 +14,7 @@
 //
 // Each subcommand takes its own flags (veda demo -h). Exit status: 0 on success, 1 when a
 // subcommand fails (a device error, or a result that does not match the CPU's), 2 for bad
-// usage (an unknown subcommand or flag).
+// usage (an unknown subcommand or flag, a bad flag value or VEDA_* variable).
 package main
 
 import (
@@ -121,4 +121,14 @@ func parseFlags(fs *flag.FlagSet, args []string) (status int, ok bool) {
 func fail(stderr io.Writer, cmd string, err error) int {
 	fmt.Fprintf(stderr, "veda %s: %v\n", cmd, err)
 	return 1
+}
+
+// failNew reports goveda.New's error: 2 (bad usage) for a bad flag value or VEDA_* variable
+// (New's errors wrapping ErrInvalidArgument), 1 for anything else.
+func failNew(stderr io.Writer, cmd string, err error) int {
+	st := fail(stderr, cmd, err)
+	if errors.Is(err, goveda.ErrInvalidArgument) {
+		st = 2
+	}
+	return st
 }

@@ -36,6 +36,8 @@ func TestUsage(t *testing.T) {
 		{"stray argument", []string{"info", "extra"}, 2, "", "unexpected argument"},
 		{"command help", []string{"info", "-h"}, 0, "", "usage: veda info"},
 		{"bad number", []string{"explain", "-n", "0"}, 2, "", "-n and -window"},
+		{"bad strategy", []string{"explain", "-strategy", "fastest"}, 2, "", `"fastest", not a known strategy`},
+		{"bad strategy demo", []string{"demo", "-quick", "-strategy", "fastest"}, 2, "", "not a known strategy"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -190,11 +192,10 @@ func TestVersion(t *testing.T) {
 }
 
 // TestUsageLinesListEveryFlag: each command's -h usage line names every flag it defines (the
-// list printed below it by the flag package). encrypt/decrypt (their line omits -device,
-// -progress, -quiet, -workers) and trace (subcommands) are not checked yet.
+// list printed below it by the flag package). trace (subcommands) is not checked.
 func TestUsageLinesListEveryFlag(t *testing.T) {
 	for _, c := range commands {
-		if c.name == "encrypt" || c.name == "decrypt" || c.name == "trace" {
+		if c.name == "trace" {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {
@@ -268,5 +269,38 @@ func TestInfoJSON(t *testing.T) {
 	m := rt.Metrics()
 	if len(m.Devices) == 0 || m.Devices[0].Name != devs[0].Name {
 		t.Errorf("the CPU is %q in device info but %q in metrics", devs[0].Name, m.Devices[0].Name)
+	}
+}
+
+// TestJobSmall runs the main job on a small stream: the round trip matches, the digests
+// printed are whole SHA-256 values (64 hex digits) and the placement table is there.
+func TestJobSmall(t *testing.T) {
+	st, out, errs := runCmd(t, "job", "-size", "3MiB", "-device-size", "1MiB", "-reps", "1", "-no-openssl")
+	if st != 0 {
+		t.Fatalf("status %d, stderr %q\n%s", st, errs, out)
+	}
+	m := regexp.MustCompile(`SHA-256 input +([0-9a-f]+)\n +SHA-256 round trip ([0-9a-f]+): match`).FindStringSubmatch(out)
+	if m == nil || len(m[1]) != 64 || m[1] != m[2] {
+		t.Fatalf("no whole matching SHA-256 pair in:\n%s", out)
+	}
+	for _, want := range []string{"placement table", "cpu only", "automatic"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if st, _, _ := runCmd(t, "job", "-reps", "0"); st != 2 {
+		t.Errorf("-reps 0: status %d, want 2", st)
+	}
+}
+
+// TestBadEnvironmentIsUsage: a malformed VEDA_* variable is bad usage (status 2), named in the
+// message, for every command that starts a runtime.
+func TestBadEnvironmentIsUsage(t *testing.T) {
+	t.Setenv("VEDA_NUM_WORKERS", "abc")
+	for _, args := range [][]string{{"info"}, {"explain", "-n", "1"}, {"demo", "-quick"}, {"job", "-size", "1MiB"}} {
+		st, _, errs := runCmd(t, args...)
+		if st != 2 || !strings.Contains(errs, "VEDA_NUM_WORKERS") {
+			t.Errorf("veda %v with VEDA_NUM_WORKERS=abc: status %d, stderr %q; want 2 naming the variable", args, st, errs)
+		}
 	}
 }
