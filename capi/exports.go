@@ -44,6 +44,10 @@ var cConfigFields = map[string]string{
 	"Workers":  "cfg->num_workers",
 	"Policy":   "cfg->policy",
 	"Strategy": "cfg->strategy",
+
+	"MaxPowerWatts":  "cfg->max_power_watts",
+	"MaxTempCelsius": "cfg->max_temp_celsius",
+	"EnergyWeight":   "cfg->energy_weight",
 }
 
 // configErrorInC rewrites a *goveda.ConfigError to name the veda_config member instead of the Go

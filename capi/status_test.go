@@ -76,6 +76,11 @@ func TestConfigErrorsNameCFields(t *testing.T) {
 		{goveda.Config{Workers: -1}, "veda: invalid argument: cfg->num_workers is -1, must be >= 0"},
 		{goveda.Config{Policy: 9}, "veda: invalid argument: cfg->policy is 9, not a known policy (0..4)"},
 		{goveda.Config{Strategy: "fastest"}, `veda: invalid argument: cfg->strategy is "fastest", not a known strategy (valid: earliest-finish, round-robin, least-loaded, weighted-capacity, adaptive-throughput)`},
+		{goveda.Config{MaxPowerWatts: 50}, "veda: invalid argument: cfg->max_power_watts is 50, which needs the energy-efficient policy (policy is adaptive)"},
+		{goveda.Config{Policy: goveda.PolicyFixed, MaxTempCelsius: 80}, "veda: invalid argument: cfg->max_temp_celsius is 80, which needs the energy-efficient policy (policy is fixed)"},
+		{goveda.Config{Policy: goveda.PolicyEnergyEfficient, MaxPowerWatts: -1}, "veda: invalid argument: cfg->max_power_watts is -1, must be a finite number >= 0 (0: no budget)"},
+		{goveda.Config{Policy: goveda.PolicyEnergyEfficient, MaxTempCelsius: -10}, "veda: invalid argument: cfg->max_temp_celsius is -10, must be a finite number >= 0 °C (0: no limit)"},
+		{goveda.Config{EnergyWeight: -0.5}, "veda: invalid argument: cfg->energy_weight is -0.5, must be a finite number >= 0 (seconds per joule)"},
 	}
 	for _, c := range cases {
 		rt, err := goveda.New(c.cfg)

@@ -167,7 +167,7 @@ const maxWorkers = 4096
 // names no Go identifier, so a binding can name the field its own way (the C ABI says
 // "cfg->num_workers is -1, must be >= 0").
 type ConfigError struct {
-	Field   string // the Config field: "Workers", "Policy", "Strategy", "MemFraction"
+	Field   string // the Config field: "Workers", "Policy", "Strategy", "MemFraction", "MaxPowerWatts", "MaxTempCelsius", "EnergyWeight"
 	Problem string // what is wrong, starting with the value: "is -1, must be >= 0"
 }
 
@@ -197,14 +197,22 @@ func (c Config) normalize() (Config, error) {
 	if c.MemFraction < 0 || c.MemFraction > 1 || math.IsNaN(c.MemFraction) {
 		return bad("MemFraction", "is %g, must be in [0, 1]", c.MemFraction)
 	}
-	if err := (energy.Limits{MaxWatts: c.MaxPowerWatts, MaxTempC: c.MaxTempCelsius}).Validate(); err != nil {
-		return c, invalidf("Config.%v", err)
+	if err := (energy.Limits{MaxWatts: c.MaxPowerWatts}).Validate(); err != nil {
+		return bad("MaxPowerWatts", "is %g, must be a finite number >= 0 (0: no budget)", c.MaxPowerWatts)
 	}
-	if (c.MaxPowerWatts > 0 || c.MaxTempCelsius > 0) && c.Policy != PolicyEnergyEfficient {
-		return c, invalidf("Config.MaxPowerWatts and Config.MaxTempCelsius need PolicyEnergyEfficient (policy is %s)", c.Policy)
+	if err := (energy.Limits{MaxTempC: c.MaxTempCelsius}).Validate(); err != nil {
+		return bad("MaxTempCelsius", "is %g, must be a finite number >= 0 °C (0: no limit)", c.MaxTempCelsius)
+	}
+	if c.Policy != PolicyEnergyEfficient {
+		if c.MaxPowerWatts > 0 {
+			return bad("MaxPowerWatts", "is %g, which needs the energy-efficient policy (policy is %s)", c.MaxPowerWatts, c.Policy)
+		}
+		if c.MaxTempCelsius > 0 {
+			return bad("MaxTempCelsius", "is %g, which needs the energy-efficient policy (policy is %s)", c.MaxTempCelsius, c.Policy)
+		}
 	}
 	if c.EnergyWeight < 0 || math.IsNaN(c.EnergyWeight) || math.IsInf(c.EnergyWeight, 0) {
-		return c, invalidf("Config.EnergyWeight is %g, must be a finite number >= 0 (seconds per joule)", c.EnergyWeight)
+		return bad("EnergyWeight", "is %g, must be a finite number >= 0 (seconds per joule)", c.EnergyWeight)
 	}
 	if c.Strategy != "" {
 		if _, err := dispatch.ParseStrategy(c.Strategy); err != nil {

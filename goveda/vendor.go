@@ -107,7 +107,10 @@ func (rt *Runtime) sgemmBLAS(ctx context.Context, m, n, k int, alpha float32, a 
 	if 2*float64(m)*float64(n)*float64(k) <= sgemmSeqFlops {
 		return rt.runInline(ctx, func() { device.BLASSgemm(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) })
 	}
-	tm, tn := sgemmTiles(m, n, rt.Workers())
+	// One row band per worker: each BLAS call packs all of B, so fewer, larger tiles than
+	// VEDA's own kernel uses (it balances 3 tiles per worker) repack B less.
+	w := max(1, rt.Workers())
+	tm, tn := roundUp(ceilDiv(m, w), 8), n
 	rows := (m + tm - 1) / tm
 	cols := (n + tn - 1) / tn
 	return rt.ParallelFor(ctx, 0, rows*cols, 1, func(lo, hi int) error {

@@ -18,6 +18,7 @@ APT_RUNTIME_PKGS=(ocl-icd-libopencl1 pocl-opencl-icd)
 PIP_PKGS=(
   "numpy==2.3.5"
   "pytest==9.2.0"
+  "pytest-timeout==2.4.0"   # run-suites.sh: a hung test fails instead of stalling the suite
   "numba==0.63.1"
   "nvidia-cuda-nvcc==13.0.88"
   "nvidia-cuda-runtime==13.0.96"

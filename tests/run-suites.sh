@@ -65,7 +65,10 @@ else
 fi
 
 echo "== pytest (python/tests)"
-VEDA_LIBRARY=${VEDA_LIBRARY:-$PWD/build/libveda.so} python3 -m pytest -q -p no:cacheprovider python/tests >"$LOG/pytest.log" 2>&1; rc=$?
+# A test that hangs (a Dask cluster that never starts, say) fails after 600 s instead of stalling
+# the suite (pytest-timeout; its thread method dumps every thread's stack into the log).
+VEDA_LIBRARY=${VEDA_LIBRARY:-$PWD/build/libveda.so} python3 -m pytest -q -p no:cacheprovider \
+  --timeout=600 --timeout-method=thread python/tests >"$LOG/pytest.log" 2>&1; rc=$?
 tail -n 15 "$LOG/pytest.log"
 last=$(grep -E '[0-9]+ (passed|failed)' "$LOG/pytest.log" | tail -n 1)
 p=$(echo "$last" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)

@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"time"
 
@@ -95,12 +96,16 @@ func main() {
 		var off, on []time.Duration
 		var events, size int
 		for r := 0; r < *reps; r++ {
+			// a collection before each timed run, so the previous trace's garbage is not
+			// collected inside the next run
+			runtime.GC()
 			t := time.Now()
 			if err := w.run(rt); err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				os.Exit(1)
 			}
 			off = append(off, time.Since(t))
+			runtime.GC()
 			var buf bytes.Buffer
 			if err := rt.StartTrace(&buf, goveda.TraceOptions{MaxEvents: 4_000_000}); err != nil {
 				fmt.Fprintln(os.Stderr, err)

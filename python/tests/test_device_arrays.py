@@ -126,6 +126,15 @@ def test_bad_inputs(rt):
     assert e.value.status == Status.INVALID_ARGUMENT
     with pytest.raises(TypeError):
         rt.to_device(np.ones(4, np.float32), device="1")
+    # Only numbers: an object array read back would hold raw device bytes as object pointers.
+    for bad_dtype in (object, np.dtype([("a", np.float32), ("b", object)]), "U3", "S2", "M8[s]"):
+        with pytest.raises(TypeError, match="number"):
+            rt.device_empty(4, bad_dtype, device=0)
+    for bad_x in (np.array([object(), 1], dtype=object), np.array(["ab", "c"]), [b"x"]):
+        with pytest.raises(TypeError, match="numbers"):
+            rt.to_device(bad_x, device=0)
+    for ok_dtype in (np.bool_, np.int8, np.uint64, np.float16, np.complex64):
+        rt.device_empty(3, ok_dtype, device=0).close()
     d = rt.to_device(np.ones(4, np.float32), device=0)
     with pytest.raises(ValueError):
         d.set(np.ones(5, np.float32))

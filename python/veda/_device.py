@@ -128,6 +128,11 @@ class DeviceArray:
         return f"<veda.DeviceArray {self._dtype} {self._shape} on device {self._device}{state}>"
 
 
+# numpy dtype kinds a device array may hold: bool, signed and unsigned integers, floats, complex
+# (plain bytes; no object references, strings or structured records).
+NUMBER_KINDS = "biufc"
+
+
 def empty(runtime: Any, h: int, shape: Any, dtype: Any, device: int) -> DeviceArray:
     """veda_buffer_create for an array of shape and dtype on device."""
     if isinstance(device, bool) or not isinstance(device, (int, np.integer)):
@@ -143,6 +148,10 @@ def empty(runtime: Any, h: int, shape: Any, dtype: Any, device: int) -> DeviceAr
     if any(s < 0 for s in shp):
         raise ValueError(f"shape {shp} has a negative extent")
     dt = np.dtype(dtype)
+    if dt.kind not in NUMBER_KINDS:
+        # An object dtype would read raw device bytes back as PyObject pointers (a crash).
+        raise TypeError(f"dtype {dt} is not a number type; device arrays hold bool, integer, "
+                        "float or complex numbers")
     nbytes = int(np.prod(shp, dtype=np.int64)) * dt.itemsize
     if nbytes == 0:
         raise ValueError("a device array needs at least one byte (the library refuses empty buffers)")
@@ -156,8 +165,9 @@ def to_device(runtime: Any, h: int, x: Any, device: int) -> DeviceArray:
     if isinstance(x, DeviceArray):
         raise TypeError("x is already a device array; use .get() to bring it back first")
     a = np.ascontiguousarray(x)
-    if a.dtype == object:
-        raise TypeError("x has dtype object; device arrays hold numbers")
+    if a.dtype.kind not in NUMBER_KINDS:
+        raise TypeError(f"x has dtype {a.dtype}; device arrays hold numbers "
+                        "(bool, integer, float or complex)")
     d = empty(runtime, h, a.shape, a.dtype, device)
     try:
         check(lib.veda_buffer_write(d._handle(), 0, a.ctypes.data, a.nbytes))

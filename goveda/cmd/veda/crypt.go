@@ -306,7 +306,7 @@ func sizeText(n int64) string { return formatBytes(uint64(max(n, 0))) }
 func cmdKeygen(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "key file to create (- for stdout); an existing file is never overwritten")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: veda keygen -out FILE")
+		fmt.Fprintln(fs.Output(), "usage: veda keygen -out FILE|-")
 		fmt.Fprintln(fs.Output(), "Writes a new random 256-bit key (crypto/rand) as 64 hex characters and a newline, mode 0600.")
 		fs.PrintDefaults()
 	}
@@ -325,6 +325,9 @@ func cmdKeygen(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return fail(stderr, "keygen", fmt.Errorf("%s already exists: a key file is never overwritten (remove it or choose another -out)", *out))
+	}
 	if err != nil {
 		return fail(stderr, "keygen", err)
 	}

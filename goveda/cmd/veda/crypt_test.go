@@ -60,7 +60,7 @@ func TestKeygen(t *testing.T) {
 	if fi, _ := os.Stat(f.key); fi.Mode().Perm() != 0o600 {
 		t.Errorf("key file mode %v, want 0600", fi.Mode().Perm())
 	}
-	if st, _, errs := runCmd(t, "keygen", "-out", f.key); st != 1 || !strings.Contains(errs, "exists") {
+	if st, _, errs := runCmd(t, "keygen", "-out", f.key); st != 1 || !strings.Contains(errs, "already exists: a key file is never overwritten") {
 		t.Errorf("keygen over an existing file: status %d, %q", st, errs)
 	}
 	if !bytes.Equal(readFile(t, f.key), b) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/veda-runtime/veda/goveda/internal/trace"
 )
@@ -80,6 +82,11 @@ func cmdTrace(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 	if sub == "plot" && out == "" {
 		fmt.Fprintln(stderr, "veda trace plot: -o OUT is required")
 		sfs.Usage()
+		return 2
+	}
+	if ext := strings.ToLower(filepath.Ext(out)); sub == "plot" && ext != ".png" && ext != ".svg" && ext != ".pdf" {
+		// bad usage, caught before the trace is read (trace.Plot checks it too)
+		fmt.Fprintf(stderr, "veda trace plot: -o %q: the output must end in .png, .svg or .pdf\n", out)
 		return 2
 	}
 	fh, err := os.Open(file)

@@ -80,7 +80,8 @@ func TestTraceCommand(t *testing.T) {
 		{[]string{"trace", "summarize", junk}, 1, "not a trace-event JSON file"},
 		{[]string{"trace", "validate", bad}, 1, "overlaps"},
 		{[]string{"trace", "plot", path}, 2, "-o OUT is required"},
-		{[]string{"trace", "plot", path, "-o", filepath.Join(dir, "x.gif")}, 1, ".png, .svg or .pdf"},
+		{[]string{"trace", "plot", path, "-o", filepath.Join(dir, "x.gif")}, 2, ".png, .svg or .pdf"},
+		{[]string{"trace", "plot", filepath.Join(dir, "missing.json"), "-o", "x.jpg"}, 2, ".png, .svg or .pdf"},
 		{[]string{"trace", "summarize", path, "extra"}, 2, "unexpected argument"},
 		{[]string{"trace", "summarize", path, "-nope"}, 2, "flag provided but not defined"},
 	}
