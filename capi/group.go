@@ -75,7 +75,7 @@ func vedago_group_spawn(h C.uintptr_t, cfn C.veda_task_fn, ctx C.uintptr_t) (st 
 	if cfn == nil {
 		return fail(stInvalidArgument, fn, "veda: invalid argument: fn is NULL")
 	}
-	return result(fn, g.g.Spawn(taskFunc(cfn, ctx)))
+	return result(fn, goveda.SpawnWith(g.g, runCTask, cTask{cfn, ctx})) // no closure per spawn
 }
 
 //export vedago_group_wait

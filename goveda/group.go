@@ -23,6 +23,10 @@ import (
 //
 // All methods may be called from any goroutine; several goroutines may Wait at once (each waits
 // for the round it found, and the first error goes to one of them).
+//
+// Cost. The first round lives inside the Group (r0), so a group used for one round (create,
+// spawns, Wait, Close: the group-per-call pattern) allocates the Group and one job per spawn,
+// nothing else; the channel for waiters outside the pool is made only when such a waiter comes.
 type Group struct {
 	rt *Runtime
 	// round: the open round, a finished one, or nil. CAS from a finished round (or nil) to a new
@@ -31,12 +35,18 @@ type Group struct {
 	// firstErr: the first error of a task since the last Wait that reported one. CAS nil -> box
 	// in a task; Swap(nil) in Wait.
 	firstErr atomic.Pointer[groupErr]
-	// closed: Close was called; later spawns fail. Seq-cst store in Close, load in Spawn after
-	// the spawning increment (Dekker with Close's spawning load).
-	closed atomic.Bool
-	// spawning: spawns between their closed check and joining a round; seq-cst add/load.
-	spawning atomic.Int64
+	// state: groupClosed (Close was called; later spawns fail) | the number of spawns between
+	// their closed check and joining a round. One seq-cst add in Spawn both counts the spawn
+	// and reads the closed bit; Close sets the bit with a seq-cst Or, so either Close sees the
+	// spawn counted (and waits for it to join) or the spawn sees the bit (and fails).
+	state atomic.Int64
+	// r0used: r0 was taken as a round. CAS false -> true in join, by the spawn that opens it.
+	r0used atomic.Bool
+	r0     groupRound // the first round, without an allocation (see join)
 }
+
+// groupClosed is the closed bit of Group.state.
+const groupClosed = 1 << 62
 
 // groupRound is one round of a Group's tasks (see Group).
 type groupRound struct {
@@ -45,8 +55,14 @@ type groupRound struct {
 	pending atomic.Int64
 	f       sched.Failure // stops the round's unstarted tasks after its first error
 	l       sched.Latch   // set when pending reaches 0 (worker waiters)
-	ch      chan struct{} // closed when pending reaches 0 (outside waiters)
+	// ch: the outside waiters' channel, made by the first one (CAS nil -> new), closed when
+	// pending reaches 0; done swaps in groupDoneCh (seq-cst), so a waiter that comes later finds
+	// a closed channel.
+	ch atomic.Pointer[chan struct{}]
 }
+
+// groupDoneCh is a closed channel: the ch of a round that finished.
+var groupDoneCh = func() *chan struct{} { c := make(chan struct{}); close(c); return &c }()
 
 // groupErr boxes a task's error for Group.firstErr.
 type groupErr struct{ err error }
@@ -70,25 +86,47 @@ func (r *groupRound) done() {
 	// add (seq-cst, acq-rel): the task that brings pending to 0 saw the others' writes (each
 	// decremented before it) and publishes them through the channel and the latch.
 	if r.pending.Add(-1) == 0 {
-		close(r.ch)
+		// swap (seq-cst): a waiter's CAS either came first (we close its channel) or fails and
+		// it finds groupDoneCh.
+		if c := r.ch.Swap(groupDoneCh); c != nil {
+			close(*c)
+		}
 		r.l.Set()
+	}
+}
+
+// waitOutside blocks until r finished. Outside goroutines (never a worker).
+func (r *groupRound) waitOutside() {
+	for {
+		if c := r.ch.Load(); c != nil { // load (seq-cst): another waiter's channel or groupDoneCh
+			<-*c
+			return
+		}
+		c := make(chan struct{})
+		if r.ch.CompareAndSwap(nil, &c) { // CAS (seq-cst): see done
+			<-c
+			return
+		}
 	}
 }
 
 // finished reports whether every task of r finished. Any goroutine; never spuriously true.
 func (r *groupRound) finished() bool { return r.pending.Load() == 0 } // load-acquire: pairs with done
 
-type groupJob struct {
-	t  sched.Task
-	g  *Group
-	r  *groupRound
-	fn func() error
+// groupJob is one task of a group: fn(arg), so that a caller with a fixed body (capi's C task)
+// spawns without a closure.
+type groupJob[T any] struct {
+	t   sched.Task
+	g   *Group
+	r   *groupRound
+	fn  func(T) error
+	arg T
 }
 
-func (j *groupJob) Run(w *sched.Worker) {
+func (j *groupJob[T]) Run(w *sched.Worker) {
 	g, r := j.g, j.r
 	if !r.f.Stopped() {
-		if err := callErr(g.rt.pool, j.fn); err != nil {
+		if err := callArg(g.rt.pool, j.fn, j.arg); err != nil {
 			r.f.Fail(err)
 			g.firstErr.CompareAndSwap(nil, &groupErr{err}) // CAS (seq-cst): the first error wins
 		}
@@ -96,6 +134,12 @@ func (j *groupJob) Run(w *sched.Worker) {
 	r.done()
 	g.rt.exit()
 }
+
+// TraceName names the job's slice in a trace.
+func (j *groupJob[T]) TraceName() string { return "group" }
+
+// callThunk is Spawn's body for SpawnWith: a static function, so Spawn adds no closure.
+func callThunk(fn func() error) error { return fn() }
 
 // NewGroup returns an empty Group on rt. Any goroutine; cheap (one allocation).
 func (rt *Runtime) NewGroup() *Group { return &Group{rt: rt} }
@@ -106,15 +150,25 @@ func (rt *Runtime) NewGroup() *Group { return &Group{rt: rt} }
 // starts as soon as a worker is free. A panic in fn becomes a *PanicError reported by Wait; after
 // a task's error, tasks of the same round that have not started are skipped.
 // Returns ErrClosed after Close or on a closed runtime, ErrInvalidArgument for a nil fn.
-// Any goroutine, concurrently with Wait and Close. Cost: one job allocation, a CAS and the
-// deque push (from a task) or an injector push.
+// Any goroutine, concurrently with Wait and Close. Cost: one job allocation, a few atomics and
+// the deque push (from a task) or an injector push.
 func (g *Group) Spawn(fn func() error) error {
 	if fn == nil {
 		return invalidf("Group.Spawn: fn is nil")
 	}
-	g.spawning.Add(1) // add (seq-cst): before the closed load; see Close
-	defer g.spawning.Add(-1)
-	if g.closed.Load() {
+	return SpawnWith(g, callThunk, fn)
+}
+
+// SpawnWith is Spawn of fn(arg): the same rules, without a closure for callers whose body is a
+// fixed function with an argument (a C task and its ctx). fn must not be nil.
+func SpawnWith[T any](g *Group, fn func(T) error, arg T) error {
+	if fn == nil {
+		return invalidf("SpawnWith: fn is nil")
+	}
+	// add (seq-cst): counts this spawn and reads the closed bit at once; see Group.state.
+	s := g.state.Add(1)
+	defer g.state.Add(-1)
+	if s&groupClosed != 0 {
 		return fmt.Errorf("%w: Group.Spawn after the group's Close", ErrClosed)
 	}
 	rt := g.rt
@@ -125,7 +179,7 @@ func (g *Group) Spawn(fn func() error) error {
 		return err
 	}
 	r := g.join()
-	j := &groupJob{g: g, r: r, fn: fn}
+	j := &groupJob[T]{g: g, r: r, fn: fn, arg: arg}
 	j.t.Job = j
 	if w != nil {
 		w.Push(&j.t)
@@ -136,13 +190,24 @@ func (g *Group) Spawn(fn func() error) error {
 }
 
 // join counts one task in the open round, opening a new round if there is none. Any goroutine.
+// The first round opened is g.r0 (no allocation); a round made but not published (lost CAS) is
+// kept for the next try.
 func (g *Group) join() *groupRound {
+	var nr *groupRound
 	for {
 		cur := g.round.Load() // load (seq-cst)
 		if cur != nil && cur.tryAdd() {
 			return cur
 		}
-		nr := &groupRound{ch: make(chan struct{})}
+		if nr == nil {
+			// CAS (seq-cst): r0 goes to one spawn, once in the group's life (a finished round's
+			// late Set or channel close may still touch it, so it is never reset).
+			if g.r0used.CompareAndSwap(false, true) {
+				nr = &g.r0
+			} else {
+				nr = new(groupRound)
+			}
+		}
 		nr.pending.Store(1) // this spawn's task; not yet visible to anyone
 		// CAS (seq-cst): publishes nr; fails if another spawn opened a round (or Wait reset it)
 		// since the load, and then we join that one.
@@ -178,21 +243,21 @@ func (g *Group) waitRound(r *groupRound) {
 		w.WaitUntil(&r.l, nil)
 		return
 	}
-	g.rt.pool.WaitOutside(func() { <-r.ch }) // an inline caller lends its slot meanwhile
+	g.rt.pool.WaitOutside(r.waitOutside) // an inline caller lends its slot meanwhile
 }
 
 // Close stops new spawns (they fail with ErrClosed), then waits as Wait does, also for spawns
 // that raced Close, and returns Wait's error. Any goroutine; idempotent (a second Close waits
 // again and returns nil).
 func (g *Group) Close() error {
-	g.closed.Store(true) // store (seq-cst): pairs with Spawn's spawning add then closed load
+	g.state.Or(groupClosed) // or (seq-cst): pairs with SpawnWith's add; see Group.state
 	for {
 		if r := g.round.Load(); r != nil {
 			g.waitRound(r)
 		}
-		// load (seq-cst): a spawn that missed the closed store is counted here until it joined a
+		// load (seq-cst): a spawn that missed the closed bit is counted here until it joined a
 		// round, so once this is 0 (after the store) every such spawn's task is in g.round.
-		if g.spawning.Load() == 0 {
+		if g.state.Load()&^groupClosed == 0 {
 			if r := g.round.Load(); r == nil || r.finished() {
 				break
 			}
