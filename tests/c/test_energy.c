@@ -17,18 +17,18 @@ static veda_status create(double watts, double temp, double weight, int32_t poli
 
 int main(void) {
     veda_runtime *rt = (veda_runtime *)1;
-    /* Bad input: VEDA_ERR_INVALID_ARGUMENT and no runtime. */
-    EXPECT_ERR_MSG(create(-1, 0, 0, VEDA_POLICY_ENERGY_EFFICIENT, &rt), VEDA_ERR_INVALID_ARGUMENT, "MaxPowerWatts");
+    /* Bad input: VEDA_ERR_INVALID_ARGUMENT and no runtime; the message names the veda_config member. */
+    EXPECT_ERR_MSG(create(-1, 0, 0, VEDA_POLICY_ENERGY_EFFICIENT, &rt), VEDA_ERR_INVALID_ARGUMENT, "cfg->max_power_watts");
     CHECK(rt == NULL);
-    EXPECT_ERR_MSG(create(NAN, 0, 0, VEDA_POLICY_ENERGY_EFFICIENT, &rt), VEDA_ERR_INVALID_ARGUMENT, "MaxPowerWatts");
+    EXPECT_ERR_MSG(create(NAN, 0, 0, VEDA_POLICY_ENERGY_EFFICIENT, &rt), VEDA_ERR_INVALID_ARGUMENT, "cfg->max_power_watts");
     CHECK(rt == NULL);
-    EXPECT_ERR_MSG(create(0, -5, 0, VEDA_POLICY_ENERGY_EFFICIENT, &rt), VEDA_ERR_INVALID_ARGUMENT, "MaxTempCelsius");
+    EXPECT_ERR_MSG(create(0, -5, 0, VEDA_POLICY_ENERGY_EFFICIENT, &rt), VEDA_ERR_INVALID_ARGUMENT, "cfg->max_temp_celsius");
     CHECK(rt == NULL);
-    EXPECT_ERR_MSG(create(0, 0, NAN, VEDA_POLICY_ADAPTIVE, &rt), VEDA_ERR_INVALID_ARGUMENT, "EnergyWeight");
+    EXPECT_ERR_MSG(create(0, 0, NAN, VEDA_POLICY_ADAPTIVE, &rt), VEDA_ERR_INVALID_ARGUMENT, "cfg->energy_weight");
     CHECK(rt == NULL);
-    EXPECT_ERR_MSG(create(0, 0, -1, VEDA_POLICY_ADAPTIVE, &rt), VEDA_ERR_INVALID_ARGUMENT, "EnergyWeight");
+    EXPECT_ERR_MSG(create(0, 0, -1, VEDA_POLICY_ADAPTIVE, &rt), VEDA_ERR_INVALID_ARGUMENT, "cfg->energy_weight");
     CHECK(rt == NULL);
-    EXPECT_ERR_MSG(create(50, 0, 0, VEDA_POLICY_ADAPTIVE, &rt), VEDA_ERR_INVALID_ARGUMENT, "PolicyEnergyEfficient");
+    EXPECT_ERR_MSG(create(50, 0, 0, VEDA_POLICY_ADAPTIVE, &rt), VEDA_ERR_INVALID_ARGUMENT, "cfg->max_power_watts is 50, which needs the energy-efficient policy");
     CHECK(rt == NULL);
 
     /* A caller built against the header before the energy fields: garbage beyond its
