@@ -3,6 +3,8 @@ package streamaead
 import (
 	"errors"
 	"fmt"
+
+	"github.com/veda-runtime/veda/goveda"
 )
 
 // Errors. Failures of one segment come as a *SegmentError wrapping one of these.
@@ -49,3 +51,29 @@ func (e *SegmentError) Error() string {
 
 // Unwrap returns the cause.
 func (e *SegmentError) Unwrap() error { return e.Err }
+
+// invalidArg is a bad argument (a nil reader, writer or runtime): it wraps goveda.ErrInvalidArgument.
+type invalidArg string
+
+func (e invalidArg) Error() string { return "veda: streamaead: invalid argument: " + string(e) }
+func (e invalidArg) Unwrap() error { return goveda.ErrInvalidArgument }
+
+// checkNil returns an invalidArg naming the first nil among the named values, or nil.
+func checkNil(fn string, named ...any) error {
+	for i := 0; i+1 < len(named); i += 2 {
+		if isNil(named[i+1]) {
+			return invalidArg(fmt.Sprintf("%s: %s is nil", fn, named[i]))
+		}
+	}
+	return nil
+}
+
+func isNil(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case *goveda.Runtime:
+		return x == nil
+	}
+	return false
+}

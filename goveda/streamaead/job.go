@@ -89,6 +89,9 @@ func (a *StreamingAEAD) inFlight(rt *goveda.Runtime, o Options) int {
 // On error (a read or write error, ctx cancellation) dst holds a prefix of the ciphertext; the
 // caller should discard it. Any goroutine; called from a task of rt, the worker helps run the job.
 func (a *StreamingAEAD) Encrypt(ctx context.Context, rt *goveda.Runtime, dst io.Writer, src io.Reader, ad []byte, o Options) (Stats, error) {
+	if err := checkNil("Encrypt", "rt", rt, "dst", dst, "src", src); err != nil {
+		return Stats{}, err
+	}
 	start := time.Now()
 	h, p, err := newHeader(a.key, a.segSize, ad)
 	if err != nil {
@@ -143,6 +146,9 @@ func (a *StreamingAEAD) Encrypt(ctx context.Context, rt *goveda.Runtime, dst io.
 // associated data, a modified, reordered, dropped or duplicated segment, a truncated stream,
 // trailing bytes or a bad header each return a *SegmentError naming the segment. Any goroutine.
 func (a *StreamingAEAD) Decrypt(ctx context.Context, rt *goveda.Runtime, dst io.Writer, src io.Reader, ad []byte, o Options) (Stats, error) {
+	if err := checkNil("Decrypt", "rt", rt, "dst", dst, "src", src); err != nil {
+		return Stats{}, err
+	}
 	start := time.Now()
 	h := make([]byte, HeaderSize)
 	n, err := io.ReadFull(src, h)

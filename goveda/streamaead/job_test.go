@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/veda-runtime/veda/goveda"
@@ -201,4 +202,38 @@ func TestDecryptTamperNamesSegment(t *testing.T) {
 			t.Errorf("%s: err %v, %d bytes out", name, err, out.Len())
 		}
 	}
+}
+
+// TestNilArguments: a nil reader, writer or runtime is an error wrapping
+// goveda.ErrInvalidArgument that names the argument, never a nil-pointer panic.
+func TestNilArguments(t *testing.T) {
+	a, err := streamaead.New(bytes.Repeat([]byte{3}, 32), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background() // rt: the package's runtime (TestMain)
+	var buf bytes.Buffer
+	src := bytes.NewReader([]byte("x"))
+	check := func(name, arg string, err error) {
+		t.Helper()
+		if !errors.Is(err, goveda.ErrInvalidArgument) || !strings.Contains(err.Error(), arg+" is nil") {
+			t.Errorf("%s: error %v, want ErrInvalidArgument naming %s", name, err, arg)
+		}
+	}
+	_, err = a.NewEncryptingWriter(nil, nil)
+	check("NewEncryptingWriter", "w", err)
+	_, err = a.NewDecryptingReader(nil, nil)
+	check("NewDecryptingReader", "r", err)
+	_, err = a.Encrypt(ctx, nil, &buf, src, nil, streamaead.Options{})
+	check("Encrypt rt", "rt", err)
+	_, err = a.Encrypt(ctx, rt, nil, src, nil, streamaead.Options{})
+	check("Encrypt dst", "dst", err)
+	_, err = a.Encrypt(ctx, rt, &buf, nil, nil, streamaead.Options{})
+	check("Encrypt src", "src", err)
+	_, err = a.Decrypt(ctx, nil, &buf, src, nil, streamaead.Options{})
+	check("Decrypt rt", "rt", err)
+	_, err = a.Decrypt(ctx, rt, nil, src, nil, streamaead.Options{})
+	check("Decrypt dst", "dst", err)
+	_, err = a.Decrypt(ctx, rt, &buf, nil, nil, streamaead.Options{})
+	check("Decrypt src", "src", err)
 }

@@ -37,6 +37,9 @@ func (a *StreamingAEAD) SegmentSize() int { return a.segSize }
 // caller must Close it to write the last segment; Close does not close w. Not safe for
 // concurrent use.
 func (a *StreamingAEAD) NewEncryptingWriter(w io.Writer, ad []byte) (io.WriteCloser, error) {
+	if err := checkNil("NewEncryptingWriter", "w", w); err != nil {
+		return nil, err
+	}
 	h, p, err := newHeader(a.key, a.segSize, ad)
 	if err != nil {
 		return nil, err
@@ -155,6 +158,9 @@ func (c *chunker) next(buf []byte, size int) (seg []byte, last bool, err error) 
 // plaintext is released only after its tag verified; a failure is a *SegmentError naming the
 // segment, and the reader then stays failed. Not safe for concurrent use.
 func (a *StreamingAEAD) NewDecryptingReader(r io.Reader, ad []byte) (io.Reader, error) {
+	if err := checkNil("NewDecryptingReader", "r", r); err != nil {
+		return nil, err
+	}
 	h := make([]byte, HeaderSize)
 	n, err := io.ReadFull(r, h)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
