@@ -133,6 +133,12 @@ func (j *groupJob[T]) Run(w *sched.Worker) {
 	}
 	r.done()
 	g.rt.exit()
+	// Recycle j on w: nobody joins a group job, and the only later touches of j.t (execute's
+	// Done.Set, the trace name) happen on w before w runs anything else, so before its next
+	// Spawn can take j again (TakeFree in SpawnWith, which also resets Done).
+	var zero T
+	j.g, j.r, j.fn, j.arg = nil, nil, nil, zero
+	w.PutFree(j)
 }
 
 // TraceName names the job's slice in a trace.
@@ -150,8 +156,9 @@ func (rt *Runtime) NewGroup() *Group { return &Group{rt: rt} }
 // starts as soon as a worker is free. A panic in fn becomes a *PanicError reported by Wait; after
 // a task's error, tasks of the same round that have not started are skipped.
 // Returns ErrClosed after Close or on a closed runtime, ErrInvalidArgument for a nil fn.
-// Any goroutine, concurrently with Wait and Close. Cost: one job allocation, a few atomics and
-// the deque push (from a task) or an injector push.
+// Any goroutine, concurrently with Wait and Close. Cost: a few atomics and the deque push (from
+// a task; the job comes from the worker's free list, where finished group jobs go) or one job
+// allocation and an injector push (from outside).
 func (g *Group) Spawn(fn func() error) error {
 	if fn == nil {
 		return invalidf("Group.Spawn: fn is nil")
@@ -179,8 +186,21 @@ func SpawnWith[T any](g *Group, fn func(T) error, arg T) error {
 		return err
 	}
 	r := g.join()
-	j := &groupJob[T]{g: g, r: r, fn: fn, arg: arg}
-	j.t.Job = j
+	var j *groupJob[T]
+	if w != nil {
+		if c := w.TakeFree(); c != nil { // a job that ran on w (see Run), or another kind's
+			if j, _ = c.(*groupJob[T]); j == nil {
+				w.PutFree(c) // another type's job: leave it for its own kind
+			} else {
+				j.t.Done.Reset()
+			}
+		}
+	}
+	if j == nil {
+		j = &groupJob[T]{}
+		j.t.Job = j
+	}
+	j.g, j.r, j.fn, j.arg = g, r, fn, arg
 	if w != nil {
 		w.Push(&j.t)
 	} else {

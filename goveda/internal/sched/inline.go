@@ -56,7 +56,15 @@ func (p *Pool) RunInline(fn func()) bool {
 		return false
 	}
 	g := getg()
-	i := p.markInliner(g)
+	i, ok := p.markInliner(g)
+	if !ok {
+		// Every entry is held by an inline call that gave its slot back while it waits on a
+		// nested call (step 3): this slot belongs to the workers that must run that nested
+		// work. Give it back and take the ordinary path.
+		p.slots <- struct{}{}
+		p.Exit()
+		return false
+	}
 	fn()
 	p.inliners[i].Store(0) // store: this goroutine no longer runs inline
 	p.inlined.Add(1)       // atomic add: a counter (Stats.Executed), no ordering role
@@ -65,17 +73,19 @@ func (p *Pool) RunInline(fn func()) bool {
 	return true
 }
 
-// markInliner records g in a free inliners entry and returns its index. There is always one: a
-// caller holds a slot, and there are as many entries as slots.
-func (p *Pool) markInliner(g uintptr) int {
-	for {
-		for i := range p.inliners {
-			// CAS (seq-cst): claims entry i; pairs with the load in isInliner.
-			if p.inliners[i].CompareAndSwap(0, g) {
-				return i
-			}
+// markInliner records g in a free inliners entry and returns its index, or false when every
+// entry is taken. That happens when inline calls that gave their slot back while waiting on a
+// nested call (step 3) keep their entries: the caller then holds a slot that such nested work
+// needs, and must not keep it. (An earlier version spun here, holding the slot: with one worker
+// that was a deadlock: the nested call's worker waited for the slot in acquireSlot.)
+func (p *Pool) markInliner(g uintptr) (int, bool) {
+	for i := range p.inliners {
+		// CAS (seq-cst): claims entry i; pairs with the load in isInliner.
+		if p.inliners[i].CompareAndSwap(0, g) {
+			return i, true
 		}
 	}
+	return 0, false
 }
 
 // isInliner reports whether the calling goroutine g runs an inline call (holds a slot). Any

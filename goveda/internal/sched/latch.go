@@ -25,6 +25,13 @@ func (l *Latch) Probe() bool {
 	return l.state.Load() == latchSet
 }
 
+// Reset makes a set latch unset again, for a recycled task. Only the goroutine that owns the
+// latch, when nobody can wait on it or set it any more (the task ran, and no one joins it).
+func (l *Latch) Reset() {
+	l.sleeper.Store(nil)
+	l.state.Store(latchUnset) // store (seq-cst); no concurrent reader by the rule above
+}
+
 // Set marks the latch set and wakes the worker parked on it, if any. Any goroutine; idempotent.
 func (l *Latch) Set() {
 	// store (sequentially consistent): publishes the work's results (release) and is ordered
