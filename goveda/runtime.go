@@ -143,7 +143,7 @@ func (rt *Runtime) runRoot(p Priority, fn func(w *sched.Worker)) error {
 		return fmt.Errorf("%w", ErrClosed)
 	}
 	if err := rt.pool.TakeReplayError(); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+		return wrap(ErrInvalidArgument, err)
 	}
 	return nil
 }

@@ -46,11 +46,11 @@ func (rt *Runtime) scheduleOptions(o *sched.Options) error {
 		}
 		s, err := sched.UnmarshalSchedule(data)
 		if err != nil {
-			return fmt.Errorf("%w: %s: %w", ErrInvalidArgument, rep, err)
+			return wrap(ErrInvalidArgument, fmt.Errorf("%s: %w", rep, err))
 		}
 		if s.Workers != rt.cfg.Workers {
-			return fmt.Errorf("%w: %s: %w: recorded with %d workers, this runtime has %d (set Workers or VEDA_NUM_WORKERS to %d)",
-				ErrInvalidArgument, rep, sched.ErrSchedule, s.Workers, rt.cfg.Workers, s.Workers)
+			return wrap(ErrInvalidArgument, fmt.Errorf("%s: %w: recorded with %d workers, this runtime has %d (set Workers or VEDA_NUM_WORKERS to %d)",
+				rep, sched.ErrSchedule, s.Workers, rt.cfg.Workers, s.Workers))
 		}
 		o.ReplaySchedule = s
 	}
@@ -84,7 +84,7 @@ func (rt *Runtime) writeSchedule() {
 // forced order is lost. Any goroutine.
 func (rt *Runtime) ScheduleError() error {
 	if err := rt.pool.ReplayError(); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+		return wrap(ErrInvalidArgument, err)
 	}
 	return nil
 }

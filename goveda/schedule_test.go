@@ -190,6 +190,9 @@ func TestScheduleMismatchIsAnErrorNotAHang(t *testing.T) {
 		if !errors.Is(err, ErrInvalidArgument) || !errors.Is(err, sched.ErrSchedule) || !strings.Contains(err.Error(), "mismatch") {
 			t.Fatalf("mismatch error: %v", err)
 		}
+		if strings.Count(err.Error(), "veda:") != 1 {
+			t.Fatalf("the message stutters: %v", err)
+		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("replay of a mismatching schedule hung")
 	}
