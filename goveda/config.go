@@ -150,6 +150,7 @@ type Config struct {
 	// RecordSchedule, when set, is a file that Close writes with the schedule this runtime ran:
 	// which worker ran which task or chunk, in which order, and where each steal came from.
 	// VEDA_SCHEDULE_RECORD=path does the same without code changes. PolicyDeterministic only.
+	// The file is written by a Close from outside the pool (not by one called from a task).
 	RecordSchedule string
 	// ReplaySchedule, when set, is a schedule file (from RecordSchedule) that this runtime
 	// replays: workers run the recorded tasks in the recorded order instead of stealing, so an

@@ -101,10 +101,13 @@ func (rt *Runtime) closeNow() error {
 	if !rt.pool.Closed() {
 		rt.saveCalibrationOnClose() // calibration.go: keep the measured cost model for the next process
 	}
+	fromTask := rt.current() != nil
 	if !rt.pool.Close() {
 		return ErrClosed
 	}
-	rt.writeSchedule()
+	if !fromTask { // from a task the workers still run: their schedule logs are not final
+		rt.writeSchedule()
+	}
 	rt.stopTraceAtClose()
 	rt.stopMetricsAtClose()
 	rt.stopEnergy()
