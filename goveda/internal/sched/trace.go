@@ -107,10 +107,21 @@ func (p *Pool) traceResize(active int, reason string) {
 		Name: "active workers", A: int64(active)})
 }
 
-// traceQueue samples the injector's depth as a counter. Worker only (after an injector pop).
+// queueSampleNs is the least time between two queue-depth samples of one worker: a counter
+// track needs no more, and a sample per injected task would double the events of a run of
+// small submitted tasks.
+const queueSampleNs = 50_000
+
+// traceQueue samples the injector's depth as a counter, at most every queueSampleNs per worker.
+// Worker only (after an injector pop).
 func (w *Worker) traceQueue() {
 	if rec := w.p.tr.Load(); rec != nil { // load (seq-cst): see SetTracer
-		rec.Worker(w.id).Add(trace.Event{Start: w.p.now(), Track: trace.TrackWorker(w.id), Ph: trace.PhCounter,
+		now := w.p.now()
+		if now-w.lastQueueSample < queueSampleNs {
+			return
+		}
+		w.lastQueueSample = now
+		rec.Worker(w.id).Add(trace.Event{Start: now, Track: trace.TrackWorker(w.id), Ph: trace.PhCounter,
 			Cat: trace.CatCounter, Name: "queue depth", A: w.p.inj.len()})
 	}
 }

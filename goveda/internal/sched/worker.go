@@ -51,6 +51,8 @@ type Worker struct {
 	registered bool // in p.sleep.sleepers; guarded by p.sleep.mu
 
 	cur, kids uint64 // schedule ids: the task w runs and how many tasks it pushed (schedule.go)
+
+	lastQueueSample int64 // pool clock of w's last queue-depth trace sample (trace.go)
 	src       int    // where the task about to run came from (FromOwn, FromInjector, a victim)
 
 	jobFree []any // recycled jobs that ran inline (TakeFree/PutFree); owner only

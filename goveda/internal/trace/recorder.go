@@ -239,8 +239,11 @@ type Buffer struct {
 	// closed: store by Stop (seq-cst), loaded by the owner after it stored busy.
 	closed atomic.Bool
 
-	ev      []Event // the ring, grown up to cap; owner only until Stop returns
-	head    int     // next slot to overwrite once the ring is full
+	// The ring, in chunks of chunkEvents allocated as needed (never copied when it grows), up to
+	// cap events; owner only until Stop returns.
+	chunks  [][]Event
+	n       int // events kept
+	head    int // once full: the oldest event, the next to overwrite
 	cap     int
 	dropped uint64
 	_       [64]byte // keep workers' buffers on separate cache lines
@@ -257,14 +260,22 @@ func (b *Buffer) Add(ev Event) {
 	b.busy.Store(false)
 }
 
+// chunkEvents is the size of a buffer's allocation unit (about 300 KB).
+const chunkEvents = 4096
+
 func (b *Buffer) put(ev Event) {
-	if len(b.ev) < b.cap {
-		b.ev = append(b.ev, ev)
+	if b.n < b.cap {
+		ci := b.n / chunkEvents
+		if ci == len(b.chunks) {
+			b.chunks = append(b.chunks, make([]Event, 0, min(chunkEvents, b.cap-b.n)))
+		}
+		b.chunks[ci] = append(b.chunks[ci], ev)
+		b.n++
 		return
 	}
-	b.ev[b.head] = ev
+	b.chunks[b.head/chunkEvents][b.head%chunkEvents] = ev
 	b.head++
-	if b.head == len(b.ev) {
+	if b.head == b.n {
 		b.head = 0
 	}
 	b.dropped++
@@ -279,10 +290,13 @@ func (b *Buffer) close() {
 }
 
 func (b *Buffer) appendTo(out []Event) []Event {
-	if b.dropped == 0 {
-		return append(out, b.ev...)
+	// oldest first: from head (0 unless the ring wrapped) round to head
+	for i := 0; i < b.n; i++ {
+		k := i
+		if b.dropped > 0 {
+			k = (b.head + i) % b.n
+		}
+		out = append(out, b.chunks[k/chunkEvents][k%chunkEvents])
 	}
-	// oldest first: from head to the end, then from the start to head
-	out = append(out, b.ev[b.head:]...)
-	return append(out, b.ev[:b.head]...)
+	return out
 }

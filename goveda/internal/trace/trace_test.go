@@ -232,3 +232,30 @@ func TestPlotWritesImages(t *testing.T) {
 		t.Fatal("empty trace plotted")
 	}
 }
+
+// TestBoundedAcrossChunks: the ring keeps the newest MaxEvents/(workers+1) events across chunk
+// boundaries, oldest first.
+func TestBoundedAcrossChunks(t *testing.T) {
+	const per = 3*chunkEvents + 100
+	r, _ := NewRecorder(1, 0, Options{MaxEvents: 2 * per})
+	b := r.Worker(0)
+	const total = 5*chunkEvents + 7
+	for i := 0; i < total; i++ {
+		b.Add(Event{Start: int64(i), Track: TrackWorker(0), Ph: PhInstant, Cat: CatError})
+	}
+	r.Stop()
+	var mine []Event
+	for _, e := range r.Events() {
+		if e.Track == TrackWorker(0) {
+			mine = append(mine, e)
+		}
+	}
+	if len(mine) != per || r.Dropped() != total-per {
+		t.Fatalf("kept %d dropped %d, want %d and %d", len(mine), r.Dropped(), per, total-per)
+	}
+	for i, e := range mine {
+		if e.Start != int64(total-per+i) {
+			t.Fatalf("event %d is %d, want %d", i, e.Start, total-per+i)
+		}
+	}
+}
