@@ -53,7 +53,7 @@ type Worker struct {
 	cur, kids uint64 // schedule ids: the task w runs and how many tasks it pushed (schedule.go)
 
 	lastQueueSample int64 // pool clock of w's last queue-depth trace sample (trace.go)
-	src       int    // where the task about to run came from (FromOwn, FromInjector, a victim)
+	src             int   // where the task about to run came from (FromOwn, FromInjector, a victim)
 
 	jobFree []any // recycled jobs that ran inline (TakeFree/PutFree); owner only
 
