@@ -104,7 +104,7 @@ func (t *handleTable[T]) reserve() uint32 {
 // popFree takes a slot off the free list, or returns false. Any goroutine.
 func (t *handleTable[T]) popFree() (uint32, bool) {
 	for {
-		h := t.free.Load() // load (seq-cst)
+		h := t.free.Load()  // load (seq-cst)
 		if uint32(h) == 0 { // empty (the high half is the ABA count)
 			return 0, false
 		}
