@@ -475,6 +475,9 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 			runErr = kc.cpu()
 			t.Compute = time.Since(start)
 			tr.end(rt, &dec, device.Timing{Compute: t.Compute}, t.Compute, runErr)
+			if runErr == nil {
+				rt.ktimes.record(0, t.Compute)
+			}
 			if runErr != nil {
 				ds.disp.Abandon(dec) // cancellation or closing: not a device fault
 				return runErr
@@ -493,6 +496,9 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 		// (PoCL: 8 us of kernel in a 137 us call).
 		wall := time.Since(start)
 		tr.end(rt, &dec, dt, wall, derr)
+		if derr == nil {
+			rt.ktimes.record(dec.Device, wall)
+		}
 		t = dispatch.Timing{H2D: dt.H2D, Compute: max(dt.Compute, wall-dt.H2D-dt.D2H), D2H: dt.D2H,
 			BytesIn: uint64(max(dt.BytesIn, 0)), BytesOut: uint64(max(dt.BytesOut, 0))}
 		if derr == nil {

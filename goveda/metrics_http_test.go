@@ -84,6 +84,10 @@ func TestMetricsHandlerServesValidExposition(t *testing.T) {
 	if vals["veda_device_dispatched_total,device=0,kind=cpu"] < 1 {
 		t.Fatalf("no CPU device series: %v", vals)
 	}
+	if vals["veda_kernel_seconds,device=0,count"] < 1 || vals["veda_task_wait_seconds,count"] < 50 {
+		t.Fatalf("kernel-time or wait histograms not counted: kernel %v, wait %v",
+			vals["veda_kernel_seconds,device=0,count"], vals["veda_task_wait_seconds,count"])
+	}
 	resp, err = http.Post(srv.URL, "text/plain", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -264,12 +264,8 @@ func (k *kernelTrace) begin(rt *Runtime) {
 }
 
 // end records the run on the device's engine tracks: H2D, then compute, then D2H, as the
-// device measured them within the call's wall time; and the kernel-time histogram. Any
-// goroutine.
+// device measured them within the call's wall time. Any goroutine.
 func (k *kernelTrace) end(rt *Runtime, dec *dispatch.Decision, dt device.Timing, wall time.Duration, err error) {
-	if err == nil {
-		rt.ktimes.record(dec.Device, wall)
-	}
 	if k.rec == nil {
 		return
 	}
