@@ -18,6 +18,9 @@ void vedac_call_combine(veda_combine_fn fn, uintptr_t ctx, void *acc, const void
 int32_t vedac_call_task(veda_task_fn fn, uintptr_t ctx);
 void vedac_call_callback(veda_callback_fn fn, uintptr_t user, veda_status st);
 uintptr_t vedac_thread_cancel(void); // the veda_cancel token bound to this thread, 0 if none
+// The fork guard for the other C files (graph.c): VEDA_OK, or, in a forked child, the fork error
+// set as the last error and VEDA_ERR_UNSUPPORTED returned.
+veda_status vedac_fork_refused(void);
 // Pipelines (capi/pipeline.go): results returned by value, so Go passes no pointer to C.
 typedef struct { int32_t rc; uintptr_t item; uint64_t bytes; } vedac_source_result;
 typedef struct { int32_t rc; uintptr_t out; uint64_t bytes; } vedac_stage_result;
