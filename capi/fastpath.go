@@ -50,3 +50,12 @@ func vedago_parallel_for_failed(begin, end C.int64_t, code C.int32_t) (st C.veda
 	// The same error as the ordinary path's one-chunk failure (vedago_parallel_for).
 	return result(fn, &callbackError{what: "callback", code: int32(code), lo: int64(begin), hi: int64(end), hasRange: true})
 }
+
+// gateLayoutC returns capi.c's offsets of vedac_gate's fields and its size (layout test).
+func gateLayoutC() [6]uintptr {
+	var out [6]uintptr
+	for i := range out {
+		out[i] = uintptr(C.vedac_gate_offset(C.int(i)))
+	}
+	return out
+}

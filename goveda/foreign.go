@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync"
 	"unsafe"
+
+	"github.com/veda-runtime/veda/goveda/internal/sched"
 )
 
 // ForeignGate is a runtime's execution-slot gate, handed to foreign code that runs a one-chunk
@@ -56,3 +58,11 @@ func (g *ForeignGate) Wake() { g.rt.pool.WakeSlot() }
 // then lends the slot to the workers while it waits, as an inline Go caller does; without it,
 // Workers == 1 would deadlock. holds must be cheap and must not call into the runtime.
 func (g *ForeignGate) SetHolder(holds func() bool) { g.rt.pool.SetForeignHolder(holds) }
+
+// ForeignGateLayout returns the byte offsets of the gate's words (Avail, Waiters, Closed,
+// Foreign, Inlined) and its size, for bindings that check their mirror of it.
+func ForeignGateLayout() [6]uintptr {
+	var g sched.Gate
+	return [6]uintptr{unsafe.Offsetof(g.Avail), unsafe.Offsetof(g.Waiters), unsafe.Offsetof(g.Closed),
+		unsafe.Offsetof(g.Foreign), unsafe.Offsetof(g.Inlined), unsafe.Sizeof(g)}
+}
