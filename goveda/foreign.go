@@ -29,7 +29,7 @@ type ForeignGate struct {
 
 var (
 	gateMu      sync.Mutex
-	gatePinners []*runtime.Pinner // never unpinned: foreign code may hold a gate's address forever
+	gatePinners []*runtime.Pinner           // never unpinned: foreign code may hold a gate's address forever
 	gatePinned  = map[unsafe.Pointer]bool{} // gates already pinned
 )
 
