@@ -80,6 +80,11 @@ static veda_status vedac_fail(veda_status st, const char *msg) {
 
 VEDA_API const char *veda_last_error(void) { return vedac_err_buf ? vedac_err_buf : ""; }
 
+veda_status vedac_fork_refused(void) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return VEDA_OK;
+}
+
 // ---- callback trampolines (called from Go) -----------------------------------------------------
 
 // Each calls the user's function once; Go calls them for every chunk, task and callback.

@@ -23,6 +23,9 @@ void vedac_gate_register(uintptr_t token, void *gate);
 void vedac_gate_unregister(uintptr_t token);
 int32_t vedac_thread_holds(void *gate); // 1 if this thread runs a fast-path body under gate
 size_t vedac_gate_offset(int field);    // offsetof the gate's field 0..4 (layout test)
+// The fork guard for the other C files (graph.c): VEDA_OK, or, in a forked child, the fork error
+// set as the last error and VEDA_ERR_UNSUPPORTED returned.
+veda_status vedac_fork_refused(void);
 // Pipelines (capi/pipeline.go): results returned by value, so Go passes no pointer to C.
 typedef struct { int32_t rc; uintptr_t item; uint64_t bytes; } vedac_source_result;
 typedef struct { int32_t rc; uintptr_t out; uint64_t bytes; } vedac_stage_result;

@@ -2,9 +2,11 @@ package goveda
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Graphs: pipelines whose stages form a directed acyclic graph. An item can fan out to several
@@ -37,16 +39,21 @@ type GraphOptions[T any] struct {
 // NodeID names a node of a Graph. The source is Graph.Source().
 type NodeID int
 
-// Graph is a pipeline graph over items of type T. Build it with Node, Sink and Edge from one
-// goroutine (not while it runs), then Run it; Run validates it first. Run, Validate and the
-// underlying Pipeline's Cancel and Stats may be called from any goroutine.
+// Graph is a pipeline graph over items of type T. Build it with Node, Sink, Edge and
+// SetNodePriority, then Run it; Run validates it first. Every method may be called from any
+// goroutine, concurrently: a change of the structure during a run (a stage included) and a second
+// concurrent Run are refused with ErrInvalidArgument, never a data race or a deadlock.
 type Graph[T any] struct {
-	p     *Pipeline[T]
-	copy  func(T) T
-	nodes []graphNode[T] // nodes[0] is the source
-	edges [][]NodeID     // edges[from]: successors in the order added
-	added [][2]NodeID    // every edge (from, to), in the order added
-	built bool           // p holds the compiled stages of the current structure
+	p    *Pipeline[T]
+	copy func(T) T
+
+	mu      sync.Mutex     // guards every field below
+	nodes   []graphNode[T] // nodes[0] is the source
+	edges   [][]NodeID     // edges[from]: successors in the order added
+	added   [][2]NodeID    // every edge (from, to), in the order added
+	built   bool           // p holds the compiled stages of the current structure
+	order   []NodeID       // the compiled stages' nodes: order[stage index] (valid while built)
+	running bool           // a Run is in progress (claimed before its build, released after)
 }
 
 type graphNode[T any] struct {
@@ -93,7 +100,9 @@ func (g *Graph[T]) add(name string, mode StageMode, fn StageFunc[T], sink bool, 
 	if strings.TrimSpace(name) == "" {
 		return -1, invalidf("Graph %q: a node needs a name", g.p.name)
 	}
-	if g.p.Running() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.running || g.p.Running() {
 		return -1, invalidf("Graph %q: node %q added during a run", g.p.name, name)
 	}
 	for _, n := range g.nodes[1:] {
@@ -112,8 +121,10 @@ func (g *Graph[T]) add(name string, mode StageMode, fn StageFunc[T], sink bool, 
 // the source, an edge out of a sink, a duplicate edge, a run in progress. Cycles are reported by
 // Validate (and Run).
 func (g *Graph[T]) Edge(from, to NodeID) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	switch {
-	case g.p.Running():
+	case g.running || g.p.Running():
 		return invalidf("Graph %q: edge added during a run", g.p.name)
 	case from < 0 || int(from) >= len(g.nodes) || to < 0 || int(to) >= len(g.nodes):
 		return invalidf("Graph %q: edge %d -> %d: no such node (ids 0..%d)", g.p.name, from, to, len(g.nodes)-1)
@@ -133,6 +144,37 @@ func (g *Graph[T]) Edge(from, to NodeID) error {
 	return nil
 }
 
+// SetNodePriority sets the scheduler priority of the tasks that carry items into node id, as
+// StagePriority does for a pipeline stage (it replaces a StagePriority given to Node or Sink).
+// Errors wrap ErrInvalidArgument: an unknown node or the source (whose tasks run at the
+// pipeline's priority, Pipeline().SetPriority), an invalid priority, a run in progress.
+func (g *Graph[T]) SetNodePriority(id NodeID, pr Priority) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case g.running || g.p.Running():
+		return invalidf("Graph %q: SetNodePriority during a run", g.p.name)
+	case id == 0:
+		return invalidf("Graph %q: SetNodePriority on the source: its tasks run at the graph's priority", g.p.name)
+	case id < 0 || int(id) >= len(g.nodes):
+		return invalidf("Graph %q: SetNodePriority: no node %d (ids 1..%d)", g.p.name, id, len(g.nodes)-1)
+	case !pr.valid():
+		return invalidf("Graph %q: node %s: priority %d is not a Priority constant", g.p.name, g.name(id), int(pr))
+	}
+	n := &g.nodes[id]
+	n.opts = append(slices.Clip(n.opts), StagePriority(pr)) // the last option wins
+	g.built = false
+	return nil
+}
+
+// Nodes returns the number of nodes, the source included.
+func (g *Graph[T]) Nodes() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.nodes)
+}
+
+// name returns a node's name for messages. Caller holds g.mu.
 func (g *Graph[T]) name(id NodeID) string {
 	if id == 0 {
 		return "source"
@@ -144,11 +186,13 @@ func (g *Graph[T]) name(id NodeID) string {
 // is reachable from the source; every branch reaches a sink (a node without outgoing edges must be
 // a Sink). Errors wrap ErrInvalidArgument; nothing runs.
 func (g *Graph[T]) Validate() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	_, err := g.compile()
 	return err
 }
 
-// compile validates and returns the topological order (source excluded).
+// compile validates and returns the topological order (source excluded). Caller holds g.mu.
 func (g *Graph[T]) compile() ([]NodeID, error) {
 	n := len(g.nodes)
 	if len(g.edges[0]) == 0 {
@@ -235,7 +279,8 @@ func (g *Graph[T]) compile() ([]NodeID, error) {
 	return order, nil
 }
 
-// build compiles the graph into g.p (stages in topological order and the edge lists).
+// build compiles the graph into g.p (stages in topological order and the edge lists). Caller
+// holds g.mu.
 func (g *Graph[T]) build() error {
 	order, err := g.compile()
 	if err != nil {
@@ -300,6 +345,7 @@ func (g *Graph[T]) build() error {
 	p.mu.Lock()
 	p.topo = topo
 	p.mu.Unlock()
+	g.order = order
 	g.built = true
 	return nil
 }
@@ -307,15 +353,33 @@ func (g *Graph[T]) build() error {
 // Run validates the graph (see Validate), then runs it as Pipeline.Run does: every copy of every
 // item passes its branches to a sink, or is given to Drop; a failure of item s drops every copy
 // of items s and above and keeps the prefix below s complete. Errors as Pipeline.Run and
-// Validate. Any goroutine; blocks until the run ended.
+// Validate. A *PipelineError's StageIndex is the failed node's NodeID (Stage is its name).
+// A second Run while one is in progress (a stage that runs its own graph included) returns
+// ErrInvalidArgument at once. Any goroutine; blocks until the run ended.
 func (g *Graph[T]) Run(ctx context.Context, src Source[T]) error {
-	if g.p.Running() {
-		return invalidf("Graph %q: Run while a run is in progress", g.p.name)
+	g.mu.Lock()
+	if g.running || g.p.Running() {
+		g.mu.Unlock()
+		return invalidf("Graph %q: Run while a run is in progress (a graph runs once at a time; a node must not run its own graph)", g.p.name)
 	}
 	if !g.built {
 		if err := g.build(); err != nil {
+			g.mu.Unlock()
 			return err
 		}
 	}
-	return g.p.Run(ctx, src)
+	g.running = true
+	order := g.order
+	g.mu.Unlock()
+	err := g.p.Run(ctx, src)
+	g.mu.Lock()
+	g.running = false
+	g.mu.Unlock()
+	var pe *PipelineError
+	if errors.As(err, &pe) && pe.StageIndex >= 0 && pe.StageIndex < len(order) {
+		ne := *pe
+		ne.StageIndex = int(order[pe.StageIndex])
+		return &ne
+	}
+	return err
 }

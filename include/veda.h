@@ -1062,6 +1062,120 @@ VEDA_API veda_status veda_pipeline_run(veda_pipeline *p, veda_source_fn source, 
 VEDA_API veda_status veda_pipeline_cancel(veda_pipeline *p);   /* any thread; no-op if not running */
 VEDA_API veda_status veda_pipeline_destroy(veda_pipeline *p);  /* not while running: VEDA_ERR_INVALID_ARGUMENT */
 
+/* ---- Pipeline graphs (issue 12) -------------------------------------------------------------- */
+
+/*
+ * A pipeline graph is a pipeline whose stages (nodes) form a directed acyclic graph: an item can
+ * fan out to several branches (each a chain of nodes) and branches merge into one node again;
+ * every branch ends at a sink. Node 0 (VEDA_GRAPH_SOURCE) is the source. Every rule of the
+ * pipeline contract above holds per copy: the modes, the bounds (counted per source item: all
+ * copies of an item are one item and its bytes), exactly once, the failure prefix, cancellation,
+ * nesting, priorities (serial nodes are preferred).
+ *
+ * Copies. Where a node has several out-edges, each successor gets its own copy of the item: the
+ * first successor (the first edge added) gets the item itself, each other successor the pointer
+ * the copy callback returns (copy(copy_ctx, seq, item), called once per extra branch, on a worker;
+ * it cannot fail). With copy NULL every branch gets the same pointer: the nodes then share the
+ * item, and drop may be called more than once with that pointer (once per copy), so reference-count
+ * it or provide a copy callback. A copy keeps the item's declared bytes.
+ *
+ * Sequence numbers. The seq passed to node, copy and drop callbacks is the source item's sequence
+ * number: every copy of an item carries the same seq (the ctx of each node tells branches apart).
+ * A node reached by P paths from the source sees P copies of each item. Their order at a serial
+ * in-order node is (seq, path): item 0 by every path, then item 1, and so on, where the paths
+ * into a node are numbered in the order its in-edges were added (an edge from a node that is
+ * itself reached by several paths contributes those paths in their order there).
+ *
+ * Exactly once, per copy: every copy either passes a sink exactly once (its *out is ignored: the
+ * copy is finished and the caller owns it) or is given to drop exactly once, never both. A node's
+ * *out goes on to all its successors (copied as above).
+ *
+ * Failure. When a copy of item s fails in a node (or the source fails at s), the source is not
+ * called again, every copy of the items below s passes every branch to its sink, and every copy of
+ * the items above s is dropped; copies of s itself in other branches are dropped, except those
+ * that had already passed their sink (at a serial in-order sink, the copies of s that come before
+ * the failed one in path order). veda_last_error names the node (its id and name), s and the code.
+ *
+ * Validation (veda_graph_validate, and veda_graph_run before it runs anything): the source has an
+ * edge; there is no cycle (the message names one); every node is reachable from the source; every
+ * branch reaches a sink (a node without out-edges must be a sink). Otherwise
+ * VEDA_ERR_INVALID_ARGUMENT with a message naming the node, and nothing runs.
+ *
+ * Thread safety: every function may be called from any thread, concurrently. add_node, add_sink,
+ * add_edge, set_node_priority and a second run are refused (VEDA_ERR_INVALID_ARGUMENT, the graph
+ * unchanged) while a run is in progress, from a node callback too; veda_graph_cancel may be
+ * called from any thread, a node included; destroy is refused while a run is in progress.
+ * Callbacks are called from worker threads: the source by one thread at a time, each serial node
+ * by one thread at a time.
+ */
+typedef struct veda_graph veda_graph;
+/* A node id: VEDA_GRAPH_SOURCE, or the id add_node/add_sink stored (1, 2, ... in the order added). */
+typedef int32_t veda_graph_node;
+#define VEDA_GRAPH_SOURCE 0
+
+/* Returns the copy of item for an extra branch at a fan-out (see "Copies" above). */
+typedef void *(*veda_copy_fn)(void *ctx, int64_t seq, void *item);
+
+/*
+ * veda_graph_create makes a graph with only its source on rt and stores its handle in *out; free it
+ * with veda_graph_destroy. opts (NULL = defaults; see veda_pipeline_options) gives the bounds (per
+ * source item), the graph's priority (of the source and of the nodes without their own) and drop
+ * (called once per copy that does not pass a sink). copy may be NULL (see "Copies"). Returns
+ * VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (rt not a runtime handle, out NULL, opts->struct_size too
+ * small, priority not a VEDA_PRIORITY_* value, max_in_flight < 0); VEDA_ERR_CLOSED (rt
+ * destroyed); VEDA_ERR_UNSUPPORTED (forked child).
+ */
+VEDA_API veda_status veda_graph_create(veda_runtime *rt, const veda_pipeline_options *opts /* NULL = defaults */,
+                                       veda_copy_fn copy /* NULL = same pointer */, void *copy_ctx,
+                                       veda_graph **out);
+/*
+ * veda_graph_add_node adds a node that runs fn(ctx, seq, item, &out, &bytes) in mode (VEDA_STAGE_*)
+ * and stores its id in *out; connect it with veda_graph_add_edge. veda_graph_add_sink adds a node
+ * where branches end (no out-edge; its *out is ignored). name (copied) labels the node in errors
+ * and metrics. Returns VEDA_OK; VEDA_ERR_INVALID_ARGUMENT (g not a live graph handle, fn NULL,
+ * mode not a VEDA_STAGE_* value, name NULL, empty or already used in g, out NULL, a run in
+ * progress), and the graph is unchanged.
+ */
+VEDA_API veda_status veda_graph_add_node(veda_graph *g, const char *name, int32_t mode, veda_stage_fn fn,
+                                         void *ctx, veda_graph_node *out);
+VEDA_API veda_status veda_graph_add_sink(veda_graph *g, const char *name, int32_t mode, veda_stage_fn fn,
+                                         void *ctx, veda_graph_node *out);
+/*
+ * veda_graph_add_edge connects from to to: copies that passed from go on to to (in-edges of a node
+ * are numbered in the order added; see "Sequence numbers"). Returns VEDA_OK;
+ * VEDA_ERR_INVALID_ARGUMENT (g not a live graph handle, an unknown node, an edge into the source,
+ * an edge out of a sink, an edge added twice, a run in progress), and the graph is unchanged.
+ * Cycles are reported by veda_graph_validate and veda_graph_run.
+ */
+VEDA_API veda_status veda_graph_add_edge(veda_graph *g, veda_graph_node from, veda_graph_node to);
+/*
+ * veda_graph_set_node_priority sets the scheduler priority (VEDA_PRIORITY_*) of the tasks that
+ * carry copies into node (default: the graph's priority). Returns VEDA_OK;
+ * VEDA_ERR_INVALID_ARGUMENT (g not a live graph handle, node unknown or the source, priority not
+ * a VEDA_PRIORITY_* value, a run in progress).
+ */
+VEDA_API veda_status veda_graph_set_node_priority(veda_graph *g, veda_graph_node node, int32_t priority);
+/* veda_graph_validate checks the graph (see "Validation"); runs nothing. Returns VEDA_OK or
+ * VEDA_ERR_INVALID_ARGUMENT (the message names the problem's node, or g not a live graph handle). */
+VEDA_API veda_status veda_graph_validate(veda_graph *g);
+/*
+ * veda_graph_run validates the graph, then blocks until the source ended and every copy passed its
+ * sink (VEDA_OK), or a copy failed (VEDA_ERR_TASK_FAILED; veda_last_error names the node id and
+ * name, seq and code), or veda_graph_cancel was called or the thread's veda_cancel token fired
+ * (VEDA_ERR_CANCELLED: every alive copy is dropped). A graph may be run again after run returns;
+ * not twice at once. Bad input runs nothing and returns VEDA_ERR_INVALID_ARGUMENT: source NULL, a
+ * graph that does not validate, a run in progress (a node or source that runs its own graph gets
+ * this error, not a deadlock), g not a live graph handle. VEDA_ERR_CLOSED: the runtime was
+ * destroyed. Called from a VEDA callback, the worker helps run the graph while it waits.
+ */
+VEDA_API veda_status veda_graph_run(veda_graph *g, veda_source_fn source, void *source_ctx);
+/* veda_graph_cancel stops the run in progress (see veda_graph_run); any thread; returns at once; a
+ * no-op if not running. VEDA_ERR_INVALID_ARGUMENT: g not a live graph handle. */
+VEDA_API veda_status veda_graph_cancel(veda_graph *g);
+/* veda_graph_destroy frees g. VEDA_ERR_INVALID_ARGUMENT: g not a live graph handle (destroyed
+ * twice, forged) or a run in progress (destroy it after veda_graph_run returned). */
+VEDA_API veda_status veda_graph_destroy(veda_graph *g);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -235,11 +235,10 @@ static void *sampler(void *) {
 }
 
 static int bench_mem(int64_t total_mib, int64_t item_mib, int64_t budget_mib) {
-    // Fixed policy: with the adaptive one, a worker blocked in the slow writer's sleep (a C
-    // call) does not count as busy, and the second worker stays suspended.
+    // The default (adaptive) policy: a worker blocked in the slow writer's sleep (a C call)
+    // counts as busy, and work queued meanwhile wakes the second worker.
     veda_config cfg;
     veda_config_init(&cfg);
-    cfg.policy = VEDA_POLICY_FIXED;
     veda_runtime *rt = nullptr;
     if (veda_runtime_create(&cfg, &rt) != VEDA_OK) return 1;
     mem_ctx c = {total_mib / item_mib, (size_t)item_mib << 20, 0, 1};

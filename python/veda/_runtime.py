@@ -36,6 +36,7 @@ from ._types import Decision, DeviceInfo, Metrics
 if TYPE_CHECKING:
     from typing_extensions import ParamSpec, Self
     from ._pipeline import Pipeline
+    from ._graph import Graph
     P = ParamSpec("P")
 
 __all__ = ["Runtime", "version"]
@@ -410,6 +411,19 @@ class Runtime(concurrent.futures.Executor):
 
         self._handle()
         return Pipeline(self, max_in_flight=max_in_flight, max_bytes=max_bytes, priority=priority)
+
+    def graph(self, max_in_flight: Optional[int] = None, max_bytes: Optional[int] = None,
+              priority: str = "normal", copy: Optional[Callable[[Any], Any]] = None) -> "Graph":
+        """A new pipeline graph with only its source (see :class:`veda.Graph`): at most
+        ``max_in_flight`` items (all copies of an item count as one) and ``max_bytes`` declared
+        bytes in flight (None: the profile's), its tasks at ``priority``. At a fan-out every
+        branch gets the same object, unless ``copy`` is given (called once per extra branch).
+        Add nodes with ``g.node(fn, after=...)`` and sinks with ``g.sink(...)``, then
+        ``g.run(iterable)``."""
+        from ._graph import Graph
+
+        self._handle()
+        return Graph(self, max_in_flight=max_in_flight, max_bytes=max_bytes, priority=priority, copy=copy)
 
     # -- parallel loops -------------------------------------------------------------------------
 

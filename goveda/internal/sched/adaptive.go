@@ -10,14 +10,19 @@ import (
 // Adaptive worker count (PolicyAdaptive, PolicyEnergyEfficient).
 //
 // A monitor goroutine samples every monitorTick: the busy time of the active workers and the
-// injector length. Utilization = busy delta / (active * tick).
+// injector length. Utilization = busy delta / (active * tick). Busy time includes the busy phase
+// in progress (Worker.busyNow), so a worker that sits in one long task (a C callback that blocks
+// or spins) counts as busy while it runs, not only once it returns; a worker parked inside a
+// wait (a join, a scope) counts as idle.
 //   - Shrink: utilization below lowUtil for shrinkTicks ticks in a row -> active--.
 //     Surplus workers (id >= active) suspend at their next idle moment (Worker.suspend); a worker
 //     in the middle of a task finishes it first, so no work is stranded.
 //   - Grow: queued injected work at a tick, or utilization above highUtil -> active++ and the
 //     newly active worker is woken.
-//   - Quiescence: when every worker is parked and nothing is queued, the monitor stops ticking
-//     and waits for kick (an inject), so an idle pool costs no CPU.
+//   - Quiescence: when no worker is in a busy phase and nothing is queued, the monitor stops
+//     ticking and waits for kick, so an idle pool costs no CPU. Kicks: an inject, and a push or
+//     inject that finds no sleeper allowed to take it (Pool.notify): the active workers are all
+//     running, perhaps inside long tasks, and the monitor must decide whether to grow.
 //
 // active never drops below 1, so progress never depends on the monitor: suspended workers hold
 // no queued work (they suspend only with an empty deque), and the active workers are woken by
@@ -76,11 +81,16 @@ func (m *monitor) loop() {
 		case <-t.C:
 		}
 		active := int(p.active.Load())
+		now := p.now()
 		var busy int64
+		running := 0
 		for i, w := range p.workers {
-			b := w.pub.busyNs.Load()
+			b, on := w.busyNow(now)
 			if i < active {
 				busy += b - lastBusy[i]
+			}
+			if on {
+				running++
 			}
 			lastBusy[i] = b
 		}
@@ -115,8 +125,10 @@ func (m *monitor) loop() {
 		default:
 			low = 0
 		}
-		// Quiescence: everything parked and nothing queued for a few ticks -> wait for a kick.
-		if int(p.sleep.idle.Load()) >= int(p.active.Load()) && !p.hasWork() {
+		// Quiescence: no worker in a busy phase and nothing queued for a few ticks -> wait
+		// for a kick. (Counting parked workers instead would let a monitor sleep while the one
+		// active worker runs a long task: a sleeper above the limit looks like "all parked".)
+		if running == 0 && !p.hasWork() {
 			quiet++
 		} else {
 			quiet = 0
@@ -133,8 +145,9 @@ func (m *monitor) loop() {
 			}
 			m.sleeping.Store(false)
 			quiet = 0
+			now := p.now()
 			for i := range lastBusy {
-				lastBusy[i] = p.workers[i].pub.busyNs.Load()
+				lastBusy[i], _ = p.workers[i].busyNow(now)
 			}
 		}
 	}

@@ -61,12 +61,14 @@ func (p *Pool) capWhy() string {
 	return fmt.Sprintf("energy cap %d: %s", p.limit(), p.capReason)
 }
 
-// BusyNs returns the sum of the workers' published busy time (0 without clocks). Any goroutine;
-// O(workers) atomic loads.
+// BusyNs returns the sum of the workers' busy time, the phases in progress included (0 without
+// clocks). Any goroutine; O(workers) atomic loads.
 func (p *Pool) BusyNs() int64 {
 	var ns int64
+	now := p.now()
 	for _, w := range p.workers {
-		ns += w.pub.busyNs.Load() // load: snapshot
+		b, _ := w.busyNow(now)
+		ns += b
 	}
 	return ns
 }

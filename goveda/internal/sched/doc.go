@@ -103,7 +103,9 @@
 // Adaptive policy (adaptive.go): a monitor samples utilization every 10 ms; low utilization for
 // 5 ticks lowers the active count by one, queued work or high utilization raises it and wakes
 // the worker. Suspended workers hold no queued work, so progress never waits for the monitor
-// beyond the ramp-up. When the pool is quiescent the monitor waits for the next injection.
+// beyond the ramp-up. Busy time counts the task in progress, so a worker inside one long task (a
+// C callback that blocks) is busy. When no worker is busy and nothing is queued the monitor waits
+// for a kick: an injection, or a push that no allowed sleeper can take (PARKING.md, Case E).
 //
 // Telemetry: per-worker counters are plain fields written by the owner and published to atomics
 // when the worker goes idle and every 1024 tasks; busy/idle clocks are read only at idle/busy

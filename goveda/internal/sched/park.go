@@ -27,6 +27,9 @@ func (p *Pool) notify() {
 	// load (seq-cst): pairs with idle.Add in register; ordered after the caller's publishing
 	// store (deque bottom or injector count).
 	if s.idle.Load() == 0 {
+		if m := p.mon; m != nil {
+			m.kick()
+		}
 		return
 	}
 	// load (seq-cst): a searching worker will find the task or, on giving up, see it in its
@@ -34,15 +37,23 @@ func (p *Pool) notify() {
 	if s.searching.Load() > 0 {
 		return
 	}
-	s.wakeOne(p.active.Load()) // load: the adaptive limit now
+	if !s.wakeOne(p.active.Load()) { // load: the adaptive limit now
+		if m := p.mon; m != nil {
+			// No sleeper may take the task now: the active workers are running (perhaps
+			// inside long tasks), so a worker the monitor let go must come back; a quiet
+			// monitor is woken to decide (adaptive.go, growth on queued work).
+			m.kick()
+		}
+	}
 }
 
 // wakeOne unregisters the most recently registered sleeper whose id is below limit (a worker the
 // adaptive policy lets run) and wakes it. A sleeper at or above the limit would only suspend
 // again and swallow the wake-up, leaving the task to the monitor's next tick; if every sleeper
 // is above the limit, the active workers are awake and will find the work themselves (they
-// re-check every queue before they park). Any goroutine. O(sleepers) under mu.
-func (s *sleepState) wakeOne(limit int32) {
+// re-check every queue before they park). It reports whether it woke one. Any goroutine.
+// O(sleepers) under mu.
+func (s *sleepState) wakeOne(limit int32) bool {
 	s.mu.Lock()
 	i := len(s.sleepers) - 1
 	for i >= 0 && int32(s.sleepers[i].id) >= limit {
@@ -50,7 +61,7 @@ func (s *sleepState) wakeOne(limit int32) {
 	}
 	if i < 0 {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	w := s.sleepers[i]
 	n := len(s.sleepers)
@@ -61,6 +72,7 @@ func (s *sleepState) wakeOne(limit int32) {
 	s.idle.Add(-1) // atomic add under mu: keeps idle == len(sleepers)
 	s.mu.Unlock()
 	w.wake()
+	return true
 }
 
 // register adds w to the sleepers. Owner worker (w) only.
@@ -121,7 +133,14 @@ func (w *Worker) fallAsleep(l *Latch) {
 		if traced {
 			start = p.now()
 		}
+		// Parked inside a wait (a join, a scope), the worker is idle for the adaptive
+		// monitor until it wakes (in its idle loop the clock is idle already).
+		waiting := w.busyPhase
+		w.clockIdle()
 		<-w.wakeCh
+		if waiting {
+			w.clockBusy()
+		}
 		if traced {
 			w.tracePark(start)
 		}

@@ -31,6 +31,10 @@ type workerPub struct {
 	remoteSteals  atomic.Uint64 // same
 	busyNs        atomic.Int64  // add by owner at idle/busy transitions; load by readers: snapshot
 	idleNs        atomic.Int64  // same
+	// busySince is the pool clock + 1 at the start of the busy phase in progress, 0 while idle:
+	// a task that runs for a long time (a C callback that blocks or spins) counts as busy
+	// before it returns (busyNow). Store by owner at transitions; load by readers: snapshot.
+	busySince atomic.Int64
 }
 
 // Worker is one pool goroutine with its deque. Fields are owner-only unless stated. goveda's job
@@ -59,6 +63,7 @@ type Worker struct {
 
 	st         workerStats
 	phaseStart int64 // p.now() at the last idle/busy transition (clocks on only)
+	busyPhase  bool  // the clock is in a busy phase (clocks on only)
 
 	pub workerPub
 
@@ -113,6 +118,10 @@ func (w *Worker) main(ready chan<- error) {
 	}
 	w.gid.Store(getg()) // store: identity key; ready's channel send orders it before New returns
 	w.phaseStart = p.now()
+	if p.clocks {
+		w.busyPhase = true
+		w.pub.busySince.Store(w.phaseStart + 1) // store: snapshot for busyNow
+	}
 	ready <- nil
 	for {
 		if d := p.det; d != nil && d.replaying() {
@@ -441,23 +450,46 @@ func (w *Worker) publish() {
 	w.pub.remoteSteals.Store(w.st.remoteSteals)
 }
 
-// clockIdle and clockBusy account busy/idle time at transitions (never per task). Owner only.
+// clockIdle and clockBusy account busy/idle time at transitions (never per task): clockIdle
+// when the worker enters its idle loop or parks inside a wait (fallAsleep), clockBusy when it
+// found work or woke up inside a wait. Each is a no-op in the phase it would enter. Owner only.
 func (w *Worker) clockIdle() {
-	if !w.p.clocks {
+	if !w.p.clocks || !w.busyPhase {
 		return
 	}
 	now := w.p.now()
+	// store, then add: a reader between the two sees neither the phase in progress nor its
+	// total (an undercount for one sample that the next one makes up), never both twice.
+	w.pub.busySince.Store(0)
 	w.pub.busyNs.Add(now - w.phaseStart)
 	w.phaseStart = now
+	w.busyPhase = false
 }
 
 func (w *Worker) clockBusy() {
-	if !w.p.clocks {
+	if !w.p.clocks || w.busyPhase {
 		return
 	}
 	now := w.p.now()
 	w.pub.idleNs.Add(now - w.phaseStart)
+	w.pub.busySince.Store(now + 1) // store: snapshot for busyNow (+1: 0 means idle)
 	w.phaseStart = now
+	w.busyPhase = true
+}
+
+// busyNow returns w's busy time up to now (pool clock), the busy phase in progress included, and
+// whether w is in a busy phase (running a task, or helping in a wait). Any goroutine; a snapshot
+// (see clockIdle for the one-sample undercount at a transition).
+func (w *Worker) busyNow(now int64) (int64, bool) {
+	since := w.pub.busySince.Load() // load: snapshot
+	b := w.pub.busyNs.Load()        // load: snapshot
+	if since == 0 {
+		return b, false
+	}
+	if d := now - (since - 1); d > 0 {
+		b += d
+	}
+	return b, true
 }
 
 // RecordLatency adds one injected task's submit-to-finish latency. Worker only.
