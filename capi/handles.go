@@ -27,6 +27,8 @@ const (
 	kindFuture  handleKind = 3 // veda_future*
 	kindKernel  handleKind = 4 // veda_kernel*
 	kindCancel  handleKind = 5 // veda_cancel*
+	// 6 veda_buffer* (buffer.go), 7 veda_pipeline* (pipeline.go), 0 veda_graph* (graph.go): every
+	// 3-bit kind is taken (bit 3 is tokenMark); a new handle type needs a wider tag.
 
 	tagBits   = 4
 	tagMask   = 1<<tagBits - 1

@@ -18,7 +18,7 @@
 //   - status.go: error -> veda_status mapping, last-error setting, panic recovery.
 //   - the other files hold the vedago_* exports, one area each (exports.go: runtime, loops,
 //     metrics; group.go, join.go, future.go, cancel.go, shared.go; kernels.go, userkernel.go,
-//     buffer.go, devices.go; pipeline.go, trace.go). Each maps handles and arguments to a goveda
+//     buffer.go, devices.go; pipeline.go, graph.go with graph.c, trace.go). Each maps handles and arguments to a goveda
 //     call and its error to a status: no scheduling, reduction, group or validation logic of its
 //     own (goveda.Group, ReduceErr, Kernel.Close, SgemmSpans, ConfigError carry those).
 //

@@ -18,11 +18,12 @@ from ._future import Future
 from ._native import NativeFunction, native
 from ._tasks import TaskGroup, TaskOptions
 from ._pipeline import Pipeline  # issue 12
+from ._graph import Graph, GraphNode, GraphRunStats  # issue 12: pipeline graphs
 from ._types import Candidate, Decision, DeviceInfo, DeviceMetrics, DeviceStats, Metrics
 
 __all__ = ["Runtime", "Kernel", "In", "Out", "InOut", "DeviceArray", "Status", "VedaError",
            "LibraryNotFoundError", "version", "__version__",
            "runtime", "parallel_for", "sum", "dot", "saxpy", "sgemm", "submit",
            "native", "NativeFunction", "Future", "TaskOptions", "TaskGroup",
-           "Pipeline", "DeviceInfo", "DeviceStats", "DeviceMetrics", "Metrics", "Decision", "Candidate"]
+           "Pipeline", "Graph", "GraphNode", "GraphRunStats", "DeviceInfo", "DeviceStats", "DeviceMetrics", "Metrics", "Decision", "Candidate"]
 __version__ = "0.1.0"

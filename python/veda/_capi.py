@@ -421,3 +421,39 @@ lib.veda_pipeline_cancel.restype = veda_status
 # veda_status veda_pipeline_destroy(veda_pipeline *p);
 lib.veda_pipeline_destroy.argtypes = [c_void_p]
 lib.veda_pipeline_destroy.restype = veda_status
+
+# ---- Pipeline graphs (veda.h, issue 12) ------------------------------------------------------
+# #define VEDA_GRAPH_SOURCE 0
+GRAPH_SOURCE = 0
+# typedef void *(*veda_copy_fn)(void *ctx, int64_t seq, void *item);
+veda_copy_fn = CFUNCTYPE(c_void_p, c_void_p, c_int64, c_void_p)
+# veda_status veda_graph_create(veda_runtime *rt, const veda_pipeline_options *opts, veda_copy_fn copy,
+#                               void *copy_ctx, veda_graph **out);
+lib.veda_graph_create.argtypes = [c_void_p, POINTER(veda_pipeline_options), c_void_p, c_void_p, POINTER(c_void_p)]
+lib.veda_graph_create.restype = veda_status
+# veda_status veda_graph_add_node(veda_graph *g, const char *name, int32_t mode, veda_stage_fn fn, void *ctx,
+#                                 veda_graph_node *out);
+lib.veda_graph_add_node.argtypes = [c_void_p, c_char_p, c_int32, c_void_p, c_void_p, POINTER(c_int32)]
+lib.veda_graph_add_node.restype = veda_status
+# veda_status veda_graph_add_sink(veda_graph *g, const char *name, int32_t mode, veda_stage_fn fn, void *ctx,
+#                                 veda_graph_node *out);
+lib.veda_graph_add_sink.argtypes = [c_void_p, c_char_p, c_int32, c_void_p, c_void_p, POINTER(c_int32)]
+lib.veda_graph_add_sink.restype = veda_status
+# veda_status veda_graph_add_edge(veda_graph *g, veda_graph_node from, veda_graph_node to);
+lib.veda_graph_add_edge.argtypes = [c_void_p, c_int32, c_int32]
+lib.veda_graph_add_edge.restype = veda_status
+# veda_status veda_graph_set_node_priority(veda_graph *g, veda_graph_node node, int32_t priority);
+lib.veda_graph_set_node_priority.argtypes = [c_void_p, c_int32, c_int32]
+lib.veda_graph_set_node_priority.restype = veda_status
+# veda_status veda_graph_validate(veda_graph *g);
+lib.veda_graph_validate.argtypes = [c_void_p]
+lib.veda_graph_validate.restype = veda_status
+# veda_status veda_graph_run(veda_graph *g, veda_source_fn source, void *source_ctx);
+lib.veda_graph_run.argtypes = [c_void_p, c_void_p, c_void_p]
+lib.veda_graph_run.restype = veda_status
+# veda_status veda_graph_cancel(veda_graph *g);
+lib.veda_graph_cancel.argtypes = [c_void_p]
+lib.veda_graph_cancel.restype = veda_status
+# veda_status veda_graph_destroy(veda_graph *g);
+lib.veda_graph_destroy.argtypes = [c_void_p]
+lib.veda_graph_destroy.restype = veda_status

@@ -36,6 +36,7 @@ from ._types import Decision, DeviceInfo, Metrics
 if TYPE_CHECKING:
     from typing_extensions import ParamSpec, Self
     from ._pipeline import Pipeline
+    from ._graph import Graph
     P = ParamSpec("P")
 
 __all__ = ["Runtime", "version"]
@@ -411,6 +412,19 @@ class Runtime(concurrent.futures.Executor):
         self._handle()
         return Pipeline(self, max_in_flight=max_in_flight, max_bytes=max_bytes, priority=priority)
 
+    def graph(self, max_in_flight: Optional[int] = None, max_bytes: Optional[int] = None,
+              priority: str = "normal", copy: Optional[Callable[[Any], Any]] = None) -> "Graph":
+        """A new pipeline graph with only its source (see :class:`veda.Graph`): at most
+        ``max_in_flight`` items (all copies of an item count as one) and ``max_bytes`` declared
+        bytes in flight (None: the profile's), its tasks at ``priority``. At a fan-out every
+        branch gets the same object, unless ``copy`` is given (called once per extra branch).
+        Add nodes with ``g.node(fn, after=...)`` and sinks with ``g.sink(...)``, then
+        ``g.run(iterable)``."""
+        from ._graph import Graph
+
+        self._handle()
+        return Graph(self, max_in_flight=max_in_flight, max_bytes=max_bytes, priority=priority, copy=copy)
+
     # -- parallel loops -------------------------------------------------------------------------
 
     def parallel_for(self, begin: int, end: int, fn: RangeBody, grain: int = 0,
@@ -433,7 +447,9 @@ class Runtime(concurrent.futures.Executor):
 
         A bare int is refused with TypeError (it would be taken as a code address), as is any
         other non-callable, before anything runs. Ctrl-C in the main thread stops the loop (no
-        new chunk starts; running chunks finish) and raises KeyboardInterrupt.
+        new chunk starts; running chunks finish) and raises KeyboardInterrupt. A native loop of
+        one chunk (one index, or fewer than ``2 * grain``) runs to its end first, as a running
+        chunk does: it usually runs on the calling thread, in about a microsecond.
         """
         h = self._handle()
         b = _int_arg("begin", begin)
@@ -444,6 +460,13 @@ class Runtime(concurrent.futures.Executor):
         addr = native_address(fn)
         if addr is not None:
             ctx_ptr = _ctx_pointer(ctx)  # ctx (and fn) stay referenced by this frame
+            n = e - b
+            if n == 1 or n < 2 * g:
+                # One chunk: nothing for Ctrl-C to stop (a running chunk always finishes), so
+                # no blocking() block (3 us); libveda runs it on this thread when a slot is free
+                # (about 1 us through ctypes). A KeyboardInterrupt comes right after it.
+                check(lib.veda_parallel_for(h, b, e, g, addr, ctx_ptr))
+                return
             with blocking():
                 check(lib.veda_parallel_for(h, b, e, g, addr, ctx_ptr))
             return

@@ -3,10 +3,12 @@
  * nothing run, exactly-once per copy with random failures and cancellations (items and copies
  * are malloc'd: under ASan a double drop is a double free and a lost copy a leak), the clean
  * prefix after a failure, cancellation from another thread, nested veda_parallel_for in a node,
- * node priorities, and every bad input of the contract. */
+ * node priorities, every bad input of the contract, and the fork guard of every graph function. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "vt.h"
 
@@ -749,6 +751,43 @@ static void test_bad_input(void) {
     EXPECT_ST(veda_graph_create(r, NULL, NULL, NULL, &g), VEDA_ERR_CLOSED);
 }
 
+/* In a child forked after the runtime started, every graph function refuses at once (no Go). */
+static void test_fork(void) {
+    veda_graph *g = NULL;
+    veda_graph_node s;
+    OK(veda_graph_create(rt2, NULL, NULL, NULL, &g));
+    OK(veda_graph_add_sink(g, "s", VEDA_STAGE_PARALLEL, noop, NULL, &s));
+    OK(veda_graph_add_edge(g, VEDA_GRAPH_SOURCE, s));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(5); /* a hang is killed by SIGALRM and fails the test */
+        int bad = 0;
+        int64_t n = 3;
+        veda_graph *g2 = NULL;
+        veda_graph_node id;
+        bad += veda_graph_create(rt2, NULL, NULL, NULL, &g2) != VEDA_ERR_UNSUPPORTED;
+        bad += strstr(veda_last_error(), "fork") == NULL;
+        bad += veda_graph_add_node(g, "a", VEDA_STAGE_PARALLEL, noop, NULL, &id) != VEDA_ERR_UNSUPPORTED;
+        bad += veda_graph_add_sink(g, "b", VEDA_STAGE_PARALLEL, noop, NULL, &id) != VEDA_ERR_UNSUPPORTED;
+        bad += veda_graph_add_edge(g, VEDA_GRAPH_SOURCE, s) != VEDA_ERR_UNSUPPORTED;
+        bad += veda_graph_set_node_priority(g, s, VEDA_PRIORITY_LOW) != VEDA_ERR_UNSUPPORTED;
+        bad += veda_graph_validate(g) != VEDA_ERR_UNSUPPORTED;
+        bad += veda_graph_run(g, s_source, &n) != VEDA_ERR_UNSUPPORTED;
+        bad += veda_graph_cancel(g) != VEDA_ERR_UNSUPPORTED;
+        bad += veda_graph_destroy(g) != VEDA_ERR_UNSUPPORTED;
+        bad += strstr(veda_last_error(), "spawn") == NULL;
+        if (bad) fprintf(stderr, "child: %d checks failed; last error: %s\n", bad, veda_last_error());
+        _exit(bad ? 1 : 0);
+    }
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int64_t n = 3;
+    OK(veda_graph_run(g, s_source, &n)); /* the parent keeps working */
+    OK(veda_graph_destroy(g));
+}
+
 int main(void) {
     rt1 = vt_runtime(1, VEDA_POLICY_FIXED);
     rt2 = vt_runtime(2, VEDA_POLICY_ADAPTIVE);
@@ -760,6 +799,7 @@ int main(void) {
     test_cancel_thread();
     test_nested();
     test_bad_input();
+    test_fork();
     OK(veda_runtime_destroy(rt1));
     OK(veda_runtime_destroy(rt2));
     OK(veda_runtime_destroy(rt4));
