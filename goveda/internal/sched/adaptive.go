@@ -18,10 +18,7 @@ import (
 //     Surplus workers (id >= active) suspend at their next idle moment (Worker.suspend); a worker
 //     in the middle of a task finishes it first, so no work is stranded.
 //   - Grow: queued injected work at a tick, or utilization above highUtil -> active++ and the
-//     newly active worker is woken. An Inject that finds workers suspended also grows by one at
-//     once (urge), rather than at the next tick: after an idle spell the pool is down to one
-//     active worker, and a loop or a fork-join submitted then would otherwise run on one core
-//     for up to a tick (10 ms; fib(32) takes 7 ms on two).
+//     newly active worker is woken.
 //   - Quiescence: when no worker is in a busy phase and nothing is queued, the monitor stops
 //     ticking and waits for kick, so an idle pool costs no CPU. Kicks: an inject, and a push or
 //     inject that finds no sleeper allowed to take it (Pool.notify): the active workers are all
@@ -40,7 +37,6 @@ const (
 type monitor struct {
 	p        *Pool
 	kickCh   chan struct{} // capacity 1
-	urgeCh   chan struct{} // capacity 1: grow now (urge)
 	sleeping atomic.Bool   // the monitor waits for a kick; store by monitor, load by inject
 	quit     chan struct{}
 	once     sync.Once
@@ -48,7 +44,7 @@ type monitor struct {
 }
 
 func startMonitor(p *Pool) *monitor {
-	m := &monitor{p: p, kickCh: make(chan struct{}, 1), urgeCh: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	m := &monitor{p: p, kickCh: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	go m.loop()
 	return m
 }
@@ -58,17 +54,6 @@ func (m *monitor) kick() {
 	if m.sleeping.Load() { // load (seq-cst): pairs with the store in loop before its final check
 		select {
 		case m.kickCh <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// urge asks the monitor to grow by one worker now, if workers are suspended. Any goroutine; one
-// atomic load when every worker is active.
-func (m *monitor) urge() {
-	if int(m.p.active.Load()) < m.p.limit() { // loads: a hint; the monitor re-checks
-		select {
-		case m.urgeCh <- struct{}{}:
 		default:
 		}
 	}
@@ -94,12 +79,6 @@ func (m *monitor) loop() {
 		case <-m.quit:
 			return
 		case <-t.C:
-		case <-m.urgeCh:
-			if active, limit := int(p.active.Load()), p.limit(); active < limit {
-				low = 0
-				p.resize(active, active+1, func() string { return "work submitted while workers were suspended" })
-			}
-			continue
 		}
 		active := int(p.active.Load())
 		now := p.now()

@@ -255,7 +255,6 @@ func (p *Pool) Inject(t *Task, level int, deadline int64) {
 	p.notify()
 	if p.mon != nil {
 		p.mon.kick()
-		p.mon.urge()
 	}
 }
 
