@@ -18,6 +18,11 @@ void vedac_call_combine(veda_combine_fn fn, uintptr_t ctx, void *acc, const void
 int32_t vedac_call_task(veda_task_fn fn, uintptr_t ctx);
 void vedac_call_callback(veda_callback_fn fn, uintptr_t user, veda_status st);
 uintptr_t vedac_thread_cancel(void); // the veda_cancel token bound to this thread, 0 if none
+// The one-chunk fast path's gate table (capi.c; goveda/foreign.go).
+void vedac_gate_register(uintptr_t token, void *gate);
+void vedac_gate_unregister(uintptr_t token);
+int32_t vedac_thread_holds(void *gate); // 1 if this thread runs a fast-path body under gate
+size_t vedac_gate_offset(int field);    // offsetof the gate's field 0..4 (layout test)
 // The fork guard for the other C files (graph.c): VEDA_OK, or, in a forked child, the fork error
 // set as the last error and VEDA_ERR_UNSUPPORTED returned.
 veda_status vedac_fork_refused(void);

@@ -82,7 +82,9 @@ func vedago_runtime_create(workers C.int32_t, policy C.int32_t, seed C.uint64_t,
 	if err != nil {
 		return failErr(fn, configErrorInC(err))
 	}
-	*out = C.uintptr_t(runtimes.add(&runtimeEntry{rt: rt}))
+	tok := runtimes.add(&runtimeEntry{rt: rt})
+	registerFast(tok, rt)
+	*out = C.uintptr_t(tok)
 	return stOK
 }
 
@@ -97,6 +99,7 @@ func vedago_runtime_destroy(h C.uintptr_t) (st C.veda_status) {
 		}
 		return st
 	}
+	unregisterFast(uintptr(h)) // later calls with h take the ordinary path (and fail there)
 	if e.shared {
 		return releaseShared(fn, h, e)
 	}

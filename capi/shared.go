@@ -21,7 +21,9 @@ func vedago_runtime_shared(out *C.uintptr_t) (st C.veda_status) {
 	if err != nil {
 		return failErr(fn, err)
 	}
-	*out = C.uintptr_t(runtimes.add(&runtimeEntry{rt: rt, shared: true}))
+	tok := runtimes.add(&runtimeEntry{rt: rt, shared: true})
+	registerFast(tok, rt)
+	*out = C.uintptr_t(tok)
 	return stOK
 }
 

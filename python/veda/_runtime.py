@@ -447,7 +447,9 @@ class Runtime(concurrent.futures.Executor):
 
         A bare int is refused with TypeError (it would be taken as a code address), as is any
         other non-callable, before anything runs. Ctrl-C in the main thread stops the loop (no
-        new chunk starts; running chunks finish) and raises KeyboardInterrupt.
+        new chunk starts; running chunks finish) and raises KeyboardInterrupt. A native loop of
+        one chunk (one index, or fewer than ``2 * grain``) runs to its end first, as a running
+        chunk does: it usually runs on the calling thread, in about a microsecond.
         """
         h = self._handle()
         b = _int_arg("begin", begin)
@@ -458,6 +460,13 @@ class Runtime(concurrent.futures.Executor):
         addr = native_address(fn)
         if addr is not None:
             ctx_ptr = _ctx_pointer(ctx)  # ctx (and fn) stay referenced by this frame
+            n = e - b
+            if n == 1 or n < 2 * g:
+                # One chunk: nothing for Ctrl-C to stop (a running chunk always finishes), so
+                # no blocking() block (3 us); libveda runs it on this thread when a slot is free
+                # (about 1 us through ctypes). A KeyboardInterrupt comes right after it.
+                check(lib.veda_parallel_for(h, b, e, g, addr, ctx_ptr))
+                return
             with blocking():
                 check(lib.veda_parallel_for(h, b, e, g, addr, ctx_ptr))
             return

@@ -1,6 +1,9 @@
 package sched
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Execution slots and inline runs.
 //
@@ -27,32 +30,135 @@ import "sync/atomic"
 //
 // Rejected: letting the caller run every root job itself (it would then need a deque and the
 // worker identity; helping waits on an outside goroutine) and spinning workers (idle cores burn).
+//
+// The slots are a counting semaphore whose words live in a Gate, a small pointer-free struct
+// separate from the Pool, so that foreign code can use the same slots in place: the C ABI runs a
+// one-chunk veda_parallel_for on the C caller's thread without entering Go at all (capi.c), which
+// saves the cgo re-entry (about 2 us warm and 9-15 us with cold caches, as from Python). Foreign
+// code follows the same protocol as RunInline: Foreign++ then check Closed (the Dekker pair with
+// Close, which stores Closed and then waits for Foreign == 0); take a slot with tryAcquire's
+// fair rule (only while Avail > Waiters, so waiting workers are not starved by a stream of
+// inline calls); run; give it back (Avail++) and, if Waiters > 0 then, call WakeSlot; Foreign--.
+// A foreign holder whose body calls back into the pool is recognised by the ForeignHolder hook
+// (step 3 applies to it as to an inline goroutine).
 
-// slotInit fills nothing: all workers start awake, holding every slot. Called by New.
+// Gate holds the execution-slot semaphore. All fields are 32/64-bit words used only with atomic
+// operations (sync/atomic here, C11 atomics in foreign code: the same instructions). The layout
+// is a contract with capi.c's vedac_gate: do not reorder.
+type Gate struct {
+	// Avail: free slots. Add/CAS (seq-cst) by every holder; pairs with Waiters (see acquireWait).
+	Avail atomic.Int32
+	// Waiters: goroutines blocked in acquireWait. Add (seq-cst) before their re-check; a releaser
+	// loads it after its Avail add, so one of the two sees the other.
+	Waiters atomic.Int32
+	// Closed: 1 once Close began. Store (seq-cst) by Close; foreign callers load it after their
+	// Foreign add (Dekker pair): either Close sees them or they see Closed and back off.
+	Closed atomic.Int32
+	// Foreign: foreign inline runs between their Closed check and their release. shutdown waits
+	// for 0.
+	Foreign atomic.Int32
+	// Inlined: foreign inline runs finished; add only (Stats.Executed).
+	Inlined atomic.Uint64
+}
+
+// slotInit makes the gate: all workers start awake, holding every slot (Avail = 0). Called by
+// New.
 func (p *Pool) slotInit() {
-	p.slots = make(chan struct{}, len(p.workers))
+	p.gate = new(Gate)
+	p.slotWake = make(chan struct{}, 2*len(p.workers)+1)
 	p.inliners = make([]atomic.Uintptr, len(p.workers))
 }
 
+// Gate returns the pool's slot gate (for a foreign fast path; see the top of this file). The
+// caller must keep the address valid for foreign code (goveda pins it).
+func (p *Pool) Gate() *Gate { return p.gate }
+
+// SetForeignHolder installs the check that reports whether the calling goroutine's thread holds
+// one of p's slots through foreign code (nil: none). Call before handing the gate out; any
+// goroutine.
+func (p *Pool) SetForeignHolder(f func() bool) {
+	if f == nil {
+		p.foreignHolds.Store(nil)
+		return
+	}
+	p.foreignHolds.Store(&f) // store: publishes f to holdsSlot's load
+}
+
+// tryAcquire takes a slot without blocking. fair: only while free slots outnumber the waiters
+// (inline runs); workers and outside waits pass false. Any goroutine.
+func (g *Gate) tryAcquire(fair bool) bool {
+	for a := g.Avail.Load(); a > 0; a = g.Avail.Load() { // load (seq-cst): see Avail
+		if fair && a <= g.Waiters.Load() { // load: waiting goroutines go first
+			return false
+		}
+		if g.Avail.CompareAndSwap(a, a-1) { // CAS (seq-cst): takes one slot
+			return true
+		}
+	}
+	return false
+}
+
+// acquireWait takes a slot, blocking while none is free. Any goroutine of the pool (workers
+// waking up, outside waits taking their slot back).
+func (p *Pool) acquireWait() {
+	g := p.gate
+	for !g.tryAcquire(false) {
+		g.Waiters.Add(1) // add (seq-cst) before the re-check: a releaser either sees us or we see its slot
+		if g.tryAcquire(false) {
+			g.Waiters.Add(-1)
+			return
+		}
+		<-p.slotWake // a token from a release (maybe stale: then we loop)
+		g.Waiters.Add(-1)
+	}
+}
+
+// releaseSlotWord gives a slot back and wakes a waiter if there is one. Any holder.
+func (p *Pool) releaseSlotWord() {
+	p.gate.Avail.Add(1)            // add (seq-cst): see acquireWait
+	if p.gate.Waiters.Load() > 0 { // load (seq-cst): after the add (Dekker with acquireWait)
+		p.WakeSlot()
+	}
+}
+
+// WakeSlot wakes one goroutine blocked for a slot (a buffered token: never blocks; a full buffer
+// means every waiter already has a token). Foreign holders call it after their release saw
+// Waiters > 0. Any goroutine.
+func (p *Pool) WakeSlot() {
+	select {
+	case p.slotWake <- struct{}{}:
+	default:
+	}
+}
+
 // releaseSlot gives back the slot of a worker about to park. Owner worker only.
-func (w *Worker) releaseSlot() { w.p.slots <- struct{}{} } // never blocks: holders <= cap
+func (w *Worker) releaseSlot() { w.p.releaseSlotWord() }
 
 // acquireSlot takes a slot for a worker that woke up; it waits while inline runs hold them all.
 // Owner worker only.
-func (w *Worker) acquireSlot() { <-w.p.slots }
+func (w *Worker) acquireSlot() { w.p.acquireWait() }
+
+// waitForeign waits until no foreign inline run is in progress (after Closed was stored).
+// shutdown only; foreign runs are one chunk, so this normally returns at once.
+func (p *Pool) waitForeign() {
+	for d := time.Microsecond; p.gate.Foreign.Load() != 0; { // load (seq-cst): see Gate.Closed
+		time.Sleep(d)
+		if d < time.Millisecond {
+			d *= 2
+		}
+	}
+}
 
 // RunInline runs fn on the calling goroutine if an execution slot is free and the pool is open,
 // and reports whether it did. fn runs as outside code (Current() is nil there): calls it makes
 // into the pool take the outside path. fn must not panic (callers recover user code). Outside
 // goroutines only. Cost when a slot is free: two channel operations and two atomics, no wake-up.
 func (p *Pool) RunInline(fn func()) bool {
-	select {
-	case <-p.slots:
-	default:
+	if !p.gate.tryAcquire(true) {
 		return false
 	}
 	if !p.Enter() {
-		p.slots <- struct{}{}
+		p.releaseSlotWord()
 		return false
 	}
 	g := getg()
@@ -61,14 +167,14 @@ func (p *Pool) RunInline(fn func()) bool {
 		// Every entry is held by an inline call that gave its slot back while it waits on a
 		// nested call (step 3): this slot belongs to the workers that must run that nested
 		// work. Give it back and take the ordinary path.
-		p.slots <- struct{}{}
+		p.releaseSlotWord()
 		p.Exit()
 		return false
 	}
 	fn()
 	p.inliners[i].Store(0) // store: this goroutine no longer runs inline
 	p.inlined.Add(1)       // atomic add: a counter (Stats.Executed), no ordering role
-	p.slots <- struct{}{}
+	p.releaseSlotWord()
 	p.Exit()
 	return true
 }
@@ -104,11 +210,23 @@ func (p *Pool) isInliner(g uintptr) bool {
 // while it waits, as a nested RunRoot does (step 3 above), so the workers that must run the
 // awaited work can take it. Any outside goroutine.
 func (p *Pool) WaitOutside(wait func()) {
-	if !p.isInliner(getg()) {
+	if !p.holdsSlot(getg()) {
 		wait()
 		return
 	}
-	p.slots <- struct{}{}
+	p.releaseSlotWord()
 	wait()
-	<-p.slots
+	p.acquireWait()
+}
+
+// holdsSlot reports whether the calling goroutine g holds a slot outside the workers: it runs
+// inline (RunInline), or its thread runs a foreign inline body (SetForeignHolder). Any goroutine.
+func (p *Pool) holdsSlot(g uintptr) bool {
+	if p.isInliner(g) {
+		return true
+	}
+	if f := p.foreignHolds.Load(); f != nil { // load: see SetForeignHolder
+		return (*f)()
+	}
+	return false
 }

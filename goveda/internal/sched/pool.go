@@ -74,9 +74,11 @@ type Pool struct {
 
 	mon *monitor // adaptive policy, or nil
 
-	slots    chan struct{}    // free execution slots (inline.go): Workers minus awake workers and inline runs
-	inliners []atomic.Uintptr // goroutines running inline (inline.go); CAS to claim, 0 = free
-	inlined  atomic.Uint64    // inline runs finished; add only
+	gate         *Gate                       // execution slots (inline.go): Workers minus awake workers and inline runs
+	slotWake     chan struct{}               // wake tokens for goroutines waiting for a slot (inline.go)
+	foreignHolds atomic.Pointer[func() bool] // SetForeignHolder's check, or nil
+	inliners     []atomic.Uintptr            // goroutines running inline (inline.go); CAS to claim, 0 = free
+	inlined      atomic.Uint64               // inline runs finished; add only
 
 	tr atomic.Pointer[trace.Recorder] // the running trace, or nil (trace.go)
 
@@ -169,6 +171,8 @@ func (p *Pool) Close() bool {
 	}
 	p.closing = true
 	p.closeMu.Unlock()
+	// store (seq-cst): pairs with a foreign inline caller's Foreign add then Closed load (inline.go).
+	p.gate.Closed.Store(1)
 	// store (seq-cst): pairs with Enter's inflight.Add then closed.Load; see Enter.
 	p.closed.Store(true)
 	if p.Current() != nil {
@@ -187,6 +191,7 @@ func (p *Pool) shutdown() {
 	for p.inflight.Load() != 0 { // load (seq-cst): see Exit
 		<-p.drained
 	}
+	p.waitForeign()
 	p.stopping.Store(true) // store (seq-cst): workers load it before parking (fallAsleep recheck)
 	p.stopDet()
 	if p.mon != nil {
@@ -292,10 +297,10 @@ func (p *Pool) RunRoot(level int, fn func(w *Worker)) bool {
 	}
 	j := &rootJob{fn: fn, done: make(chan struct{}), enq: p.now()}
 	j.t.Job = j
-	if p.isInliner(getg()) {
+	if p.holdsSlot(getg()) {
 		// Nested in an inline run: give its slot to the workers while we wait (inline.go, 3).
-		p.slots <- struct{}{}
-		defer func() { <-p.slots }()
+		p.releaseSlotWord()
+		defer p.acquireWait()
 	}
 	p.Inject(&j.t, level, 0)
 	rootWait(j.done)

@@ -27,7 +27,7 @@ type Stats struct {
 // per-worker latency histograms (microseconds).
 func (p *Pool) Stats() Stats {
 	s := Stats{
-		Executed:       p.inlined.Load(), // inline runs (inline.go); the workers' tasks are added below
+		Executed:       p.inlined.Load() + p.gate.Inlined.Load(), // inline runs (inline.go); the workers' tasks are added below
 		Panicked:       p.panicked.Load(),
 		Submitted:      p.submitted.Load(),
 		QueuedInjected: p.inj.len(),
