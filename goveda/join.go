@@ -62,6 +62,13 @@ func joinOutside[A, B any](rt *Runtime, fa func() (A, error), fb func() (B, erro
 	}
 	defer p.Exit()
 	p.Inject(&j.t, PriorityNormal.level(), 0)
+	if p.Scheduled() {
+		// Recording or replaying a schedule: fb stays a task of the workers (as recorded), and
+		// fa takes no slot (replaying workers keep theirs while they wait for their next task).
+		a, errA = callVal(p, fa)
+		p.WaitOutside(func() { <-j.done })
+		return a, j.res, joinErr(p, errA, j.err)
+	}
 	p.RunInSlot(func() {
 		a, errA = callVal(p, fa)
 		if j.claim.CompareAndSwap(false, true) { // CAS (seq-cst): fb is ours, no worker took it
@@ -70,13 +77,18 @@ func joinOutside[A, B any](rt *Runtime, fa func() (A, error), fb func() (B, erro
 		}
 		p.WaitOutside(func() { <-j.done }) // a worker runs fb; lend the slot meanwhile
 	})
+	return a, j.res, joinErr(p, errA, j.err)
+}
+
+// joinErr is an outside Join's error: a replay divergence, else fa's error, else fb's.
+func joinErr(p *sched.Pool, errA, errB error) error {
 	if err := p.TakeReplayError(); err != nil {
-		return a, j.res, wrap(ErrInvalidArgument, err)
+		return wrap(ErrInvalidArgument, err)
 	}
 	if errA != nil {
-		return a, j.res, errA
+		return errA
 	}
-	return a, j.res, j.err
+	return errB
 }
 
 // outsideJoinJob is fb of a Join called from outside the pool: injected for the workers, and
