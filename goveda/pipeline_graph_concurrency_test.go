@@ -19,8 +19,9 @@ func TestGraphConcurrentUse(t *testing.T) {
 	entered := make(chan struct{}, 1)
 	var inner [4]error
 	var sum atomic.Int64
+	var first atomic.Bool
 	a, err := g.Node("a", StageSerialInOrder, func(_ context.Context, seq int64, x int) (int, error) {
-		if seq == 0 {
+		if seq == 0 && first.CompareAndSwap(false, true) { // the first run only
 			// From inside a node: every change and a nested Run of the own graph is refused.
 			inner[0] = g.Run(bg, SourceSlice([]int{1}))
 			_, inner[1] = g.Node("late", StageParallel, func(_ context.Context, _ int64, x int) (int, error) { return x, nil })

@@ -192,11 +192,11 @@ class Item:
         Item.alive -= 1
 
 
-def test_exactly_once_with_random_failures(rt):
+def test_exactly_once_with_random_failures_and_cancels(rt):
     rng = random.Random(7)
     for it in range(24):
         n = rng.randrange(1, 200)
-        kind = rng.choice(["none", "node", "source"])
+        kind = rng.choice(["none", "node", "source", "cancel"])
         fail_at = rng.randrange(n)
         fail_node = rng.choice(["x", "y", "z1", "z2", "sink"])
         sink_mode = rng.choice(["serial", "parallel"])
@@ -217,6 +217,8 @@ def test_exactly_once_with_random_failures(rt):
             tag, obj = v
             if kind == "node" and fail_node == "sink" and obj.i == fail_at:
                 raise KeyError(f"sink at {obj.i}")
+            if kind == "cancel" and obj.i == fail_at:
+                g.cancel()  # from a node: every alive copy is dropped
             with lock:
                 got.append((obj.i, tag))
 
@@ -234,7 +236,12 @@ def test_exactly_once_with_random_failures(rt):
         g.sink(sink, after=[y, z2, x], mode=sink_mode, name="sink")  # paths: 0 y, 1 z, 2 x
         expected = [(i, t) for i in range(n) for t in ("y", "z", "x")]
         what = (it, n, kind, fail_at, fail_node, sink_mode)
-        if kind == "none":
+        if kind == "cancel":
+            try:
+                g.run(src())
+            except veda.VedaError as e:
+                assert e.status == veda.Status.CANCELLED, (what, e)
+        elif kind == "none":
             g.run(src())
             assert sorted(got) == sorted(expected), what
             if sink_mode == "serial":

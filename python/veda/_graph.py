@@ -96,6 +96,7 @@ class _GState:
         self.key = key
 
 
+_MISSING = object()
 _graphs: Dict[int, _GState] = {}  # source, copy and drop ctx -> the graph's state
 _nodes: Dict[int, Tuple[_GState, Callable[[Any], Any], bool, str]] = {}  # node ctx -> (state, fn, sink, name)
 _keys = itertools.count(1)
@@ -170,7 +171,9 @@ def _node(ctx: Optional[int], seq: int, item: Optional[int], out: Any, size: Any
             return -1
         if run.stopping:
             return 2  # Ctrl-C: the copy fails at once (it is dropped), no Python runs
-        obj = run.items[item]
+        obj = run.items.get(item, _MISSING)
+        if obj is _MISSING:
+            return -1  # cannot happen: every copy the C graph carries has its key in the table
         if isinstance(obj, _CopyFailed):
             run.fail(seq, f"the copy for node {name!r}", obj.exc)
             return 1

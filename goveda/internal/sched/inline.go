@@ -67,6 +67,7 @@ func (p *Pool) slotInit() {
 	p.gate = new(Gate)
 	p.slotWake = make(chan struct{}, 2*len(p.workers)+1)
 	p.inliners = make([]atomic.Uintptr, len(p.workers))
+	p.inlineExtra = map[uintptr]int{}
 }
 
 // Gate returns the pool's slot gate (for a foreign fast path; see the top of this file). The
@@ -202,6 +203,12 @@ func (p *Pool) isInliner(g uintptr) bool {
 			return true
 		}
 	}
+	if p.extraN.Load() > 0 { // load: RunInSlot's overflow set is in use
+		p.inlineMu.Lock()
+		n := p.inlineExtra[g]
+		p.inlineMu.Unlock()
+		return n > 0
+	}
 	return false
 }
 
@@ -229,4 +236,40 @@ func (p *Pool) holdsSlot(g uintptr) bool {
 		return (*f)()
 	}
 	return false
+}
+
+// RunInSlot runs fn on the calling outside goroutine in an execution slot: at once if the
+// goroutine already holds one (it runs inline or in a foreign inline body), else after taking
+// one, waiting while none is free as a waking worker does. Calls fn makes into the pool take the
+// outside path, and its waits lend the slot (WaitOutside), as for RunInline. The caller holds
+// an admission (Enter) for the whole call. fn must not panic (callers recover user code).
+// Outside goroutines only. fn does not escape: a caller's closure stays on its stack.
+func (p *Pool) RunInSlot(fn func()) {
+	g := getg()
+	if p.holdsSlot(g) {
+		fn()
+		return
+	}
+	p.acquireWait()
+	i, ok := p.markInliner(g)
+	if !ok {
+		// Every entry is held by inline callers that lent their slots while they wait: record
+		// this one in the overflow set, so that its own nested waits lend its slot too.
+		p.inlineMu.Lock()
+		p.inlineExtra[g]++
+		p.inlineMu.Unlock()
+		p.extraN.Add(1) // add (seq-cst): isInliner checks the set while it is non-zero
+	}
+	fn()
+	if ok {
+		p.inliners[i].Store(0) // store: this goroutine no longer runs inline
+	} else {
+		p.inlineMu.Lock()
+		if p.inlineExtra[g]--; p.inlineExtra[g] == 0 {
+			delete(p.inlineExtra, g)
+		}
+		p.inlineMu.Unlock()
+		p.extraN.Add(-1)
+	}
+	p.releaseSlotWord()
 }

@@ -78,7 +78,12 @@ type Pool struct {
 	slotWake     chan struct{}               // wake tokens for goroutines waiting for a slot (inline.go)
 	foreignHolds atomic.Pointer[func() bool] // SetForeignHolder's check, or nil
 	inliners     []atomic.Uintptr            // goroutines running inline (inline.go); CAS to claim, 0 = free
-	inlined      atomic.Uint64               // inline runs finished; add only
+	// RunInSlot callers that found every inliners entry taken (inline.go); guarded by inlineMu,
+	// extraN counts them so isInliner looks only while it is non-zero.
+	inlineMu    sync.Mutex
+	inlineExtra map[uintptr]int
+	extraN      atomic.Int32
+	inlined     atomic.Uint64 // inline runs finished; add only
 
 	tr atomic.Pointer[trace.Recorder] // the running trace, or nil (trace.go)
 

@@ -403,3 +403,9 @@ func UnmarshalSchedule(data []byte) (*Schedule, error) {
 	}
 	return s, nil
 }
+
+// Scheduled reports whether p records or replays its schedule (Options.Record/Replay). Callers
+// that run work on an outside goroutine then keep every task on the workers, as recorded, and
+// take no execution slot (replaying workers hold theirs while they wait for their next task).
+// Any goroutine; fixed at New.
+func (p *Pool) Scheduled() bool { return p.det != nil }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package goveda
+
+const raceEnabled = false
