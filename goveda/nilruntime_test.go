@@ -14,9 +14,11 @@ func TestNilRuntimeIsAnError(t *testing.T) {
 	s := []int{3, 1, 2}
 	noop := func(lo, hi int) error { t.Error("body ran on a nil runtime"); return nil }
 	cases := map[string]func() error{
-		"ParallelFor":    func() error { return rt.ParallelFor(ctx, 0, 10, 0, noop) },
-		"ParallelForCtx": func() error { return rt.ParallelForCtx(ctx, 0, 10, 0, func(context.Context, int, int) error { return noop(0, 0) }) },
-		"Scope":          func() error { return rt.Scope(ctx, func(*Scope) { t.Error("scope body ran") }) },
+		"ParallelFor": func() error { return rt.ParallelFor(ctx, 0, 10, 0, noop) },
+		"ParallelForCtx": func() error {
+			return rt.ParallelForCtx(ctx, 0, 10, 0, func(context.Context, int, int) error { return noop(0, 0) })
+		},
+		"Scope": func() error { return rt.Scope(ctx, func(*Scope) { t.Error("scope body ran") }) },
 		"Join": func() error {
 			_, _, err := Join(rt, func() (int, error) { return 0, noop(0, 0) }, func() (int, error) { return 0, nil })
 			return err
