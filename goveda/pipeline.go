@@ -391,7 +391,7 @@ func (p *Pipeline[T]) bounds() (int64, uint64) {
 }
 
 // timeSample: one item in timeSample has its stage times measured (see runStage).
-const timeSample = 8
+const timeSample = 32
 
 // noFail is failSeq's value while nothing failed.
 const noFail = math.MaxInt64
@@ -455,12 +455,13 @@ type prun[T any] struct {
 	err    error // the failure with the smallest sequence number; guarded by errMu
 	errSeq int64 // guarded by errMu
 
-	mu          sync.Mutex // admission: guards the fields below
-	alive       int64      // items read and not finished or dropped (the gate item included)
-	bytes       uint64     // declared bytes of admitted items
-	src         int        // srcIdle..srcDone
-	seq         int64      // the sequence number of the next item the source produces
-	gate        *pitem[T]  // the item waiting for byte room (src == srcBlocked), or nil
+	mu          sync.Mutex  // admission: guards the fields below
+	alive       int64       // items read and not finished or dropped (the gate item included)
+	bytes       uint64      // declared bytes of admitted items
+	src         int         // srcIdle..srcDone
+	seq         int64       // the sequence number of the next item the source produces
+	gate        *pitem[T]   // the item waiting for byte room (src == srcBlocked), or nil
+	free        []*pitem[T] // ended items, recycled by newItemLocked
 	quietClosed bool
 }
 
@@ -581,12 +582,12 @@ func (r *prun[T]) read() *pitem[T] {
 		return nil
 	}
 	r.seq++
-	it := &pitem[T]{seq: seq, v: v}
+	it := r.newItemLocked(seq, v)
 	if r.bytesOf != nil {
 		it.bytes = r.sizeOf(it)
 	}
 	r.alive++
-	r.p.stats.peakItems(r.alive)
+	r.p.stats.readLocked(r.alive)
 	if rec := r.rt.pool.Tracer(); rec != nil {
 		traceInFlight(rec, r.rt.pool.Now(), r.p.name, r.alive, r.bytes+it.bytes)
 	}
@@ -642,8 +643,36 @@ const (
 func (r *prun[T]) admitLocked(it *pitem[T]) {
 	it.admitted = true
 	r.bytes += it.bytes
-	r.p.stats.peakBytes(r.bytes)
+	r.p.stats.peakBytesLocked(r.bytes)
 }
+
+// newItemLocked returns a cleared item from the run's free list (or a new one) holding seq and v.
+// Caller holds r.mu.
+func (r *prun[T]) newItemLocked(seq int64, v T) *pitem[T] {
+	var it *pitem[T]
+	if n := len(r.free); n > 0 {
+		it = r.free[n-1]
+		r.free[n-1] = nil
+		r.free = r.free[:n-1]
+	} else {
+		it = new(pitem[T])
+	}
+	it.seq, it.v = seq, v
+	return it
+}
+
+// recycleLocked clears it (so that its value can be collected) and keeps it for the next read.
+// Every item is owned by exactly one task, stash or the gate, so once it ended nobody else holds
+// it. Caller holds r.mu.
+func (r *prun[T]) recycleLocked(it *pitem[T]) {
+	*it = pitem[T]{}
+	if len(r.free) < maxFreeItems {
+		r.free = append(r.free, it)
+	}
+}
+
+// maxFreeItems bounds a run's free list of items (it holds about the items alive at once).
+const maxFreeItems = 256
 
 // carry runs it from stage k on, then finishes it; it returns the follow-up work of the final
 // release (see release). A task of the run.
@@ -745,7 +774,13 @@ func (r *prun[T]) runStage(it *pitem[T], k int) bool {
 			r.rt.traceStage(rec, r.p.name, st.name, it.seq, start, end)
 		}
 	}
-	st.stats.items.Add(1) // add: counter
+	if st.mode == StageParallel {
+		st.stats.items.Add(1) // add: counter
+	} else {
+		// load+store, no read-modify-write: one item at a time runs a serial stage, and each
+		// holder's turn happens after the previous one's (serialState's lock hand-off).
+		st.stats.items.Store(st.stats.items.Load() + 1)
+	}
 	if err != nil {
 		st.stats.failed.Add(1)
 		r.fail(it.seq, k, st.name, err)
@@ -757,7 +792,7 @@ func (r *prun[T]) runStage(it *pitem[T], k int) bool {
 			r.mu.Lock()
 			if it.admitted {
 				r.bytes = r.bytes - it.bytes + nb
-				r.p.stats.peakBytes(r.bytes)
+				r.p.stats.peakBytesLocked(r.bytes)
 			}
 			it.bytes = nb
 			r.mu.Unlock()
@@ -772,17 +807,15 @@ func (r *prun[T]) finish(it *pitem[T]) (*pitem[T], bool) {
 		r.emit(it) // released when the consumer takes it (All)
 		return nil, false
 	}
-	r.p.stats.passed()
-	return r.release(it)
+	return r.release(it, true)
 }
 
 // dropItem gives it to Drop and releases it.
 func (r *prun[T]) dropItem(it *pitem[T]) (*pitem[T], bool) {
-	r.p.stats.dropped()
 	if r.drop != nil {
 		_ = callErr(r.rt.pool, func() error { r.drop(it.seq, it.v); return nil })
 	}
-	return r.release(it)
+	return r.release(it, false)
 }
 
 // dropAll drops items that a purge or a stage hand-off removed; their follow-ups run in new tasks.
@@ -792,19 +825,27 @@ func (r *prun[T]) dropAll(items []*pitem[T]) {
 	}
 }
 
-// release frees it's slot and bytes and returns the follow-up work: the gate item if it now fits
-// (admitted; carry it from stage 0) and whether the caller claimed the source (read next). Any
-// task of the run; the caller runs or spawns the follow-ups.
-func (r *prun[T]) release(it *pitem[T]) (*pitem[T], bool) {
+// release ends it (passed: it passed the last stage; else it was dropped), frees its slot and
+// bytes and returns the follow-up work: the gate item if it now fits (admitted; carry it from
+// stage 0) and whether the caller claimed the source (read next). it is recycled: the caller must
+// not touch it after the call. Any task of the run (or All's consumer); the caller runs or spawns
+// the follow-ups.
+func (r *prun[T]) release(it *pitem[T], passed bool) (*pitem[T], bool) {
 	r.maybePurge()
 	admitted, bytes := it.admitted, it.bytes
 	if g := it.grp; g != nil {
 		if g.n.Add(-1) != 0 { // add (acq-rel): the last copy of the item releases it
+			r.mu.Lock()
+			r.p.stats.endedLocked(passed)
+			r.recycleLocked(it)
+			r.mu.Unlock()
 			return nil, false
 		}
 		admitted, bytes = g.admitted, g.bytes
 	}
 	r.mu.Lock()
+	r.p.stats.endedLocked(passed)
+	r.recycleLocked(it)
 	r.alive--
 	if admitted {
 		r.bytes -= bytes

@@ -83,7 +83,7 @@ func TestPipelineAdaptiveBlockedStage(t *testing.T) {
 				}
 				_ = p.Stage("block", StageParallel, func(_ context.Context, seq int64, x int) (int, error) {
 					n := inside.Add(1)
-					casMaxInt32(&peak, n)
+					casMax32(&peak, n)
 					defer inside.Add(-1)
 					if !rv.arrive(10 * time.Second) {
 						return x, fmt.Errorf("item %d: no second item entered the stage (one worker ran it)", seq)
@@ -106,58 +106,5 @@ func TestPipelineAdaptiveBlockedStage(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func casMaxInt32(a *atomic.Int32, v int32) {
-	for {
-		c := a.Load()
-		if v <= c || a.CompareAndSwap(c, v) {
-			return
-		}
-	}
-}
-
-// TestPipelineAdaptiveLongSink is the memory benchmark's shape: a serial sink that blocks for a
-// long time in one item (a slow writer) while the other workers have nothing to do, so the
-// adaptive monitor lets them go, and then, still inside the sink (the next stashed item runs on
-// the same worker), the sink needs work that the run queued meanwhile: item 1's sink body waits
-// until item 3 is inside the parallel stage, and item 3 is read by a task queued when item 0
-// left the sink. Only another worker can run it.
-func TestPipelineAdaptiveLongSink(t *testing.T) {
-	rt := newRT(t, Config{Workers: 2, Policy: PolicyAdaptive})
-	for run := 0; run < 2; run++ {
-		rv := newRendezvous()
-		p, err := NewPipeline(rt, PipelineOptions[int]{MaxInFlight: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = p.Stage("par", StageParallel, func(_ context.Context, seq int64, x int) (int, error) {
-			if seq == 3 && !rv.arrive(10*time.Second) {
-				return x, fmt.Errorf("item 3 met no sink")
-			}
-			return x, nil
-		})
-		var next int64
-		_ = p.Stage("sink", StageSerialInOrder, func(_ context.Context, seq int64, x int) (int, error) {
-			if seq != next {
-				return x, fmt.Errorf("sink got %d, want %d", seq, next)
-			}
-			next++
-			switch seq {
-			case 0:
-				// Long enough for an idle second worker to be let go (5 ticks of 10 ms) and
-				// for the monitor to go quiet (5 more); the assertion below is not timed.
-				time.Sleep(300 * time.Millisecond)
-			case 1:
-				if !rv.arrive(10 * time.Second) {
-					return x, fmt.Errorf("the sink at item 1 waited for item 3 in vain: the queued read never ran on another worker")
-				}
-			}
-			return x, nil
-		})
-		if err := p.Run(bg, SourceFunc(func(_ context.Context, seq int64) (int, bool, error) { return int(seq), seq < 8, nil })); err != nil {
-			t.Fatalf("run %d: %v", run, err)
-		}
 	}
 }

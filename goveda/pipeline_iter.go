@@ -43,9 +43,9 @@ func (p *Pipeline[T]) All(ctx context.Context, src Source[T]) iter.Seq2[T, error
 			for !stopped && len(hs.heap) > 0 && hs.heap[0].seq == next && next < fs {
 				it := hs.heapPop()
 				next++
-				r.p.stats.passed()
-				r.after(r.release(it))
-				if !yield(it.v, nil) {
+				v := it.v
+				r.after(r.release(it, true)) // it is recycled: v was taken first
+				if !yield(v, nil) {
 					stopped = true
 					r.cancelRun(errConsumerStopped)
 				}

@@ -36,7 +36,7 @@ type PipelineStageStats struct {
 	Mode           string `json:"mode"`
 	Items          uint64 `json:"items"`            // items the stage body ran on (failed ones included)
 	Failed         uint64 `json:"failed"`           // items that failed in the stage
-	BusyNs         int64  `json:"busy_ns"`          // time in the stage body, summed over items (sampled: 1 item in 8, scaled)
+	BusyNs         int64  `json:"busy_ns"`          // time in the stage body, summed over items (sampled: 1 item in 32, scaled)
 	WaitNs         int64  `json:"wait_ns"`          // time items waited for the stage (stash, task queue; sampled likewise)
 	PeakQueueDepth int64  `json:"peak_queue_depth"` // most items waiting for the stage at once
 	// DeviceItems counts, for a hybrid stage, the items run on each device index (0: the CPU).
@@ -95,12 +95,14 @@ type pipelineStats struct {
 	mu     sync.Mutex
 	stages []*stageStats // guarded by mu (appended by Stage)
 
-	runs     atomic.Uint64 // add: counter
-	read     atomic.Uint64 // add: counter
-	passedN  atomic.Uint64 // add: counter
-	droppedN atomic.Uint64 // add: counter
-	peakN    atomic.Int64  // CAS-max: monotone
-	peakB    atomic.Int64  // CAS-max: monotone (bytes, as int64)
+	runs atomic.Uint64 // add: counter
+	// Written only under the running run's admission lock (prun.mu; one run at a time per
+	// pipeline), so each update is a load and a store, not a read-modify-write; snapshot loads.
+	read     atomic.Uint64
+	passedN  atomic.Uint64
+	droppedN atomic.Uint64
+	peakN    atomic.Int64  // monotone
+	peakB    atomic.Int64  // monotone (bytes, as int64)
 	maxItems atomic.Int64  // store per run: snapshot
 	maxBytes atomic.Uint64 // store per run: snapshot
 }
@@ -126,18 +128,30 @@ func (p *pipelineStats) runStarted(items int64, bytes uint64) {
 	p.maxBytes.Store(bytes)
 }
 
-// peakItems records alive items (called under the run's admission lock, once per read).
-func (p *pipelineStats) peakItems(n int64) {
-	p.read.Add(1)
-	casMax(&p.peakN, n)
+// readLocked counts one item read, n items now alive. Caller holds the run's admission lock.
+func (p *pipelineStats) readLocked(n int64) {
+	p.read.Store(p.read.Load() + 1) // load+store: see the fields
+	if n > p.peakN.Load() {
+		p.peakN.Store(n)
+	}
 }
 
-func (p *pipelineStats) peakBytes(b uint64) {
-	casMax(&p.peakB, int64(min(b, 1<<63-1)))
+// peakBytesLocked raises the peak of bytes in flight to b. Caller holds the run's admission lock.
+func (p *pipelineStats) peakBytesLocked(b uint64) {
+	if v := int64(min(b, 1<<63-1)); v > p.peakB.Load() {
+		p.peakB.Store(v)
+	}
 }
 
-func (p *pipelineStats) passed()  { p.passedN.Add(1) }
-func (p *pipelineStats) dropped() { p.droppedN.Add(1) }
+// endedLocked counts one item that passed the last stage or was dropped. Caller holds the run's
+// admission lock.
+func (p *pipelineStats) endedLocked(passed bool) {
+	if passed {
+		p.passedN.Store(p.passedN.Load() + 1)
+	} else {
+		p.droppedN.Store(p.droppedN.Load() + 1)
+	}
+}
 
 func (p *pipelineStats) snapshot() PipelineStats {
 	out := PipelineStats{Name: p.name, Runs: p.runs.Load(), ItemsRead: p.read.Load(), ItemsPassed: p.passedN.Load(),
