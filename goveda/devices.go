@@ -199,7 +199,7 @@ func (rt *Runtime) initDevices(ds *devState) error {
 		GPUDevices:   len(ds.gpus),
 	}))
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidArgument, err)
+		return wrap(ErrInvalidArgument, err) // one "veda:" prefix, not three
 	}
 	// The profile reports what this runtime runs: its worker count (which Config.normalize
 	// resolved: Config.Workers, VEDA_NUM_WORKERS, else the CPUs this process may use).
@@ -211,7 +211,7 @@ func (rt *Runtime) initDevices(ds *devState) error {
 	strat := rt.cfg.CustomStrategy
 	if strat == nil {
 		if strat, err = dispatch.NewStrategyFromProfile(prof); err != nil {
-			return fmt.Errorf("%w: %v", ErrInvalidArgument, err)
+			return wrap(ErrInvalidArgument, err)
 		}
 	}
 	// The CPU device has one name everywhere (device info, metrics, decisions): its brand.
@@ -235,7 +235,7 @@ func (rt *Runtime) initDevices(ds *devState) error {
 	strat = rt.energyAware(strat, dinfos, ds.infos)
 	disp, err := dispatch.NewDispatcher(dinfos, dispatch.Options{Strategy: strat, Record: rt.cfg.RecordDecisions})
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInternal, err)
+		return wrap(ErrInternal, err)
 	}
 	ds.disp = disp
 	ds.pinned.Store(-1)
@@ -459,7 +459,7 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 	}
 	dec, err := ds.disp.Choose(req)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInternal, err)
+		return wrap(ErrInternal, err)
 	}
 	tr := rt.traceDecision(&dec)
 	for {

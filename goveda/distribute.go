@@ -272,7 +272,7 @@ func DistributeFramesWith[T, R any](ctx context.Context, rt *Runtime, frames []T
 		}
 		dec, err := ds.disp.Choose(req)
 		if err != nil {
-			errs[i] = fmt.Errorf("%w: %v", ErrInternal, err)
+			errs[i] = wrap(ErrInternal, err)
 			<-inflight
 			continue
 		}

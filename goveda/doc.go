@@ -36,7 +36,8 @@
 // Join runs two functions in parallel; Scope waits for every task spawned in it; Submit queues
 // a task at a Priority (with an optional deadline) and returns a Future. Errors are returned,
 // never thrown: the first error of a group wins and stops it, a panic becomes a *PanicError, a
-// cancelled context an error wrapping ErrCancelled (ErrTimeout when its deadline passed). Every error wraps one of the Err* sentinels,
+// cancelled context an error wrapping ErrCancelled (ErrTimeout when its deadline passed), and a nil
+// *Runtime an error wrapping ErrInvalidArgument. Every error wraps one of the Err* sentinels,
 // so errors.Is classifies it. Config.Policy chooses how workers are kept busy: adaptive (the
 // default: idle workers park and surplus ones suspend), fixed, deterministic (bit-identical
 // reductions), energy-efficient, low-latency. Metrics returns counters, latency percentiles

@@ -71,6 +71,9 @@ func ctxError(cause error) error {
 	return wrap(ErrCancelled, cause)
 }
 
+// nilRuntime is the error of a call on a nil *Runtime (bad input, like a nil function).
+func nilRuntime(name string) error { return invalidf("%s: the runtime is nil", name) }
+
 // wrap returns an error that wraps sentinel and cause, reading "<sentinel>: <cause>" with the
 // cause's own "veda: " prefixes dropped, so that a message says "veda: " once.
 func wrap(sentinel, cause error) error { return &wrapError{sentinel, cause} }

@@ -70,6 +70,10 @@ func SubmitContext[T any](ctx context.Context, rt *Runtime, opts TaskOptions, f 
 	fu := &Future[T]{rt: rt, fn: f, parent: ctx, deadline: opts.Deadline, done: make(chan struct{})}
 	fu.t.Job = (*futureJob[T])(fu) // Run stays off Future's public method set
 	var zero T
+	if rt == nil {
+		fu.complete(zero, nilRuntime("Submit"))
+		return fu
+	}
 	if f == nil {
 		fu.complete(zero, invalidf("Submit: f is nil"))
 		return fu

@@ -33,6 +33,11 @@ func (j *joinJob[B]) TraceName() string { return "join" }
 // yet; nested calls from fa take the outside path. fa is never handed to another goroutine, so
 // a closure passed as fa need not be allocated.
 func Join[A, B any](rt *Runtime, fa func() (A, error), fb func() (B, error)) (A, B, error) {
+	if rt == nil {
+		var a A
+		var b B
+		return a, b, nilRuntime("Join")
+	}
 	if fa == nil || fb == nil {
 		var a A
 		var b B

@@ -26,6 +26,9 @@ func (j *joinWithJob[T]) Run(w *sched.Worker) { j.err = callArg(w.Pool(), j.f, j
 // escape: the job comes from the worker's free list. From outside the pool the caller blocks
 // while a worker runs the join.
 func JoinWith[T any](rt *Runtime, f func(T) error, a, b T) error {
+	if rt == nil {
+		return nilRuntime("JoinWith")
+	}
 	if f == nil {
 		return invalidf("JoinWith: f must not be nil")
 	}

@@ -141,6 +141,9 @@ func (rt *Runtime) ParallelForCtx(ctx context.Context, begin, end, grain int, bo
 }
 
 func (rt *Runtime) parallelFor(ctx context.Context, begin, end, grain int, body func(lo, hi int) error, cancel context.CancelCauseFunc) error {
+	if rt == nil {
+		return nilRuntime("ParallelFor")
+	}
 	if end < begin {
 		return invalidf("ParallelFor: end (%d) < begin (%d)", end, begin)
 	}
@@ -259,6 +262,9 @@ func ReduceErr[T any](ctx context.Context, rt *Runtime, begin, end, grain int, i
 // reduce is Reduce and ReduceErr; name is the caller's name for argument errors.
 func reduce[T any](ctx context.Context, rt *Runtime, name string, begin, end, grain int, identity T,
 	fold func(lo, hi int, acc T) (T, error), combine func(a, b T) T) (T, error) {
+	if rt == nil {
+		return identity, nilRuntime(name)
+	}
 	if end < begin {
 		return identity, invalidf("%s: end (%d) < begin (%d)", name, end, begin)
 	}

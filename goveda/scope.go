@@ -138,6 +138,9 @@ func (s *Scope) spawn(p Priority, fn func() error) {
 // Any goroutine. f runs on the calling goroutine. Called from a task, the worker helps run the
 // children while it waits; called from outside, the caller blocks and workers run them.
 func (rt *Runtime) Scope(ctx context.Context, f func(*Scope)) error {
+	if rt == nil {
+		return nilRuntime("Scope")
+	}
 	if f == nil {
 		return invalidf("Scope: f is nil")
 	}

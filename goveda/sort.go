@@ -53,6 +53,9 @@ type sortState[T any] struct {
 
 func sortImpl[T any](ctx context.Context, rt *Runtime, what string, s []T, opts []SliceOption,
 	seq func([]T), less func(a, b T) bool, merge func(a, b, out []T)) error {
+	if rt == nil {
+		return nilRuntime(what)
+	}
 	c, err := sliceOptions(what, opts)
 	if err != nil {
 		return err

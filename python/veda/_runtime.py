@@ -59,6 +59,8 @@ def version() -> str:
 
 def _int_arg(name: str, value: Any, lo: int = _INT64_MIN, hi: int = _INT64_MAX) -> int:
     """Return value as an int in [lo, hi]; TypeError (not an integer) or ValueError (range)."""
+    if type(value) is int and lo <= value <= hi:  # the common case, on every call's path
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, not {type(value).__name__}")
     v = operator.index(value)
