@@ -101,7 +101,7 @@ type PipelineOptions[T any] struct {
 	// budget (available memory x mem_fraction).
 	MaxBytesInFlight uint64
 	// Bytes declares an item's size for the byte budget. It is called when the source produced
-	// the item and again after every stage (a stage may change the size). Admission is decided on
+	// the item and again after every stage but a sink (a stage may change the size). Admission is decided on
 	// the size at the source; an item that grows in a stage can take the count above the budget,
 	// and the source then waits until it is back under. nil: every item is 0 bytes (only
 	// MaxInFlight bounds the run).
@@ -145,8 +145,12 @@ type stage[T any] struct {
 // NewPipeline and Stage (not while it runs), then Run it (or range over All) any number of times,
 // one run at a time. All methods may be called from any goroutine.
 //
-// Cost: about one task spawn per item plus one per serial stage hand-off, and two admission-lock
-// round trips per item; a few hundred nanoseconds per item on top of the stage bodies.
+// Cost per item, on top of the stage bodies: two admission-lock round trips, one CAS to enter and
+// one to leave each serial stage (the stage's lock only when items wait in its stash), no
+// allocation (items are recycled). Cheap items (under about 2 us of stage work) stay on the worker
+// that read them, with no spawn: about 130 ns per item for a source, a parallel and an in-order
+// stage in Go on a 2-core VM (BenchmarkPipelineOverhead). Items with more work spread over the
+// workers: one task spawn per read-ahead and per serial-stage hand-off.
 type Pipeline[T any] struct {
 	rt    *Runtime
 	name  string
@@ -787,7 +791,9 @@ func (r *prun[T]) runStage(it *pitem[T], k int) bool {
 		return false
 	}
 	it.v = out
-	if r.bytesOf != nil && it.grp == nil {
+	// An item that passed a sink is finished: its size no longer counts (release subtracts the
+	// size that was counted), so Bytes is not asked again.
+	if r.bytesOf != nil && it.grp == nil && len(r.succ[k+1]) > 0 {
 		if nb := r.sizeOf(it); nb != it.bytes {
 			r.mu.Lock()
 			if it.admitted {
