@@ -291,3 +291,37 @@ def test_ctrl_c_stops_within_100ms(repo):
     assert "error" not in out, out
     assert out["latency_ms"] < 100, out
     assert out["items"] > 0 and out["again"] == [0, 1, 2, 3, 4]
+
+
+NESTED = r'''
+import json
+import veda
+out = {}
+with veda.Runtime(workers=1) as rt:
+    def inner():
+        p = rt.pipeline(max_in_flight=4).stage(lambda x: x * 2).stage(lambda x: x + 1, mode="serial")
+        return list(p.run(range(200)))
+    out["in_task"] = rt.submit(inner).result(timeout=30) == [2 * i + 1 for i in range(200)]
+
+    def stage(x):
+        q = rt.pipeline(max_in_flight=2).stage(lambda y: y + x)
+        return sum(q.run(range(3)))
+    p = rt.pipeline(max_in_flight=4).stage(stage).stage(stage, mode="serial")
+    out["in_stage"] = list(p.run(range(10)))
+print(json.dumps(out))
+'''
+
+
+def test_pipeline_nested_in_a_task_and_a_stage_one_worker(repo):
+    """A pipeline run from a task, and from a stage of another pipeline, on a one-worker runtime:
+    the run happens on the calling worker (which takes part), so nothing deadlocks. Before, the
+    task waited in Python for a helper thread whose run needed the only worker. In a child
+    process with a timeout, so that a deadlock fails the test instead of hanging the suite."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(repo / "python") + os.pathsep + env.get("PYTHONPATH", "")
+    r = subprocess.run([sys.executable, "-c", NESTED], capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["in_task"] is True
+    # stage(x) = sum(y + x for y in 0..2) = 3 + 3x; applied twice: 3 + 3 * (3 + 3x)
+    assert out["in_stage"] == [3 + 3 * (3 + 3 * i) for i in range(10)]

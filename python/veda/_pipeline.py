@@ -20,6 +20,7 @@ import asyncio
 import collections
 import ctypes
 import itertools
+import sys
 import threading
 from typing import Any, AsyncIterable, AsyncIterator, Callable, Deque, Dict, Iterable, Iterator, \
     List, Optional, Tuple, Union
@@ -52,6 +53,13 @@ def nbytes(obj: Any) -> int:
     if isinstance(obj, (bytes, bytearray)):
         return len(obj)
     return 0
+
+
+class _Done:
+    """The finished "run thread" of an inline run (see Pipeline._start)."""
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        pass
 
 
 class _Run:
@@ -220,7 +228,8 @@ class Pipeline:
 
     # -- running ---------------------------------------------------------------------------
 
-    def _start(self, next_item: Callable[[], Any]) -> Tuple[_Run, int, List[int], threading.Thread]:
+    def _start(self, next_item: Callable[[], Any],
+               inline: bool = False) -> Tuple[_Run, int, List[int], Any]:
         if not self._stages:
             raise VedaError(Status.INVALID_ARGUMENT, "veda: invalid argument: the pipeline has no stage")
         if self._running:
@@ -232,7 +241,9 @@ class Pipeline:
         m = self._max_in_flight
         cap = max(1, m // 4) if m else 16
         c_bound = max(1, m - cap) if m else 0
-        run = _Run(next_item, cap)
+        # Inline (called on a worker thread): nobody consumes while the run goes on, so the
+        # hand-off must take every output.
+        run = _Run(next_item, sys.maxsize if inline else cap)
         run_key = run.key = next(_keys)
         opts = _capi.veda_pipeline_options()
         lib.veda_pipeline_options_init(ctypes.byref(opts))
@@ -265,11 +276,17 @@ class Pipeline:
             run.done.set()
             run.wake()
 
+        if inline:
+            # On a worker thread (a task or a stage of this or another pipeline): run here, so
+            # this worker takes part (libveda's waits help) instead of blocking in Python while
+            # a helper thread waits for a worker, which deadlocks when every worker does so.
+            body()
+            return run, h.value or 0, stage_keys, _Done()
         th = threading.Thread(target=body, name="veda-pipeline-run", daemon=True)
         th.start()
         return run, h.value or 0, stage_keys, th
 
-    def _stop(self, run: _Run, h: int, keys: List[int], th: threading.Thread, wait: bool) -> None:
+    def _stop(self, run: _Run, h: int, keys: List[int], th: Any, wait: bool) -> None:
         """Cancel (if still running), release the sink, join the run thread, free everything."""
         if not run.done.is_set():
             run.stopping = True
@@ -315,12 +332,16 @@ class Pipeline:
 
         The iterable is read on worker threads (one at a time) as the bounds allow. Bad input
         (no stage, a run in progress) raises VedaError(INVALID_ARGUMENT) before anything runs.
+
+        Called from a worker thread (inside a task, a stage or a node of this runtime), the run
+        happens on the calling worker, which takes part in it: nesting never deadlocks, even on
+        one worker. Its outputs are then collected until the run ends, and yielded after.
         """
         it = iter(iterable)
-        run, h, keys, th = self._start(it.__next__)
+        run, h, keys, th = self._start(it.__next__, inline=cb.in_callback())
         return self._consume(run, h, keys, th)
 
-    def _consume(self, run: _Run, h: int, keys: List[int], th: threading.Thread) -> Iterator[Any]:
+    def _consume(self, run: _Run, h: int, keys: List[int], th: Any) -> Iterator[Any]:
         ready = threading.Event()
         run.wake = ready.set
         clean = stopped = False
