@@ -27,8 +27,15 @@ static volatile int vedac_forked;
 
 static void vedac_atfork_child(void) { vedac_forked = 1; }
 
+// vedac_atexit writes the VEDA_TRACE traces of runtimes the program never destroyed (see
+// goveda.FlushTracesAtExit). Not in a forked child: its Go runtime has no threads.
+static void vedac_atexit(void) {
+    if (!vedac_forked) vedago_flush_traces_at_exit();
+}
+
 __attribute__((constructor)) static void vedac_init(void) {
     pthread_atfork(NULL, NULL, vedac_atfork_child);
+    atexit(vedac_atexit);
 }
 
 static const char vedac_fork_msg[] =

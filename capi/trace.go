@@ -55,3 +55,9 @@ func vedago_metrics_serve(h C.uintptr_t, addr *C.char, stop C.int) (st C.veda_st
 	_, err := e.rt.ServeMetrics(a)
 	return result(fn, err)
 }
+
+//export vedago_flush_traces_at_exit
+func vedago_flush_traces_at_exit() {
+	defer func() { _ = recover() }() // at exit: report nothing, never abort the host
+	goveda.FlushTracesAtExit()
+}

@@ -188,11 +188,30 @@ func (rt *Runtime) startEnvTrace() {
 		fmt.Fprintf(os.Stderr, "veda: VEDA_TRACE: %v (tracing stays off)\n", err)
 		return
 	}
+	envTraced.Store(rt, struct{}{})
+}
+
+// envTraced holds the open runtimes whose VEDA_TRACE trace runs (for FlushTracesAtExit); Close
+// removes its runtime.
+var envTraced sync.Map // *Runtime -> struct{}
+
+// FlushTracesAtExit writes the VEDA_TRACE traces of the runtimes that are still open, as Close
+// would: for a host process that exits without closing them (a C program that never calls
+// veda_runtime_destroy, a Python program that never closes its runtime). libveda.so calls it
+// from an atexit handler; a Go program that wants the same calls it before os.Exit. Work still
+// running keeps running; its later events are not recorded. Any goroutine; idempotent.
+func FlushTracesAtExit() {
+	envTraced.Range(func(k, _ any) bool {
+		envTraced.Delete(k)
+		k.(*Runtime).stopTraceAtClose()
+		return true
+	})
 }
 
 // stopTraceAtClose writes a trace still running at Close (VEDA_TRACE, or one the caller did not
 // stop), so it is not lost.
 func (rt *Runtime) stopTraceAtClose() {
+	envTraced.Delete(rt)
 	if rt.pool.Tracer() == nil {
 		return
 	}

@@ -775,7 +775,8 @@ VEDA_API veda_status veda_thread_set_cancel(veda_cancel *c);
  * stage runs. It is written as Chrome trace-event JSON, which Perfetto (ui.perfetto.dev) and
  * chrome://tracing open; `veda trace summarize|plot FILE` reads it. Setting VEDA_TRACE=path in
  * the environment traces every runtime of a process without code changes (written when the
- * runtime is destroyed). At most one trace per runtime at a time.
+ * runtime is destroyed, or at exit() for a runtime the program never destroyed). At most one
+ * trace per runtime at a time.
  */
 
 /* veda_trace_start starts tracing rt into the file path, created (or truncated) now, so an

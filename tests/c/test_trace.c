@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "vt.h"
 
@@ -63,7 +64,51 @@ static int free_port(void) {
     return p;
 }
 
-int main(void) {
+/* The child of test_exit_trace: VEDA_TRACE is in its environment; it runs loops and returns
+   from main without destroying its runtime. libveda's atexit handler writes the trace. */
+static int exit_without_destroy(void) {
+    static double x[1 << 16];
+    veda_runtime *r = vt_runtime(2, VEDA_POLICY_FIXED);
+    for (int k = 0; k < 5; k++)
+        if (veda_parallel_for(r, 0, 1 << 16, 1024, body, x) != VEDA_OK) return 3;
+    return 0;
+}
+
+/* VEDA_TRACE in a program that never destroys its runtime: the trace is written at exit. */
+static void test_exit_trace(const char *self) {
+    char path[256], env[300];
+    snprintf(path, sizeof path, "/tmp/veda_test_exit_trace_%d.json", (int)getpid());
+    snprintf(env, sizeof env, "VEDA_TRACE=%s", path);
+    unlink(path);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *argv[] = {(char *)self, "--exit-without-destroy", NULL};
+        extern char **environ;
+        size_t n = 0;
+        while (environ[n] != NULL) n++;
+        char **envp = calloc(n + 2, sizeof *envp); /* this environment (sanitizer options) + VEDA_TRACE */
+        if (envp == NULL) _exit(126);
+        for (size_t i = 0; i < n; i++) envp[i] = environ[i];
+        envp[n] = env;
+        execve(self, argv, envp);
+        _exit(127);
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char *js = slurp(path);
+    CHECK(js != NULL);
+    if (js) {
+        CHECK(strncmp(js, "{\"traceEvents\":[", 16) == 0);
+        CHECK(strstr(js, "\"name\":\"chunk\"") != NULL);
+        free(js);
+    }
+    unlink(path);
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--exit-without-destroy") == 0) return exit_without_destroy();
+    test_exit_trace("/proc/self/exe");
     veda_runtime *rt = vt_runtime(2, VEDA_POLICY_FIXED);
     char path[256];
     snprintf(path, sizeof path, "/tmp/veda_test_trace_%d.json", (int)getpid());
