@@ -8,7 +8,6 @@ import "C"
 
 import (
 	"context"
-	"sync"
 
 	"github.com/veda-runtime/veda/goveda"
 )
@@ -37,9 +36,7 @@ type gitem struct {
 type graphEntry struct {
 	g *goveda.Graph[gitem]
 
-	mu        sync.Mutex // guards runs, destroyed
-	runs      int        // veda_graph_run calls in progress on this entry
-	destroyed bool
+	guard runGuard // veda_graph_run calls in progress, destroyed
 }
 
 func lookupGraph(fn string, h C.uintptr_t) (*graphEntry, C.veda_status) {
@@ -185,28 +182,11 @@ func vedago_graph_run(h C.uintptr_t, sfn C.veda_source_fn, ctx C.uintptr_t) (st 
 	if sfn == nil {
 		return fail(stInvalidArgument, fn, "veda: invalid argument: source is NULL")
 	}
-	e.mu.Lock()
-	if e.destroyed {
-		e.mu.Unlock()
-		return fail(stInvalidArgument, fn, "veda: invalid argument: g was destroyed")
+	if st := e.guard.begin(fn, "g"); st != stOK {
+		return st
 	}
-	e.runs++
-	e.mu.Unlock()
-	defer func() {
-		e.mu.Lock()
-		e.runs--
-		e.mu.Unlock()
-	}()
-	src := goveda.SourceFunc(func(_ context.Context, seq int64) (gitem, bool, error) {
-		r := C.vedac_call_source(sfn, ctx, C.int64_t(seq))
-		switch r.rc {
-		case 1:
-			return gitem{p: uintptr(r.item), n: uint64(r.bytes), seq: seq}, true, nil
-		case 0:
-			return gitem{}, false, nil
-		}
-		return gitem{}, false, &codeError{what: "source", code: int32(r.rc)}
-	})
+	defer e.guard.end()
+	src := cSource(sfn, ctx, func(item uintptr, bytes uint64, seq int64) gitem { return gitem{p: item, n: bytes, seq: seq} })
 	return result(fn, e.g.Run(callCtx(), src))
 }
 
@@ -230,13 +210,9 @@ func vedago_graph_destroy(h C.uintptr_t) (st C.veda_status) {
 	if st != stOK {
 		return st
 	}
-	e.mu.Lock()
-	if e.runs > 0 || e.g.Pipeline().Running() {
-		e.mu.Unlock()
-		return fail(stInvalidArgument, fn, "veda: invalid argument: g is running (destroy it after veda_graph_run returned)")
+	if st := e.guard.destroy(fn, "g", "veda_graph_run", e.g.Pipeline().Running); st != stOK {
+		return st
 	}
-	e.destroyed = true
-	e.mu.Unlock()
 	if _, state := graphs.take(uintptr(h)); state != stateLive {
 		return fail(stInvalidArgument, fn, "veda: invalid argument: g was already destroyed")
 	}

@@ -8,7 +8,6 @@ import "C"
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"github.com/veda-runtime/veda/goveda"
@@ -35,9 +34,7 @@ type pipelineEntry struct {
 	p       *goveda.Pipeline[citem]
 	nstages atomic.Int32 // stages added; store by add_stage (never during a run), load by stages
 
-	mu        sync.Mutex // guards runs, destroyed
-	runs      int        // veda_pipeline_run calls in progress on this entry
-	destroyed bool
+	guard runGuard // veda_pipeline_run calls in progress, destroyed
 }
 
 func lookupPipeline(fn string, h C.uintptr_t) (*pipelineEntry, C.veda_status) {
@@ -137,28 +134,11 @@ func vedago_pipeline_run(h C.uintptr_t, sfn C.veda_source_fn, ctx C.uintptr_t) (
 	if sfn == nil {
 		return fail(stInvalidArgument, fn, "veda: invalid argument: source is NULL")
 	}
-	e.mu.Lock()
-	if e.destroyed {
-		e.mu.Unlock()
-		return fail(stInvalidArgument, fn, "veda: invalid argument: p was destroyed")
+	if st := e.guard.begin(fn, "p"); st != stOK {
+		return st
 	}
-	e.runs++
-	e.mu.Unlock()
-	defer func() {
-		e.mu.Lock()
-		e.runs--
-		e.mu.Unlock()
-	}()
-	src := goveda.SourceFunc(func(_ context.Context, seq int64) (citem, bool, error) {
-		r := C.vedac_call_source(sfn, ctx, C.int64_t(seq))
-		switch r.rc {
-		case 1:
-			return citem{p: uintptr(r.item), n: uint64(r.bytes)}, true, nil
-		case 0:
-			return citem{}, false, nil
-		}
-		return citem{}, false, &codeError{what: "source", code: int32(r.rc)}
-	})
+	defer e.guard.end()
+	src := cSource(sfn, ctx, func(item uintptr, bytes uint64, _ int64) citem { return citem{p: item, n: bytes} })
 	return result(fn, e.p.Run(callCtx(), src))
 }
 
@@ -182,13 +162,9 @@ func vedago_pipeline_destroy(h C.uintptr_t) (st C.veda_status) {
 	if st != stOK {
 		return st
 	}
-	e.mu.Lock()
-	if e.runs > 0 || e.p.Running() {
-		e.mu.Unlock()
-		return fail(stInvalidArgument, fn, "veda: invalid argument: p is running (destroy it after veda_pipeline_run returned)")
+	if st := e.guard.destroy(fn, "p", "veda_pipeline_run", e.p.Running); st != stOK {
+		return st
 	}
-	e.destroyed = true
-	e.mu.Unlock()
 	if _, state := pipelines.take(uintptr(h)); state != stateLive {
 		return fail(stInvalidArgument, fn, "veda: invalid argument: p was already destroyed")
 	}
