@@ -52,6 +52,19 @@ def in_callback() -> bool:
     return getattr(_tls, "depth", 0) > 0
 
 
+def enter_callback() -> None:
+    """Start a Python callback on this thread (a pipeline's or a graph's trampoline): pin its
+    thread state on first use and count the depth that :func:`in_callback` reports."""
+    if not hasattr(_tls, "pinned"):
+        _pin_thread()
+    _tls.depth = getattr(_tls, "depth", 0) + 1
+
+
+def leave_callback() -> None:
+    """End a callback started with :func:`enter_callback`."""
+    _tls.depth -= 1
+
+
 # ---------------------------------------------------------------------------------------------
 # parallel_for with a Python callable
 

@@ -102,14 +102,8 @@ _nodes: Dict[int, Tuple[_GState, Callable[[Any], Any], bool, str]] = {}  # node 
 _keys = itertools.count(1)
 
 
-def _enter() -> None:
-    if not hasattr(cb._tls, "pinned"):
-        cb._pin_thread()
-    cb._tls.depth = getattr(cb._tls, "depth", 0) + 1
-
-
-def _leave() -> None:
-    cb._tls.depth -= 1
+_enter = cb.enter_callback
+_leave = cb.leave_callback
 
 
 def _source(ctx: Optional[int], seq: int, item: Any, size: Any) -> int:
