@@ -85,3 +85,41 @@ func TestAdaptiveLongTaskCountsBusy(t *testing.T) {
 		t.Fatalf("a worker inside a task: busy %v then %v, busy time grew by %v, want >= the 20 ms it spent inside", on, on2, time.Duration(b2-b1))
 	}
 }
+
+// TestAdaptiveCapWhileBusy: a cap set while both workers run long tasks (the monitor has backed
+// off to its long period by then) still lowers the active count while they run, and lifting it
+// lets the monitor grow again.
+func TestAdaptiveCapWhileBusy(t *testing.T) {
+	p, err := New(Options{Workers: 2, Spin: 1, Adaptive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	release := make(chan struct{})
+	started := make(chan struct{}, 2)
+	spin := func() {
+		started <- struct{}{}
+		for {
+			select {
+			case <-release:
+				return
+			default:
+				spinPause(1)
+			}
+		}
+	}
+	done := make(chan bool, 2)
+	go func() { done <- p.RunRoot(2, func(w *Worker) { spin() }) }()
+	go func() { done <- p.RunRoot(2, func(w *Worker) { spin() }) }()
+	<-started
+	<-started
+	waitActive(t, p, 2)
+	time.Sleep(300 * time.Millisecond) // long enough to back off (not asserted)
+	p.SetCap(1, "test")
+	waitActive(t, p, 1) // while both tasks still run
+	p.SetCap(0, "test")
+	close(release)
+	if !<-done || !<-done {
+		t.Fatal("closed")
+	}
+}

@@ -4,10 +4,10 @@ import "fmt"
 
 // An external cap on the active workers (goveda's energy governor: power budget, temperature).
 //
-// SetCap stores the cap; the adaptive monitor applies it at its next tick: when active > cap it
-// lowers active to cap at once (surplus workers suspend at their next idle moment, finishing the
-// task they run), and its own growth never goes above cap. Without the adaptive monitor (fixed
-// policies, one worker) the cap has no effect.
+// SetCap stores the cap and makes the adaptive monitor tick at once (even while it backs off):
+// when active > cap it lowers active to cap at once (surplus workers suspend at their next idle
+// moment, finishing the task they run), and its own growth never goes above cap. Without the
+// adaptive monitor (fixed policies, one worker) the cap has no effect.
 
 // SetCap caps the active workers at n (n <= 0 or >= Workers: no cap), for the given reason
 // (reported through Options.OnResize when the monitor applies it). Any goroutine.
@@ -21,6 +21,7 @@ func (p *Pool) SetCap(n int, reason string) {
 	p.wcap.Store(int32(n)) // store: read by the monitor; the reason is under capMu
 	if p.mon != nil {
 		p.mon.kick()
+		p.mon.nudge()
 	}
 }
 
