@@ -56,6 +56,8 @@ go run ./bench/go -workers "$THREADS" -quick="$([ "$QUICK" = 0 ] && echo false |
 
 echo "== bench/peers: VEDA vs OpenMP, oneTBB and Rayon (fib, nqueens, sum of sqrt, triangular, one-chunk latency, sort)"
 bash bench/peers/run.sh || status=1
+echo "== bench/peers/samecode: nqueens and the triangular loop, VEDA vs OpenMP calling the same machine code"
+bash bench/peers/samecode/run.sh || status=1
 
 echo "== bench/trace: what timeline tracing costs (off vs on, alternated)"
 go run ./bench/trace -workers "$THREADS" || status=1
