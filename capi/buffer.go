@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/veda-runtime/veda/goveda"
+	"github.com/veda-runtime/veda/goveda/handle"
 )
 
 // Device-resident buffers, N-D and asynchronous kernel launches (issue 16). Translation only:
@@ -18,7 +19,7 @@ import (
 
 const kindBuffer handleKind = 6 // veda_buffer*
 
-var buffers = &handleTable[*bufferEntry]{kind: kindBuffer}
+var buffers = handle.New[*bufferEntry](kindBuffer)
 
 // bufferEntry is the object behind a veda_buffer token.
 type bufferEntry struct {
@@ -27,7 +28,7 @@ type bufferEntry struct {
 }
 
 func lookupBuffer(fn, name string, h C.uintptr_t) (*bufferEntry, C.veda_status) {
-	b, state := buffers.get(uintptr(h))
+	b, state := buffers.Get(uintptr(h))
 	switch state {
 	case stateLive:
 		if _, st := lookupRuntime(fn, b.rt); st != stOK {
@@ -70,7 +71,7 @@ func vedago_buffer_create(h C.uintptr_t, device C.int32_t, bytes C.uint64_t, out
 	if err != nil {
 		return failErr(fn, err)
 	}
-	*out = C.uintptr_t(buffers.add(&bufferEntry{b: b, rt: h}))
+	*out = C.uintptr_t(buffers.Add(&bufferEntry{b: b, rt: h}))
 	return stOK
 }
 
@@ -97,7 +98,7 @@ func bufferIO(fn string, write bool, h C.uintptr_t, off C.uint64_t, p uintptr, n
 		f = be.b.ReadAsync(int64(off), asPointer(p), int64(n), nil)
 	}
 	if out != nil {
-		*out = C.uintptr_t(futures.add(&future{f: f}))
+		*out = C.uintptr_t(futures.Add(&future{f: f}))
 		return stOK
 	}
 	_, err := f.Wait(callCtx())
@@ -128,7 +129,7 @@ func vedago_buffer_read(h C.uintptr_t, off C.uint64_t, dst C.uintptr_t, n C.uint
 func vedago_buffer_destroy(h C.uintptr_t) (st C.veda_status) {
 	const fn = "veda_buffer_destroy"
 	defer recoverExport(fn, &st)
-	be, state := buffers.take(uintptr(h))
+	be, state := buffers.Take(uintptr(h))
 	switch state {
 	case stateLive:
 	case stateStale:
@@ -354,7 +355,7 @@ func vedago_kernel_run(h C.uintptr_t, dims C.uint32_t, global, local *C.int64_t,
 	}
 	f := ke.k.RunNDAsync(g, l, gargs...) // refused with ErrClosed once veda_kernel_destroy began
 	if out != nil {
-		*out = C.uintptr_t(futures.add(&future{f: f}))
+		*out = C.uintptr_t(futures.Add(&future{f: f}))
 		return stOK
 	}
 	_, err := f.Wait(callCtx())

@@ -29,14 +29,14 @@ func callCtx() context.Context {
 	if tok == 0 {
 		return bg
 	}
-	if t, state := cancels.get(tok); state == stateLive {
+	if t, state := cancels.Get(tok); state == stateLive {
 		return t.ctx
 	}
 	return bg
 }
 
 func lookupCancel(fn string, h C.uintptr_t) (*cancelToken, C.veda_status) {
-	t, state := cancels.get(uintptr(h))
+	t, state := cancels.Get(uintptr(h))
 	switch state {
 	case stateLive:
 		return t, stOK
@@ -55,7 +55,7 @@ func vedago_cancel_create(out *C.uintptr_t) (st C.veda_status) {
 	const fn = "veda_cancel_create"
 	defer recoverExport(fn, &st)
 	ctx, cancel := context.WithCancelCause(bg)
-	*out = C.uintptr_t(cancels.add(&cancelToken{ctx: ctx, cancel: cancel}))
+	*out = C.uintptr_t(cancels.Add(&cancelToken{ctx: ctx, cancel: cancel}))
 	return stOK
 }
 
@@ -97,7 +97,7 @@ func vedago_cancel_check(h C.uintptr_t) (st C.veda_status) {
 func vedago_cancel_destroy(h C.uintptr_t) (st C.veda_status) {
 	const fn = "veda_cancel_destroy"
 	defer recoverExport(fn, &st)
-	_, state := cancels.take(uintptr(h))
+	_, state := cancels.Take(uintptr(h))
 	switch state {
 	case stateStale:
 		return fail(stInvalidArgument, fn, "veda: invalid argument: c was already destroyed")

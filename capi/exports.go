@@ -25,7 +25,7 @@ var bg = context.Background()
 // lookupRuntime resolves a runtime token for export fn; on failure it sets the last error and
 // returns a non-OK status (VEDA_ERR_CLOSED for a destroyed runtime).
 func lookupRuntime(fn string, h C.uintptr_t) (*runtimeEntry, C.veda_status) {
-	e, state := runtimes.get(uintptr(h))
+	e, state := runtimes.Get(uintptr(h))
 	switch state {
 	case stateLive:
 		return e, stOK
@@ -82,7 +82,7 @@ func vedago_runtime_create(workers C.int32_t, policy C.int32_t, seed C.uint64_t,
 	if err != nil {
 		return failErr(fn, configErrorInC(err))
 	}
-	tok := runtimes.add(&runtimeEntry{rt: rt})
+	tok := runtimes.Add(&runtimeEntry{rt: rt})
 	registerFast(tok, rt)
 	*out = C.uintptr_t(tok)
 	return stOK
@@ -107,7 +107,7 @@ func vedago_runtime_destroy(h C.uintptr_t) (st C.veda_status) {
 	// runtime (nested loops, groups); goveda decides what a closing runtime accepts. Close
 	// waits for group tasks too: each is admitted work until it finished.
 	err := e.rt.Close()
-	if _, state := runtimes.take(uintptr(h)); state != stateLive {
+	if _, state := runtimes.Take(uintptr(h)); state != stateLive {
 		// A concurrent destroy won the race.
 		return fail(stClosed, fn, "veda: runtime closed: rt was already destroyed")
 	}

@@ -18,7 +18,7 @@ type future struct {
 }
 
 func lookupFuture(fn string, h C.uintptr_t) (*future, C.veda_status) {
-	f, state := futures.get(uintptr(h))
+	f, state := futures.Get(uintptr(h))
 	switch state {
 	case stateLive:
 		return f, stOK
@@ -66,7 +66,7 @@ func vedago_submit(h C.uintptr_t, cfn C.veda_task_fn, ctx C.uintptr_t, priority 
 	f := goveda.Submit(e.rt, opts, func(context.Context) (struct{}, error) {
 		return struct{}{}, task()
 	})
-	*out = C.uintptr_t(futures.add(&future{f: f}))
+	*out = C.uintptr_t(futures.Add(&future{f: f}))
 	return stOK
 }
 
@@ -140,7 +140,7 @@ func vedago_future_then(h C.uintptr_t, cb C.veda_callback_fn, user C.uintptr_t) 
 func vedago_future_release(h C.uintptr_t) (st C.veda_status) {
 	const fn = "veda_future_release"
 	defer recoverExport(fn, &st)
-	if _, state := futures.take(uintptr(h)); state != stateLive {
+	if _, state := futures.Take(uintptr(h)); state != stateLive {
 		if state == stateStale {
 			return fail(stInvalidArgument, fn, "veda: invalid argument: f was already released")
 		}

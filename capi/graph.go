@@ -10,6 +10,7 @@ import (
 	"context"
 
 	"github.com/veda-runtime/veda/goveda"
+	"github.com/veda-runtime/veda/goveda/handle"
 )
 
 // Pipeline graphs: veda_graph tokens over goveda.Graph. This file only translates: C items are
@@ -22,7 +23,7 @@ import (
 // 0 is the last free 3-bit tag (a token's tag is kind | tokenMark, bit 3), so no kind 8 may follow.
 const kindGraph handleKind = 0
 
-var graphs = &handleTable[*graphEntry]{kind: kindGraph}
+var graphs = handle.New[*graphEntry](kindGraph)
 
 // gitem is one C item of a graph: the user's pointer (an integer: opaque, see capi.h), its
 // declared size and the source item's sequence number (shared by all its copies).
@@ -40,7 +41,7 @@ type graphEntry struct {
 }
 
 func lookupGraph(fn string, h C.uintptr_t) (*graphEntry, C.veda_status) {
-	e, state := graphs.get(uintptr(h))
+	e, state := graphs.Get(uintptr(h))
 	switch state {
 	case stateLive:
 		return e, stOK
@@ -86,7 +87,7 @@ func vedago_graph_create(h C.uintptr_t, priority C.int32_t, maxItems C.int64_t, 
 	if err := g.Pipeline().SetPriority(cPriority[priority]); err != nil {
 		return failErr(fn, err)
 	}
-	*out = C.uintptr_t(graphs.add(&graphEntry{g: g}))
+	*out = C.uintptr_t(graphs.Add(&graphEntry{g: g}))
 	return stOK
 }
 
@@ -213,7 +214,7 @@ func vedago_graph_destroy(h C.uintptr_t) (st C.veda_status) {
 	if st := e.guard.destroy(fn, "g", "veda_graph_run", e.g.Pipeline().Running); st != stOK {
 		return st
 	}
-	if _, state := graphs.take(uintptr(h)); state != stateLive {
+	if _, state := graphs.Take(uintptr(h)); state != stateLive {
 		return fail(stInvalidArgument, fn, "veda: invalid argument: g was already destroyed")
 	}
 	return stOK

@@ -21,14 +21,14 @@ type group struct {
 
 // live reports whether the group's runtime is still alive (VEDA_ERR_CLOSED otherwise).
 func (g *group) live(fn string) C.veda_status {
-	if _, state := runtimes.get(g.rtTok); state != stateLive {
+	if _, state := runtimes.Get(g.rtTok); state != stateLive {
 		return fail(stClosed, fn, "veda: runtime closed: the group's runtime was destroyed")
 	}
 	return stOK
 }
 
 func lookupGroup(fn string, h C.uintptr_t) (*group, C.veda_status) {
-	g, state := groups.get(uintptr(h))
+	g, state := groups.Get(uintptr(h))
 	switch state {
 	case stateLive:
 		return g, g.live(fn)
@@ -60,7 +60,7 @@ func vedago_group_create(h C.uintptr_t, out *C.uintptr_t) (st C.veda_status) {
 	if st != stOK {
 		return st
 	}
-	*out = C.uintptr_t(groups.add(&group{rtTok: uintptr(h), g: e.rt.NewGroup()}))
+	*out = C.uintptr_t(groups.Add(&group{rtTok: uintptr(h), g: e.rt.NewGroup()}))
 	return stOK
 }
 
@@ -93,7 +93,7 @@ func vedago_group_wait(h C.uintptr_t) (st C.veda_status) {
 func vedago_group_destroy(h C.uintptr_t) (st C.veda_status) {
 	const fn = "veda_group_destroy"
 	defer recoverExport(fn, &st)
-	g, state := groups.take(uintptr(h))
+	g, state := groups.Take(uintptr(h))
 	switch state {
 	case stateStale:
 		return fail(stInvalidArgument, fn, "veda: invalid argument: g was already destroyed")

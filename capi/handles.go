@@ -1,230 +1,37 @@
 package capi
 
-import (
-	"crypto/rand"
-	"encoding/binary"
-	"sync/atomic"
+import "github.com/veda-runtime/veda/goveda/handle"
+
+// The C ABI's handles: every veda_* object pointer C sees is a token of a goveda/handle table
+// (an integer, never an address; stale and forged tokens are detected). This file only names
+// the kinds and the tables; the table itself, and its concurrency tests, are in goveda/handle.
+
+type (
+	handleKind  = handle.Kind
+	lookupState = handle.State
 )
 
-// A handle token is what C sees as veda_runtime*, veda_group*, veda_future*, veda_kernel* (and the
-// other handle kinds): an integer, never an address:
-//
-//	salt<<saltShift | gen<<genShift | slot<<tagBits | kind | tokenMark
-//
-// slot indexes the table's slot array (O(1) lookup, no lock), gen is the slot's generation when
-// the handle was made. A slot is reused after its handle is destroyed, with the next generation,
-// and retired for good when its generation is exhausted, so a (slot, gen) pair is handed out at
-// most once: a stale token stays detectable forever. A token of one kind never validates as
-// another kind, and the per-process random salt in the top bits keeps small integers, addresses
-// (all below 2^48) and tokens of another process from ever matching a live handle.
+const (
+	stateLive    = handle.Live    // created and not destroyed
+	stateStale   = handle.Stale   // created by its table, then destroyed
+	stateUnknown = handle.Unknown // NULL, forged or another kind
+)
 
-// handleKind is the low tag of a token.
-type handleKind uintptr
-
+// Kinds: one per handle type, 0..handle.MaxKind; every one is taken, so a new handle type needs
+// a wider tag in goveda/handle.
 const (
 	kindRuntime handleKind = 1 // veda_runtime*
 	kindGroup   handleKind = 2 // veda_group*
 	kindFuture  handleKind = 3 // veda_future*
 	kindKernel  handleKind = 4 // veda_kernel*
 	kindCancel  handleKind = 5 // veda_cancel*
-	// 6 veda_buffer* (buffer.go), 7 veda_pipeline* (pipeline.go), 0 veda_graph* (graph.go): every
-	// 3-bit kind is taken (bit 3 is tokenMark); a new handle type needs a wider tag.
-
-	tagBits   = 4
-	tagMask   = 1<<tagBits - 1
-	tokenMark = 0x8 // set in every token, so aligned pointers never match
-	slotBits  = 22  // bits 4..25: the slot (4 Mi live handles per kind)
-	genShift  = tagBits + slotBits
-	genBits   = 22 // bits 26..47: the slot's generation (1..maxGen; 0 is never handed out)
-	saltShift = genShift + genBits
-	saltMask  = 1<<16 - 1 // bits 48..63: the salt, non-zero
-	slotMask  = 1<<slotBits - 1
-	maxGen    = 1<<genBits - 1
-
-	chunkBits = 10 // slots are allocated in chunks of 1024
-	chunkSize = 1 << chunkBits
-	maxChunks = 1 << (slotBits - chunkBits)
+	// 6 veda_buffer* (buffer.go), 7 veda_pipeline* (pipeline.go), 0 veda_graph* (graph.go)
 )
-
-// salt is fixed per process, random and non-zero.
-var salt = func() uintptr {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return uintptr(binary.LittleEndian.Uint32(b[:]))&saltMask | 1
-}()
-
-// handleSlot holds one handle's object.
-type handleSlot struct {
-	// state: gen<<1 | live. gen is the generation of the slot's current (live) or next (not
-	// live) handle; it only ever grows, so every generation below it was handed out and
-	// destroyed. Seq-cst store in add (after v), CAS in take, loads in get (seqlock: before and
-	// after loading v).
-	state atomic.Uint64
-	v     atomic.Value // the object while live; written only while the slot is not live
-	// next: the next free slot + 1 (0 = end), while this slot is on the free list; written by
-	// the pusher before the head CAS that publishes it.
-	next atomic.Uint32
-}
-
-// handleTable maps live tokens of one kind to their objects: a chunked slot array, lock-free to
-// read, and a lock-free free list of slots. Any goroutine may call its methods.
-type handleTable[T any] struct {
-	kind handleKind
-	// nslots: slots ever reserved; add-and-fetch reserves a new one (when the free list is empty).
-	nslots atomic.Uint32
-	// free: the free-list head, (slot+1) | aba<<32, low half 0 = empty; CAS (seq-cst) in push and pop.
-	// The ABA count grows with every pop, so a pop that read a stale next fails its CAS.
-	free   atomic.Uint64
-	chunks [maxChunks]atomic.Pointer[[chunkSize]handleSlot] // published once each (CAS from nil)
-}
-
-// slot returns slot i, or nil if its chunk does not exist (yet). Any goroutine.
-func (t *handleTable[T]) slot(i uint32) *handleSlot {
-	c := t.chunks[i>>chunkBits].Load() // load (seq-cst): pairs with the CAS in reserve
-	if c == nil {
-		return nil
-	}
-	return &c[i&(chunkSize-1)]
-}
-
-// reserve returns a slot never used before. It panics (recovered by the export as
-// VEDA_ERR_INTERNAL) after 4 Mi live handles of one kind.
-func (t *handleTable[T]) reserve() uint32 {
-	i := t.nslots.Add(1) - 1 // add (seq-cst): each index goes to one caller
-	if i > slotMask {
-		panic("veda: too many live handles of one kind")
-	}
-	ci := i >> chunkBits
-	if t.chunks[ci].Load() == nil {
-		// CAS (seq-cst): one chunk wins; a loser's chunk is dropped. Readers see the slot only
-		// through a token, which is made after this.
-		t.chunks[ci].CompareAndSwap(nil, new([chunkSize]handleSlot))
-	}
-	return i
-}
-
-// popFree takes a slot off the free list, or returns false. Any goroutine.
-func (t *handleTable[T]) popFree() (uint32, bool) {
-	for {
-		h := t.free.Load()  // load (seq-cst)
-		if uint32(h) == 0 { // empty (the high half is the ABA count)
-			return 0, false
-		}
-		i := uint32(h) - 1
-		next := t.slot(i).next.Load()
-		// CAS (seq-cst): the count in the high half changes on every pop, so a head that was
-		// popped and pushed back meanwhile (ABA) makes this fail.
-		if t.free.CompareAndSwap(h, uint64(next)|(h>>32+1)<<32) {
-			return i, true
-		}
-	}
-}
-
-// pushFree puts slot i (not live) on the free list. Any goroutine.
-func (t *handleTable[T]) pushFree(i uint32) {
-	s := t.slot(i)
-	for {
-		h := t.free.Load()      // load (seq-cst)
-		s.next.Store(uint32(h)) // before the CAS that publishes s
-		if t.free.CompareAndSwap(h, uint64(i+1)|h>>32<<32) {
-			return
-		}
-	}
-}
-
-// add registers v and returns its new token.
-func (t *handleTable[T]) add(v T) uintptr {
-	i, ok := t.popFree()
-	if !ok {
-		i = t.reserve()
-	}
-	s := t.slot(i)
-	gen := s.state.Load() >> 1 // not live: only we own the slot now
-	if gen == 0 {
-		gen = 1 // a new slot's first generation
-	}
-	s.v.Store(v)
-	s.state.Store(gen<<1 | 1) // store (seq-cst): publishes v; the slot is live from here
-	return salt<<saltShift | uintptr(gen)<<genShift | uintptr(i)<<tagBits | uintptr(t.kind) | tokenMark
-}
-
-// lookupState says what a token is.
-type lookupState int
-
-const (
-	stateLive    lookupState = iota // created and not destroyed
-	stateStale                      // created by this table, then destroyed
-	stateUnknown                    // NULL, forged or another kind
-)
-
-// decode splits tok into its slot and generation, or returns nil for a token this table never
-// made.
-func (t *handleTable[T]) decode(tok uintptr) (*handleSlot, uint64) {
-	if tok&tagMask != (uintptr(t.kind)|tokenMark) || tok>>saltShift != salt {
-		return nil, 0
-	}
-	i := uint32(tok>>tagBits) & slotMask
-	gen := uint64(tok>>genShift) & maxGen
-	if gen == 0 || i >= t.nslots.Load() {
-		return nil, 0
-	}
-	return t.slot(i), gen
-}
-
-// get returns tok's object. Any goroutine; O(1), no lock.
-func (t *handleTable[T]) get(tok uintptr) (T, lookupState) {
-	var zero T
-	s, gen := t.decode(tok)
-	if s == nil {
-		return zero, stateUnknown
-	}
-	for {
-		st := s.state.Load() // load (seq-cst): pairs with the store in add
-		if st != gen<<1|1 {
-			return zero, classifyState(st, gen)
-		}
-		v := s.v.Load()
-		// load (seq-cst): v is only rewritten after a take moved state on, so an unchanged
-		// state means v is the object of tok's generation.
-		if s.state.Load() == st {
-			return v.(T), stateLive
-		}
-	}
-}
-
-// take removes tok and returns its object (destroy/release). Any goroutine; of several takes of
-// one token exactly one gets stateLive.
-func (t *handleTable[T]) take(tok uintptr) (T, lookupState) {
-	var zero T
-	s, gen := t.decode(tok)
-	if s == nil {
-		return zero, stateUnknown
-	}
-	// CAS (seq-cst): ends the handle; the next generation is not live. From here the slot is
-	// ours until it goes on the free list, and v is the one add stored before its state store.
-	if !s.state.CompareAndSwap(gen<<1|1, (gen+1)<<1) {
-		return zero, classifyState(s.state.Load(), gen)
-	}
-	v := s.v.Load()
-	s.v.Store(zero) // drop the reference (the slot is ours until it goes on the free list)
-	if gen < maxGen {
-		t.pushFree(uint32(tok>>tagBits) & slotMask)
-	} // else the slot is retired: its generations are exhausted, it is never handed out again
-	return v.(T), stateLive
-}
-
-// classifyState says what a token of generation gen is, given its slot's state st (not gen live).
-func classifyState(st, gen uint64) lookupState {
-	if st>>1 > gen {
-		return stateStale // every generation below the slot's current one was handed out
-	}
-	return stateUnknown
-}
 
 var (
-	runtimes = &handleTable[*runtimeEntry]{kind: kindRuntime}
-	groups   = &handleTable[*group]{kind: kindGroup}
-	futures  = &handleTable[*future]{kind: kindFuture}
-	kernels  = &handleTable[*kernelEntry]{kind: kindKernel}
-	cancels  = &handleTable[*cancelToken]{kind: kindCancel}
+	runtimes = handle.New[*runtimeEntry](kindRuntime)
+	groups   = handle.New[*group](kindGroup)
+	futures  = handle.New[*future](kindFuture)
+	kernels  = handle.New[*kernelEntry](kindKernel)
+	cancels  = handle.New[*cancelToken](kindCancel)
 )

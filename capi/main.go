@@ -12,9 +12,9 @@
 //     interaction) and then calls a Go export vedago_*. It also keeps the thread-local last
 //     error, the status strings, the *_init functions and the trampolines vedac_call_* through
 //     which Go calls user callbacks (one C call per chunk).
-//   - handles.go: handle tokens. A C handle is an opaque integer token (kind tag + id), never a
-//     Go pointer; it is looked up in a table, so forged, stale and double-freed handles are
-//     detected.
+//   - handles.go: the handle kinds and tables. A C handle is an opaque integer token (kind tag +
+//     slot + generation), never a Go pointer; it is looked up in a goveda/handle table, so forged,
+//     stale and double-freed handles are detected.
 //   - status.go: error -> veda_status mapping, last-error setting, panic recovery.
 //   - the other files hold the vedago_* exports, one area each (exports.go: runtime, loops,
 //     metrics; group.go, join.go, future.go, cancel.go, shared.go; kernels.go, userkernel.go,

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/veda-runtime/veda/goveda"
+	"github.com/veda-runtime/veda/goveda/handle"
 )
 
 // Pipelines: veda_pipeline tokens over goveda.Pipeline. This file only translates: C items are
@@ -21,7 +22,7 @@ import (
 // kindPipeline tags veda_pipeline* tokens (kinds 1..5 are in handles.go).
 const kindPipeline handleKind = 7
 
-var pipelines = &handleTable[*pipelineEntry]{kind: kindPipeline}
+var pipelines = handle.New[*pipelineEntry](kindPipeline)
 
 // citem is one C item: the user's pointer (as an integer: it is opaque, see capi.h) and its size.
 type citem struct {
@@ -38,7 +39,7 @@ type pipelineEntry struct {
 }
 
 func lookupPipeline(fn string, h C.uintptr_t) (*pipelineEntry, C.veda_status) {
-	e, state := pipelines.get(uintptr(h))
+	e, state := pipelines.Get(uintptr(h))
 	switch state {
 	case stateLive:
 		return e, stOK
@@ -87,7 +88,7 @@ func vedago_pipeline_create(h C.uintptr_t, priority C.int32_t, maxItems C.int64_
 	if err := p.SetPriority(cPriority[priority]); err != nil {
 		return failErr(fn, err)
 	}
-	*out = C.uintptr_t(pipelines.add(&pipelineEntry{p: p}))
+	*out = C.uintptr_t(pipelines.Add(&pipelineEntry{p: p}))
 	return stOK
 }
 
@@ -165,7 +166,7 @@ func vedago_pipeline_destroy(h C.uintptr_t) (st C.veda_status) {
 	if st := e.guard.destroy(fn, "p", "veda_pipeline_run", e.p.Running); st != stOK {
 		return st
 	}
-	if _, state := pipelines.take(uintptr(h)); state != stateLive {
+	if _, state := pipelines.Take(uintptr(h)); state != stateLive {
 		return fail(stInvalidArgument, fn, "veda: invalid argument: p was already destroyed")
 	}
 	return stOK

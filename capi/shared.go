@@ -21,7 +21,7 @@ func vedago_runtime_shared(out *C.uintptr_t) (st C.veda_status) {
 	if err != nil {
 		return failErr(fn, err)
 	}
-	tok := runtimes.add(&runtimeEntry{rt: rt, shared: true})
+	tok := runtimes.Add(&runtimeEntry{rt: rt, shared: true})
 	registerFast(tok, rt)
 	*out = C.uintptr_t(tok)
 	return stOK
@@ -29,7 +29,7 @@ func vedago_runtime_shared(out *C.uintptr_t) (st C.veda_status) {
 
 // releaseShared is veda_runtime_destroy for a token of the shared runtime. Any goroutine.
 func releaseShared(fn string, h C.uintptr_t, e *runtimeEntry) C.veda_status {
-	if _, state := runtimes.take(uintptr(h)); state != stateLive {
+	if _, state := runtimes.Take(uintptr(h)); state != stateLive {
 		// A concurrent destroy of the same token won the race.
 		return fail(stClosed, fn, "veda: runtime closed: rt was already released")
 	}

@@ -28,7 +28,7 @@ const minValidAddr = 4096
 func asPointer(u uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&u)) }
 
 func lookupKernel(fn string, h C.uintptr_t) (*kernelEntry, C.veda_status) {
-	k, state := kernels.get(uintptr(h))
+	k, state := kernels.Get(uintptr(h))
 	switch state {
 	case stateLive:
 		return k, stOK
@@ -70,7 +70,7 @@ func vedago_kernel_create(h C.uintptr_t, openclSrc, cudaSrc, name *C.char, out *
 	if err != nil {
 		return failErr(fn, err)
 	}
-	*out = C.uintptr_t(kernels.add(&kernelEntry{k: k, rt: h}))
+	*out = C.uintptr_t(kernels.Add(&kernelEntry{k: k, rt: h}))
 	return stOK
 }
 
@@ -97,7 +97,7 @@ func vedago_kernel_run_1d(h C.uintptr_t, n C.int64_t, args *C.veda_arg, nargs C.
 	}
 	err := ke.k.Run(callCtx(), int64(n), gargs...)
 	if errors.Is(err, goveda.ErrClosed) {
-		if _, state := kernels.get(uintptr(h)); state == stateStale {
+		if _, state := kernels.Get(uintptr(h)); state == stateStale {
 			// A destroy of k raced this run (goveda's Kernel.Close refused it).
 			return fail(stInvalidArgument, fn, "veda: invalid argument: k was destroyed")
 		}
@@ -109,7 +109,7 @@ func vedago_kernel_run_1d(h C.uintptr_t, n C.int64_t, args *C.veda_arg, nargs C.
 func vedago_kernel_destroy(h C.uintptr_t) (st C.veda_status) {
 	const fn = "veda_kernel_destroy"
 	defer recoverExport(fn, &st)
-	ke, state := kernels.take(uintptr(h))
+	ke, state := kernels.Take(uintptr(h))
 	switch state {
 	case stateLive:
 	case stateStale:
