@@ -18,6 +18,7 @@ local: "not yet pinned" is detected with no extra bookkeeping.
 """
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import itertools
 import os
@@ -233,3 +234,25 @@ def _child_trampoline(ctx: Optional[int]) -> int:
 
 child_trampoline = _capi.veda_task_fn(_child_trampoline)
 CHILD_TRAMPOLINE_ADDR: int = ctypes.cast(child_trampoline, ctypes.c_void_p).value  # type: ignore
+
+
+def source_reader(source: Any, loop: "asyncio.AbstractEventLoop") -> Callable[[], Any]:
+    """The next-item function of a pipeline's or a graph's ``run_async`` source, called on worker
+    threads: an async iterable's ``__anext__`` runs on ``loop`` (and its end is StopIteration),
+    a plain iterable is read directly."""
+    if hasattr(source, "__aiter__"):
+        ait = source.__aiter__()
+
+        async def anext_item() -> Any:
+            return await ait.__anext__()
+
+        def next_item() -> Any:
+            fut = asyncio.run_coroutine_threadsafe(anext_item(), loop)
+            try:
+                return fut.result()
+            except StopAsyncIteration:
+                raise StopIteration from None
+
+        return next_item
+    plain: Callable[[], Any] = iter(source).__next__
+    return plain

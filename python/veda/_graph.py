@@ -476,20 +476,7 @@ class Graph:
         async iterable (its ``__anext__`` runs on the loop) or a plain one. Cancelling the
         awaiting task cancels the run (the task gets CancelledError once the run ended)."""
         loop = asyncio.get_running_loop()
-        if hasattr(source, "__aiter__"):
-            ait = source.__aiter__()
-
-            async def anext_item() -> Any:
-                return await ait.__anext__()
-
-            def next_item() -> Any:
-                fut = asyncio.run_coroutine_threadsafe(anext_item(), loop)
-                try:
-                    return fut.result()
-                except StopAsyncIteration:
-                    raise StopIteration from None
-        else:
-            next_item = iter(source).__next__
+        next_item = cb.source_reader(source, loop)
         run, h = self._begin(next_item)
         done: "asyncio.Future[None]" = loop.create_future()
 

@@ -370,20 +370,7 @@ class Pipeline:
         """``async for out in p.run_async(source)``: as :meth:`run`, for an async iterable (or a
         plain one). The source's ``__anext__`` runs on the event loop; the stages on workers."""
         loop = asyncio.get_running_loop()
-        if hasattr(source, "__aiter__"):
-            ait = source.__aiter__()
-
-            async def anext_item() -> Any:
-                return await ait.__anext__()
-
-            def next_item() -> Any:
-                fut = asyncio.run_coroutine_threadsafe(anext_item(), loop)
-                try:
-                    return fut.result()
-                except StopAsyncIteration:
-                    raise StopIteration from None
-        else:
-            next_item = iter(source).__next__
+        next_item = cb.source_reader(source, loop)
         run, h, keys, th = self._start(next_item)
         ready = asyncio.Event()
         def wake() -> None:
