@@ -124,11 +124,7 @@ const busyKernel = `__kernel void busy(__global float *x, __global int *flag, co
 // through the same admission as CPU work): when Close returns, the launch has finished and its
 // results are copied back.
 func TestCloseWaitsForKernelRun(t *testing.T) {
-	rt, err := New(Config{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2})
 	dev := openclIndex(t, rt)
 	if err := rt.PinDevice(dev); err != nil {
 		t.Fatal(err)

@@ -22,11 +22,7 @@ const chainKernelCU = `extern "C" __global__ void scale_by(float *z, const float
 // saxpy -> dot -> user kernel on buffers resident on each accelerator: every element checked,
 // no copy between the writes of the inputs and the read of the result, and no dispatch.
 func TestBufferChainOnDevice(t *testing.T) {
-	rt, err := New(Config{Workers: 2, RecordDecisions: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2, RecordDecisions: true})
 	ctx := context.Background()
 	for _, dev := range accelIndexes(t, rt) {
 		t.Run(fmt.Sprint(dev), func(t *testing.T) {
@@ -110,11 +106,7 @@ func TestBufferChainOnDevice(t *testing.T) {
 // The CPU (device 0) has buffers too: the same chain of built-ins, with the deterministic
 // results of the host kernels.
 func TestBufferOnCPU(t *testing.T) {
-	rt, err := New(Config{Workers: 2, DisableGPU: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2, DisableGPU: true})
 	ctx := context.Background()
 	const n = 70_000
 	x, y := make([]float32, n), make([]float32, n)
@@ -153,11 +145,8 @@ func TestBufferOnCPU(t *testing.T) {
 }
 
 func TestBufferBadInput(t *testing.T) {
-	rt, err := New(Config{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2})
+	var err error
 	ctx := context.Background()
 	inv := func(what string, err error) {
 		t.Helper()
@@ -224,11 +213,7 @@ func TestBufferBadInput(t *testing.T) {
 // launches each adding 1 in place, then a read, all issued without waiting, see exactly n
 // increments; Futures of several devices overlap from one goroutine.
 func TestBufferAsyncOrder(t *testing.T) {
-	rt, err := New(Config{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2})
 	ctx := context.Background()
 	const inc = `__kernel void inc(__global float *x, const long n) { long i = get_global_id(0); if (i < n) x[i] += 1.0f; }`
 	const incCU = `extern "C" __global__ void inc(float *x, long long n) { long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; if (i < n) x[i] += 1.0f; }`
@@ -289,11 +274,7 @@ func TestBufferAsyncOrder(t *testing.T) {
 
 // Many goroutines use buffers of one device at once: each its own buffer, results exact.
 func TestBufferConcurrent(t *testing.T) {
-	rt, err := New(Config{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2})
 	ctx := context.Background()
 	devs, _ := rt.Devices()
 	var wg sync.WaitGroup
@@ -344,11 +325,7 @@ func TestBufferConcurrent(t *testing.T) {
 
 // A callback of a device-queue Future may call back into the same device's queue synchronously.
 func TestBufferFutureCallbackMayUseTheQueue(t *testing.T) {
-	rt, err := New(Config{Workers: 2, DisableGPU: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2, DisableGPU: true})
 	ctx := context.Background()
 	b, _ := ToDevice(ctx, rt, 0, []float32{1, 2, 3})
 	done := make(chan []float32, 1)

@@ -207,11 +207,7 @@ func TestEnergyTemperatureLimit(t *testing.T) {
 	tr.Use()
 	t.Setenv("VEDA_NVML_LIBRARY", tr.Root+"/absent.so")
 	g := traceGovernor(t, 20*time.Millisecond)
-	rt, err := New(Config{Workers: 4, Policy: PolicyEnergyEfficient, MaxTempCelsius: 85})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 4, Policy: PolicyEnergyEfficient, MaxTempCelsius: 85})
 	stop := make(chan struct{})
 	busy := keepBusy(rt, stop)
 	defer func() { close(stop); <-busy }()
@@ -243,11 +239,7 @@ func TestEnergyBudgetNVMLTrace(t *testing.T) {
 	tr.RAPLZone(0, "package-0", 0, 1<<50) // a CPU drawing nothing measurable
 	tr.Use()
 	g := traceGovernor(t, 20*time.Millisecond)
-	rt, err := New(Config{Workers: 4, Policy: PolicyEnergyEfficient, MaxPowerWatts: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 4, Policy: PolicyEnergyEfficient, MaxPowerWatts: 100})
 	stop := make(chan struct{})
 	busy := keepBusy(rt, stop)
 	defer func() { close(stop); <-busy }()

@@ -65,11 +65,7 @@ func TestEnergyEstimateLabelled(t *testing.T) {
 	tr := sysfstest.New(t) // an empty tree: no sensor at all, on any machine
 	tr.Use()
 	t.Setenv("VEDA_NVML_LIBRARY", tr.Root+"/absent/libnvidia-ml.so.1")
-	rt, err := New(Config{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2})
 	burn(t, rt, 1<<22)
 	rt.Metrics() // publishes nothing new, but must not block
 	e := rt.Energy()
@@ -116,11 +112,7 @@ func TestEnergyFakeRAPL(t *testing.T) {
 	p := tr.RAPLZone(0, "package-0", 90_000_000, maxRange)
 	tr.Use()
 	t.Setenv("VEDA_NVML_LIBRARY", tr.Root+"/absent.so")
-	rt, err := New(Config{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2})
 	<-rt.energy.ready
 	tr.SetRAPL(p, 95_000_000) // +5 J
 	tr.SetRAPL(p, 20_000_000) // wrap: +25 J (read below sees only this value: one wrap)
@@ -165,11 +157,7 @@ func TestEnergyFakeNVML(t *testing.T) {
 	tr.PCIDevice("0000:3b:00.0", 1)
 	tr.NUMA(2, 4)
 	tr.Use()
-	rt, err := New(Config{Workers: 2, DisableGPU: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2, DisableGPU: true})
 	<-rt.energy.ready
 	f.Set(nvmltest.GPU{PowerMW: 90_000, TempC: 66, EnergyMJ: 13_500, HasEnergy: true, LimitMW: 300_000, Bus: 0x3b, Throttle: 0x40})
 	e := rt.Energy()

@@ -24,11 +24,7 @@ func fibWith(a fibArg) error {
 }
 
 func TestJoinWith(t *testing.T) {
-	rt, err := New(Config{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2})
 	for _, n := range []int{0, 9, 10, 20, 25} {
 		var got int64
 		if err := fibWith(fibArg{rt, n, &got}); err != nil || got != int64(fibSeq(n)) {

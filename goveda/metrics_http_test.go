@@ -49,11 +49,7 @@ func parseExposition(t *testing.T, body string) map[string]float64 {
 }
 
 func TestMetricsHandlerServesValidExposition(t *testing.T) {
-	rt, err := New(Config{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2})
 	ctx := context.Background()
 	for i := 0; i < 50; i++ {
 		if _, err := Submit(rt, TaskOptions{}, func(context.Context) (int, error) { return i, nil }).Wait(ctx); err != nil {
@@ -99,11 +95,7 @@ func TestMetricsHandlerServesValidExposition(t *testing.T) {
 }
 
 func TestServeMetrics(t *testing.T) {
-	rt, err := New(Config{Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 1})
 	s, err := rt.ServeMetrics("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

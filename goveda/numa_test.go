@@ -30,11 +30,7 @@ func TestHierarchicalStealing(t *testing.T) {
 	tr := sysfstest.New(t)
 	tr.NUMA(2, 4)
 	tr.Use()
-	rt, err := New(Config{Workers: 8, Policy: PolicyFixed, PinWorkers: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 8, Policy: PolicyFixed, PinWorkers: true})
 	if got := rt.WorkerNodes(); !reflect.DeepEqual(got, []int{0, 0, 0, 0, 1, 1, 1, 1}) {
 		t.Fatalf("worker nodes %v", got)
 	}
@@ -88,11 +84,7 @@ func TestOneNodeFlatStealing(t *testing.T) {
 	tr := sysfstest.New(t)
 	tr.NUMA(1, 4)
 	tr.Use()
-	rt, err := New(Config{Workers: 4, Policy: PolicyFixed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 4, Policy: PolicyFixed})
 	if got, want := fibNUMA(rt, 24), 46368; got != want {
 		t.Fatalf("fib = %d", got)
 	}

@@ -69,11 +69,7 @@ func tracedWorkload(t *testing.T, rt *Runtime) int {
 }
 
 func TestTraceRecordsAValidTimeline(t *testing.T) {
-	rt, err := New(Config{Workers: 2, Policy: PolicyFixed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2, Policy: PolicyFixed})
 	var buf bytes.Buffer
 	if err := rt.StartTrace(&buf, TraceOptions{}); err != nil {
 		t.Fatal(err)
@@ -243,11 +239,7 @@ func TestTraceFromEnvironment(t *testing.T) {
 
 // TestTraceBytesPerEvent: the JSON stays compact, <= 100 bytes per event on a task-heavy run.
 func TestTraceBytesPerEvent(t *testing.T) {
-	rt, err := New(Config{Workers: 2, Policy: PolicyDeterministic})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2, Policy: PolicyDeterministic})
 	var buf bytes.Buffer
 	if err := rt.StartTrace(&buf, TraceOptions{}); err != nil {
 		t.Fatal(err)
@@ -277,11 +269,7 @@ func TestTraceBytesPerEvent(t *testing.T) {
 
 // TestTraceStopUnderLoad stops and restarts traces while submitters run (race detector).
 func TestTraceStopUnderLoad(t *testing.T) {
-	rt, err := New(Config{Workers: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 4})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	for g := 0; g < 3; g++ {
@@ -317,11 +305,7 @@ func TestTraceStopUnderLoad(t *testing.T) {
 // TestTracePipelineStages: every stage run of every item is a slice named after the stage with
 // the item's sequence number, and the in-flight counters are sampled.
 func TestTracePipelineStages(t *testing.T) {
-	rt, err := New(Config{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2})
 	p, err := NewPipeline(rt, PipelineOptions[int]{Name: "sq", MaxInFlight: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -375,16 +359,12 @@ func TestTracePipelineStages(t *testing.T) {
 
 // TestTraceRecordsPanics: a recovered panic is an error instant in the trace.
 func TestTraceRecordsPanics(t *testing.T) {
-	rt, err := New(Config{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2})
 	var buf bytes.Buffer
 	if err := rt.StartTrace(&buf, TraceOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	err = rt.ParallelFor(context.Background(), 0, 100, 10, func(lo, hi int) error {
+	err := rt.ParallelFor(context.Background(), 0, 100, 10, func(lo, hi int) error {
 		if lo == 50 {
 			panic("boom at 50")
 		}

@@ -16,11 +16,7 @@ func TestSgemmVendorImplementationsMeasuredAndCorrect(t *testing.T) {
 	if b := device.BLAS(); !b.Found {
 		t.Skipf("no CPU BLAS: %s", b.Why)
 	}
-	rt, err := New(Config{Workers: 2, DisableGPU: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2, DisableGPU: true})
 	r := rand.New(rand.NewPCG(3, 4))
 	const m, n, k = 130, 97, 150 // tiles with ragged edges; above the inline limit
 	a := make([]float32, m*(k+1))
@@ -71,11 +67,7 @@ func TestSgemmVendorImplementationsMeasuredAndCorrect(t *testing.T) {
 // Under PolicyDeterministic only VEDA's kernels run: the result is bit-identical to a
 // one-worker run and no vendor implementation is measured.
 func TestSgemmDeterministicKeepsOwnKernel(t *testing.T) {
-	rt, err := New(Config{Workers: 2, Policy: PolicyDeterministic, DisableGPU: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2, Policy: PolicyDeterministic, DisableGPU: true})
 	const m, n, k = 96, 80, 200
 	a := make([]float32, m*k)
 	b := make([]float32, k*n)
@@ -109,11 +101,7 @@ func TestSgemmDeterministicKeepsOwnKernel(t *testing.T) {
 }
 
 func TestSaxpyVendorAndOwnAgree(t *testing.T) {
-	rt, err := New(Config{Workers: 2, DisableGPU: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	rt := newRT(t, Config{Workers: 2, DisableGPU: true})
 	const n = 200_000
 	x := make([]float32, n)
 	for i := range x {
