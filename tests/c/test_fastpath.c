@@ -161,6 +161,28 @@ static void test_errors(void) {
     CHECK(st == VEDA_ERR_INVALID_ARGUMENT || st == VEDA_ERR_CLOSED);
 }
 
+/* ---- one-chunk calls are counted in the metrics (tasks_executed), whichever path ran them ---- */
+static unsigned long long tasks_executed(veda_runtime *r) {
+    char buf[8192];
+    size_t len = 0;
+    if (veda_metrics_json(r, buf, sizeof buf, &len) != VEDA_OK) return 0;
+    const char *p = strstr(buf, "\"tasks_executed\":");
+    return p ? strtoull(p + strlen("\"tasks_executed\":"), NULL, 10) : 0;
+}
+
+static void test_counted(void) {
+    rt = vt_runtime(2, VEDA_POLICY_ADAPTIVE);
+    usleep(20000); /* the workers park: their slots are free */
+    unsigned long long before = tasks_executed(rt);
+    for (int i = 0; i < 100; i++) {
+        OK(veda_parallel_for(rt, i, i + 1, 0, add_range, NULL));
+        if (i % 25 == 0) usleep(2000);
+    }
+    unsigned long long after = tasks_executed(rt);
+    CHECK(after >= before + 100);
+    OK(veda_runtime_destroy(rt));
+}
+
 /* ---- shared-runtime tokens --------------------------------------------------------------------- */
 static void test_shared(void) {
     veda_runtime *a = NULL, *b = NULL;
@@ -226,6 +248,7 @@ int main(void) {
     test_cap(3);
     test_nested_one_worker();
     test_errors();
+    test_counted();
     test_shared();
     test_destroy_under_load();
     if (vt_failures) {
