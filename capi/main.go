@@ -43,7 +43,15 @@ package capi
 */
 import "C"
 
-import _ "embed"
+import (
+	_ "embed"
+
+	"github.com/veda-runtime/veda/goveda"
+)
+
+// Every body a C or Python caller hands to libveda.so is a cgo call: the runtimes it creates,
+// the shared one included, keep a spare P and reschedule their workers (goveda.SetCgoHost).
+func init() { goveda.SetCgoHost() }
 
 // exportsScript embeds the linker script so that its content is part of this package's build
 // identity: the go command does not hash files named in LDFLAGS, and an edit of the script alone

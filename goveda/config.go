@@ -109,6 +109,12 @@ type Config struct {
 	PinWorkers bool
 	// DisableTelemetry turns off the latency histogram and busy/idle clocks. Counters stay on.
 	DisableTelemetry bool
+	// CgoBodies says that this runtime's task and loop bodies are mostly cgo calls into C, as in
+	// libveda.so (which sets it for every runtime, see SetCgoHost). New then keeps a spare P
+	// (GOMAXPROCS >= Workers+1), workers reschedule every few milliseconds, and loop leaves run
+	// in pieces of a few milliseconds, so that Go's sysmon never retakes a worker's P in the
+	// middle of a C body (cgo_bodies.go explains the cost this avoids). Results do not change.
+	CgoBodies bool
 
 	// Device dispatch (see Devices). Zero values take the environment (VEDA_STRATEGY,
 	// VEDA_GPU_THRESHOLD, VEDA_MEM_FRACTION), then the defaults; explicit values win.
@@ -185,6 +191,9 @@ func (e *ConfigError) Unwrap() error { return ErrInvalidArgument }
 func (c Config) normalize() (Config, error) {
 	bad := func(field, format string, args ...any) (Config, error) {
 		return c, &ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)}
+	}
+	if cgoHost.Load() { // load: a flag set once at library load, before any runtime
+		c.CgoBodies = true
 	}
 	if c.Workers < 0 {
 		return bad("Workers", "is %d, must be >= 0", c.Workers)

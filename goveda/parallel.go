@@ -61,7 +61,7 @@ type forState struct {
 	rt     *Runtime
 	body   func(lo, hi int) error
 	f      sched.Failure
-	pieces bool                    // run leaves in time-bounded pieces (see leaf): ctx can be cancelled
+	pieces bool                    // run leaves in time-bounded pieces (leafPieces)
 	cancel context.CancelCauseFunc // ParallelForCtx: cancels the bodies' ctx on the first error
 }
 
@@ -101,11 +101,7 @@ func (st *forState) split(w *sched.Worker, lo, hi int, sp splitter, migrated boo
 		w.JoinTask(&j.t)
 		return
 	}
-	tb, t0 := traceChunkStart(w)
-	st.leaf(lo, hi, sp.grain)
-	if tb != nil {
-		traceChunkEnd(w, tb, t0, lo, hi)
-	}
+	st.leaf(w, lo, hi, sp)
 }
 
 // ParallelFor calls body on disjoint chunks [lo, hi) that together cover [begin, end) exactly
@@ -162,13 +158,13 @@ func (rt *Runtime) parallelFor(ctx context.Context, begin, end, grain int, body 
 	if begin == end {
 		return nil
 	}
-	st := &forState{rt: rt, body: body, pieces: ctx.Done() != nil && rt.cfg.Policy != PolicyDeterministic, cancel: cancel}
+	st := &forState{rt: rt, body: body, pieces: rt.leafPieces(ctx.Done() != nil), cancel: cancel}
 	sp := splitter{splits: rt.pool.Workers(), grain: rt.autoGrain(end-begin, grain), det: rt.cfg.Policy == PolicyDeterministic}
 	unwatch := st.f.Watch(ctx, ctxError)
 	defer unwatch()
 	if w := rt.current(); w != nil {
 		st.split(w, begin, end, sp, false)
-	} else if n := end - begin; (n < 2 || n < 2*sp.grain) && rt.pool.RunInline(func() { st.leaf(begin, end, sp.grain) }) {
+	} else if n := end - begin; (n < 2 || n < 2*sp.grain) && rt.pool.RunInline(func() { st.leaf(nil, begin, end, sp) }) {
 		// One chunk from outside with a free slot: ran on the caller, no wake-up (sched/inline.go).
 	} else if err := rt.runRoot(PriorityNormal, func(w *sched.Worker) { st.split(w, begin, end, sp, false) }); err != nil {
 		return err
@@ -183,6 +179,7 @@ type reduceState[T any] struct {
 	fold     func(lo, hi int, acc T) (T, error)
 	combine  func(a, b T) T
 	f        sched.Failure
+	pieces   bool // fold leaves in time-bounded pieces (leafPieces)
 }
 
 type reduceJob[T any] struct {
@@ -221,19 +218,17 @@ func (st *reduceState[T]) split(w *sched.Worker, lo, hi int, sp splitter, migrat
 		}
 		return v
 	}
-	tb, t0 := traceChunkStart(w)
-	v, err := callVal(st.rt.pool, func() (T, error) { return st.fold(lo, hi, st.identity) })
-	if tb != nil {
-		traceChunkEnd(w, tb, t0, lo, hi)
-	}
+	v, err := st.leaf(w, lo, hi, sp)
 	if err != nil {
 		st.f.Fail(err)
 	}
 	return v
 }
 
-// Reduce folds [begin, end) in parallel: each chunk [lo, hi) is folded by fold(lo, hi, identity)
-// and partial results are combined pairwise with combine, left before right. identity is passed
+// Reduce folds [begin, end) in parallel: each chunk [lo, hi) is folded by fold(lo, hi, acc),
+// where acc is identity or the partial result of the chunks just before it (a leaf that runs in
+// pieces folds on from piece to piece), and partial results are combined pairwise with combine,
+// left before right. identity is passed
 // by value to every chunk, so it must be safe to share (a value, not a pointer to mutable state).
 // combine must be associative; it need not be commutative. Under PolicyDeterministic the chunks
 // and the combine tree depend only on (begin, end, grain), so float results are bit-identical
@@ -283,7 +278,9 @@ func reduce[T any](ctx context.Context, rt *Runtime, name string, begin, end, gr
 	if begin == end {
 		return identity, nil
 	}
-	st := &reduceState[T]{rt: rt, identity: identity, fold: fold, combine: combine}
+	// Reduce leaves run in pieces for cgo bodies only: a cancelled Reduce keeps its documented
+	// bound of one leaf.
+	st := &reduceState[T]{rt: rt, identity: identity, fold: fold, combine: combine, pieces: rt.leafPieces(false)}
 	sp := splitter{splits: rt.pool.Workers(), grain: rt.autoGrain(end-begin, grain), det: rt.cfg.Policy == PolicyDeterministic}
 	unwatch := st.f.Watch(ctx, ctxError)
 	defer unwatch()

@@ -1,7 +1,6 @@
 package sched
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -138,6 +137,7 @@ func (w *Worker) fallAsleep(l *Latch) {
 		waiting := w.busyPhase
 		w.clockIdle()
 		<-w.wakeCh
+		w.ys.rescheduled()
 		if waiting {
 			w.clockBusy()
 		}
@@ -152,12 +152,45 @@ func (w *Worker) fallAsleep(l *Latch) {
 	}
 }
 
-// spinPause backs off inside a spin loop: a short busy pause first, then yielding the P.
+// spinPause backs off inside a spin loop: a busy pause that grows over the first 16 rounds and
+// then stays at about a microsecond. It never yields the P: with a spare P (cgo_bodies.go in
+// goveda) a runtime.Gosched wakes an idle thread each time, and the spin phase is bounded
+// anyway (Options.Spin, SpinFor).
 func spinPause(i int) {
+	n := 256
 	if i < 16 {
-		for j := 0; j < 64<<uint(i&3); j++ { // the Go compiler keeps empty loops
-		}
-		return
+		n = 64 << uint(i&3)
 	}
-	runtime.Gosched()
+	for j := 0; j < n; j++ { // the Go compiler keeps empty loops
+	}
+}
+
+// spinBudget is one spin phase of an idle or waiting worker: at least p.spin rounds, and with
+// p.spinFor until that much time passed since the phase started (the clock is read every 8
+// rounds). Owner only.
+type spinBudget struct {
+	p     *Pool
+	start int64
+}
+
+// spinner starts a spin phase. Owner only.
+func (w *Worker) spinner() spinBudget {
+	b := spinBudget{p: w.p}
+	if w.p.spinFor > 0 {
+		b.start = w.p.now()
+	}
+	return b
+}
+
+// more reports whether round i of the phase may spin.
+func (b spinBudget) more(i int) bool {
+	switch {
+	case i < b.p.spin:
+		return true
+	case b.p.spinFor == 0:
+		return false
+	case i&7 != 0:
+		return true // between clock reads: at most 7 rounds past the deadline
+	}
+	return b.p.now()-b.start < b.p.spinFor
 }

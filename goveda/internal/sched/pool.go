@@ -2,7 +2,6 @@ package sched
 
 import (
 	"errors"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,13 +11,20 @@ import (
 
 // Options configures New. goveda derives them from its Config and Policy.
 type Options struct {
-	Workers  int    // number of worker goroutines, >= 1
-	Spin     int    // spin rounds in the idle loop before a worker parks
+	Workers int // number of worker goroutines, >= 1
+	Spin    int // spin rounds in the idle loop before a worker parks
+	// SpinFor makes an idle worker spin at least this long after Spin rounds before it parks
+	// (0: Spin rounds only). Waking a parked thread costs 0.1-2 ms on a virtual machine whose
+	// idle vCPU halts; back-to-back loops then find their workers awake.
+	SpinFor  time.Duration
 	Adaptive bool   // run the adaptive monitor (active workers follow utilization; adaptive.go)
 	Clocks   bool   // account busy/idle time per worker (needed by Adaptive)
 	Latency  bool   // keep per-worker latency histograms of injected tasks
 	Seed     uint64 // victim-choice seed
 	Pin      bool   // pin each worker to one CPU (LockOSThread + sched_setaffinity)
+	// Yield makes each worker pass through the Go scheduler at least every yieldEvery of
+	// running (yield.go): for pools whose task bodies are cgo calls.
+	Yield bool
 
 	// NUMA placement (numa.go). Nodes[i] is worker i's NUMA node (an index; nil: one node) and
 	// CPUs[i] the CPU it is pinned to with Pin (nil: the allowed CPUs round-robin). With more
@@ -60,9 +66,11 @@ type Pool struct {
 	wg        sync.WaitGroup
 
 	spin    int    // spin rounds before parking
+	spinFor int64  // and at least this long (ns), see Options.SpinFor
 	clocks  bool   // busy/idle clocks on
 	latency bool   // latency histograms on
 	pin     bool   // pin workers
+	yield   bool   // workers reschedule every yieldEvery (yield.go)
 	seed    uint64 // victim-choice seed
 	base    time.Time
 
@@ -115,9 +123,11 @@ func New(o Options) (*Pool, error) {
 		closeDone: make(chan struct{}),
 		base:      time.Now(),
 		spin:      o.Spin,
+		spinFor:   int64(o.SpinFor),
 		clocks:    o.Clocks || o.Adaptive,
 		latency:   o.Latency,
 		pin:       o.Pin,
+		yield:     o.Yield,
 		seed:      o.Seed,
 		holders:   map[uintptr]int32{},
 		onResize:  o.OnResize,
@@ -316,10 +326,11 @@ func (p *Pool) RunRoot(level int, fn func(w *Worker)) bool {
 // rootSpin bounds how long an outside caller polls for its job before blocking.
 const rootSpin = 50 * time.Microsecond
 
-// rootWait waits for done: it polls for up to rootSpin (yielding its P between polls), then
+// rootWait waits for done: it polls for up to rootSpin (a busy pause between polls), then
 // blocks. A short job (one chunk) usually finishes within the spin, which saves the wake-up of a
 // blocked caller; for callers from C that is a thread handoff, because a cgo callback's
-// goroutine is locked to its thread. Any outside goroutine.
+// goroutine is locked to its thread. The pause does not yield the P: for a locked goroutine a
+// runtime.Gosched is itself such a handoff (two thread switches). Any outside goroutine.
 func rootWait(done <-chan struct{}) {
 	start := time.Now()
 	for {
@@ -332,7 +343,7 @@ func rootWait(done <-chan struct{}) {
 			<-done
 			return
 		}
-		runtime.Gosched()
+		spinPause(16)
 	}
 }
 

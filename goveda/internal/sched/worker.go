@@ -61,6 +61,8 @@ type Worker struct {
 
 	jobFree []any // recycled jobs that ran inline (TakeFree/PutFree); owner only
 
+	ys yieldState // rescheduling points (yield.go); owner only
+
 	st         workerStats
 	phaseStart int64 // p.now() at the last idle/busy transition (clocks on only)
 	busyPhase  bool  // the clock is in a busy phase (clocks on only)
@@ -183,6 +185,9 @@ func (w *Worker) execute(t *Task) {
 	if w.st.executed&1023 == 0 {
 		w.publish()
 	}
+	if w.p.yield {
+		w.afterTask()
+	}
 }
 
 // findWork returns a task to run, or nil: own deque first (hot path), then findWorkSlow.
@@ -291,7 +296,8 @@ func (w *Worker) idle() bool {
 			continue
 		}
 		p.sleep.searching.Add(1) // add (seq-cst): see Pool.notify
-		for i := 0; i < p.spin; i++ {
+		spun := w.spinner()
+		for i := 0; spun.more(i); i++ {
 			if t := w.findWorkSlow(); t != nil {
 				// add (seq-cst): the last searcher to find work hands the wake on if more
 				// work is queued, so a push that skipped notify because we searched is seen.
@@ -387,7 +393,7 @@ func (w *Worker) waitSlow(l *Latch, ctx context.Context) {
 	} else {
 		ctx = nil
 	}
-	spin := w.p.spin
+	spun := w.spinner()
 	var traceStart int64
 	helped := false
 	rec := w.p.tr.Load() // load (seq-cst): trace point, see trace.go
@@ -404,14 +410,16 @@ func (w *Worker) waitSlow(l *Latch, ctx context.Context) {
 				w.execute(t)
 				helped = true
 				i = 0
+				spun = w.spinner()
 				continue
 			}
-			if i >= spin {
+			if !spun.more(i) {
 				break
 			}
 			spinPause(i)
 		}
 		w.fallAsleep(l)
+		spun = w.spinner()
 	}
 }
 

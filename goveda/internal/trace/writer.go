@@ -19,7 +19,7 @@ type Meta struct {
 // sorted by start (longer first on ties) and checked for nesting; a complete event that would
 // overlap a sibling without nesting goes to an overflow track of its own. Call after Stop.
 func (r *Recorder) WriteJSON(w io.Writer, meta Meta) error {
-	evs := pairFlows(r.Events())
+	evs := clipToStart(pairFlows(r.Events()), r.start)
 	r.mu.Lock()
 	names := make(map[int32]string, len(r.names))
 	for k, v := range r.names {
@@ -180,6 +180,25 @@ func fixNesting(evs []Event, names map[int32]string) {
 			e.Track, lastEnd[t] = t, end
 		}
 	}
+}
+
+// clipToStart cuts complete events that began before the trace started (a worker that parked
+// while an earlier trace ran, and woke in this one) to the part inside this trace, and drops
+// those that ended before it. Without it their start would be clamped to 0 with the whole
+// duration kept, and they would overlap the events that really followed them.
+func clipToStart(evs []Event, start int64) []Event {
+	out := evs[:0]
+	for _, e := range evs {
+		if e.Ph == PhComplete && e.Start < start {
+			if e.Start+e.Dur <= start {
+				continue
+			}
+			e.Dur -= start - e.Start
+			e.Start = start
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // appendTS appends ns (relative) as microseconds with three decimals, exactly.

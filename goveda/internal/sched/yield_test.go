@@ -1,0 +1,77 @@
+package sched
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+// spinJob busy-waits for d (a C body that keeps its thread), then marks wg done.
+type spinJob struct {
+	t  Task
+	d  time.Duration
+	wg *sync.WaitGroup
+}
+
+func (j *spinJob) Run(*Worker) {
+	for t0 := time.Now(); time.Since(t0) < j.d; {
+	}
+	j.wg.Done()
+}
+
+// runSpinJobs injects n jobs of d each into a one-worker pool with the given Yield option and
+// returns how often its worker rescheduled.
+func runSpinJobs(t *testing.T, yield bool, n int, d time.Duration) uint64 {
+	t.Helper()
+	p, err := New(Options{Workers: 1, Spin: 1, Yield: yield})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	jobs := make([]spinJob, n)
+	for i := range jobs {
+		wg.Add(1)
+		jobs[i] = spinJob{d: d, wg: &wg}
+		jobs[i].t.Job = &jobs[i]
+		if !p.Enter() {
+			t.Fatal("closed")
+		}
+		p.Inject(&jobs[i].t, 2, 0)
+	}
+	wg.Wait()
+	for range jobs {
+		p.Exit()
+	}
+	p.Close() // the worker has exited: its owner-only counter is safe to read
+	return p.workers[0].ys.yields
+}
+
+// A worker of a Yield pool that keeps finding work passes through the Go scheduler about every
+// yieldEvery (Go's sysmon would otherwise retake its P in the middle of a cgo body); without
+// Yield it never does. 40 jobs of 0.5 ms are 20 ms of work, at least six yieldEvery periods.
+func TestYieldReschedulesABusyWorker(t *testing.T) {
+	if got := runSpinJobs(t, true, 40, 500*time.Microsecond); got < 2 {
+		t.Fatalf("Yield pool: %d reschedules in 20 ms of back-to-back tasks, want >= 2", got)
+	}
+	if got := runSpinJobs(t, false, 40, 500*time.Microsecond); got != 0 {
+		t.Fatalf("pool without Yield rescheduled %d times", got)
+	}
+}
+
+// Short tasks are probed rarely: the probe period grows to maxProbeEvery, so a stream of tiny
+// tasks reads the clock about once per maxProbeEvery tasks, not once per task.
+func TestYieldProbesShortTasksRarely(t *testing.T) {
+	var w Worker
+	w.p = &Pool{yield: true, base: time.Now()}
+	probes := 0
+	for i := 0; i < 10000; i++ {
+		before := w.ys.lastProbe
+		w.afterTask()
+		if w.ys.lastProbe != before {
+			probes++
+		}
+	}
+	if probes > 10000/maxProbeEvery+2*maxProbeEvery {
+		t.Fatalf("%d clock probes for 10000 tiny tasks, want about %d", probes, 10000/maxProbeEvery)
+	}
+}
