@@ -45,8 +45,13 @@ static const char vedac_fork_msg[] =
 
 // ---- last error (thread-local) ----------------------------------------------------------------
 
-static __thread char *vedac_err_buf;  // heap buffer owned by this thread, freed at thread exit
-static __thread size_t vedac_err_cap;
+// Thread-locals use the initial-exec TLS model: a plain %fs-relative access instead of a
+// __tls_get_addr call per access in a dlopen'ed library (two of them on the one-chunk fast
+// path, about 1-2 us from Python once caches went cold). The Go runtime of a c-shared library
+// already takes its own thread-local the same way, from the static TLS surplus glibc reserves
+// for dlopen'ed libraries; these add under 100 bytes.
+static __thread __attribute__((tls_model("initial-exec"))) char *vedac_err_buf;  // heap buffer owned by this thread, freed at thread exit
+static __thread __attribute__((tls_model("initial-exec"))) size_t vedac_err_cap;
 static pthread_key_t vedac_err_key;   // its destructor frees vedac_err_buf of exiting threads
 static pthread_once_t vedac_err_once = PTHREAD_ONCE_INIT;
 
@@ -327,8 +332,8 @@ static vedac_gate *vedac_gate_lookup(uintptr_t token) {
 
 // The gates whose slots this thread holds (innermost last), for vedac_thread_holds.
 #define VEDAC_HELD_MAX 8
-static __thread vedac_gate *vedac_held[VEDAC_HELD_MAX];
-static __thread int vedac_nheld;
+static __thread __attribute__((tls_model("initial-exec"))) vedac_gate *vedac_held[VEDAC_HELD_MAX];
+static __thread __attribute__((tls_model("initial-exec"))) int vedac_nheld;
 
 int32_t vedac_thread_holds(void *gate) {
     for (int i = 0; i < vedac_nheld; i++)
@@ -603,7 +608,7 @@ VEDA_API veda_status veda_energy_json(veda_runtime *rt, char *buf, size_t cap, s
 
 // vedac_cancel_tls is the token bound to this thread (0 = none); read by the Go exports through
 // vedac_thread_cancel, on the same thread (a C->Go call runs on the calling thread).
-static __thread uintptr_t vedac_cancel_tls;
+static __thread __attribute__((tls_model("initial-exec"))) uintptr_t vedac_cancel_tls;
 
 uintptr_t vedac_thread_cancel(void) { return vedac_cancel_tls; }
 

@@ -174,3 +174,29 @@ def test_native_body_runs_without_gil_in_parallel():
             t.join()
     assert dt < 0.55, f"two 0.3 s chunks took {dt:.2f} s: not parallel"
     assert ticks[0] > 1000, "the GIL was held during the native loop"
+
+
+def test_one_chunk_ctypes_pointer_premade_path(rt):
+    # A one-chunk loop of a ctypes function pointer with small bounds takes the premade-argument
+    # call (no argtypes conversion): the same chunk, the same errors as the general path.
+    seen = []
+
+    @veda_range_fn
+    def body(ctx, b, e):
+        seen.append((ctx, b, e))
+        return 5 if b == 7 else 0
+
+    rt.parallel_for(3, 4, body)                # one index
+    rt.parallel_for(10, 13, body, grain=2)     # fewer than two grains
+    rt.parallel_for(255, 256, veda.native(ctypes.cast(body, ctypes.c_void_p).value))
+    rt.parallel_for(2**40, 2**40 + 1, body)    # large bounds: the general path
+    assert seen == [(None, 3, 4), (None, 10, 13), (None, 255, 256), (None, 2**40, 2**40 + 1)]
+    with pytest.raises(VedaError) as ei:
+        rt.parallel_for(7, 8, body)
+    assert ei.value.status == Status.TASK_FAILED and "5" in str(ei.value)
+    with pytest.raises(ValueError, match="NULL"):
+        rt.parallel_for(0, 1, veda_range_fn())  # a NULL function pointer is refused, not called
+    rt.close()
+    with pytest.raises(VedaError) as ei:
+        rt.parallel_for(0, 1, body)
+    assert ei.value.status == Status.CLOSED
