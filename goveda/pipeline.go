@@ -514,7 +514,13 @@ func (r *prun[T]) spawnCarry(it *pitem[T], k int) {
 // whatever its releases handed back (an admitted gate item, a claimed source) until none is left.
 // k is the stage it enters, or -1 for an item fresh from the source.
 func (r *prun[T]) work(it *pitem[T], k int, read bool) {
-	for {
+	for first := true; ; first = false {
+		if !first && r.rt.cfg.CgoBodies {
+			// One task may carry many items: a rescheduling point between them (cgo_bodies.go).
+			if w := r.rt.current(); w != nil {
+				w.Progress()
+			}
+		}
 		if read {
 			it, read = r.read(), false
 			k = -1

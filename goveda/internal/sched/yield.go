@@ -64,6 +64,16 @@ func (w *Worker) afterTask() {
 	w.yieldAt(now)
 }
 
+// Progress marks the end of one unit of work inside a long task that runs many of them (a
+// pipeline task carrying item after item): with Options.Yield it counts as a finished task for
+// the rescheduling clock (afterTask), so the worker still reschedules every yieldEvery. Owner
+// only (a task running on w); one branch without Yield.
+func (w *Worker) Progress() {
+	if w.p.yield {
+		w.afterTask()
+	}
+}
+
 // YieldPoint is a rescheduling point inside a long task (between the pieces of a loop leaf):
 // with Options.Yield it reschedules the goroutine when yieldEvery passed since the last one.
 // Owner only (a task running on w); a no-op without Yield.

@@ -75,3 +75,48 @@ func TestYieldProbesShortTasksRarely(t *testing.T) {
 		t.Fatalf("%d clock probes for 10000 tiny tasks, want about %d", probes, 10000/maxProbeEvery)
 	}
 }
+
+// unitsJob is one long task that runs n units of d each, calling Progress between them (as a
+// pipeline task carrying item after item does).
+type unitsJob struct {
+	t    Task
+	n    int
+	d    time.Duration
+	done chan struct{}
+}
+
+func (j *unitsJob) Run(w *Worker) {
+	for i := 0; i < j.n; i++ {
+		for t0 := time.Now(); time.Since(t0) < j.d; {
+		}
+		w.Progress()
+	}
+	close(j.done)
+}
+
+// Progress inside one long task reschedules a Yield pool's worker as task boundaries do; it does
+// nothing without Yield.
+func TestProgressReschedulesInsideALongTask(t *testing.T) {
+	for _, yield := range []bool{true, false} {
+		p, err := New(Options{Workers: 1, Spin: 1, Yield: yield})
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := &unitsJob{n: 40, d: 500 * time.Microsecond, done: make(chan struct{})}
+		j.t.Job = j
+		if !p.Enter() {
+			t.Fatal("closed")
+		}
+		p.Inject(&j.t, 2, 0)
+		<-j.done
+		p.Exit()
+		p.Close()
+		got := p.workers[0].ys.yields
+		if yield && got < 2 {
+			t.Fatalf("Yield pool: %d reschedules in one task of 20 ms with Progress, want >= 2", got)
+		}
+		if !yield && got != 0 {
+			t.Fatalf("pool without Yield rescheduled %d times", got)
+		}
+	}
+}
