@@ -111,9 +111,10 @@ type Config struct {
 	DisableTelemetry bool
 	// CgoBodies says that this runtime's task and loop bodies are mostly cgo calls into C, as in
 	// libveda.so (which sets it for every runtime, see SetCgoHost). New then keeps a spare P
-	// (GOMAXPROCS >= Workers+1), workers reschedule every few milliseconds, and loop leaves run
-	// in pieces of a few milliseconds, so that Go's sysmon never retakes a worker's P in the
-	// middle of a C body (cgo_bodies.go explains the cost this avoids). Results do not change.
+	// (GOMAXPROCS >= Workers+1), workers reschedule every few milliseconds, and loop and reduce
+	// leaves run in pieces of about 200 us, so that Go's sysmon never retakes a worker's P in the
+	// middle of a C body (cgo_bodies.go explains the cost this avoids). Results do not change
+	// (a Reduce may combine in more, smaller partial results, in the same order).
 	CgoBodies bool
 
 	// Device dispatch (see Devices). Zero values take the environment (VEDA_STRATEGY,

@@ -322,7 +322,7 @@ func (p *Pool) RunRoot(level int, fn func(w *Worker)) bool {
 		defer p.acquireWait()
 	}
 	p.Inject(&j.t, level, 0)
-	rootWait(j.done, p.rootShort.Load()) // load: a hint, no ordering role
+	rootWait(j.done, p.rootShort.Load())               // load: a hint, no ordering role
 	p.rootShort.Store(p.now()-j.enq < int64(rootSpin)) // store: a hint for the next call
 	p.Exit()
 	return true
@@ -361,4 +361,3 @@ func rootWait(done <-chan struct{}, spin bool) {
 
 // Queued returns the number of tasks waiting in the injector. A snapshot.
 func (p *Pool) Queued() int64 { return p.inj.len() }
-
