@@ -5,10 +5,7 @@ node), Ctrl-C within 100 ms, async runs, nesting, bad input."""
 import asyncio
 import copy
 import gc
-import json
-import os
 import random
-import subprocess
 import sys
 import threading
 import time
@@ -17,11 +14,7 @@ import numpy as np
 import pytest
 
 import veda
-
-
-def newest_pipeline(rt):
-    ps = rt.metrics().get("pipelines", [])
-    return max(ps, key=lambda p: int(p["name"].rsplit("-", 1)[1]))
+from _testutil import CTRL_C_ARM, CTRL_C_PRELUDE, Item, newest_pipeline, run_child
 
 
 def founding(rt, n):
@@ -179,17 +172,6 @@ def test_validation_errors_run_nothing(rt):
     with pytest.raises(TypeError):
         g.node(fn, name=7)
     assert ran == []
-
-
-class Item:
-    alive = 0
-
-    def __init__(self, i):
-        self.i = i
-        Item.alive += 1
-
-    def __del__(self):
-        Item.alive -= 1
 
 
 def test_exactly_once_with_random_failures_and_cancels(rt):
@@ -455,28 +437,13 @@ def test_run_async(rt):
     assert not g3.running and st.passed > 0 and st.passed + st.dropped == st.read + st.copies
 
 
-CTRL_C = r'''
-import os, signal, sys, threading, time, json
-import veda
-rt = veda.Runtime(workers=2)
-def endless():
-    i = 0
-    while True:
-        yield i
-        i += 1
-def slow(x):
-    time.sleep(0.002)
-    return x
+CTRL_C = CTRL_C_PRELUDE + r'''
 got = []
 g = rt.graph(max_in_flight=8)
 a = g.node(slow, after=g.source, name="a")
 b = g.node(lambda x: -x, after=g.source, name="b")
 g.sink(got.append, after=[a, b], mode="serial", name="s")
-box = {}
-def fire():
-    box["t"] = time.perf_counter()
-    os.kill(os.getpid(), signal.SIGINT)
-threading.Timer(0.3, fire).start()
+''' + CTRL_C_ARM + r'''
 out = {}
 try:
     g.run(endless())
@@ -493,11 +460,7 @@ print(json.dumps(out))
 
 
 def test_ctrl_c_stops_within_100ms(repo):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(repo / "python") + os.pathsep + env.get("PYTHONPATH", "")
-    r = subprocess.run([sys.executable, "-c", CTRL_C], capture_output=True, text=True, timeout=60, env=env)
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout.strip().splitlines()[-1])
+    out = run_child(repo, CTRL_C)
     assert "error" not in out, out
     assert out["latency_ms"] < 100, out
     assert out["items"] > 0 and out["again"] == [0, 0, 1, -1, 2, -2, 3, -3, 4, -4]

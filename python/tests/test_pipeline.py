@@ -4,10 +4,6 @@ nested parallel_for in a stage, Ctrl-C within 100 ms, bad input."""
 import asyncio
 import contextlib
 import gc
-import json
-import os
-import subprocess
-import sys
 import threading
 import time
 import weakref
@@ -16,11 +12,7 @@ import numpy as np
 import pytest
 
 import veda
-
-
-def newest_pipeline(rt):
-    ps = rt.metrics().get("pipelines", [])
-    return max(ps, key=lambda p: int(p["name"].rsplit("-", 1)[1]))
+from _testutil import CTRL_C_ARM, CTRL_C_PRELUDE, Item, newest_pipeline, run_child
 
 
 def test_order_and_modes(rt):
@@ -56,17 +48,6 @@ def test_order_and_modes(rt):
     p2 = rt.pipeline().stage(str, mode="serial_in_order").stage(len, mode="serial_out_of_order")
     assert list(p2.run(range(12))) == [1] * 10 + [2, 2]
     assert list(p.run([])) == []
-
-
-class Item:
-    alive = 0
-
-    def __init__(self, i):
-        self.i = i
-        Item.alive += 1
-
-    def __del__(self):
-        Item.alive -= 1
 
 
 def test_exception_at_position_and_exactly_once(rt):
@@ -248,24 +229,9 @@ def test_bad_input(rt):
         list(p3.run(range(3)))
 
 
-CTRL_C = r'''
-import os, signal, sys, threading, time, json
-import veda
-rt = veda.Runtime(workers=2)
-def endless():
-    i = 0
-    while True:
-        yield i
-        i += 1
-def slow(x):
-    time.sleep(0.002)
-    return x
+CTRL_C = CTRL_C_PRELUDE + r'''
 p = rt.pipeline(max_in_flight=8).stage(slow).stage(lambda x: x, mode="serial")
-box = {}
-def fire():
-    box["t"] = time.perf_counter()
-    os.kill(os.getpid(), signal.SIGINT)
-threading.Timer(0.3, fire).start()
+''' + CTRL_C_ARM + r'''
 out = {}
 n = 0
 try:
@@ -283,11 +249,7 @@ print(json.dumps(out))
 
 
 def test_ctrl_c_stops_within_100ms(repo):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(repo / "python") + os.pathsep + env.get("PYTHONPATH", "")
-    r = subprocess.run([sys.executable, "-c", CTRL_C], capture_output=True, text=True, timeout=60, env=env)
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout.strip().splitlines()[-1])
+    out = run_child(repo, CTRL_C)
     assert "error" not in out, out
     assert out["latency_ms"] < 100, out
     assert out["items"] > 0 and out["again"] == [0, 1, 2, 3, 4]
@@ -317,11 +279,7 @@ def test_pipeline_nested_in_a_task_and_a_stage_one_worker(repo):
     the run happens on the calling worker (which takes part), so nothing deadlocks. Before, the
     task waited in Python for a helper thread whose run needed the only worker. In a child
     process with a timeout, so that a deadlock fails the test instead of hanging the suite."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(repo / "python") + os.pathsep + env.get("PYTHONPATH", "")
-    r = subprocess.run([sys.executable, "-c", NESTED], capture_output=True, text=True, timeout=60, env=env)
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout.strip().splitlines()[-1])
+    out = run_child(repo, NESTED)
     assert out["in_task"] is True
     # stage(x) = sum(y + x for y in 0..2) = 3 + 3x; applied twice: 3 + 3 * (3 + 3x)
     assert out["in_stage"] == [3 + 3 * (3 + 3 * i) for i in range(10)]
