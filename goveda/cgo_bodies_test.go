@@ -47,6 +47,18 @@ func TestCgoBodiesKeepASpareP(t *testing.T) {
 	}
 }
 
+// A GOMAXPROCS environment variable is the user's choice: CgoBodies then leaves GOMAXPROCS as
+// it is, even below Workers+1.
+func TestCgoBodiesLeaveAnExplicitGOMAXPROCS(t *testing.T) {
+	old := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(old)
+	t.Setenv("GOMAXPROCS", "1")
+	newRT(t, Config{Workers: 2, CgoBodies: true})
+	if got := runtime.GOMAXPROCS(0); got != 1 {
+		t.Fatalf("GOMAXPROCS = %d with GOMAXPROCS=1 in the environment, want 1 kept", got)
+	}
+}
+
 // With CgoBodies a leaf runs in pieces, and a worker that has run out of work gets half of
 // the rest of a leaf that another worker is in: lazy splitting alone cuts a range only when a
 // task is stolen, so the slow first leaf here would run on one worker from start to end.

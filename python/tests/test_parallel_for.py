@@ -196,6 +196,10 @@ def test_one_chunk_ctypes_pointer_premade_path(rt):
     assert ei.value.status == Status.TASK_FAILED and "5" in str(ei.value)
     with pytest.raises(ValueError, match="NULL"):
         rt.parallel_for(0, 1, veda_range_fn())  # a NULL function pointer is refused, not called
+    with pytest.raises(TypeError, match="begin"):
+        rt.parallel_for(False, 1, body)  # bools are not ints here, on either path
+    with pytest.raises(TypeError, match="ctx"):
+        rt.parallel_for(0, 1, body, ctx="x")  # a ctx takes the general path and its checks
     rt.close()
     with pytest.raises(VedaError) as ei:
         rt.parallel_for(0, 1, body)

@@ -120,3 +120,45 @@ func TestProgressReschedulesInsideALongTask(t *testing.T) {
 		}
 	}
 }
+
+// An outside caller spins before blocking only after a short root job: RunRoot records whether
+// the job it waited for finished within rootSpin, and the next call reads it.
+func TestRootSpinFollowsThePreviousJob(t *testing.T) {
+	p, err := New(Options{Workers: 1, Spin: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if !p.RunRoot(2, func(*Worker) { time.Sleep(5 * rootSpin) }) {
+		t.Fatal("closed")
+	}
+	if p.rootShort.Load() {
+		t.Fatal("a root job of 5*rootSpin counted as short: its successor would spin")
+	}
+	for i := 0; i < 20 && !p.rootShort.Load(); i++ { // a descheduled caller can make one slow
+		p.RunRoot(2, func(*Worker) {})
+	}
+	if !p.rootShort.Load() {
+		t.Fatal("empty root jobs never counted as short: callers of one-chunk jobs would always block")
+	}
+}
+
+// With SpinFor an idle worker keeps spinning (it is not a registered sleeper) for that long after
+// its last task, then parks; without it, it parks after Spin rounds.
+func TestSpinForKeepsAnIdleWorkerAwake(t *testing.T) {
+	p, err := New(Options{Workers: 1, Spin: 1, SpinFor: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	waitParked(t, p, 1) // the start-up spin ends first
+	t0 := time.Now()
+	if !p.RunRoot(2, func(*Worker) {}) {
+		t.Fatal("closed")
+	}
+	time.Sleep(20 * time.Millisecond)
+	if p.sleep.idle.Load() != 0 && time.Since(t0) < 300*time.Millisecond {
+		t.Fatal("the worker parked within 20 ms of its last task, with SpinFor 300 ms")
+	}
+	waitParked(t, p, 1) // and it does park afterwards
+}
