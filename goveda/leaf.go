@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/veda-runtime/veda/goveda/internal/sched"
-	"github.com/veda-runtime/veda/goveda/internal/trace"
 )
 
 // leafSlice is the time a leaf piece aims at: the bound on how long a cancelled loop keeps
@@ -80,7 +79,7 @@ func (rt *Runtime) leafPieces(cancellable bool) bool {
 // offered first) before it returns. w is the worker, or nil for a caller running inline.
 func (st *forState) leaf(w *sched.Worker, lo, hi int, sp splitter) {
 	call := func(b, e int) error { return callErr(st.rt.pool, func() error { return st.body(b, e) }) }
-	tb, t0 := traceLeafStart(w)
+	tb, t0 := traceChunkStart(w)
 	if !st.pieces {
 		err := call(lo, hi)
 		if tb != nil {
@@ -107,14 +106,6 @@ func (st *forState) leaf(w *sched.Worker, lo, hi int, sp splitter) {
 	for i := len(offered) - 1; i >= 0; i-- {
 		w.JoinTask(&offered[i].t)
 	}
-}
-
-// traceLeafStart is traceChunkStart for a leaf, which may run on a caller (w == nil: no trace).
-func traceLeafStart(w *sched.Worker) (*trace.Buffer, int64) {
-	if w == nil {
-		return nil, 0
-	}
-	return traceChunkStart(w)
 }
 
 // leaf folds the leaf range [lo, hi) from identity: one fold call, or pieces (leafPieces) in

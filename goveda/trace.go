@@ -220,8 +220,12 @@ func (rt *Runtime) stopTraceAtClose() {
 	}
 }
 
-// traceChunkStart returns w's trace buffer and the time, or nil when no trace runs. Worker only.
+// traceChunkStart returns w's trace buffer and the time, or nil when no trace runs or w is nil
+// (a leaf that runs on an outside caller is not traced). Worker, or nil on a caller.
 func traceChunkStart(w *sched.Worker) (*trace.Buffer, int64) {
+	if w == nil {
+		return nil, 0
+	}
 	if b := w.TraceBuffer(); b != nil {
 		return b, w.Now()
 	}
