@@ -26,12 +26,7 @@ func TestFlushTracesAtExit(t *testing.T) {
 	if rt.Tracing() {
 		t.Fatal("the trace still runs after FlushTracesAtExit")
 	}
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := trace.Read(fh)
-	fh.Close()
+	f, err := trace.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

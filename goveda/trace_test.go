@@ -214,12 +214,7 @@ func TestTraceFromEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	rt.Close()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	f, err := trace.Read(fh)
+	f, err := trace.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

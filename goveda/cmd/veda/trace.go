@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -89,15 +90,13 @@ func cmdTrace(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "veda trace plot: -o %q: the output must end in .png, .svg or .pdf\n", out)
 		return 2
 	}
-	fh, err := os.Open(file)
-	if err != nil {
-		fmt.Fprintf(stderr, "veda trace %s: %v\n", sub, err)
+	f, err := trace.ReadFile(file)
+	if pe := (*os.PathError)(nil); errors.As(err, &pe) {
+		fmt.Fprintf(stderr, "veda trace %s: %v\n", sub, err) // cannot open: bad usage
 		return 2
 	}
-	f, err := trace.Read(fh)
-	fh.Close()
 	if err != nil {
-		return fail(stderr, "trace "+sub, fmt.Errorf("%s: %w", file, err))
+		return fail(stderr, "trace "+sub, err)
 	}
 	switch sub {
 	case "summarize":

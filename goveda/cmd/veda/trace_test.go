@@ -118,12 +118,7 @@ func TestTraceOfTheEncryptionJob(t *testing.T) {
 	}
 	t.Setenv("VEDA_TRACE", "")
 	for _, p := range []string{tr, "../../../bench/trace/example-encrypt.json"} {
-		fh, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := trace.Read(fh)
-		fh.Close()
+		f, err := trace.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 )
 
@@ -40,6 +41,21 @@ func Read(r io.Reader) (*File, error) {
 		return nil, fmt.Errorf("veda: trace: no traceEvents array")
 	}
 	return &f, nil
+}
+
+// ReadFile opens and parses the trace file at path. An error opening it is os.Open's (a
+// *fs.PathError); a parse error names the path.
+func ReadFile(path string) (*File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	f, err := Read(fh)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
 }
 
 const maxSafeInt = 1 << 53

@@ -1,6 +1,12 @@
 package trace
 
-import "testing"
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 // A complete event that began before the trace started keeps only its part inside the trace
 // (it used to keep its whole duration from a start clamped to 0, and so overlapped the events
@@ -26,5 +32,25 @@ func TestClipToStart(t *testing.T) {
 		if got[i].Start != want[i].Start || got[i].Dur != want[i].Dur || got[i].Name != want[i].Name {
 			t.Fatalf("event %d = %+v, want %+v", i, got[i], want[i])
 		}
+	}
+}
+
+// ReadFile: a file that cannot be opened gives os.Open's *PathError (the CLI's usage error), a
+// file that is not a trace gives a parse error naming the path, and a trace parses.
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	var pe *os.PathError
+	if _, err := ReadFile(filepath.Join(dir, "missing.json")); !errors.As(err, &pe) {
+		t.Fatalf("missing file: %v, want a *PathError", err)
+	}
+	junk := filepath.Join(dir, "junk.json")
+	os.WriteFile(junk, []byte("not json"), 0o644)
+	if _, err := ReadFile(junk); err == nil || errors.As(err, &pe) || !strings.Contains(err.Error(), junk) {
+		t.Fatalf("junk file: %v, want a parse error naming %s", err, junk)
+	}
+	ok := filepath.Join(dir, "ok.json")
+	os.WriteFile(ok, []byte(`{"traceEvents":[{"name":"x","ph":"i","ts":1,"pid":1,"tid":1}]}`), 0o644)
+	if f, err := ReadFile(ok); err != nil || len(f.TraceEvents) != 1 {
+		t.Fatalf("trace file: %v, %v", f, err)
 	}
 }
