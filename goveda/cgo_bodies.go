@@ -23,7 +23,7 @@ import (
 //  1. a spare P: New raises GOMAXPROCS to Workers+1 (reserveSpareP), so one P stays idle while
 //     every worker is in C and the 20 us rule never applies. A C thread that calls into the
 //     runtime then also finds a P at once instead of waiting for a retake;
-//  2. workers reschedule (runtime.Gosched) every few milliseconds (sched's Options.Yield);
+//  2. workers reschedule (runtime.goyield, on their own P) every few milliseconds (sched's Options.Yield);
 //  3. loop and reduce leaves run in pieces of about 200 us (leaf.go), so a rescheduling point
 //     comes between two C calls well within 10 ms; pipeline tasks that carry many items have
 //     one between items (Worker.Progress).

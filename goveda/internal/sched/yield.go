@@ -1,8 +1,8 @@
 package sched
 
 import (
-	"runtime"
 	"time"
+	_ "unsafe" // go:linkname
 )
 
 // Rescheduling points for pools whose task bodies are cgo calls (Options.Yield).
@@ -16,10 +16,18 @@ import (
 // per 21 nqueens + triangular rounds against OpenMP's 170, and 3-4 ms of every 22 ms nqueens run
 // spent descheduled inside the bodies.
 //
-// A worker with Yield therefore calls runtime.Gosched once it has run yieldEvery without being
-// rescheduled, between tasks (afterTask) and between the pieces of a loop leaf (YieldPoint).
-// With a spare P (goveda raises GOMAXPROCS to Workers+1 for cgo bodies), a Gosched costs at most
-// one wake-up of an idle thread, and sysmon sees a fresh tick every few milliseconds.
+// A worker with Yield therefore reschedules its goroutine once it has run yieldEvery without
+// being rescheduled, between tasks (afterTask) and between the pieces of a loop leaf (YieldPoint),
+// and sysmon sees a fresh tick every few milliseconds.
+//
+// It reschedules with runtime.goyield, not runtime.Gosched. Gosched puts the goroutine on the
+// global run queue and wakes an idle P's thread (wakep); with the spare P that goveda keeps for
+// cgo bodies there always is one, the woken thread preempts the yielding one on its core and takes
+// the goroutine, and the old thread parks: three context switches and a migration per yield, a
+// third of all switches in bench/peers/samecode (7.0-8.3k per run, now 2.6-2.8k). goyield puts the
+// goroutine on its own P's local queue and calls the scheduler, which runs it again at once on the
+// same thread, with a new scheduling tick and no wake-up. goyield is reached by go:linkname; the
+// runtime keeps it for that use (go.dev/issue/67401: "Do not remove or change the type signature").
 //
 // The check reads the clock (about 30 ns here), so afterTask reads it only every probeEvery
 // tasks: the period doubles while tasks are short (up to maxProbeEvery, under 1 ns per task for
@@ -93,7 +101,13 @@ func (w *Worker) yieldAt(now int64) {
 	if now-y.last < int64(yieldEvery) {
 		return
 	}
-	runtime.Gosched()
+	goyield()
 	y.yields++
 	y.last = w.p.now()
 }
+
+// goyield is runtime.goyield: Gosched onto the current P's local run queue, without waking
+// another thread (see the comment at the top). Called by a worker's own goroutine.
+//
+//go:linkname goyield runtime.goyield
+func goyield()
