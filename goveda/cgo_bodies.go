@@ -26,7 +26,8 @@ import (
 //  2. workers reschedule (runtime.goyield, on their own P) every few milliseconds (sched's Options.Yield);
 //  3. loop and reduce leaves run in pieces of about 200 us (leaf.go), so a rescheduling point
 //     comes between two C calls well within 10 ms; pipeline tasks that carry many items have
-//     one between items (Worker.Progress).
+//     one between items (Worker.Progress). A worker that runs out of work joins a loop leaf
+//     that another worker runs and claims pieces of it (sched's Shared).
 //
 // A single C call longer than 10 ms is still retaken once; that costs a few percent of it at most.
 

@@ -59,10 +59,10 @@ func TestCgoBodiesLeaveAnExplicitGOMAXPROCS(t *testing.T) {
 	}
 }
 
-// With CgoBodies a leaf runs in pieces, and a worker that has run out of work gets half of
-// the rest of a leaf that another worker is in: lazy splitting alone cuts a range only when a
-// task is stolen, so the slow first leaf here would run on one worker from start to end.
-func TestCgoBodiesIdleWorkerTakesHalfOfARunningLeaf(t *testing.T) {
+// With CgoBodies a leaf runs in pieces that a worker that has run out of work joins (claims
+// pieces of) while another worker is in it: lazy splitting alone cuts a range only when a task
+// is stolen, so the slow first leaf here would run on one worker from start to end.
+func TestCgoBodiesIdleWorkerJoinsARunningLeaf(t *testing.T) {
 	rt := newRT(t, Config{Workers: 2, Policy: PolicyFixed, CgoBodies: true})
 	const n, slow = 64, 16
 	var mu sync.Mutex
@@ -95,7 +95,7 @@ func TestCgoBodiesIdleWorkerTakesHalfOfARunningLeaf(t *testing.T) {
 		gs[ran[i]] = true
 	}
 	if len(gs) < 2 {
-		t.Fatalf("the %d slow indices all ran on one worker: the idle one was never offered a half", slow)
+		t.Fatalf("the %d slow indices all ran on one worker: the idle one never joined the leaf", slow)
 	}
 }
 

@@ -1,6 +1,7 @@
 package goveda
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/veda-runtime/veda/goveda/internal/sched"
@@ -8,20 +9,24 @@ import (
 
 // leafSlice is the time a leaf piece aims at: the bound on how long a cancelled loop keeps
 // running a chunk it already started (plus one piece), on how long an idle worker waits before
-// a running leaf offers it half of its rest, and on how long a cgo body runs without a
-// rescheduling point between two pieces (cgo_bodies.go).
+// a running reduce leaf offers it half of its rest (a loop leaf it joins at once, sharedLeaf),
+// and on how long a cgo body runs without a rescheduling point between two pieces
+// (cgo_bodies.go).
 const leafSlice = 200 * time.Microsecond
 
 // pieces runs the leaf range [lo, hi) as consecutive calls of run over pieces of at least grain
 // indices, in index order, stopping early (without error) once stopped reports true, and returns
-// run's first error. The first piece is grain long; each next piece doubles while the previous
-// took under leafSlice/2, and halves (never below grain) while it took over 2*leafSlice.
+// run's first error. The first piece is grain long; each next one aims at leafSlice from an
+// estimate of the cost per index (nextPiece).
 //
-// Between pieces, on a worker (w != nil; nil is a caller running inline):
+// Reduce leaves use it, and loop leaves run inline on a caller; loop leaves on a worker claim
+// their pieces from a counter that idle workers join (sharedLeaf). Between pieces, on a worker
+// (w != nil; nil is a caller running inline):
 //   - when some worker is idle and at least 2*grain indices are left, offer(mid, hi) hands the
 //     upper half [mid, hi) to the pool as a stealable job and the leaf goes on with [lo, mid).
 //     Lazy splitting cuts a range only when a task is stolen, so without this a worker that ran
-//     out of work at the end of a loop would wait for the whole leaf another worker is in;
+//     out of work at the end of a reduce would wait for the whole leaf another worker is in
+//     (its pieces fold in index order, so they cannot be claimed from a shared counter);
 //   - w gets a rescheduling point (sched's YieldPoint).
 //
 // The cost is about log2(leaf/grain) extra calls per leaf, one per leafSlice after that, and
@@ -30,6 +35,7 @@ const leafSlice = 200 * time.Microsecond
 func pieces(w *sched.Worker, lo, hi, grain int, stopped func() bool, offer func(mid, hi int), run func(lo, hi int) error) (int, error) {
 	grain = max(grain, 1)
 	piece := grain
+	var per time.Duration // cost per index (perIndex)
 	for lo < hi {
 		if stopped() {
 			return hi, nil
@@ -42,14 +48,8 @@ func pieces(w *sched.Worker, lo, hi, grain int, stopped func() bool, offer func(
 		if err := run(lo, e); err != nil {
 			return hi, err
 		}
-		switch el := time.Since(t0); {
-		case el < leafSlice/2:
-			if piece < (hi-lo)/2+1 {
-				piece *= 2
-			}
-		case el > 2*leafSlice && piece/2 >= grain:
-			piece /= 2
-		}
+		per = perIndex(per, time.Since(t0), e-lo)
+		piece = nextPiece(piece, grain, (hi-e)/2+1, per)
 		lo = e
 		if w == nil || lo >= hi {
 			continue
@@ -64,6 +64,28 @@ func pieces(w *sched.Worker, lo, hi, grain int, stopped func() bool, offer func(
 	return hi, nil
 }
 
+// nextPiece sizes the piece after one of piece indices: leafSlice at per (the estimated cost of
+// one index, perIndex), but at least grain, at most twice piece, and at most limit (a share of
+// what is left, so the last pieces stay small).
+// perIndex updates the estimated cost of one index after a piece of n indices took el: that
+// piece's cost per index, or 3/4 of the previous estimate if that is more. A cheap index
+// (nqueens has rows that end at once) lowers the estimate a little instead of zeroing it, so a
+// run of cheap indices followed by costly ones does not grow a piece that an idle worker has to
+// wait for (measured: 0.5-0.9 ms tails on a 20 ms nqueens loop with the first rule, which doubled
+// the piece after any piece under leafSlice/2; halving the estimate still let two cheap rows
+// double it), and one costly outlier is forgotten within a few dozen pieces.
+func perIndex(per, el time.Duration, n int) time.Duration {
+	return max(el/time.Duration(n), per*3/4)
+}
+
+func nextPiece(piece, grain, limit int, per time.Duration) int {
+	n := 2 * piece
+	if per > 0 && time.Duration(n)*per > leafSlice {
+		n = int(leafSlice / per)
+	}
+	return max(grain, min(n, limit))
+}
+
 // leafPieces reports whether loop leaves run in pieces: when the call's context can be
 // cancelled (a cancellation only stops chunks that have not started, and lazy splitting makes
 // few, large leaves of about n / (2 * workers) indices, so a cancelled loop would run on for up
@@ -74,14 +96,13 @@ func (rt *Runtime) leafPieces(cancellable bool) bool {
 }
 
 // leaf runs the body over the leaf range [lo, hi) that split decided not to cut further: one
-// body call, or pieces (leafPieces) that check for cancellation or failure before each. The
-// halves it offers to idle workers are split as any stolen range, and leaf joins them (last
-// offered first) before it returns. w is the worker, or nil for a caller running inline.
+// body call, or (leafPieces) pieces that check for cancellation or failure before each. On a
+// worker, the pieces come from a counter that other workers may join while the leaf runs
+// (sharedLeaf); w is the worker, or nil for a caller running inline, which runs its pieces alone.
 func (st *forState) leaf(w *sched.Worker, lo, hi int, sp splitter) {
-	call := func(b, e int) error { return callErr(st.rt.pool, func() error { return st.body(b, e) }) }
-	tb, t0 := traceChunkStart(w)
 	if !st.pieces {
-		err := call(lo, hi)
+		tb, t0 := traceChunkStart(w)
+		err := callErr(st.rt.pool, func() error { return st.body(lo, hi) })
 		if tb != nil {
 			traceChunkEnd(w, tb, t0, lo, hi)
 		}
@@ -90,21 +111,75 @@ func (st *forState) leaf(w *sched.Worker, lo, hi int, sp splitter) {
 		}
 		return
 	}
-	var offered []*forJob
-	end, err := pieces(w, lo, hi, sp.grain, st.f.Stopped, func(mid, hi int) {
-		j := &forJob{st: st, lo: mid, hi: hi, sp: sp, owner: w}
-		j.t.Job = j
-		w.Push(&j.t)
-		offered = append(offered, j)
-	}, call)
-	if tb != nil {
-		traceChunkEnd(w, tb, t0, lo, end)
+	if w == nil {
+		call := func(b, e int) error { return callErr(st.rt.pool, func() error { return st.body(b, e) }) }
+		if _, err := pieces(nil, lo, hi, sp.grain, st.f.Stopped, nil, call); err != nil {
+			st.fail(err)
+		}
+		return
 	}
-	if err != nil {
-		st.fail(err)
+	l := &sharedLeaf{st: st, hi: hi, grain: max(sp.grain, 1), workers: st.rt.pool.Workers()}
+	l.next.Store(int64(lo))
+	l.piece.Store(int64(l.grain))
+	w.Share(&l.s, l.help)
+	l.help(w)
+	w.Unshare(&l.s)
+}
+
+// sharedLeaf is a loop leaf whose indices the owner and any worker that joins it (sched's
+// Shared) claim piece by piece from one counter, the way OpenMP's dynamic schedule hands out
+// iterations: a worker that runs out of work joins at once instead of waiting for the owner's
+// next piece boundary, and the loop's end waits for the rest of one piece. Pieces aim at
+// leafSlice (nextPiece), and at most 1/(2*workers) of what is left, so the last ones shrink.
+type sharedLeaf struct {
+	s       sched.Shared
+	st      *forState
+	next    atomic.Int64 // the first unclaimed index; add (seq-cst) claims [old, old+piece)
+	piece   atomic.Int64 // the last piece size a runner chose: a joiner's first piece; hint only
+	hi      int
+	grain   int
+	workers int
+}
+
+// help claims and runs pieces until none is left, the loop failed, or it was cancelled. The
+// owner and any number of joiners run it at once. Worker only.
+func (l *sharedLeaf) help(w *sched.Worker) {
+	st := l.st
+	piece := int(l.piece.Load()) // load: a hint
+	var per time.Duration        // cost per index, as in pieces
+	tb, t0 := traceChunkStart(w)
+	runLo, runHi := 0, 0 // the contiguous run of pieces traced as one chunk
+	for !st.f.Stopped() {
+		lo := int(l.next.Add(int64(piece))) - piece
+		if lo >= l.hi {
+			break
+		}
+		e := min(lo+piece, l.hi)
+		if tb != nil && lo != runHi {
+			if runHi > runLo {
+				traceChunkEnd(w, tb, t0, runLo, runHi)
+				t0 = w.Now()
+			}
+			runLo = lo
+		}
+		c := time.Now()
+		err := callErr(st.rt.pool, func() error { return st.body(lo, e) })
+		runHi = e
+		if err != nil {
+			st.fail(err)
+			break
+		}
+		per = perIndex(per, time.Since(c), e-lo)
+		left := l.hi - int(l.next.Load()) // load: a hint for the next size
+		piece = nextPiece(piece, l.grain, max(left/(2*l.workers), 1), per)
+		l.piece.Store(int64(piece)) // store: a hint
+		if left >= 2*piece {
+			w.Invite()
+		}
+		w.YieldPoint()
 	}
-	for i := len(offered) - 1; i >= 0; i-- {
-		w.JoinTask(&offered[i].t)
+	if tb != nil && runHi > runLo {
+		traceChunkEnd(w, tb, t0, runLo, runHi)
 	}
 }
 

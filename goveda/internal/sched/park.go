@@ -12,7 +12,12 @@ import (
 type sleepState struct {
 	idle      atomic.Int32 // registered sleepers; seq-cst add in register (from fallAsleep), load in notify
 	searching atomic.Int32 // workers spinning in the idle loop; seq-cst, see notify
-	_         [cacheLine - 8]byte
+	// waiting counts workers spinning inside a wait (a join, a scope) that found no work to help
+	// with: idle for IdleWorkers, so a running reduce leaf offers them half of its rest (goveda's
+	// leaf.go). A hint only: notify ignores it, and no wake-up depends on it. Adds by the
+	// waiting worker (waitSlow), loads by IdleWorkers; no ordering role.
+	waiting atomic.Int32
+	_       [cacheLine - 12]byte
 
 	mu       sync.Mutex
 	sleepers []*Worker // registered sleepers, LIFO (the most recently idle has the warmest cache)

@@ -63,6 +63,8 @@ type Worker struct {
 
 	ys yieldState // rescheduling points (yield.go); owner only
 
+	shared atomic.Pointer[Shared] // work w runs that others may join (share.go); owner stores, joiners load
+
 	st         workerStats
 	phaseStart int64 // p.now() at the last idle/busy transition (clocks on only)
 	busyPhase  bool  // the clock is in a busy phase (clocks on only)
@@ -298,14 +300,23 @@ func (w *Worker) idle() bool {
 		p.sleep.searching.Add(1) // add (seq-cst): see Pool.notify
 		spun := w.spinner()
 		for i := 0; spun.more(i); i++ {
-			if t := w.findWorkSlow(); t != nil {
+			var s *Shared
+			t := w.findWorkSlow()
+			if t == nil {
+				s = w.joinShared() // no task: join a leaf another worker runs (share.go)
+			}
+			if t != nil || s != nil {
 				// add (seq-cst): the last searcher to find work hands the wake on if more
 				// work is queued, so a push that skipped notify because we searched is seen.
 				if p.sleep.searching.Add(-1) == 0 && p.sleep.idle.Load() > 0 && p.hasWork() {
 					p.sleep.wakeOne(p.active.Load()) // load: adaptive limit
 				}
 				w.clockBusy()
-				w.execute(t)
+				if t != nil {
+					w.execute(t)
+				} else {
+					w.runShared(s)
+				}
 				return true
 			}
 			spinPause(i)
@@ -401,23 +412,51 @@ func (w *Worker) waitSlow(l *Latch, ctx context.Context) {
 		traceStart = w.p.now()
 		defer func() { w.traceWait(rec, traceStart, helped) }()
 	}
+	// While it spins without work, w counts in p.sleep.waiting (idle for IdleWorkers): a leaf
+	// that another worker runs then offers w half of its rest at its next piece (a reduce leaf;
+	// loop leaves are joined through Shared instead, share.go).
+	waiting := false
+	defer func() {
+		if waiting {
+			w.p.sleep.waiting.Add(-1) // add: a hint, no ordering role
+		}
+	}()
 	for {
 		for i := 0; ; i++ {
 			if l.Probe() || (ctx != nil && ctx.Err() != nil) {
 				return
 			}
-			if t := w.findWork(); t != nil {
-				w.execute(t)
+			t := w.findWork()
+			var s *Shared
+			if t == nil {
+				s = w.joinShared() // no task: join a leaf another worker runs (share.go)
+			}
+			if t != nil || s != nil {
+				if waiting {
+					w.p.sleep.waiting.Add(-1) // add: a hint, no ordering role
+					waiting = false
+				}
+				if t != nil {
+					w.execute(t)
+				} else {
+					w.runShared(s)
+				}
 				helped = true
 				i = 0
 				spun = w.spinner()
 				continue
+			}
+			if !waiting {
+				w.p.sleep.waiting.Add(1) // add: a hint, no ordering role
+				waiting = true
 			}
 			if !spun.more(i) {
 				break
 			}
 			spinPause(i)
 		}
+		w.p.sleep.waiting.Add(-1) // parked, it counts in idle instead
+		waiting = false
 		w.fallAsleep(l)
 		spun = w.spinner()
 	}
