@@ -33,6 +33,10 @@
 //   - parking: an idle worker spins briefly, then blocks on its wake channel (park.go,
 //     PARKING.md). A parked pool uses no CPU.
 //   - searching: a worker spinning in its idle loop looking for work.
+//   - shared work: a task that other workers may join while its owner runs it (share.go): a
+//     loop leaf whose pieces the owner and joiners claim from one counter. A worker that finds
+//     no task to run or steal joins one; the owner wakes a parked worker between pieces
+//     (Invite) while at least two pieces are left.
 //   - in flight: a unit admitted by Enter/EnterHeld (an outside call, a kernel or device call,
 //     a submitted task) that has not finished; Close waits for the in-flight count to reach
 //     zero. The admission rule is in admission.go.
@@ -73,7 +77,8 @@
 // Worker loop (worker.go):
 //  1. Pop own deque (hot path, no atomic RMW).
 //  2. If the injector holds Realtime/High work, take it; else steal; else take injected work.
-//  3. Nothing: publish counters, become searching, retry for a spin budget (policy dependent).
+//  3. Nothing: publish counters, become searching, retry for a spin budget (policy dependent);
+//     each round that finds no task joins another worker's shared work if one is published.
 //  4. Still nothing: stop searching, register as a sleeper, re-check every queue, and park on
 //     the wake channel unless the re-check found work (PARKING.md has the ordering argument).
 //  5. A searcher that finds work and was the last searcher wakes another sleeper if more work
