@@ -64,9 +64,6 @@ func pieces(w *sched.Worker, lo, hi, grain int, stopped func() bool, offer func(
 	return hi, nil
 }
 
-// nextPiece sizes the piece after one of piece indices: leafSlice at per (the estimated cost of
-// one index, perIndex), but at least grain, at most twice piece, and at most limit (a share of
-// what is left, so the last pieces stay small).
 // perIndex updates the estimated cost of one index after a piece of n indices took el: that
 // piece's cost per index, or 3/4 of the previous estimate if that is more. A cheap index
 // (nqueens has rows that end at once) lowers the estimate a little instead of zeroing it, so a
@@ -78,6 +75,9 @@ func perIndex(per, el time.Duration, n int) time.Duration {
 	return max(el/time.Duration(n), per*3/4)
 }
 
+// nextPiece sizes the piece after one of piece indices: leafSlice at per (the estimated cost of
+// one index, perIndex), but at least grain, at most twice piece, and at most limit (a share of
+// what is left, so the last pieces stay small).
 func nextPiece(piece, grain, limit int, per time.Duration) int {
 	n := 2 * piece
 	if per > 0 && time.Duration(n)*per > leafSlice {
