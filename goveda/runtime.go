@@ -72,6 +72,9 @@ func New(cfg Config) (*Runtime, error) {
 	}
 
 	o.Adaptive = (cfg.Policy == PolicyAdaptive || cfg.Policy == PolicyEnergyEfficient) && cfg.Workers > 1
+	// The adaptive policy unparks a worker as soon as a task waits for one; the energy-efficient
+	// one only at the monitor's tick, so short bursts do not wake workers.
+	o.GrowOnPush = cfg.Policy == PolicyAdaptive
 	rt := &Runtime{
 		cfg:         cfg,
 		userWorkers: userWorkers,

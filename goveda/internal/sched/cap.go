@@ -37,10 +37,16 @@ func (p *Pool) limit() int {
 	return n
 }
 
-// resize stores active = to and reports it. Monitor only. why is called only when a listener
-// exists, so the common path formats nothing.
-func (p *Pool) resize(from, to int, why func() string) {
-	p.active.Store(int32(to)) // store (seq-cst): then wake; see Worker.suspend
+// resize sets active from from to to, unless it changed meanwhile (it then reports false and does
+// nothing: the caller decides again with the new value), wakes the workers that became active,
+// and reports the change. The monitor and a growing push (growOnPush) call it. why is called only
+// when a listener exists, so the common path formats nothing.
+func (p *Pool) resize(from, to int, why func() string) bool {
+	// CAS (seq-cst): then wake; see Worker.suspend. Two resizers never both apply a decision
+	// taken from the same old value.
+	if !p.active.CompareAndSwap(int32(from), int32(to)) {
+		return false
+	}
 	if to > from {
 		for i := from; i < to; i++ {
 			p.workers[i].wake()
@@ -53,6 +59,7 @@ func (p *Pool) resize(from, to int, why func() string) {
 		}
 		p.traceResize(to, reason)
 	}
+	return true
 }
 
 // capWhy is the reason of a resize forced by the cap. Monitor only.

@@ -18,6 +18,9 @@ type Options struct {
 	// idle vCPU halts; back-to-back loops then find their workers awake.
 	SpinFor  time.Duration
 	Adaptive bool   // run the adaptive monitor (active workers follow utilization; adaptive.go)
+	// GrowOnPush (with Adaptive): a push or inject that no active worker is free to take raises
+	// the active count by one at once, instead of at the monitor's next tick (adaptive.go).
+	GrowOnPush bool
 	Clocks   bool   // account busy/idle time per worker (needed by Adaptive)
 	Latency  bool   // keep per-worker latency histograms of injected tasks
 	Seed     uint64 // victim-choice seed
@@ -71,6 +74,7 @@ type Pool struct {
 	latency bool   // latency histograms on
 	pin     bool   // pin workers
 	yield   bool   // workers reschedule every yieldEvery (yield.go)
+	grow    bool   // Options.GrowOnPush (with a monitor only)
 	seed    uint64 // victim-choice seed
 	base    time.Time
 
@@ -163,6 +167,7 @@ func New(o Options) (*Pool, error) {
 		return nil, errors.Join(errs...)
 	}
 	if o.Adaptive && o.Workers > 1 {
+		p.grow = o.GrowOnPush
 		p.mon = startMonitor(p)
 	}
 	if det != nil && det.replay != nil {

@@ -1,6 +1,8 @@
 package sched
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
@@ -110,6 +112,69 @@ func TestNoLostWakeupOnPushAboveAdaptiveLimit(t *testing.T) {
 		}
 		if t.Failed() {
 			return
+		}
+	}
+}
+
+// funcJob runs f.
+type funcJob struct {
+	t Task
+	f func(w *Worker)
+}
+
+func (j *funcJob) Run(w *Worker) { j.f(w) }
+
+// With GrowOnPush, a task pushed while the only active worker is busy unparks a second worker at
+// once (the push grows the active count, with its own reason), instead of at the monitor's next
+// tick ("N queued tasks"); without it, the monitor grows. Each pool first shrinks to one active
+// worker, as after a quiet spell.
+func TestGrowOnPushUnparksAWorkerAtThePush(t *testing.T) {
+	for _, grow := range []bool{true, false} {
+		var mu sync.Mutex
+		var reasons []string
+		p, err := New(Options{Workers: 2, Spin: 1, Adaptive: true, GrowOnPush: grow, OnResize: func(from, to int, why string) {
+			mu.Lock()
+			reasons = append(reasons, fmt.Sprintf("%d->%d %s", from, to, why))
+			mu.Unlock()
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for p.active.Load() != 1 {
+			if time.Now().After(deadline) {
+				t.Fatal("the idle pool never shrank to one active worker")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		mu.Lock()
+		reasons = nil
+		mu.Unlock()
+		ran := make(chan int, 1)
+		p.RunRoot(2, func(w *Worker) {
+			b := &funcJob{f: func(bw *Worker) { ran <- bw.ID() }}
+			b.t.Job = b
+			w.Push(&b.t)
+			// Stay busy until another worker took b (or give up and run it here).
+			for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && len(ran) == 0; {
+			}
+			w.JoinTask(&b.t)
+		})
+		p.Close()
+		by := <-ran
+		mu.Lock()
+		got := append([]string(nil), reasons...)
+		mu.Unlock()
+		if len(got) == 0 {
+			t.Fatalf("grow %v: no resize while a pushed task waited (ran on worker %d)", grow, by)
+		}
+		first := got[0]
+		const atPush = "1->2 a task queued while every active worker was busy"
+		if grow && first != atPush {
+			t.Fatalf("GrowOnPush: first resize %q, want %q", first, atPush)
+		}
+		if !grow && first == atPush {
+			t.Fatalf("without GrowOnPush the push grew the pool: %q", first)
 		}
 	}
 }
