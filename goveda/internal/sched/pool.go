@@ -17,14 +17,14 @@ type Options struct {
 	// (0: Spin rounds only). Waking a parked thread costs 0.1-2 ms on a virtual machine whose
 	// idle vCPU halts; back-to-back loops then find their workers awake.
 	SpinFor  time.Duration
-	Adaptive bool   // run the adaptive monitor (active workers follow utilization; adaptive.go)
+	Adaptive bool // run the adaptive monitor (active workers follow utilization; adaptive.go)
 	// GrowOnPush (with Adaptive): a push or inject that no active worker is free to take raises
 	// the active count by one at once, instead of at the monitor's next tick (adaptive.go).
 	GrowOnPush bool
-	Clocks   bool   // account busy/idle time per worker (needed by Adaptive)
-	Latency  bool   // keep per-worker latency histograms of injected tasks
-	Seed     uint64 // victim-choice seed
-	Pin      bool   // pin each worker to one CPU (LockOSThread + sched_setaffinity)
+	Clocks     bool   // account busy/idle time per worker (needed by Adaptive)
+	Latency    bool   // keep per-worker latency histograms of injected tasks
+	Seed       uint64 // victim-choice seed
+	Pin        bool   // pin each worker to one CPU (LockOSThread + sched_setaffinity)
 	// Yield makes each worker pass through the Go scheduler at least every yieldEvery of
 	// running (yield.go): for pools whose task bodies are cgo calls.
 	Yield bool
