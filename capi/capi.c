@@ -9,17 +9,11 @@
 // Compiled with -fvisibility=hidden: nothing else here is exported.
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __linux__
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 
 #include "veda.h"
 #include "capi.h"
@@ -368,46 +362,6 @@ static void vedac_gate_give(vedac_gate *g) {
     atomic_fetch_sub(&g->foreign, 1); // last: Close may return once every run got here
 }
 
-// ---- waiting for a loop outside Go ---------------------------------------------------------------
-
-// Called by the Go worker that finished the loop (or by Go on the caller's thread when the loop
-// ran there). After the release store of done the waiter may return and its stack frame, which
-// holds w, may be gone: nothing touches *w after it but the futex wake, which only names the
-// address (a stray wake of a later waiter at that address is a spurious wake-up, and waiters loop).
-void vedac_wait_finish(vedac_wait *w, veda_status st, const char *msg, size_t n) {
-    if (st != VEDA_OK) {
-        char *m = (char *)malloc(n + 1);
-        if (m != NULL) {
-            memcpy(m, msg, n);
-            m[n] = '\0';
-        }
-        w->msg = m;
-    }
-    w->status = st;
-    __atomic_store_n(&w->done, 1, __ATOMIC_RELEASE); // publishes status and msg to the waiter
-#ifdef __linux__
-    syscall(SYS_futex, &w->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-#endif
-}
-
-// vedac_wait_for returns once w is done: a short spin (a loop of a few microseconds finishes
-// within it), then a futex sleep. Only the thread that owns w.
-static void vedac_wait_for(vedac_wait *w) {
-    for (int i = 0; i < 2000; i++) {
-        if (__atomic_load_n(&w->done, __ATOMIC_ACQUIRE)) return;
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
-    }
-    while (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE)) {
-#ifdef __linux__
-        syscall(SYS_futex, &w->done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
-#else
-        sched_yield();
-#endif
-    }
-}
-
 VEDA_API veda_status veda_parallel_for(veda_runtime *rt, int64_t begin, int64_t end, int64_t grain,
                                        veda_range_fn fn, void *ctx) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
@@ -425,19 +379,7 @@ VEDA_API veda_status veda_parallel_for(veda_runtime *rt, int64_t begin, int64_t 
             return r == 0 ? VEDA_OK : vedago_parallel_for_failed(begin, end, r);
         }
     }
-    vedac_wait w = {0, 0, NULL};
-    veda_status st = vedago_parallel_for(H(rt), begin, end, grain, fn, H(ctx), &w);
-    if (st != VEDAC_PENDING) return st;
-    vedac_wait_for(&w);
-    if (w.status != VEDA_OK) {
-        if (w.msg != NULL) {
-            vedac_set_error(w.msg, strlen(w.msg));
-            free(w.msg);
-        } else {
-            vedac_fail(w.status, "veda_parallel_for: veda: out of memory for the error message");
-        }
-    }
-    return w.status;
+    return vedago_parallel_for(H(rt), begin, end, grain, fn, H(ctx));
 }
 
 VEDA_API veda_status veda_parallel_reduce(veda_runtime *rt, int64_t begin, int64_t end,

@@ -26,17 +26,6 @@ size_t vedac_gate_offset(int field);    // offsetof the gate's field 0..4 (layou
 // The fork guard for the other C files (graph.c): VEDA_OK, or, in a forked child, the fork error
 // set as the last error and VEDA_ERR_UNSUPPORTED returned.
 veda_status vedac_fork_refused(void);
-// An outside thread's wait for its veda_parallel_for (capi.c): Go's vedago_parallel_for returns
-// VEDAC_PENDING after it started the loop, and the worker that finishes it calls
-// vedac_wait_finish, which stores the status (and a copy of the error message), sets done and
-// wakes the futex. The caller's thread sleeps on done in C, not in Go.
-typedef struct {
-    uint32_t done;  // 0 -> 1 once; atomic (release store in vedac_wait_finish, acquire loads)
-    int32_t status; // valid once done
-    char *msg;      // malloc'ed error message (status != VEDA_OK), freed by the waiter
-} vedac_wait;
-#define VEDAC_PENDING ((veda_status)0x7ffffff0) // internal: never returned to users
-void vedac_wait_finish(vedac_wait *w, veda_status st, const char *msg, size_t n);
 // Pipelines (capi/pipeline.go): results returned by value, so Go passes no pointer to C.
 typedef struct { int32_t rc; uintptr_t item; uint64_t bytes; } vedac_source_result;
 typedef struct { int32_t rc; uintptr_t out; uint64_t bytes; } vedac_stage_result;

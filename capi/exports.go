@@ -144,13 +144,8 @@ func vedago_device_count(h C.uintptr_t) (n C.int32_t) {
 	return C.int32_t(len(devs))
 }
 
-// vedago_parallel_for runs veda_parallel_for's general path. With a non-NULL wait (the caller's
-// C frame) it starts the loop and returns VEDAC_PENDING; the loop's status and error message
-// then reach wait through finishWait (goveda's StartParallelFor), and the caller's thread waits
-// for them in C (vedac_wait_for). Argument errors return at once either way.
-//
 //export vedago_parallel_for
-func vedago_parallel_for(h C.uintptr_t, begin, end, grain C.int64_t, cfn C.veda_range_fn, ctx C.uintptr_t, wait *C.vedac_wait) (st C.veda_status) {
+func vedago_parallel_for(h C.uintptr_t, begin, end, grain C.int64_t, cfn C.veda_range_fn, ctx C.uintptr_t) (st C.veda_status) {
 	const fn = "veda_parallel_for"
 	defer recoverExport(fn, &st)
 	e, st := lookupRuntime(fn, h)
@@ -169,40 +164,13 @@ func vedago_parallel_for(h C.uintptr_t, begin, end, grain C.int64_t, cfn C.veda_
 	if begin == end {
 		return stOK
 	}
-	body := func(lo, hi int) error {
+	err := e.rt.ParallelFor(callCtx(), int(begin), int(end), int(grain), func(lo, hi int) error {
 		if r := C.vedac_call_range(cfn, ctx, C.int64_t(lo), C.int64_t(hi)); r != 0 {
 			return &callbackError{what: "callback", code: int32(r), lo: int64(lo), hi: int64(hi), hasRange: true}
 		}
 		return nil
-	}
-	if wait == nil {
-		return result(fn, e.rt.ParallelFor(callCtx(), int(begin), int(end), int(grain), body))
-	}
-	if err := e.rt.StartParallelFor(callCtx(), int(begin), int(end), int(grain), body, func(err error) {
-		finishWait(wait, fn, err)
-	}); err != nil {
-		return failErr(fn, err) // done is never nil: unreachable
-	}
-	return C.VEDAC_PENDING
-}
-
-// finishWait hands a loop's result to the C thread waiting on w: the status and "fn: err" as the
-// error message. Called once per wait, on a worker (or on the caller's thread when the loop ran
-// there); it must reach vedac_wait_finish even if formatting the error panics, or the waiter
-// would sleep forever.
-func finishWait(w *C.vedac_wait, fn string, err error) {
-	st, msg := C.veda_status(stOK), ""
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				st, msg = stInternal, fmt.Sprintf("%s: veda: internal error: panic: %v", fn, r)
-			}
-		}()
-		if err != nil {
-			st, msg = statusOf(err), fn+": "+err.Error()
-		}
-	}()
-	C.vedac_wait_finish(w, st, (*C.char)(unsafe.Pointer(unsafe.StringData(msg))), C.size_t(len(msg)))
+	})
+	return result(fn, err)
 }
 
 // accumulator is one partial result of veda_parallel_reduce: acc_size bytes, 16-byte aligned,

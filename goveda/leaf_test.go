@@ -3,7 +3,6 @@ package goveda
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -163,81 +162,5 @@ func TestSharedLeavesStress(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-// StartParallelFor gives done the loop's result exactly once: every index once and nil, the
-// body's error, an argument error (before it returns), ErrClosed on a closed runtime; a nested
-// call from a body runs inline and is done before it returns; a nil done is an error.
-func TestStartParallelFor(t *testing.T) {
-	rt := newRT(t, Config{Workers: 2, CgoBodies: true})
-	wait := func(start func(done func(error))) error {
-		ch := make(chan error, 2)
-		start(func(err error) { ch <- err })
-		err := <-ch
-		select {
-		case again := <-ch:
-			t.Fatalf("done called twice (%v, then %v)", err, again)
-		case <-time.After(10 * time.Millisecond):
-		}
-		return err
-	}
-	const n = 5000
-	seen := make([]atomic.Int32, n)
-	err := wait(func(done func(error)) {
-		if err := rt.StartParallelFor(bg, 0, n, 1, func(lo, hi int) error {
-			for i := lo; i < hi; i++ {
-				seen[i].Add(1)
-			}
-			return nil
-		}, done); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range seen {
-		if c := seen[i].Load(); c != 1 {
-			t.Fatalf("index %d ran %d times", i, c)
-		}
-	}
-	boom := errors.New("boom")
-	if err := wait(func(done func(error)) {
-		_ = rt.StartParallelFor(bg, 0, n, 1, func(lo, hi int) error {
-			if lo <= 777 && 777 < hi {
-				return boom
-			}
-			return nil
-		}, done)
-	}); !errors.Is(err, boom) {
-		t.Fatalf("failing body: %v, want boom", err)
-	}
-	var sync error = errors.New("not called")
-	_ = rt.StartParallelFor(bg, 5, 4, 1, func(lo, hi int) error { return nil }, func(err error) { sync = err })
-	if !errors.Is(sync, ErrInvalidArgument) {
-		t.Fatalf("end < begin: done got %v before StartParallelFor returned, want ErrInvalidArgument", sync)
-	}
-	if err := rt.StartParallelFor(bg, 0, 1, 1, func(lo, hi int) error { return nil }, nil); !errors.Is(err, ErrInvalidArgument) {
-		t.Fatalf("nil done: %v", err)
-	}
-	var inner error = errors.New("not called")
-	if err := rt.ParallelFor(bg, 0, 2, 1, func(lo, hi int) error {
-		if lo == 0 {
-			_ = rt.StartParallelFor(bg, 0, 100, 1, func(int, int) error { return nil }, func(err error) { inner = err })
-			if inner != nil {
-				return fmt.Errorf("nested StartParallelFor: done got %v before it returned", inner)
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	closed := newRT(t, Config{Workers: 2})
-	closed.Close()
-	if err := wait(func(done func(error)) {
-		_ = closed.StartParallelFor(bg, 0, n, 1, func(int, int) error { return nil }, done)
-	}); !errors.Is(err, ErrClosed) {
-		t.Fatalf("closed runtime: %v, want ErrClosed", err)
 	}
 }

@@ -2,7 +2,6 @@ package goveda
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/veda-runtime/veda/goveda/internal/sched"
 )
@@ -137,73 +136,24 @@ func (rt *Runtime) ParallelForCtx(ctx context.Context, begin, end, grain int, bo
 	return rt.parallelFor(lctx, begin, end, grain, func(lo, hi int) error { return body(lctx, lo, hi) }, cancel)
 }
 
-// forCheck applies ParallelFor's argument rules and returns the context to use (Background for
-// nil).
-func (rt *Runtime) forCheck(ctx context.Context, begin, end, grain int, body func(lo, hi int) error) (context.Context, error) {
+func (rt *Runtime) parallelFor(ctx context.Context, begin, end, grain int, body func(lo, hi int) error, cancel context.CancelCauseFunc) error {
 	if rt == nil {
-		return nil, nilRuntime("ParallelFor")
+		return nilRuntime("ParallelFor")
 	}
 	if end < begin {
-		return nil, invalidf("ParallelFor: end (%d) < begin (%d)", end, begin)
+		return invalidf("ParallelFor: end (%d) < begin (%d)", end, begin)
 	}
 	if grain < 0 {
-		return nil, invalidf("ParallelFor: grain is %d, must be >= 0", grain)
+		return invalidf("ParallelFor: grain is %d, must be >= 0", grain)
 	}
 	if body == nil {
-		return nil, invalidf("ParallelFor: body is nil")
+		return invalidf("ParallelFor: body is nil")
 	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, ctxError(context.Cause(ctx))
-	}
-	return ctx, nil
-}
-
-// StartParallelFor is ParallelFor for a caller that waits outside Go: it starts the loop and
-// returns, and done gets the loop's result (what ParallelFor would return) exactly once, on the
-// worker that finished the loop; a C thread then sleeps on a futex that done sets, and is woken
-// by one system call instead of the Go scheduler's hand-off of a goroutine locked to its thread
-// (sched's RunRootAsync; libveda.so's veda_parallel_for does this). done must not block or panic.
-// When the loop cannot run that way (the caller is a worker, or runs a body inline, or the loop
-// is one chunk, or the arguments are wrong), StartParallelFor runs it as ParallelFor does and
-// calls done before it returns. It returns an error only for a nil done, and then calls
-// nothing. Any goroutine.
-func (rt *Runtime) StartParallelFor(ctx context.Context, begin, end, grain int, body func(lo, hi int) error, done func(error)) error {
-	if done == nil {
-		return invalidf("StartParallelFor: done is nil")
-	}
-	ctx, err := rt.forCheck(ctx, begin, end, grain, body)
-	if err != nil || begin == end {
-		done(err)
-		return nil
-	}
-	sp := splitter{splits: rt.pool.Workers(), grain: rt.autoGrain(end-begin, grain), det: rt.cfg.Policy == PolicyDeterministic}
-	if n := end - begin; rt.current() != nil || rt.pool.HoldsSlot() || n < 2 || n < 2*sp.grain {
-		done(rt.parallelFor(ctx, begin, end, grain, body, nil))
-		return nil
-	}
-	st := &forState{rt: rt, body: body, pieces: rt.leafPieces(ctx.Done() != nil)}
-	unwatch := st.f.Watch(ctx, ctxError)
-	if !rt.pool.RunRootAsync(PriorityNormal.level(), func(w *sched.Worker) { st.split(w, begin, end, sp, false) }, func() {
-		unwatch()
-		if rerr := rt.pool.TakeReplayError(); rerr != nil {
-			done(wrap(ErrInvalidArgument, rerr))
-			return
-		}
-		done(st.f.Err())
-	}) {
-		unwatch()
-		done(fmt.Errorf("%w", ErrClosed))
-	}
-	return nil
-}
-
-func (rt *Runtime) parallelFor(ctx context.Context, begin, end, grain int, body func(lo, hi int) error, cancel context.CancelCauseFunc) error {
-	ctx, err := rt.forCheck(ctx, begin, end, grain, body)
-	if err != nil {
-		return err
+		return ctxError(context.Cause(ctx))
 	}
 	if begin == end {
 		return nil

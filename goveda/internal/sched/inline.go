@@ -226,11 +226,6 @@ func (p *Pool) WaitOutside(wait func()) {
 	p.acquireWait()
 }
 
-// HoldsSlot reports whether the calling goroutine holds an execution slot outside the workers
-// (it runs a body inline, holdsSlot): it must then wait in the pool (RunRoot lends the slot while
-// it waits), not outside it. Any goroutine.
-func (p *Pool) HoldsSlot() bool { return p.holdsSlot(getg()) }
-
 // holdsSlot reports whether the calling goroutine g holds a slot outside the workers: it runs
 // inline (RunInline), or its thread runs a foreign inline body (SetForeignHolder). Any goroutine.
 func (p *Pool) holdsSlot(g uintptr) bool {

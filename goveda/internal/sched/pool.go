@@ -294,27 +294,19 @@ func (p *Pool) popInjected() *Task {
 // NotePanic counts one recovered task panic (Stats.Panicked).
 func (p *Pool) NotePanic() { p.panicked.Add(1) } // atomic add: a plain counter, no ordering role
 
-// rootJob runs fn on a worker for a caller outside the pool, which blocks on done (RunRoot) or
-// is told by then (RunRootAsync; done is nil then).
+// rootJob runs fn on a worker for a caller outside the pool, which blocks on done.
 type rootJob struct {
 	t    Task
 	fn   func(w *Worker)
 	enq  int64
 	done chan struct{}
-	then func()
-	p    *Pool // RunRootAsync: the admission to release after then
 }
 
 // TraceName names the job's slice in a trace: a call from outside the pool.
 func (j *rootJob) TraceName() string { return "call" }
 
 func (j *rootJob) Run(w *Worker) {
-	if j.then != nil {
-		defer j.p.Exit() // after then: Close waits until the caller was told
-		defer j.then()
-	} else {
-		defer close(j.done)
-	}
+	defer close(j.done)
 	w.RecordWait(j.enq)
 	j.fn(w)
 	w.RecordLatency(j.enq)
@@ -338,24 +330,6 @@ func (p *Pool) RunRoot(level int, fn func(w *Worker)) bool {
 	rootWait(j.done, p.rootShort.Load())               // load: a hint, no ordering role
 	p.rootShort.Store(p.now()-j.enq < int64(rootSpin)) // store: a hint for the next call
 	p.Exit()
-	return true
-}
-
-// RunRootAsync is RunRoot for a caller that waits outside Go: it injects fn and returns at once;
-// the worker that runs fn calls then right after it, and only then releases the admission, so
-// Close waits for then. then must not panic and must not block. It reports false (and runs
-// neither) when the pool is closed. A C thread that waits on a futex this way is woken by one
-// system call from the worker, instead of the Go scheduler's hand-off of a goroutine locked to
-// that thread (a wake-up of another thread for the spare P, which then hands the P to the
-// caller's thread): 14-16 us against 130-250 us on the 2-core machine. Any outside goroutine;
-// not nested in an inline run (RunRoot handles that case).
-func (p *Pool) RunRootAsync(level int, fn func(w *Worker), then func()) bool {
-	if !p.Enter() {
-		return false
-	}
-	j := &rootJob{fn: fn, then: then, p: p, enq: p.now()}
-	j.t.Job = j
-	p.Inject(&j.t, level, 0)
 	return true
 }
 
