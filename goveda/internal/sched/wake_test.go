@@ -125,9 +125,9 @@ type funcJob struct {
 func (j *funcJob) Run(w *Worker) { j.f(w) }
 
 // With GrowOnPush, a task pushed while the only active worker is busy unparks a second worker at
-// once (the push grows the active count, with its own reason), instead of at the monitor's next
-// tick ("N queued tasks"); without it, the monitor grows. Each pool first shrinks to one active
-// worker, as after a quiet spell.
+// once (the push grows the active count, with its own reason); without it, the push only kicks
+// the monitor. Each pool first shrinks to one active worker, as after a quiet spell, and then its
+// monitor is stopped, so that every resize afterwards comes from the push.
 func TestGrowOnPushUnparksAWorkerAtThePush(t *testing.T) {
 	for _, grow := range []bool{true, false} {
 		var mu sync.Mutex
@@ -140,41 +140,38 @@ func TestGrowOnPushUnparksAWorkerAtThePush(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for p.active.Load() != 1 {
+		for deadline := time.Now().Add(10 * time.Second); p.active.Load() != 1; time.Sleep(5 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatal("the idle pool never shrank to one active worker")
 			}
-			time.Sleep(5 * time.Millisecond)
 		}
+		p.mon.stop() // returns after the monitor's last resize, and its report, are done
 		mu.Lock()
 		reasons = nil
 		mu.Unlock()
-		ran := make(chan int, 1)
+		root, by := -1, -1
 		p.RunRoot(2, func(w *Worker) {
+			root = w.ID()
+			ran := make(chan int, 1)
 			b := &funcJob{f: func(bw *Worker) { ran <- bw.ID() }}
 			b.t.Job = b
 			w.Push(&b.t)
-			// Stay busy until another worker took b (or give up and run it here).
-			for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && len(ran) == 0; {
+			// Stay busy until another worker took b, or for 300 ms (then b runs here).
+			for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end) && len(ran) == 0; {
 			}
 			w.JoinTask(&b.t)
+			by = <-ran
 		})
 		p.Close()
-		by := <-ran
 		mu.Lock()
 		got := append([]string(nil), reasons...)
 		mu.Unlock()
-		if len(got) == 0 {
-			t.Fatalf("grow %v: no resize while a pushed task waited (ran on worker %d)", grow, by)
-		}
-		first := got[0]
 		const atPush = "1->2 a task queued while every active worker was busy"
-		if grow && first != atPush {
-			t.Fatalf("GrowOnPush: first resize %q, want %q", first, atPush)
+		if grow && (len(got) != 1 || got[0] != atPush || by == root) {
+			t.Fatalf("GrowOnPush: resizes %q, pushed task ran on worker %d (root on %d); want [%q] and another worker", got, by, root, atPush)
 		}
-		if !grow && first == atPush {
-			t.Fatalf("without GrowOnPush the push grew the pool: %q", first)
+		if !grow && len(got) != 0 {
+			t.Fatalf("without GrowOnPush the push resized the pool: %q", got)
 		}
 	}
 }
