@@ -19,7 +19,8 @@ type Policy int
 
 const (
 	// PolicyAdaptive (the default): all workers exist, surplus ones park when utilization stays
-	// low and unpark when queues grow (see ActiveWorkers).
+	// low and unpark when queues grow: a task that no active worker is free to take unparks one
+	// at once (see ActiveWorkers).
 	PolicyAdaptive Policy = 0
 	// PolicyFixed: every worker is always active.
 	PolicyFixed Policy = 1

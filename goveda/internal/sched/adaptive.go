@@ -18,7 +18,9 @@ import (
 //     Surplus workers (id >= active) suspend at their next idle moment (Worker.suspend); a worker
 //     in the middle of a task finishes it first, so no work is stranded.
 //   - Grow: queued injected work at a tick, or utilization above highUtil -> active++ and the
-//     newly active worker is woken.
+//     newly active worker is woken. With Options.GrowOnPush (PolicyAdaptive) a push or inject
+//     that no active worker is free to take grows at once instead (Pool.growOnPush); the
+//     energy-efficient policy waits for the tick, so short bursts wake nobody.
 //   - Quiescence: when no worker is in a busy phase and nothing is queued, the monitor stops
 //     ticking and waits for kick, so an idle pool costs no CPU. Kicks: an inject, and a push or
 //     inject that finds no sleeper allowed to take it (Pool.notify): the active workers are all
