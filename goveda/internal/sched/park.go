@@ -33,8 +33,9 @@ func (p *Pool) notify() {
 	if s.idle.Load() == 0 {
 		if m := p.mon; m != nil {
 			// No sleeper: every active worker runs or searches, and surplus ones are suspended.
-			// load (seq-cst): a searcher will take the task.
-			if !p.grow || s.searching.Load() > 0 || !p.growOnPush() {
+			// loads: a full pool cannot grow (the common case: one load); a searcher (seq-cst)
+			// will take the task.
+			if !p.grow || p.active.Load() == int32(len(p.workers)) || s.searching.Load() > 0 || !p.growOnPush() {
 				m.kick()
 			}
 		}
