@@ -2,6 +2,7 @@
  * stays thread-local. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include "vt.h"
 
 static veda_runtime *rt;
@@ -23,6 +24,11 @@ static void combine_sum(void *ctx, void *acc, const void *other) {
 static int32_t task_inc(void *ctx) { atomic_fetch_add((atomic_long *)ctx, 1); return 0; }
 
 #define TFAIL(cond) do { if (!(cond)) { fprintf(stderr, "thread check failed: %s (%s)\n", #cond, veda_last_error()); atomic_fetch_add(&thread_failures, 1); } } while (0)
+
+/* fails at index 777 with a code that names the calling thread (ctx is the code) */
+static int32_t fail_at_777(void *ctx, int64_t b, int64_t e) {
+    return (b <= 777 && 777 < e) ? (int32_t)(intptr_t)ctx : 0;
+}
 
 static void *hammer(void *arg) {
     long id = (long)arg;
@@ -47,6 +53,11 @@ static void *hammer(void *arg) {
         TFAIL(veda_future_wait(f, -1) == VEDA_OK);
         TFAIL(veda_future_release(f) == VEDA_OK);
         TFAIL(atomic_load(&fc) == 1);
+        /* A multi-chunk loop that fails on a worker: the status and a message that names this
+         * thread's code, not another thread's, come back to this thread. */
+        snprintf(want, sizeof want, "returned %ld for range", 1000 + id);
+        TFAIL(veda_parallel_for(rt, 0, 5000, 1, fail_at_777, (void *)(intptr_t)(1000 + id)) == VEDA_ERR_TASK_FAILED);
+        TFAIL(strstr(veda_last_error(), want) != NULL);
         /* a thread-specific failure: the message must be ours */
         snprintf(want, sizeof want, "grain is %ld", -id - 1);
         TFAIL(veda_parallel_for(rt, 0, 10, -id - 1, add_range, &n) == VEDA_ERR_INVALID_ARGUMENT);
