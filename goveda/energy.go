@@ -358,7 +358,8 @@ func (rt *Runtime) busyClocksOn() bool { return rt.pool.Clocks() }
 func (rt *Runtime) cpuBusySeconds() float64 { return float64(rt.pool.BusyNs()) / 1e9 }
 
 // noteResize logs one change of the active workers with its reason (sched.Options.OnResize:
-// called on the monitor goroutine; never blocks beyond a short mutex).
+// called on the monitor goroutine or a pushing one, one call at a time; never blocks beyond a
+// short mutex).
 func (rt *Runtime) noteResize(from, to int, reason string) {
 	rt.energy.logResize(rt, from, to, reason)
 }

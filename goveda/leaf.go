@@ -1,6 +1,7 @@
 package goveda
 
 import (
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -79,8 +80,11 @@ func perIndex(per, el time.Duration, n int) time.Duration {
 // one index, perIndex), but at least grain, at most twice piece, and at most limit (a share of
 // what is left, so the last pieces stay small).
 func nextPiece(piece, grain, limit int, per time.Duration) int {
-	n := 2 * piece
-	if per > 0 && time.Duration(n)*per > leafSlice {
+	n := piece
+	if n <= math.MaxInt/2 {
+		n *= 2
+	}
+	if per > 0 && int64(n) > int64(leafSlice/per) { // compared, not multiplied: no overflow
 		n = int(leafSlice / per)
 	}
 	return max(grain, min(n, limit))
@@ -134,11 +138,27 @@ func (st *forState) leaf(w *sched.Worker, lo, hi int, sp splitter) {
 type sharedLeaf struct {
 	s       sched.Shared
 	st      *forState
-	next    atomic.Int64 // the first unclaimed index; add (seq-cst) claims [old, old+piece)
+	next    atomic.Int64 // the first unclaimed index, never past hi; CAS (seq-cst) in claim
 	piece   atomic.Int64 // the last piece size a runner chose: a joiner's first piece; hint only
 	hi      int
 	grain   int
 	workers int
+}
+
+// claim takes the next piece of at most piece indices, or reports false when none is left. The
+// CAS never moves next past hi, so neither next nor lo+piece can overflow near the ends of int's
+// range (a plain add of piece did, with a huge grain). Any runner.
+func (l *sharedLeaf) claim(piece int) (lo, e int, ok bool) {
+	for {
+		cur := l.next.Load() // load (seq-cst): the CAS below claims from it
+		if cur >= int64(l.hi) {
+			return 0, 0, false
+		}
+		n := min(int64(piece), int64(l.hi)-cur)
+		if l.next.CompareAndSwap(cur, cur+n) { // CAS (seq-cst): [cur, cur+n) is ours alone
+			return int(cur), int(cur + n), true
+		}
+	}
 }
 
 // help claims and runs pieces until none is left, the loop failed, or it was cancelled. The
@@ -150,11 +170,10 @@ func (l *sharedLeaf) help(w *sched.Worker) {
 	tb, t0 := traceChunkStart(w)
 	runLo, runHi := 0, 0 // the contiguous run of pieces traced as one chunk
 	for !st.f.Stopped() {
-		lo := int(l.next.Add(int64(piece))) - piece
-		if lo >= l.hi {
+		lo, e, ok := l.claim(piece)
+		if !ok {
 			break
 		}
-		e := min(lo+piece, l.hi)
 		if tb != nil && lo != runHi {
 			if runHi > runLo {
 				traceChunkEnd(w, tb, t0, runLo, runHi)
@@ -170,7 +189,7 @@ func (l *sharedLeaf) help(w *sched.Worker) {
 			break
 		}
 		per = perIndex(per, time.Since(c), e-lo)
-		left := l.hi - int(l.next.Load()) // load: a hint for the next size
+		left := l.hi - int(l.next.Load()) // load: a hint for the next size (never past hi)
 		piece = nextPiece(piece, l.grain, max(left/(2*l.workers), 1), per)
 		l.piece.Store(int64(piece)) // store: a hint
 		if left >= 2*piece {
@@ -178,6 +197,9 @@ func (l *sharedLeaf) help(w *sched.Worker) {
 		}
 		w.YieldPoint()
 	}
+	// Nothing is left to claim, or the loop stopped: joiners stop entering (an idle worker
+	// would otherwise join and leave again and again while the last pieces run, and never park).
+	l.s.Drain()
 	if tb != nil && runHi > runLo {
 		traceChunkEnd(w, tb, t0, runLo, runHi)
 	}

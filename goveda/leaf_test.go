@@ -3,9 +3,14 @@ package goveda
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // A cancellable ParallelFor runs its leaves in pieces: every index still runs exactly once, no
@@ -161,6 +166,85 @@ func TestSharedLeavesStress(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// While the last piece of a shared leaf runs, the other workers park: a drained leaf is not
+// joined again (without Drain each empty join counted as work and the idle workers spun for the
+// whole piece: about 1 s of CPU over a 500 ms piece on 3 workers). CPU time, not wall time.
+func TestIdleWorkersParkWhileTheLastPieceRuns(t *testing.T) {
+	rt := newRT(t, Config{Workers: 3, Policy: PolicyFixed, CgoBodies: true})
+	var before, after unix.Rusage
+	err := rt.ParallelFor(bg, 0, 8, 1, func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			if i == 7 {
+				time.Sleep(20 * time.Millisecond) // the other indices finish, their workers go idle
+				_ = unix.Getrusage(unix.RUSAGE_SELF, &before)
+				time.Sleep(300 * time.Millisecond)
+				_ = unix.Getrusage(unix.RUSAGE_SELF, &after)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
+	if cpu > 100*time.Millisecond {
+		t.Fatalf("the process used %v of CPU while one worker slept 300 ms in the last piece: idle workers did not park", cpu)
+	}
+}
+
+// Claims near the ends of int's range and huge grains neither overflow nor leave the range: from
+// a worker (shared leaves) and from outside, every index runs exactly once and every chunk is a
+// valid [lo, hi) inside the loop.
+func TestSharedLeafClaimsDoNotOverflow(t *testing.T) {
+	rt := newRT(t, Config{Workers: 2, Policy: PolicyFixed, CgoBodies: true})
+	cases := []struct{ begin, end, grain int }{
+		{math.MaxInt - 10, math.MaxInt, 3},
+		{math.MaxInt - 1000, math.MaxInt, 1},
+		{0, 100, math.MaxInt},
+		{math.MinInt, math.MinInt + 50, math.MaxInt / 2},
+	}
+	check := func(where string, begin, end, grain int) {
+		var mu sync.Mutex
+		seen := map[int]int{}
+		calls := 0
+		err := rt.ParallelFor(bg, begin, end, grain, func(lo, hi int) error {
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			if lo < begin || hi > end || lo >= hi || calls > 10000 {
+				return fmt.Errorf("chunk [%d, %d) outside [%d, %d) or call %d", lo, hi, begin, end, calls)
+			}
+			for i := lo; i < hi; i++ {
+				seen[i]++
+				if i == math.MaxInt {
+					break
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s [%d, %d) grain %d: %v", where, begin, end, grain, err)
+		}
+		if len(seen) != end-begin {
+			t.Fatalf("%s [%d, %d) grain %d: %d of %d indices ran", where, begin, end, grain, len(seen), end-begin)
+		}
+		for i, c := range seen {
+			if c != 1 {
+				t.Fatalf("%s: index %d ran %d times", where, i, c)
+			}
+		}
+	}
+	for _, c := range cases {
+		check("outside", c.begin, c.end, c.grain)
+		if err := rt.ParallelFor(bg, 0, 1, 1, func(int, int) error {
+			check("on a worker", c.begin, c.end, c.grain)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

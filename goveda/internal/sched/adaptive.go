@@ -192,6 +192,10 @@ func (m *monitor) loop() {
 		// monitor's own wake-ups then cost the workers less (each one is a thread switch on a
 		// core that runs a worker); a drop in utilization is seen at the next, longer tick.
 		switch active := int(p.active.Load()); {
+		case active > p.limit():
+			// A cap is not obeyed yet (this tick's resize lost its CAS to a push): look again
+			// soon instead of backing off.
+			period = monitorTick / 10
 		case woke:
 			// Just kicked out of quiescence: look again soon, so that work submitted to an idle
 			// pool gets its second worker within a millisecond rather than a whole tick.

@@ -28,7 +28,7 @@ func (p *Pool) SetCap(n int, reason string) {
 // Cap returns the cap set by SetCap (0: none). Any goroutine.
 func (p *Pool) Cap() int { return int(p.wcap.Load()) } // load: snapshot
 
-// limit returns the most workers the monitor may make active. Monitor only.
+// limit returns the most workers the monitor (or a growing push) may make active. Any goroutine.
 func (p *Pool) limit() int {
 	n := len(p.workers)
 	if c := int(p.wcap.Load()); c > 0 && c < n { // load: see SetCap
@@ -37,11 +37,18 @@ func (p *Pool) limit() int {
 	return n
 }
 
-// resize sets active from from to to, unless it changed meanwhile (it then reports false and does
-// nothing: the caller decides again with the new value), wakes the workers that became active,
-// and reports the change. The monitor and a growing push (growOnPush) call it. why is called only
-// when a listener exists, so the common path formats nothing.
+// resize sets active from from to to, unless it changed meanwhile or to is a growth above the
+// limit (it then reports false and does nothing: the caller decides again), wakes the workers
+// that became active, and reports the change. The monitor and a growing push (growOnPush) call
+// it; resizeMu makes the change and its report one step, so reports arrive in the order of the
+// changes and a growth cannot pass a cap stored before it. why is called only when a listener
+// exists, so the common path formats nothing.
 func (p *Pool) resize(from, to int, why func() string) bool {
+	p.resizeMu.Lock()
+	defer p.resizeMu.Unlock()
+	if to > from && to > p.limit() {
+		return false
+	}
 	// CAS (seq-cst): then wake; see Worker.suspend. Two resizers never both apply a decision
 	// taken from the same old value.
 	if !p.active.CompareAndSwap(int32(from), int32(to)) {

@@ -43,8 +43,9 @@ type Options struct {
 	ReplaySchedule *Schedule
 
 	// OnResize, when set, is told every change of the active-worker count with its reason
-	// ("utilization 12% < 30% for 5 ticks", "energy cap 2: power 61 W > budget 50 W"). It is
-	// called from the monitor goroutine and must not block.
+	// ("utilization 12% < 30% for 5 ticks", "energy cap 2: power 61 W > budget 50 W"), in the
+	// order of the changes. It is called from the monitor goroutine or, with GrowOnPush, from a
+	// goroutine that pushed a task, one call at a time, and must not block or call into the pool.
 	OnResize func(from, to int, reason string)
 }
 
@@ -108,6 +109,8 @@ type Pool struct {
 	wcap      atomic.Int32
 	capMu     sync.Mutex
 	capReason string // guarded by capMu
+	// resizeMu serializes resize: the active count's change and its report (cap.go).
+	resizeMu sync.Mutex
 	onResize  func(from, to int, reason string)
 
 	// rootShort: the last RunRoot job finished within rootSpin, so the next caller spins before

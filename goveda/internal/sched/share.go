@@ -14,23 +14,36 @@ import "sync/atomic"
 // workers) the idle tail at the end of a call was 270-420 us (median) with halving and OpenMP's
 // was 30-50 us.
 //
-// Protocol (state packs 2*helpers | closed):
+// Protocol (state packs 4*helpers | drained | closed):
 //   - owner: Share publishes s in w.shared (saving the previous one, for a nested leaf); the
 //     owner runs the work; Unshare restores the previous pointer, sets closed, and waits
 //     (helping) until every helper that joined has left;
-//   - joiner: loads a victim's w.shared, enters with a CAS that fails once closed, runs help,
-//     and leaves; the last one to leave after closed sets done.
+//   - joiner: loads a victim's w.shared, enters with a CAS that fails once closed or drained,
+//     runs help, and leaves; the last one to leave after closed sets done;
+//   - a runner whose help finds nothing left to claim calls Drain, so that idle workers stop
+//     joining a Shared whose last pieces are still running (they would otherwise count each
+//     empty join as work and never park: measured 1 s of CPU while a 500 ms last piece ran).
 //
 // help must return once there is nothing left to claim; it may run concurrently on any number of
 // workers, and after Unshare began (it then finds nothing).
 type Shared struct {
-	state atomic.Int32 // 2*helpers inside | sharedClosed; CAS/add (seq-cst), see enter and Unshare
+	state atomic.Int32 // 4*helpers inside | sharedDrained | sharedClosed; CAS/add/or (seq-cst), see enter and Unshare
 	done  Latch        // set by the last helper to leave after closed (never set if none joined)
 	help  func(w *Worker)
 	prev  *Shared // the owner's previously published Shared (a nested leaf); owner only
 }
 
-const sharedClosed = 1
+const (
+	sharedClosed  = 1 // Unshare began: no new helper, done is set when the last one leaves
+	sharedDrained = 2 // nothing left to claim (Drain): no new helper
+	sharedHelper  = 4 // one helper inside
+)
+
+// Drain marks s as having nothing left to claim: joiners stop entering it. Any runner of s's
+// help; idempotent.
+func (s *Shared) Drain() {
+	s.state.Or(sharedDrained) // or (seq-cst): a hint for enter; no result depends on it
+}
 
 // Share publishes s, whose work help claims and runs, for other workers to join until Unshare.
 // Owner only (a task running on w). s must be new (zero) and must not be published elsewhere.
@@ -45,9 +58,9 @@ func (w *Worker) Share(s *Shared, help func(w *Worker)) {
 // meanwhile w helps (runs other tasks). Owner only; pairs with each Share, innermost first.
 func (w *Worker) Unshare(s *Shared) {
 	w.shared.Store(s.prev) // store: new joiners no longer find s
-	// add (seq-cst): closes s; joiners that enter before it are counted in the result, any
+	// or (seq-cst): closes s; joiners that enter before it are counted in the result, any
 	// later enter fails, so the count can only fall from here.
-	if s.state.Add(sharedClosed) == sharedClosed {
+	if s.state.Or(sharedClosed)&^(sharedClosed|sharedDrained) == 0 {
 		return // nobody inside
 	}
 	w.WaitUntil(&s.done, nil)
@@ -57,10 +70,10 @@ func (w *Worker) Unshare(s *Shared) {
 func (s *Shared) enter() bool {
 	for {
 		v := s.state.Load() // load (seq-cst): see Unshare
-		if v&sharedClosed != 0 {
+		if v&(sharedClosed|sharedDrained) != 0 {
 			return false
 		}
-		if s.state.CompareAndSwap(v, v+2) { // CAS (seq-cst): counted before a close can complete
+		if s.state.CompareAndSwap(v, v+sharedHelper) { // CAS (seq-cst): counted before a close can complete
 			return true
 		}
 	}
@@ -70,7 +83,7 @@ func (s *Shared) enter() bool {
 func (s *Shared) leave() {
 	// add (seq-cst): the helper's writes (its pieces' effects) are released before the owner's
 	// Unshare sees the count reach zero through done.
-	if s.state.Add(-2) == sharedClosed {
+	if v := s.state.Add(-sharedHelper); v&sharedClosed != 0 && v&^(sharedClosed|sharedDrained) == 0 {
 		s.done.Set()
 	}
 }

@@ -94,14 +94,14 @@ func TestSharedNestsOnOneWorker(t *testing.T) {
 	}
 }
 
-// enter fails once the owner closed; the last helper to leave a closed Shared sets done, and a
-// Shared closed with nobody inside never needs it.
+// enter fails once the owner closed or a runner drained; the last helper to leave a closed
+// Shared sets done, and a Shared closed with nobody inside never needs it.
 func TestSharedEnterAndLeave(t *testing.T) {
 	var s Shared
 	if !s.enter() || !s.enter() {
 		t.Fatal("enter failed on an open Shared")
 	}
-	if s.state.Add(sharedClosed) == sharedClosed {
+	if old := s.state.Or(sharedClosed); old&^(sharedClosed|sharedDrained) == 0 {
 		t.Fatal("close saw nobody inside with two helpers in")
 	}
 	if s.enter() {
@@ -116,7 +116,23 @@ func TestSharedEnterAndLeave(t *testing.T) {
 		t.Fatal("done not set by the last helper to leave")
 	}
 	var empty Shared
-	if empty.state.Add(sharedClosed) != sharedClosed {
+	if old := empty.state.Or(sharedClosed); old&^(sharedClosed|sharedDrained) != 0 {
 		t.Fatal("closing an unjoined Shared saw helpers")
+	}
+
+	var d Shared
+	if !d.enter() {
+		t.Fatal("enter failed on an open Shared")
+	}
+	d.Drain()
+	if d.enter() {
+		t.Fatal("enter succeeded after Drain")
+	}
+	d.leave() // drained but not closed: nobody waits yet
+	if d.done.Probe() {
+		t.Fatal("done set before the owner closed")
+	}
+	if old := d.state.Or(sharedClosed); old&^(sharedClosed|sharedDrained) != 0 {
+		t.Fatal("close after the last helper left saw helpers")
 	}
 }
