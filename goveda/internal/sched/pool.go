@@ -111,7 +111,7 @@ type Pool struct {
 	capReason string // guarded by capMu
 	// resizeMu serializes resize: the active count's change and its report (cap.go).
 	resizeMu sync.Mutex
-	onResize  func(from, to int, reason string)
+	onResize func(from, to int, reason string)
 
 	// rootShort: the last RunRoot job finished within rootSpin, so the next caller spins before
 	// it blocks (rootWait). Store by RunRoot after each job, load by the next: a hint only.
