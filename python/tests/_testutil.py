@@ -40,13 +40,9 @@ def run_child(repo, code):
 # slow stage. CTRL_C_ARM then sends SIGINT after 0.3 s and keeps the send time in box["t"].
 CTRL_C_PRELUDE = r'''
 import os, signal, sys, threading, time, json
+from itertools import count as endless
 import veda
 rt = veda.Runtime(workers=2)
-def endless():
-    i = 0
-    while True:
-        yield i
-        i += 1
 def slow(x):
     time.sleep(0.002)
     return x

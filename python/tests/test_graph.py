@@ -5,6 +5,7 @@ node), Ctrl-C within 100 ms, async runs, nesting, bad input."""
 import asyncio
 import copy
 import gc
+import itertools
 import random
 import sys
 import threading
@@ -251,12 +252,6 @@ def test_exactly_once_with_random_failures_and_cancels(rt):
 
 
 def test_cancel_from_another_thread_and_from_a_node(rt):
-    def endless():
-        i = 0
-        while True:
-            yield i
-            i += 1
-
     def slow(x):
         time.sleep(0.001)
         return x
@@ -268,7 +263,7 @@ def test_cancel_from_another_thread_and_from_a_node(rt):
     threading.Timer(0.1, g.cancel).start()
     t0 = time.perf_counter()
     with pytest.raises(veda.VedaError) as ei:
-        g.run(endless())
+        g.run(itertools.count())
     assert ei.value.status == veda.Status.CANCELLED
     assert time.perf_counter() - t0 < 5
     st = g.last_run
@@ -284,7 +279,7 @@ def test_cancel_from_another_thread_and_from_a_node(rt):
 
     g2.sink(stopper, after=g2.source, mode="serial")
     with pytest.raises(veda.VedaError) as ei:
-        g2.run(endless())
+        g2.run(itertools.count())
     assert ei.value.status == veda.Status.CANCELLED
     # Both run again afterwards.
     g.run(range(5))
@@ -421,12 +416,7 @@ def test_run_async(rt):
     g3.sink(slow, after=g3.source)
 
     async def cancel_it():
-        def endless():
-            i = 0
-            while True:
-                yield i
-                i += 1
-        task = asyncio.ensure_future(g3.run_async(endless()))
+        task = asyncio.ensure_future(g3.run_async(itertools.count()))
         await asyncio.sleep(0.1)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
