@@ -269,3 +269,35 @@ func TestEnergyBudgetNVMLTrace(t *testing.T) {
 		t.Fatalf("gpu %+v", gpu)
 	}
 }
+
+// The adaptive policy unparks a worker at the push of a task that waits for one (sched's
+// GrowOnPush); the energy-efficient policy leaves that to the monitor's tick. Each round lets
+// the pool shrink to one active worker and then runs a loop; the adaptive runtime must report
+// growth at the push in some round (the monitor may win the race in one), the energy-efficient
+// one in none.
+func TestOnlyTheAdaptivePolicyGrowsAtThePush(t *testing.T) {
+	const atPush = "a task queued while every active worker was busy"
+	for _, pol := range []Policy{PolicyAdaptive, PolicyEnergyEfficient} {
+		rt := newRT(t, Config{Workers: 2, Policy: pol})
+		grew := false
+		for round := 0; round < 5 && !(grew && pol == PolicyAdaptive); round++ {
+			for deadline := time.Now().Add(10 * time.Second); rt.ActiveWorkers() != 1; time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%v: the idle pool never shrank to one active worker", pol)
+				}
+			}
+			if err := rt.ParallelFor(bg, 0, 16, 1, func(lo, hi int) error {
+				time.Sleep(time.Millisecond)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rt.Energy().Resizes {
+				grew = grew || r.Reason == atPush
+			}
+		}
+		if want := pol == PolicyAdaptive; grew != want {
+			t.Fatalf("%v: growth at the push reported %v, want %v (resizes %+v)", pol, grew, want, rt.Energy().Resizes)
+		}
+	}
+}
