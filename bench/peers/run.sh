@@ -19,6 +19,13 @@ if gcc -O3 -Wall -Iinclude bench/peers/veda_peer.c -o "$OUT/veda_peer" -L"$(dirn
        -Wl,-rpath,"$(dirname "$LIB")" -lm; then peers+=("$OUT/veda_peer $THREADS 1")
 else echo "[peers] veda_peer did not build (needs $LIB)"; fi
 if go build -o "$OUT/gopeer" ./bench/peers/gopeer; then peers+=("$OUT/gopeer -threads $THREADS -reps 1")
+  # The same program built with profile-guided optimization (go.dev/doc/pgo), from a profile of
+  # its own run: Go's counterpart of the peers' -O3 (it inlines the hot paths of the leaves and of
+  # goveda). The table shows both builds.
+  if "$OUT/gopeer" -threads "$THREADS" -reps 3 -cpuprofile "$OUT/gopeer.pgo" >/dev/null &&
+     go build -pgo="$OUT/gopeer.pgo" -o "$OUT/gopeer_pgo" ./bench/peers/gopeer; then
+    peers+=("$OUT/gopeer_pgo -threads $THREADS -reps 1")
+  else echo "[peers] gopeer with PGO did not build"; fi
 else echo "[peers] gopeer did not build"; fi
 if gcc -O3 -fopenmp bench/peers/omp_peer.c -o "$OUT/omp_peer" -lm; then peers+=("env OMP_PROC_BIND=false $OUT/omp_peer $THREADS 1")
 else echo "[peers] OpenMP peer did not build (needs gcc with libgomp)"; fi
@@ -41,4 +48,4 @@ for ((r = 1; r <= ROUNDS; r++)); do
   done
   echo "[peers] round $r done (load $(cut -d' ' -f1 /proc/loadavg))"
 done
-python3 bench/peers/table.py "$res"
+python3 bench/peers/table.py "$res" "$THREADS"

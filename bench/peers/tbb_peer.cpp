@@ -30,6 +30,13 @@ int main(int argc, char **argv) {
         arena.execute([&] { f = fib_tbb(FIB_N); });
         double t1 = bench_now();
         if (r >= 0) bench_result("fib32", "onetbb", t1 - t0, (double)f);
+        // The same fib(32) on this thread alone, no tasks: table.py subtracts it to get each
+        // runtime's cost per task apart from its compiler's code for the leaves.
+        volatile int fn = FIB_N;
+        t0 = bench_now();
+        f = fib_seq(fn);
+        t1 = bench_now();
+        if (r >= 0) bench_result("fib32", "seq_c_1thread", t1 - t0, (double)f);
 
         std::atomic<long long> nq{0};
         t0 = bench_now();

@@ -11,6 +11,9 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"os"
+	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -59,14 +62,38 @@ func fibWith(a fibArg) error {
 	return err
 }
 
+// suffix is "_pgo" in a binary built with profile-guided optimization (run.sh builds both), so
+// that the table shows the two builds apart.
+var suffix = func() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "-pgo" && s.Value != "" {
+				return "_pgo"
+			}
+		}
+	}
+	return ""
+}()
+
 func result(w, impl string, d time.Duration, check float64) {
-	fmt.Printf("RESULT %s %s %.9f %v\n", w, impl, d.Seconds(), check)
+	fmt.Printf("RESULT %s %s%s %.9f %v\n", w, impl, suffix, d.Seconds(), check)
 }
 
 func main() {
 	threads := flag.Int("threads", 2, "workers")
 	reps := flag.Int("reps", 1, "timed repetitions (after one warm-up)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here (run.sh builds the PGO binary from it)")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	rt, err := goveda.New(goveda.Config{Workers: *threads, DisableGPU: true})
 	if err != nil {
 		log.Fatal(err)
@@ -95,6 +122,13 @@ func main() {
 		if d := time.Since(t0); report {
 			result("fib32", "go_joinwith", d, float64(f))
 		}
+		// The same fib(32) on this goroutine alone, no tasks: table.py subtracts it to get the
+		// cost per task apart from the compiler's code for the leaves.
+		t0 = time.Now()
+		f = fibSeq(fibN)
+		if d := time.Since(t0); report {
+			result("fib32", "seq_go_1thread", d, float64(f))
+		}
 
 		lat := make([]float64, latCalls)
 		for i := range lat {
@@ -105,7 +139,7 @@ func main() {
 		}
 		slices.Sort(lat)
 		if report {
-			fmt.Printf("RESULT one_chunk_latency go %.9f 0\n", lat[latCalls/2])
+			fmt.Printf("RESULT one_chunk_latency go%s %.9f 0\n", suffix, lat[latCalls/2])
 		}
 
 		copy(s, src)
