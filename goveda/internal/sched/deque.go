@@ -24,8 +24,10 @@ type deque struct {
 	_      [cacheLine - 16]byte
 }
 
-// ring is a power-of-two circular array of task slots. Slots are atomic so a thief reading a slot
-// the owner is writing is a well-defined race, resolved by the CAS on top.
+// ring is a power-of-two circular array of task slots. Thieves load and CAS slots atomically; the
+// owner's push and pop write them with storeSlot (a plain store outside race-detector builds,
+// ordered by the store of bottom: see deque_slot.go). A thief reading a slot the owner is
+// rewriting is a benign race, resolved by the CAS on top.
 type ring struct {
 	mask  int64
 	slots []atomic.Pointer[Task]
@@ -47,7 +49,7 @@ func (d *deque) push(t *Task) {
 	if b-tp > r.mask { // full
 		r = d.grow(r, tp, b)
 	}
-	r.slots[b&r.mask].Store(t) // store: the slot is written before bottom publishes it
+	storeSlot(&r.slots[b&r.mask], t) // plain store (deque_slot.go): bottom's store below publishes it
 	// store-release: publishes the slot to thieves, which load bottom then read the slot. Also
 	// ordered (seq-cst) before the sleeper-count load in Pool.notify: the parking protocol
 	// relies on that (see PARKING.md).
@@ -97,8 +99,9 @@ func (d *deque) pop() *Task {
 		return t
 	}
 	// tp < b: no thief can reach index b, the slot is ours; clear it so the ring does not keep
-	// a finished task's closure alive.
-	r.slots[b&r.mask].Store(nil)
+	// a finished task's closure alive (a plain store, deque_slot.go: a thief that won index b
+	// one ring earlier only CASes its own task out of it).
+	storeSlot(&r.slots[b&r.mask], nil)
 	return t
 }
 
