@@ -19,6 +19,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Kind is the low tag of a token: 0..MaxKind, one per handle type.
@@ -52,7 +53,13 @@ var salt = func() uintptr {
 	return uintptr(binary.LittleEndian.Uint32(b[:]))&saltMask | 1
 }()
 
-// handleSlot holds one handle's object.
+// cacheLine is the padding unit that keeps state written by different threads on different
+// lines (64 bytes on x86-64).
+const cacheLine = 64
+
+// handleSlot holds one handle's object. It fills a cache line: handles that different threads
+// create, use and destroy at once (a group per task) would otherwise share lines, and every
+// state store of one would stall the lookups of the other.
 type handleSlot struct {
 	// state: gen<<1 | live. gen is the generation of the slot's current (live) or next (not
 	// live) handle; it only ever grows, so every generation below it was handed out and
@@ -63,6 +70,7 @@ type handleSlot struct {
 	// next: the next free slot + 1 (0 = end), while this slot is on the free list; written by
 	// the pusher before the head CAS that publishes it.
 	next atomic.Uint32
+	_    [cacheLine - 8 - 16 - 4]byte
 }
 
 // Table maps live tokens of one kind to their objects: a chunked slot array, lock-free to
@@ -71,9 +79,13 @@ type Table[T any] struct {
 	kind Kind
 	// nslots: slots ever reserved; add-and-fetch reserves a new one (when the free list is empty).
 	nslots atomic.Uint32
+	_      [cacheLine - 12]byte
 	// free: the free-list head, (slot+1) | aba<<32, low half 0 = empty; CAS (seq-cst) in push and pop.
-	// The ABA count grows with every pop, so a pop that read a stale next fails its CAS.
+	// The ABA count grows with every pop, so a pop that read a stale next fails its CAS. On a
+	// line of its own: every create and destroy writes it, and every lookup reads nslots and
+	// chunks.
 	free   atomic.Uint64
+	_      [cacheLine - 8]byte
 	chunks [maxChunks]atomic.Pointer[[chunkSize]handleSlot] // published once each (CAS from nil)
 }
 
@@ -228,3 +240,7 @@ func classifyState(st, gen uint64) State {
 	}
 	return Unknown
 }
+
+// handleSlot must fill exactly one cache line (a compile error here means its fields changed).
+var _ [unsafe.Sizeof(handleSlot{}) - cacheLine]struct{}
+var _ [cacheLine - unsafe.Sizeof(handleSlot{})]struct{}
