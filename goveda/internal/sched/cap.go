@@ -56,7 +56,13 @@ func (p *Pool) resize(from, to int, why func() string) bool {
 	}
 	if to > from {
 		for i := from; i < to; i++ {
-			p.workers[i].wake()
+			w := p.workers[i]
+			// CAS (seq-cst), then add: w counts in waking until it searches (Pool.waking). A
+			// worker that is still woken from an earlier growth counts once.
+			if w.woken.CompareAndSwap(false, true) {
+				p.waking.Add(1)
+			}
+			w.wake()
 		}
 	}
 	if p.onResize != nil || p.tr.Load() != nil { // load (seq-cst): trace point, see trace.go

@@ -32,7 +32,8 @@ func (p *Pool) notify() {
 	// store (deque bottom or injector count).
 	if s.idle.Load() == 0 {
 		if m := p.mon; m != nil {
-			// No sleeper: every active worker runs or searches, and surplus ones are suspended.
+			// No sleeper: every active worker runs, searches or is on its way to search (woken by
+			// a growth: Pool.waking), and surplus ones are suspended.
 			// loads: a full pool cannot grow (the common case: one load); a searcher (seq-cst)
 			// will take the task.
 			if !p.grow || p.active.Load() == int32(len(p.workers)) || s.searching.Load() > 0 || !p.growOnPush() {
@@ -63,6 +64,11 @@ func (p *Pool) notify() {
 // peer benchmark, the first loop after the one-chunk latency test ran 1.3-1.4 ms on one of two
 // workers. It reports whether it grew. Any goroutine.
 func (p *Pool) growOnPush() bool {
+	// load: a worker woken by a growth is on its way to the queues. Growing again for each push
+	// of a burst would wake a worker per push (found by review: 3 back-to-back pushes grew 1->4).
+	if p.waking.Load() > 0 {
+		return false
+	}
 	a := int(p.active.Load()) // load: the adaptive limit now
 	if a >= p.limit() {
 		return false

@@ -25,7 +25,9 @@ import "sync/atomic"
 //     empty join as work and never park: measured 1 s of CPU while a 500 ms last piece ran).
 //
 // help must return once there is nothing left to claim; it may run concurrently on any number of
-// workers, and after Unshare began (it then finds nothing).
+// workers, and after Unshare began. It then usually finds nothing; but when the owner stopped
+// early (a body failed), a helper that checked for the stop just before it may still claim and
+// run one piece, and Unshare waits for it.
 type Shared struct {
 	state atomic.Int32 // 4*helpers inside | sharedDrained | sharedClosed; CAS/add/or (seq-cst), see enter and Unshare
 	done  Latch        // set by the last helper to leave after closed (never set if none joined)
@@ -82,7 +84,8 @@ func (s *Shared) enter() bool {
 // leave ends a join; the last helper to leave a closed s wakes its owner. Any worker.
 func (s *Shared) leave() {
 	// add (seq-cst): the helper's writes (its pieces' effects) are released before the owner's
-	// Unshare sees the count reach zero through done.
+	// Unshare sees the count reach zero: through done, or directly in the state word its Or
+	// returns when every helper had already left.
 	if v := s.state.Add(-sharedHelper); v&sharedClosed != 0 && v&^(sharedClosed|sharedDrained) == 0 {
 		s.done.Set()
 	}

@@ -175,3 +175,66 @@ func TestGrowOnPushUnparksAWorkerAtThePush(t *testing.T) {
 		}
 	}
 }
+
+// A burst of pushes grows the pool by one worker, not one per push: a worker that a growth woke
+// counts (Pool.waking) until it searches, so the pushes after the first see it on its way. Found
+// by review: three back-to-back pushes grew an idle pool of 4 from 1 to 4 active workers. Then,
+// with the monitor running and many bursts, every woken worker clears its count once it
+// searched or suspended (waking returns to 0: no growth stays blocked).
+func TestGrowOnPushWakesOneWorkerPerBurst(t *testing.T) {
+	var mu sync.Mutex
+	var reasons []string
+	p, err := New(Options{Workers: 4, Spin: 1, Adaptive: true, GrowOnPush: true, OnResize: func(from, to int, why string) {
+		mu.Lock()
+		reasons = append(reasons, fmt.Sprintf("%d->%d %s", from, to, why))
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	waitActive := func(n int32) {
+		for deadline := time.Now().Add(10 * time.Second); p.active.Load() != n; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the idle pool never shrank to %d active workers", n)
+			}
+		}
+	}
+	burst := func(w *Worker) {
+		var js [3]funcJob
+		for i := range js {
+			js[i].f = func(*Worker) {}
+			js[i].t.Job = &js[i]
+			w.Push(&js[i].t)
+		}
+		for i := len(js) - 1; i >= 0; i-- {
+			w.JoinTask(&js[i].t)
+		}
+	}
+	// Many bursts with the monitor running (it grows and shrinks too), then quiet: no count is
+	// left behind.
+	for i := 0; i < 300; i++ {
+		p.RunRoot(2, burst)
+		if i%50 == 0 {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); p.waking.Load() != 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waking stayed %d after the bursts", p.waking.Load())
+		}
+	}
+	// One burst after a quiet spell, with the monitor stopped: every resize comes from a push.
+	waitActive(1)
+	p.mon.stop()
+	mu.Lock()
+	reasons = nil
+	mu.Unlock()
+	p.RunRoot(2, burst)
+	mu.Lock()
+	got := append([]string(nil), reasons...)
+	mu.Unlock()
+	if len(got) > 1 {
+		t.Fatalf("one burst of 3 pushes grew the pool %d times: %q", len(got), got)
+	}
+}

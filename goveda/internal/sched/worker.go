@@ -65,6 +65,11 @@ type Worker struct {
 
 	shared atomic.Pointer[Shared] // work w runs that others may join (share.go); owner stores, joiners load
 
+	// woken: a growth woke w and w has not yet started to search (see Pool.waking). CAS
+	// false->true by resize, CAS true->false by w in idle (after it counts as a searcher, or
+	// before it suspends again).
+	woken atomic.Bool
+
 	st         workerStats
 	phaseStart int64 // p.now() at the last idle/busy transition (clocks on only)
 	busyPhase  bool  // the clock is in a busy phase (clocks on only)
@@ -289,6 +294,7 @@ func (w *Worker) idle() bool {
 			return false
 		}
 		if limit := p.active.Load(); int32(w.id) >= limit { // load: adaptive limit, see adaptive.go
+			w.clearWoken() // a growth that woke us was undone: we take nothing
 			// We may have been woken for a task just before the limit dropped below us: pass
 			// the wake-up on to a worker that may run it, or the task waits for the monitor.
 			if p.hasWork() {
@@ -298,6 +304,7 @@ func (w *Worker) idle() bool {
 			continue
 		}
 		p.sleep.searching.Add(1) // add (seq-cst): see Pool.notify
+		w.clearWoken()           // after the add: a push in between sees waking or searching
 		spun := w.spinner()
 		for i := 0; spun.more(i); i++ {
 			var s *Shared
@@ -323,6 +330,13 @@ func (w *Worker) idle() bool {
 		}
 		p.sleep.searching.Add(-1) // add (seq-cst): we stop searching before registering to sleep
 		w.fallAsleep(nil)
+	}
+}
+
+// clearWoken ends w's woken state (Pool.waking). Owner only.
+func (w *Worker) clearWoken() {
+	if w.woken.Load() && w.woken.CompareAndSwap(true, false) { // load, then CAS (seq-cst): see woken
+		w.p.waking.Add(-1) // add (seq-cst): pairs with resize's add
 	}
 }
 
