@@ -192,7 +192,8 @@ func (l *sharedLeaf) help(w *sched.Worker) {
 		left := l.hi - int(l.next.Load()) // load: a hint for the next size (never past hi)
 		piece = nextPiece(piece, l.grain, max(left/(2*l.workers), 1), per)
 		l.piece.Store(int64(piece)) // store: a hint
-		if left/2 >= piece { // not 2*piece: a grain near MaxInt would wrap
+		// left/2, not 2*piece: a grain near MaxInt would wrap.
+		if left/2 >= piece {
 			w.Invite()
 		}
 		w.YieldPoint()

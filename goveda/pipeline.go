@@ -234,6 +234,7 @@ func (p *Pipeline[T]) addStage(s *stage[T], opts []StageOption) error {
 		s.name = fmt.Sprintf("stage-%d", len(p.stages))
 	}
 	s.stats = p.stats.stage(len(p.stages), s.name, s.mode)
+	s.stats.par = make([]paddedCount, p.rt.pool.Workers())
 	p.stages = append(p.stages, s)
 	return nil
 }
@@ -791,13 +792,16 @@ func (r *prun[T]) runStage(it *pitem[T], k int) bool {
 			r.rt.traceStage(rec, r.p.name, st.name, it.seq, start, end)
 		}
 	}
+	// No read-modify-write: a parallel stage counts in the running worker's slot, a serial one
+	// by its one holder at a time (each holder's turn happens after the previous one's:
+	// serialState's lock hand-off).
+	wid := -1
 	if st.mode == StageParallel {
-		st.stats.items.Add(1) // add: counter
-	} else {
-		// load+store, no read-modify-write: one item at a time runs a serial stage, and each
-		// holder's turn happens after the previous one's (serialState's lock hand-off).
-		st.stats.items.Store(st.stats.items.Load() + 1)
+		if w := r.rt.current(); w != nil {
+			wid = w.ID()
+		}
 	}
+	st.stats.ranItem(wid)
 	if err != nil {
 		st.stats.failed.Add(1)
 		r.fail(it.seq, k, st.name, err)

@@ -37,8 +37,9 @@ VEDA_REQUIRE_OPENCL=1 go test $GO_RACE -count=1 -timeout 12m -v $pkgs >"$LOG/go.
 grep -E '^(ok|FAIL|---|panic:)|^\s+--- FAIL' "$LOG/go.log" | grep -v -- '--- PASS' | tail -n 40
 record "go test" "$(count '^\s*--- PASS:' "$LOG/go.log")" "$(count '^\s*--- FAIL:' "$LOG/go.log")" $rc
 
-echo "== go test without the race detector (the scheduler: its deque stores slots plainly outside race builds, deque_slot.go)"
-go test -count=1 -timeout 5m -v ./goveda/internal/sched/ >"$LOG/go-norace.log" 2>&1; rc=$?
+echo "== go test without the race detector (the scheduler and the pipelines: their relaxed stores are plain only outside race builds, goveda/internal/relaxed)"
+{ go test -count=1 -timeout 5m -v ./goveda/internal/sched/ ./goveda/internal/relaxed/ &&
+  go test -count=1 -timeout 5m -v -run 'Pipeline|Graph' ./goveda/; } >"$LOG/go-norace.log" 2>&1; rc=$?
 grep -E '^(ok|FAIL|panic:)|^\s+--- FAIL' "$LOG/go-norace.log" | tail -n 20
 record "go test (no race)" "$(count '^\s*--- PASS:' "$LOG/go-norace.log")" "$(count '^\s*--- FAIL:' "$LOG/go-norace.log")" $rc
 

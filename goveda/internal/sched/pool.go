@@ -58,13 +58,13 @@ type Pool struct {
 	inj     injector
 	sleep   sleepState
 
-	active   atomic.Int32 // adaptive limit: workers with id >= active suspend; store by monitor, load by workers
+	active atomic.Int32 // adaptive limit: workers with id >= active suspend; store by monitor, load by workers
 	// waking counts workers that a growth woke and that have not yet started to search (or
 	// suspended again): Worker.woken set. growOnPush does not grow while it is non-zero, since
 	// such a worker is about to take queued work but is neither a registered sleeper nor a
 	// searcher yet (as Go's scheduler starts no second M while one is spinning up). Add by
 	// resize for each worker whose woken it set, add(-1) by the worker that clears it.
-	waking atomic.Int32
+	waking   atomic.Int32
 	inflight atomic.Int64 // admitted units (Enter) not yet finished; seq-cst (see Enter/Close)
 	closed   atomic.Bool  // no new outside work; seq-cst store in Close, load in Enter
 	stopping atomic.Bool  // all work drained, workers exit; store by shutdown, load by workers
