@@ -63,7 +63,10 @@ type Pool struct {
 	// suspended again): Worker.woken set. growOnPush does not grow while it is non-zero, since
 	// such a worker is about to take queued work but is neither a registered sleeper nor a
 	// searcher yet (as Go's scheduler starts no second M while one is spinning up). Add by
-	// resize for each worker whose woken it set, add(-1) by the worker that clears it.
+	// resize for each worker whose woken it set, add(-1) by the worker that clears it (the two
+	// may cross, so it can read -1 for a moment). A worker that a growth "woke" while it was
+	// still running a task keeps its count until it next looks for work; pushes meanwhile kick
+	// the monitor, which grows at its next tick as before GrowOnPush.
 	waking   atomic.Int32
 	inflight atomic.Int64 // admitted units (Enter) not yet finished; seq-cst (see Enter/Close)
 	closed   atomic.Bool  // no new outside work; seq-cst store in Close, load in Enter
