@@ -121,6 +121,11 @@ for impl, seq in seq_of.items():
            for r in rounds if ("fib32", impl) in rounds[r] and ("fib32", seq) in rounds[r]]
     if per:
         rows.append((impl, statistics.median(per), seq))
+per_task = {impl: per for impl, per, _ in rows}
+if "go_join" in per_task and "onetbb" in per_task:
+    r = per_task["go_join"] / per_task["onetbb"]
+    target("Go Join <= 1.3x oneTBB, cost per task", r, r <= 1.3, f"{r:.2f}x (limit 1.3x)")
+    print(f"  {T[-1][0]:<44} {T[-1][1]:<34} {T[-1][2]}   (leaf time subtracted, see below)")
 if rows:
     print()
     print(f"fib32: cost per task = (wall x {threads} threads - the same fib(32) on one thread) / {FIB_TASKS}, "
