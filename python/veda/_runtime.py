@@ -46,6 +46,21 @@ __all__ = ["Runtime", "version"]
 T = TypeVar("T")
 A = TypeVar("A")
 _CFuncPtr = ctypes._CFuncPtr  # type: ignore[attr-defined]  # ctypes function pointer objects
+#: The ctypes function pointer classes seen so far (every CFUNCTYPE and every CDLL has its own):
+#: parallel_for's one-chunk fast path checks a body's class with one set lookup, since
+#: isinstance(fn, _CFuncPtr) costs about 1.5 us more once caches went cold (measured with
+#: bench/peers/ctypes_latency.py's 2 ms pause before each call).
+_PREMADE_TYPES: "set[type]" = set()
+
+
+def _premade_type(fn: Any) -> bool:
+    """Whether fn is a ctypes function pointer; its class then joins _PREMADE_TYPES."""
+    if isinstance(fn, _CFuncPtr):
+        _PREMADE_TYPES.add(type(fn))
+        return True
+    return False
+
+
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _live: "weakref.WeakSet[Runtime]" = weakref.WeakSet()
 _MISSING: Any = object()
@@ -460,10 +475,11 @@ class Runtime(concurrent.futures.Executor):
         chunk does: it usually runs on the calling thread, in about a microsecond.
         """
         hc = self._hc
-        if (hc is not None and ctx is None and type(begin) is int and type(end) is int
-                and type(grain) is int and 0 <= begin < end < 256 and 0 <= grain < 256
-                and (end - begin == 1 or end - begin < 2 * grain)
-                and isinstance(fn, _CFuncPtr) and fn):
+        if (hc is not None and ctx is None
+                and (type(fn) in _PREMADE_TYPES or _premade_type(fn))
+                and type(begin) is int and type(end) is int and type(grain) is int
+                and 0 <= begin < end < 256 and 0 <= grain < 256
+                and (end - begin == 1 or end - begin < 2 * grain) and fn):
             # One chunk of a non-NULL ctypes function pointer with small bounds: the call below,
             # with premade arguments that ctypes passes as they are (_capi's
             # veda_parallel_for_premade; a Python call costs 15 us instead of 30 once caches
