@@ -124,31 +124,59 @@ type funcJob struct {
 
 func (j *funcJob) Run(w *Worker) { j.f(w) }
 
+// resizeLog records a pool's resizes (Options.OnResize) as "from->to reason".
+type resizeLog struct {
+	mu      sync.Mutex
+	reasons []string
+}
+
+func (l *resizeLog) record(from, to int, why string) {
+	l.mu.Lock()
+	l.reasons = append(l.reasons, fmt.Sprintf("%d->%d %s", from, to, why))
+	l.mu.Unlock()
+}
+
+// quietGrowPool returns a GrowOnPush-or-not adaptive pool of workers that has shrunk to one
+// active worker, as after a quiet spell, with its monitor stopped (it returns after the
+// monitor's last resize and report are done) and log cleared: every resize afterwards comes
+// from a push. If runFirst is non-nil it runs before the wait for the shrink.
+func quietGrowPool(t *testing.T, workers int, grow bool, log *resizeLog, runFirst func(p *Pool)) *Pool {
+	t.Helper()
+	p, err := New(Options{Workers: workers, Spin: 1, Adaptive: true, GrowOnPush: grow, OnResize: log.record})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runFirst != nil {
+		runFirst(p)
+	}
+	for deadline := time.Now().Add(10 * time.Second); p.active.Load() != 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			p.Close()
+			t.Fatal("the idle pool never shrank to one active worker")
+		}
+	}
+	p.mon.stop()
+	log.mu.Lock()
+	log.reasons = nil
+	log.mu.Unlock()
+	return p
+}
+
+// resizes returns the resizes recorded so far.
+func (l *resizeLog) resizes() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.reasons...)
+}
+
 // With GrowOnPush, a task pushed while the only active worker is busy unparks a second worker at
 // once (the push grows the active count, with its own reason); without it, the push only kicks
 // the monitor. Each pool first shrinks to one active worker, as after a quiet spell, and then its
 // monitor is stopped, so that every resize afterwards comes from the push.
 func TestGrowOnPushUnparksAWorkerAtThePush(t *testing.T) {
 	for _, grow := range []bool{true, false} {
-		var mu sync.Mutex
-		var reasons []string
-		p, err := New(Options{Workers: 2, Spin: 1, Adaptive: true, GrowOnPush: grow, OnResize: func(from, to int, why string) {
-			mu.Lock()
-			reasons = append(reasons, fmt.Sprintf("%d->%d %s", from, to, why))
-			mu.Unlock()
-		}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for deadline := time.Now().Add(10 * time.Second); p.active.Load() != 1; time.Sleep(5 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatal("the idle pool never shrank to one active worker")
-			}
-		}
-		p.mon.stop() // returns after the monitor's last resize, and its report, are done
-		mu.Lock()
-		reasons = nil
-		mu.Unlock()
+		var log resizeLog
+		p := quietGrowPool(t, 2, grow, &log, nil)
 		root, by := -1, -1
 		p.RunRoot(2, func(w *Worker) {
 			root = w.ID()
@@ -163,9 +191,7 @@ func TestGrowOnPushUnparksAWorkerAtThePush(t *testing.T) {
 			by = <-ran
 		})
 		p.Close()
-		mu.Lock()
-		got := append([]string(nil), reasons...)
-		mu.Unlock()
+		got := log.resizes()
 		const atPush = "1->2 a task queued while every active worker was busy"
 		if grow && (len(got) != 1 || got[0] != atPush || by == root) {
 			t.Fatalf("GrowOnPush: resizes %q, pushed task ran on worker %d (root on %d); want [%q] and another worker", got, by, root, atPush)
@@ -182,24 +208,6 @@ func TestGrowOnPushUnparksAWorkerAtThePush(t *testing.T) {
 // with the monitor running and many bursts, every woken worker clears its count once it
 // searched or suspended (waking returns to 0: no growth stays blocked).
 func TestGrowOnPushWakesOneWorkerPerBurst(t *testing.T) {
-	var mu sync.Mutex
-	var reasons []string
-	p, err := New(Options{Workers: 4, Spin: 1, Adaptive: true, GrowOnPush: true, OnResize: func(from, to int, why string) {
-		mu.Lock()
-		reasons = append(reasons, fmt.Sprintf("%d->%d %s", from, to, why))
-		mu.Unlock()
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	waitActive := func(n int32) {
-		for deadline := time.Now().Add(10 * time.Second); p.active.Load() != n; time.Sleep(5 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("the idle pool never shrank to %d active workers", n)
-			}
-		}
-	}
 	burst := func(w *Worker) {
 		var js [3]funcJob
 		for i := range js {
@@ -212,29 +220,29 @@ func TestGrowOnPushWakesOneWorkerPerBurst(t *testing.T) {
 		}
 	}
 	// Many bursts with the monitor running (it grows and shrinks too), then quiet: no count is
-	// left behind.
-	for i := 0; i < 300; i++ {
-		p.RunRoot(2, burst)
-		if i%50 == 0 {
-			time.Sleep(20 * time.Millisecond)
+	// left behind. Then one burst after a quiet spell, with the monitor stopped: every resize
+	// comes from a push.
+	var log resizeLog
+	p := quietGrowPool(t, 4, true, &log, func(p *Pool) {
+		for i := 0; i < 300; i++ {
+			p.RunRoot(2, burst)
+			if i%50 == 0 {
+				time.Sleep(20 * time.Millisecond)
+			}
 		}
-	}
-	for deadline := time.Now().Add(5 * time.Second); p.waking.Load() != 0; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("waking stayed %d after the bursts", p.waking.Load())
+		for deadline := time.Now().Add(5 * time.Second); p.waking.Load() != 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Errorf("waking stayed %d after the bursts", p.waking.Load())
+				return
+			}
 		}
+	})
+	defer p.Close()
+	if t.Failed() {
+		return
 	}
-	// One burst after a quiet spell, with the monitor stopped: every resize comes from a push.
-	waitActive(1)
-	p.mon.stop()
-	mu.Lock()
-	reasons = nil
-	mu.Unlock()
 	p.RunRoot(2, burst)
-	mu.Lock()
-	got := append([]string(nil), reasons...)
-	mu.Unlock()
-	if len(got) > 1 {
+	if got := log.resizes(); len(got) > 1 {
 		t.Fatalf("one burst of 3 pushes grew the pool %d times: %q", len(got), got)
 	}
 }
