@@ -233,8 +233,7 @@ func (p *Pipeline[T]) addStage(s *stage[T], opts []StageOption) error {
 	if s.name == "" {
 		s.name = fmt.Sprintf("stage-%d", len(p.stages))
 	}
-	s.stats = p.stats.stage(len(p.stages), s.name, s.mode)
-	s.stats.par = make([]paddedCount, p.rt.pool.Workers())
+	s.stats = p.stats.stage(len(p.stages), s.name, s.mode, p.rt.pool.Workers())
 	p.stages = append(p.stages, s)
 	return nil
 }

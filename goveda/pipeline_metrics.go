@@ -55,7 +55,7 @@ type stageStats struct {
 	// goroutine with an add; a serial stage counts here with a relaxed load+store (one holder at
 	// a time, ordered by serialState's hand-off). Snapshots add them up.
 	items     atomic.Uint64
-	par       []paddedCount // len = the runtime's workers; set by addStage
+	par       []paddedCount // len = the runtime's workers
 	failed    atomic.Uint64 // add: counter
 	busyNs    atomic.Int64  // add: counter
 	waitNs    atomic.Int64  // add: counter
@@ -144,10 +144,11 @@ type pipelineStats struct {
 	maxBytes atomic.Uint64 // store per run: snapshot
 }
 
-func (p *pipelineStats) stage(i int, name string, mode StageMode) *stageStats {
+// stage adds the statistics of stage i, which runs on a pool of workers (one items slot each).
+func (p *pipelineStats) stage(i int, name string, mode StageMode, workers int) *stageStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := &stageStats{name: name, index: i, mode: mode}
+	s := &stageStats{name: name, index: i, mode: mode, par: make([]paddedCount, workers)}
 	p.stages = append(p.stages, s)
 	return s
 }
