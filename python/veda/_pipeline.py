@@ -207,6 +207,7 @@ class Pipeline:
         self._max_bytes = max_bytes or 0
         self._priority = _capi.PRIORITIES[priority]
         self._stages: List[Tuple[Callable[[Any], Any], int]] = []
+        self._lock = threading.Lock()  # guards _stages and _running (claimed by _start, one run at a time)
         self._running = False
 
     def stage(self, fn: Callable[[Any], Any], mode: str = "parallel") -> "Pipeline":
@@ -215,20 +216,34 @@ class Pipeline:
             raise TypeError(f"a stage must be callable, not {type(fn).__name__}")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {sorted(MODES)}, not {mode!r}")
-        if self._running:
-            raise VedaError(Status.INVALID_ARGUMENT, "veda: invalid argument: stage added during a run")
-        self._stages.append((fn, MODES[mode]))
+        with self._lock:
+            if self._running:
+                raise VedaError(Status.INVALID_ARGUMENT, "veda: invalid argument: stage added during a run")
+            self._stages.append((fn, MODES[mode]))
         return self
 
     # -- running ---------------------------------------------------------------------------
 
     def _start(self, next_item: Callable[[], Any],
                inline: bool = False) -> Tuple[_Run, int, List[int], Any]:
-        if not self._stages:
-            raise VedaError(Status.INVALID_ARGUMENT, "veda: invalid argument: the pipeline has no stage")
-        if self._running:
-            raise VedaError(Status.INVALID_ARGUMENT,
-                            "veda: invalid argument: the pipeline is already running (one run at a time)")
+        # Check and claim the run in one step: two threads starting a run at once must not both
+        # pass the check (the ctypes calls below release the GIL).
+        with self._lock:
+            if not self._stages:
+                raise VedaError(Status.INVALID_ARGUMENT, "veda: invalid argument: the pipeline has no stage")
+            if self._running:
+                raise VedaError(Status.INVALID_ARGUMENT,
+                                "veda: invalid argument: the pipeline is already running (one run at a time)")
+            self._running = True
+            stages = list(self._stages)
+        try:
+            return self._start_claimed(next_item, inline, stages)
+        except BaseException:
+            self._running = False
+            raise
+
+    def _start_claimed(self, next_item: Callable[[], Any], inline: bool,
+                       stages: List[Tuple[Callable[[Any], Any], int]]) -> Tuple[_Run, int, List[int], Any]:
         rt_h = self._rt._handle()
         # Finished outputs waiting for the loop count against max_in_flight: the hand-off takes
         # a quarter of it (at least 1) and the C pipeline the rest (at least 1).
@@ -251,7 +266,7 @@ class Pipeline:
         stage_keys: List[int] = []
         try:
             sink: List[Tuple[Optional[Callable[[Any], Any]], int]] = [(None, _capi.STAGE_SERIAL_IN_ORDER)]
-            for fn, mode in list(self._stages) + sink:
+            for fn, mode in stages + sink:
                 k = next(_keys)
                 _stages[k] = (run, fn)
                 stage_keys.append(k)
@@ -262,7 +277,6 @@ class Pipeline:
             lib.veda_pipeline_destroy(h)
             raise
         _runs[run_key] = run
-        self._running = True
 
         def body() -> None:
             st = lib.veda_pipeline_run(h, _SOURCE, run_key)
