@@ -11,7 +11,7 @@ import time
 import pytest
 
 import veda
-from _testutil import newest_pipeline
+from _testutil import CTRL_C_ARM, CTRL_C_PRELUDE, newest_pipeline, run_child
 
 
 def test_gil_releasing_stages_run_in_parallel(rt):
@@ -93,3 +93,35 @@ def test_two_threads_starting_run_at_once(rt):
                 f"(stage call order, True = run b: {log})")
         else:
             assert kinds == ["ok", "refused"], results
+
+
+CTRL_C_ASYNC = CTRL_C_PRELUDE + r'''
+import asyncio
+p = rt.pipeline(max_in_flight=8).stage(slow).stage(lambda x: x, mode="serial")
+''' + CTRL_C_ARM + r'''
+async def agen():
+    for i in endless():
+        await asyncio.sleep(0)
+        yield i
+async def main():
+    async for v in p.run_async(agen()):
+        pass
+out = {}
+try:
+    asyncio.run(main())
+    out["error"] = "no KeyboardInterrupt"
+except KeyboardInterrupt:
+    out["latency_ms"] = (time.perf_counter() - box["t"]) * 1e3
+time.sleep(0.1)
+out["again"] = list(p.run(range(5)))
+print(json.dumps(out))
+'''
+
+
+def test_ctrl_c_stops_run_async_within_100ms(repo):
+    """The Ctrl-C rule for ``async for ... in p.run_async(...)`` under asyncio.run (the suite
+    checks it for ``p.run`` only)."""
+    out = run_child(repo, CTRL_C_ASYNC)
+    assert "error" not in out, out
+    assert out["latency_ms"] < 100, out
+    assert out["again"] == [0, 1, 2, 3, 4]
