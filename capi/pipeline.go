@@ -8,7 +8,6 @@ import "C"
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/veda-runtime/veda/goveda"
 	"github.com/veda-runtime/veda/goveda/handle"
@@ -32,9 +31,7 @@ type citem struct {
 
 // pipelineEntry is the object behind a veda_pipeline token.
 type pipelineEntry struct {
-	p       *goveda.Pipeline[citem]
-	nstages atomic.Int32 // stages added; store by add_stage (never during a run), load by stages
-
+	p     *goveda.Pipeline[citem]
 	guard runGuard // veda_pipeline_run calls in progress, destroyed
 }
 
@@ -106,21 +103,19 @@ func vedago_pipeline_add_stage(h C.uintptr_t, mode C.int32_t, sfn C.veda_stage_f
 	if mode < C.VEDA_STAGE_PARALLEL || mode > C.VEDA_STAGE_SERIAL_OUT_OF_ORDER {
 		return fail(stInvalidArgument, fn, "veda: invalid argument: mode is %d, not a VEDA_STAGE_* value", int32(mode))
 	}
-	idx := e.nstages.Load() // load: add_stage is not called concurrently with a run (goveda refuses it)
 	stage := func(_ context.Context, seq int64, it citem) (citem, error) {
 		r := C.vedac_call_stage(sfn, ctx, C.int64_t(seq), C.uintptr_t(it.p), C.uint64_t(it.n))
 		if r.rc != 0 {
 			return it, &codeError{what: "stage function", code: int32(r.rc)}
 		}
-		if idx == e.nstages.Load()-1 { // load: fixed during a run
-			return it, nil // the last stage's *out is ignored: the item is finished, the caller owns it
-		}
+		// The last stage's *out is ignored: goveda discards the value a sink returns (the item
+		// is finished, the caller owns it), so this body need not know whether it is the last.
 		return citem{p: uintptr(r.out), n: uint64(r.bytes)}, nil
 	}
-	if err := e.p.Stage(fmt.Sprintf("stage-%d", idx), goveda.StageMode(mode), stage); err != nil {
+	// An empty name: goveda names it "stage-<index>", the index taken under its lock.
+	if err := e.p.Stage("", goveda.StageMode(mode), stage); err != nil {
 		return failErr(fn, err)
 	}
-	e.nstages.Add(1) // add: see nstages
 	return stOK
 }
 

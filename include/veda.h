@@ -998,7 +998,10 @@ VEDA_API veda_status veda_device_transfers(veda_runtime *rt, int32_t device, ved
  * any order): oneTBB's filter modes. At most max_in_flight items are alive (produced by the source
  * and not yet finished or dropped), and the declared bytes of the admitted items (the reorder
  * stash of in-order stages included) stay within max_bytes_in_flight; a single item larger than
- * the budget is admitted alone. The source is not called while the bounds are full.
+ * the budget is admitted alone. The source is not called while the bounds are full. Admission
+ * uses the size the source declared; a stage that grows *bytes adds the growth when it returns
+ * (the count can then go over the budget, by at most the growth of the items in flight), and the
+ * source waits until the count is back under the budget.
  *
  * Exactly once: every item the source produced either passes the last stage exactly once (then
  * the caller owns it again) or is given to the drop callback exactly once, never both. When item

@@ -5,8 +5,10 @@
 //     A serial in-order source of N items (default 1e5), a parallel stage spinning W us, a serial
 //     in-order sink that checks the order; tokens (max in flight) = 4 x THREADS; W = 0, 5, 50.
 //     Each round runs VEDA then TBB (alternating order between rounds); medians of ROUNDS (5),
-//     the veda/tbb ratio, wall ns per item, and the per-item overhead in CPU ns:
-//     (wall x THREADS - N x W) / N.
+//     the veda/tbb ratio, wall ns per item, and the per-item overhead in CPU ns: the process's
+//     CPU time during the run (every thread, CLOCK_PROCESS_CPUTIME_ID) minus the stage work N x W,
+//     per item. A pause before each run (SETTLE_US, default 2000 us) lets the last run's spinning
+//     threads settle, so neither peer is charged for the other's.
 //   pipeline_bench mem [TOTAL_MIB] [ITEM_MIB] [BUDGET_MIB]
 //     Streams TOTAL (4096) MiB through ITEM (64) MiB items with max_bytes_in_flight = BUDGET
 //     (256) MiB: the source mallocs and fills each item, a parallel stage checksums it, the in-order
@@ -42,6 +44,26 @@ static void spin_us(double us) {
     }
 }
 
+static double cpu_now() {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+// settle pauses between runs (not timed): threads of the last run that spin before they sleep
+// stop, so their CPU time is not counted in the next run.
+static void settle() {
+    static long us = getenv("SETTLE_US") ? atol(getenv("SETTLE_US")) : 2000;
+    if (us <= 0) return;
+    timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&ts, nullptr);
+}
+
+// A run's wall and process CPU seconds.
+struct timing {
+    double wall, cpu;
+};
+
 static double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     size_t n = v.size();
@@ -73,7 +95,7 @@ static int32_t v_sink(void *ctx, int64_t seq, void *item, void **, uint64_t *) {
     return 0;
 }
 
-static double run_veda(veda_runtime *rt, int64_t tokens, run_ctx *c) {
+static timing run_veda(veda_runtime *rt, int64_t tokens, run_ctx *c) {
     veda_pipeline_options o;
     veda_pipeline_options_init(&o);
     o.max_in_flight = tokens;
@@ -85,9 +107,10 @@ static double run_veda(veda_runtime *rt, int64_t tokens, run_ctx *c) {
     }
     c->expect = 0;
     c->ok = 1;
-    double t0 = now();
+    settle();
+    double t0 = now(), c0 = cpu_now();
     veda_status st = veda_pipeline_run(p, v_source, c);
-    double t = now() - t0;
+    timing t = {now() - t0, cpu_now() - c0};
     if (st != VEDA_OK || !c->ok || c->expect != c->n) {
         fprintf(stderr, "veda run: %s %s (ok %d, %lld items)\n", veda_status_string(st), veda_last_error(), c->ok, (long long)c->expect);
         exit(1);
@@ -96,11 +119,12 @@ static double run_veda(veda_runtime *rt, int64_t tokens, run_ctx *c) {
     return t;
 }
 
-static double run_tbb(int64_t tokens, run_ctx *c) {
+static timing run_tbb(int64_t tokens, run_ctx *c) {
     int64_t i = 0;
     c->expect = 0;
     c->ok = 1;
-    double t0 = now();
+    settle();
+    double t0 = now(), c0 = cpu_now();
     tbb::parallel_pipeline(
         (size_t)tokens,
         tbb::make_filter<void, int64_t>(tbb::filter_mode::serial_in_order,
@@ -120,7 +144,7 @@ static double run_tbb(int64_t tokens, run_ctx *c) {
                 if (x != c->expect + 1) c->ok = 0;
                 c->expect++;
             }));
-    double t = now() - t0;
+    timing t = {now() - t0, cpu_now() - c0};
     if (!c->ok || c->expect != c->n) {
         fprintf(stderr, "tbb run: order broken\n");
         exit(1);
@@ -142,16 +166,16 @@ static int bench_tbb(int threads, int64_t n, int rounds) {
     printf("pipeline vs oneTBB parallel_pipeline: %lld items, %d threads, tokens %lld, medians of %d\n",
            (long long)n, threads, (long long)tokens, rounds);
     printf("%-6s %12s %12s %8s %14s %14s %16s %16s\n", "W(us)", "veda(ms)", "tbb(ms)", "ratio", "veda ns/item",
-           "tbb ns/item", "veda ovh ns/item", "tbb ovh ns/item");
+           "tbb ns/item", "veda cpu ovh/item", "tbb cpu ovh/item");
     const double ws[] = {0, 5, 50};
     for (double w : ws) {
         run_ctx c = {n, w, 0, 1};
         // Warm-up (thread start, first-call costs).
         run_veda(rt, tokens, &c);
         run_tbb(tokens, &c);
-        std::vector<double> tv, tt, ratios;
+        std::vector<double> tv, tt, cv, ct, ratios;
         for (int r = 0; r < rounds; r++) {
-            double a, b;
+            timing a, b;
             if (r % 2 == 0) {
                 a = run_veda(rt, tokens, &c);
                 b = run_tbb(tokens, &c);
@@ -159,12 +183,14 @@ static int bench_tbb(int threads, int64_t n, int rounds) {
                 b = run_tbb(tokens, &c);
                 a = run_veda(rt, tokens, &c);
             }
-            tv.push_back(a);
-            tt.push_back(b);
-            ratios.push_back(a / b);
+            tv.push_back(a.wall);
+            tt.push_back(b.wall);
+            cv.push_back(a.cpu);
+            ct.push_back(b.cpu);
+            ratios.push_back(a.wall / b.wall);
         }
         double mv = median(tv), mt = median(tt);
-        double ovv = (mv * threads - n * w * 1e-6) / n * 1e9, ovt = (mt * threads - n * w * 1e-6) / n * 1e9;
+        double ovv = (median(cv) - n * w * 1e-6) / n * 1e9, ovt = (median(ct) - n * w * 1e-6) / n * 1e9;
         printf("%-6.0f %12.2f %12.2f %8.3f %14.0f %14.0f %16.0f %16.0f\n", w, mv * 1e3, mt * 1e3, median(ratios),
                mv / n * 1e9, mt / n * 1e9, ovv, ovt);
         fflush(stdout);

@@ -135,6 +135,8 @@ def test_bytes_from_len_and_nbytes():
     assert nbytes(np.zeros(7, dtype=np.float32)) == 28
     assert nbytes(memoryview(b"abcd")) == 4
     assert nbytes("text") == 0 and nbytes(object()) == 0
+    import array
+    assert nbytes(array.array("d", [1.0, 2.0, 3.0])) == 24  # bytes, not len() (3 elements)
 
 
 def test_numpy_stages_release_the_gil(rt):

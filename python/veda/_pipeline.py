@@ -46,13 +46,20 @@ _POLL = 0.02  # seconds between checks for Ctrl-C and cancellation while waiting
 
 def nbytes(obj: Any) -> int:
     """An item's declared size: ``nbytes`` of numpy arrays and memoryviews, ``len()`` of bytes and
-    bytearray, else 0 (unknown)."""
+    bytearray, the buffer's size in bytes for other buffer-protocol objects (``array.array``,
+    ``mmap``), else 0 (unknown)."""
     nb = getattr(obj, "nbytes", None)
     if isinstance(nb, int):
         return nb
     if isinstance(obj, (bytes, bytearray)):
         return len(obj)
-    return 0
+    if isinstance(obj, (str, int, float, type(None))):
+        return 0  # the common non-buffer items: skip the memoryview attempt
+    try:
+        with memoryview(obj) as m:
+            return m.nbytes
+    except TypeError:
+        return 0
 
 
 class _Done:
@@ -185,7 +192,9 @@ class Pipeline:
     items exist between reading them from the iterable and handing them to the loop (with
     ``max_in_flight=1``, one more finished output may wait for the loop); ``max_bytes`` bounds the
     declared bytes of the items inside the stages (a single larger item runs alone); the
-    iterable is not read while the bounds are full. When a stage raises for item s (or the iterable raises at s), the items
+    iterable is not read while the bounds are full. Admission uses an item's size as read; a
+    stage that returns a larger object adds the growth (the count can go over the budget by the
+    growth of the items in flight), and the iterable waits until it is back under. When a stage raises for item s (or the iterable raises at s), the items
     before s are still yielded, then the exception is raised with its own type; items after s
     are dropped. Breaking out of the loop cancels the run. Ctrl-C (in the main thread) stops a
     running pipeline within 100 ms and raises KeyboardInterrupt.

@@ -2,8 +2,9 @@
  * check: a stage that changes *bytes (the next stage's preset is the new size, and the byte budget
  * follows it), a single item larger than max_bytes_in_flight admitted alone, a veda_cancel token
  * bound to the calling thread cancelling veda_pipeline_run (a promise of the header), and a
- * stress of veda_pipeline_add_stage racing the start of veda_pipeline_run (the last-stage test in
- * capi/pipeline.go reads the stage count at call time). */
+ * stress of veda_pipeline_add_stage racing the start of veda_pipeline_run (a stage must pass its
+ * *out on whatever the stage count was when it was added: capi/pipeline.go once decided "last
+ * stage" from a count read at call time). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
