@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -805,6 +806,16 @@ void vedac_call_drop(veda_drop_fn fn, uintptr_t ctx, int64_t seq, uintptr_t item
     fn((void *)ctx, seq, (void *)item);
 }
 
+vedac_stage_result vedac_call_device_stage(veda_device_stage_fn fn, uintptr_t ctx, int32_t device, int64_t seq,
+                                           uintptr_t item, uint64_t bytes) {
+    void *out = (void *)item;  // preset to the item
+    vedac_stage_result r;
+    r.rc = fn((void *)ctx, device, seq, (void *)item, &out, &bytes);
+    r.out = (uintptr_t)out;
+    r.bytes = bytes;
+    return r;
+}
+
 VEDA_API void veda_pipeline_options_init(veda_pipeline_options *opts) {
     if (opts == NULL) return;
     memset(opts, 0, sizeof *opts);
@@ -812,31 +823,60 @@ VEDA_API void veda_pipeline_options_init(veda_pipeline_options *opts) {
     opts->priority = VEDA_PRIORITY_NORMAL;
 }
 
-VEDA_API veda_status veda_pipeline_create(veda_runtime *rt, const veda_pipeline_options *opts,
-                                          veda_pipeline **out) {
-    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
-    if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_pipeline_create: veda: invalid argument: out is NULL");
+// pipeline_create is veda_pipeline_create and veda_pipeline_create_named (fn names the caller).
+static veda_status pipeline_create(const char *fn, veda_runtime *rt, const char *name, int32_t named,
+                                   const veda_pipeline_options *opts, veda_pipeline **out) {
+    char msg[160];
+    if (out == NULL) {
+        snprintf(msg, sizeof msg, "%s: veda: invalid argument: out is NULL", fn);
+        return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, msg);
+    }
     *out = NULL;
     veda_pipeline_options o;
     veda_pipeline_options_init(&o);
     if (opts != NULL) {
         if (opts->struct_size < offsetof(veda_pipeline_options, drop_ctx) + sizeof opts->drop_ctx) {
-            return vedac_fail(VEDA_ERR_INVALID_ARGUMENT,
-                              "veda_pipeline_create: veda: invalid argument: opts->struct_size is too "
-                              "small (call veda_pipeline_options_init first)");
+            snprintf(msg, sizeof msg,
+                     "%s: veda: invalid argument: opts->struct_size is too small (call "
+                     "veda_pipeline_options_init first)", fn);
+            return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, msg);
         }
         memcpy(&o, opts, sizeof o);
     }
     uintptr_t h = 0;
-    veda_status st = vedago_pipeline_create(H(rt), o.priority, o.max_in_flight, o.max_bytes_in_flight,
-                                            o.drop, H(o.drop_ctx), &h);
+    veda_status st = vedago_pipeline_create(H(rt), (char *)name, named, o.priority, o.max_in_flight,
+                                            o.max_bytes_in_flight, o.drop, H(o.drop_ctx), &h);
     if (st == VEDA_OK) *out = (veda_pipeline *)h;
     return st;
 }
 
+VEDA_API veda_status veda_pipeline_create(veda_runtime *rt, const veda_pipeline_options *opts,
+                                          veda_pipeline **out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return pipeline_create("veda_pipeline_create", rt, NULL, 0, opts, out);
+}
+
+VEDA_API veda_status veda_pipeline_create_named(veda_runtime *rt, const char *name, const veda_pipeline_options *opts,
+                                                veda_pipeline **out) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return pipeline_create("veda_pipeline_create_named", rt, name, 1, opts, out);
+}
+
 VEDA_API veda_status veda_pipeline_add_stage(veda_pipeline *p, int32_t mode, veda_stage_fn fn, void *ctx) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
-    return vedago_pipeline_add_stage(H(p), mode, fn, H(ctx));
+    return vedago_pipeline_add_stage(H(p), 0, NULL, mode, fn, H(ctx), NULL, 0);
+}
+
+VEDA_API veda_status veda_pipeline_add_named_stage(veda_pipeline *p, const char *name, int32_t mode, veda_stage_fn fn,
+                                                   void *ctx) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_pipeline_add_stage(H(p), 1, (char *)name, mode, fn, H(ctx), NULL, 0);
+}
+
+VEDA_API veda_status veda_pipeline_add_hybrid_stage(veda_pipeline *p, const char *name, int32_t mode, veda_stage_fn cpu,
+                                                    void *cpu_ctx, veda_device_stage_fn dev, void *dev_ctx) {
+    VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
+    return vedago_pipeline_add_stage(H(p), 2, (char *)name, mode, cpu, H(cpu_ctx), dev, H(dev_ctx));
 }
 
 VEDA_API veda_status veda_pipeline_run(veda_pipeline *p, veda_source_fn source, void *source_ctx) {

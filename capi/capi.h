@@ -32,4 +32,6 @@ typedef struct { int32_t rc; uintptr_t out; uint64_t bytes; } vedac_stage_result
 vedac_source_result vedac_call_source(veda_source_fn fn, uintptr_t ctx, int64_t seq);
 vedac_stage_result vedac_call_stage(veda_stage_fn fn, uintptr_t ctx, int64_t seq, uintptr_t item, uint64_t bytes);
 void vedac_call_drop(veda_drop_fn fn, uintptr_t ctx, int64_t seq, uintptr_t item);
+vedac_stage_result vedac_call_device_stage(veda_device_stage_fn fn, uintptr_t ctx, int32_t device, int64_t seq,
+                                           uintptr_t item, uint64_t bytes);
 #endif

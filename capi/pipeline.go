@@ -59,9 +59,12 @@ type codeError struct {
 func (e *codeError) Error() string { return fmt.Sprintf("the %s returned %d", e.what, e.code) }
 
 //export vedago_pipeline_create
-func vedago_pipeline_create(h C.uintptr_t, priority C.int32_t, maxItems C.int64_t, maxBytes C.uint64_t,
-	drop C.veda_drop_fn, dropCtx C.uintptr_t, out *C.uintptr_t) (st C.veda_status) {
-	const fn = "veda_pipeline_create"
+func vedago_pipeline_create(h C.uintptr_t, name *C.char, named C.int32_t, priority C.int32_t, maxItems C.int64_t,
+	maxBytes C.uint64_t, drop C.veda_drop_fn, dropCtx C.uintptr_t, out *C.uintptr_t) (st C.veda_status) {
+	fn := "veda_pipeline_create"
+	if named != 0 {
+		fn = "veda_pipeline_create_named"
+	}
 	defer recoverExport(fn, &st)
 	e, st := lookupRuntime(fn, h)
 	if st != stOK {
@@ -75,6 +78,9 @@ func vedago_pipeline_create(h C.uintptr_t, priority C.int32_t, maxItems C.int64_
 	}
 	opts := goveda.PipelineOptions[citem]{MaxInFlight: int(maxItems), MaxBytesInFlight: uint64(maxBytes),
 		Bytes: func(it citem) uint64 { return it.n }}
+	if name != nil {
+		opts.Name = C.GoString(name) // "": goveda's "pipeline-<n>"
+	}
 	if drop != nil {
 		opts.Drop = func(seq int64, it citem) { C.vedac_call_drop(drop, dropCtx, C.int64_t(seq), C.uintptr_t(it.p)) }
 	}
@@ -89,31 +95,64 @@ func vedago_pipeline_create(h C.uintptr_t, priority C.int32_t, maxItems C.int64_
 	return stOK
 }
 
+// Which public function a vedago_pipeline_add_stage call came from (for its error messages).
+const (
+	addPlain  = 0 // veda_pipeline_add_stage
+	addNamed  = 1 // veda_pipeline_add_named_stage
+	addHybrid = 2 // veda_pipeline_add_hybrid_stage
+)
+
+var addStageNames = [...]string{"veda_pipeline_add_stage", "veda_pipeline_add_named_stage", "veda_pipeline_add_hybrid_stage"}
+
 //export vedago_pipeline_add_stage
-func vedago_pipeline_add_stage(h C.uintptr_t, mode C.int32_t, sfn C.veda_stage_fn, ctx C.uintptr_t) (st C.veda_status) {
-	const fn = "veda_pipeline_add_stage"
+func vedago_pipeline_add_stage(h C.uintptr_t, api C.int32_t, name *C.char, mode C.int32_t, sfn C.veda_stage_fn, ctx C.uintptr_t,
+	dfn C.veda_device_stage_fn, dctx C.uintptr_t) (st C.veda_status) {
+	fn := addStageNames[addPlain]
+	if api >= 0 && int(api) < len(addStageNames) {
+		fn = addStageNames[api]
+	}
 	defer recoverExport(fn, &st)
 	e, st := lookupPipeline(fn, h)
 	if st != stOK {
 		return st
 	}
-	if sfn == nil {
+	switch {
+	case sfn == nil && api == addHybrid:
+		return fail(stInvalidArgument, fn, "veda: invalid argument: cpu is NULL")
+	case sfn == nil:
 		return fail(stInvalidArgument, fn, "veda: invalid argument: fn is NULL")
-	}
-	if mode < C.VEDA_STAGE_PARALLEL || mode > C.VEDA_STAGE_SERIAL_OUT_OF_ORDER {
+	case dfn == nil && api == addHybrid:
+		return fail(stInvalidArgument, fn, "veda: invalid argument: dev is NULL")
+	case mode < C.VEDA_STAGE_PARALLEL || mode > C.VEDA_STAGE_SERIAL_OUT_OF_ORDER:
 		return fail(stInvalidArgument, fn, "veda: invalid argument: mode is %d, not a VEDA_STAGE_* value", int32(mode))
 	}
+	// The last stage's *out is ignored: goveda discards the value a sink returns (the item is
+	// finished, the caller owns it), so a body need not know whether it is the last.
 	stage := func(_ context.Context, seq int64, it citem) (citem, error) {
 		r := C.vedac_call_stage(sfn, ctx, C.int64_t(seq), C.uintptr_t(it.p), C.uint64_t(it.n))
 		if r.rc != 0 {
 			return it, &codeError{what: "stage function", code: int32(r.rc)}
 		}
-		// The last stage's *out is ignored: goveda discards the value a sink returns (the item
-		// is finished, the caller owns it), so this body need not know whether it is the last.
 		return citem{p: uintptr(r.out), n: uint64(r.bytes)}, nil
 	}
-	// An empty name: goveda names it "stage-<index>", the index taken under its lock.
-	if err := e.p.Stage("", goveda.StageMode(mode), stage); err != nil {
+	sname := "" // goveda names it "stage-<index>", the index taken under its lock
+	if name != nil {
+		sname = C.GoString(name)
+	}
+	var err error
+	if api == addHybrid {
+		dev := func(_ context.Context, d goveda.Device, seq int64, it citem) (citem, error) {
+			r := C.vedac_call_device_stage(dfn, dctx, C.int32_t(d.Index()), C.int64_t(seq), C.uintptr_t(it.p), C.uint64_t(it.n))
+			if r.rc != 0 {
+				return it, &codeError{what: fmt.Sprintf("device function (device %d)", d.Index()), code: int32(r.rc)}
+			}
+			return citem{p: uintptr(r.out), n: uint64(r.bytes)}, nil
+		}
+		err = e.p.Hybrid(sname, goveda.StageMode(mode), goveda.Hybrid[citem]{CPU: stage, Device: dev})
+	} else {
+		err = e.p.Stage(sname, goveda.StageMode(mode), stage)
+	}
+	if err != nil {
 		return failErr(fn, err)
 	}
 	return stOK

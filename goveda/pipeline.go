@@ -202,8 +202,8 @@ func (p *Pipeline[T]) SetPriority(pr Priority) error {
 }
 
 // Stage appends a stage. Errors wrap ErrInvalidArgument, and the pipeline is unchanged: a nil
-// fn, an unknown mode, an invalid StagePriority, or a run in progress. An empty name becomes
-// "stage-<index>". Any goroutine.
+// fn, an unknown mode, an invalid StagePriority, a name another stage has, or a run in progress.
+// An empty name becomes "stage-<index>". Any goroutine.
 func (p *Pipeline[T]) Stage(name string, mode StageMode, fn StageFunc[T], opts ...StageOption) error {
 	if fn == nil {
 		return invalidf("Pipeline %q: Stage %q: fn is nil", p.name, name)
@@ -232,6 +232,11 @@ func (p *Pipeline[T]) addStage(s *stage[T], opts []StageOption) error {
 	}
 	if s.name == "" {
 		s.name = fmt.Sprintf("stage-%d", len(p.stages))
+	}
+	for _, o := range p.stages {
+		if o.name == s.name {
+			return invalidf("Pipeline %q: Stage %q: the name is taken by stage %d (metrics label stages by name)", p.name, s.name, o.stats.index)
+		}
 	}
 	s.stats = p.stats.stage(len(p.stages), s.name, s.mode, p.rt.pool.Workers())
 	p.stages = append(p.stages, s)

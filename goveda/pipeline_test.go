@@ -678,6 +678,17 @@ func TestPipelineBadInput(t *testing.T) {
 	if p.Stats().Stages[0].Name != "stage-0" {
 		t.Fatalf("default stage name %q", p.Stats().Stages[0].Name)
 	}
+	// Stage names are unique (metrics label stages by name): a taken name, given or default.
+	must(t, p.Stage("write", StageSerialInOrder, id))
+	if err := p.Stage("write", StageParallel, id); !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), "taken by stage 1") {
+		t.Fatalf("duplicate name: %v", err)
+	}
+	if err := p.Stage("stage-0", StageParallel, id); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("duplicate of a default name: %v", err)
+	}
+	if n := p.Stages(); n != 2 {
+		t.Fatalf("refused stages were added: %d stages", n)
+	}
 	// A second concurrent run.
 	block := make(chan struct{})
 	q, _ := NewPipeline(rt, PipelineOptions[int]{})

@@ -1066,6 +1066,48 @@ VEDA_API veda_status veda_pipeline_run(veda_pipeline *p, veda_source_fn source, 
 VEDA_API veda_status veda_pipeline_cancel(veda_pipeline *p);   /* any thread; no-op if not running */
 VEDA_API veda_status veda_pipeline_destroy(veda_pipeline *p);  /* not while running: VEDA_ERR_INVALID_ARGUMENT */
 
+/* ---- Pipeline names and hybrid stages (issue 12) ------------------------------------------- */
+
+/*
+ * Names label a pipeline and its stages in veda_metrics_json, veda_metrics_prometheus (the
+ * "pipeline" and "stage" labels) and veda_last_error's failure messages. Pipelines sharing a name
+ * are reported as one (counters add, peaks take the larger). A pipeline made by
+ * veda_pipeline_create is "pipeline-<n>", a stage added by veda_pipeline_add_stage "stage-<index>".
+ */
+/* veda_pipeline_create_named is veda_pipeline_create with a name (NULL or "": "pipeline-<n>");
+ * same errors. */
+VEDA_API veda_status veda_pipeline_create_named(veda_runtime *rt, const char *name,
+                                                const veda_pipeline_options *opts /* NULL = defaults */,
+                                                veda_pipeline **out);
+/* veda_pipeline_add_named_stage is veda_pipeline_add_stage with a name (NULL or "":
+ * "stage-<index>"); same errors. */
+VEDA_API veda_status veda_pipeline_add_named_stage(veda_pipeline *p, const char *name, int32_t mode, veda_stage_fn fn,
+                                                   void *ctx);
+
+/* A hybrid stage's device body: as veda_stage_fn, for the device the dispatcher picked for this
+ * item (device: its index, >= 1, as in veda_device_info_get). */
+typedef int32_t (*veda_device_stage_fn)(void *ctx, int32_t device, int64_t seq, void *item, void **out,
+                                        uint64_t *bytes);
+/*
+ * veda_pipeline_add_hybrid_stage appends a stage with two bodies that do the same thing: cpu runs
+ * the item on a worker, dev on a device (it would copy the item there, run a kernel, and copy it
+ * back; veda_buffer_create(rt, device, ...) and the *_buffer kernels serve). For each item the
+ * runtime's dispatcher picks where it runs, as for a kernel call, from the item's declared bytes:
+ * uncalibrated, items of at least the GPU threshold (veda_config.gpu_threshold) go to the
+ * least-loaded GPU and smaller ones to the CPU, spilling to an idle GPU when the CPU is saturated;
+ * calibrated, the device with the earliest expected finish. A runtime pinned to a device
+ * (veda_runtime_pin_device) runs every item there (index 0: cpu). Each pick is a recorded decision
+ * with its reason (veda_decisions_json, when recording is on; the kernel is named
+ * "pipeline:<pipeline>/<stage>"), and the stage's metrics count the items per device
+ * ("device_items", veda_pipeline_stage_device_items_total). A non-zero return from dev counts as
+ * a failure of that device: the item runs on the next candidate, the CPU last (pinned: the item
+ * fails). Otherwise as veda_pipeline_add_named_stage; VEDA_ERR_INVALID_ARGUMENT also for cpu or
+ * dev NULL; device discovery runs first if it had not (VEDA_ERR_CLOSED: rt destroyed).
+ */
+VEDA_API veda_status veda_pipeline_add_hybrid_stage(veda_pipeline *p, const char *name, int32_t mode,
+                                                    veda_stage_fn cpu, void *cpu_ctx,
+                                                    veda_device_stage_fn dev, void *dev_ctx);
+
 /* ---- Pipeline graphs (issue 12) -------------------------------------------------------------- */
 
 /*

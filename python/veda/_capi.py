@@ -432,6 +432,23 @@ lib.veda_pipeline_cancel.restype = veda_status
 lib.veda_pipeline_destroy.argtypes = [c_void_p]
 lib.veda_pipeline_destroy.restype = veda_status
 
+# ---- Pipeline names and hybrid stages (veda.h, issue 12) -------------------------------------
+# typedef int32_t (*veda_device_stage_fn)(void *ctx, int32_t device, int64_t seq, void *item,
+#                                         void **out, uint64_t *bytes);
+veda_device_stage_fn = CFUNCTYPE(c_int32, c_void_p, c_int32, c_int64, c_void_p, POINTER(c_void_p), POINTER(c_uint64))
+# veda_status veda_pipeline_create_named(veda_runtime *rt, const char *name, const veda_pipeline_options *opts,
+#                                        veda_pipeline **out);
+lib.veda_pipeline_create_named.argtypes = [c_void_p, c_char_p, POINTER(veda_pipeline_options), POINTER(c_void_p)]
+lib.veda_pipeline_create_named.restype = veda_status
+# veda_status veda_pipeline_add_named_stage(veda_pipeline *p, const char *name, int32_t mode, veda_stage_fn fn,
+#                                           void *ctx);
+lib.veda_pipeline_add_named_stage.argtypes = [c_void_p, c_char_p, c_int32, c_void_p, c_void_p]
+lib.veda_pipeline_add_named_stage.restype = veda_status
+# veda_status veda_pipeline_add_hybrid_stage(veda_pipeline *p, const char *name, int32_t mode, veda_stage_fn cpu,
+#                                            void *cpu_ctx, veda_device_stage_fn dev, void *dev_ctx);
+lib.veda_pipeline_add_hybrid_stage.argtypes = [c_void_p, c_char_p, c_int32, c_void_p, c_void_p, c_void_p, c_void_p]
+lib.veda_pipeline_add_hybrid_stage.restype = veda_status
+
 # ---- Pipeline graphs (veda.h, issue 12) ------------------------------------------------------
 # #define VEDA_GRAPH_SOURCE 0
 GRAPH_SOURCE = 0

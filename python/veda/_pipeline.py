@@ -2,10 +2,12 @@
 
 This module only translates to the C ABI (``veda_pipeline_*`` in include/veda.h, whose rules are
 goveda's): Python objects travel through the C pipeline as integer keys (``seq + 1``) into the
-run's item table, and the trampolines below look the objects up. Each run builds a C pipeline
-with the user's stages plus one serial in-order sink stage that hands finished items to the
-consumer (the ``for`` loop) through a bounded hand-off, so a slow consumer is backpressure too;
-the C run itself happens on a helper thread while the consumer waits.
+run's item table, and the trampolines below look the objects up. A Python pipeline owns one C
+pipeline (built at its first run, again only if stages were added since): the user's stages plus
+one serial in-order stage, "consumer", that hands finished items to the ``for`` loop through a
+bounded hand-off, so a slow consumer is backpressure too (its busy time in the metrics is time
+spent waiting for the loop). Its runs accumulate in the metrics under one pipeline name. The C
+run itself happens on a helper thread while the consumer waits.
 
 GIL: every stage is called with the GIL held. Stages that release it (numpy, native kernels, I/O)
 run in parallel on the runtime's workers; pure-Python stages serialise on the GIL (they still
@@ -22,6 +24,7 @@ import ctypes
 import itertools
 import sys
 import threading
+import weakref
 from typing import Any, AsyncIterable, AsyncIterator, Callable, Deque, Dict, Iterable, Iterator, \
     List, Optional, Tuple, Union
 
@@ -86,6 +89,8 @@ class _Run:
         self.message = ""
         self.wake: Callable[[], None] = lambda: None  # tells the consumer to look again
         self.key = 0  # its key in _runs
+        self.dev_exc: Dict[int, BaseException] = {}  # seq -> a hybrid stage's device failure
+        self.specs: List[Any] = []  # the run's stages (_StageSpec), by index
 
     def fail(self, seq: int, exc: BaseException) -> None:
         with self.lock:
@@ -93,8 +98,35 @@ class _Run:
                 self.exc, self.exc_seq = exc, seq
 
 
+class _CPipeline:
+    """The C pipeline of a Python pipeline, reused by its runs: the trampolines reach the run in
+    progress through ``cur`` (one run at a time). Freed by :meth:`destroy` (a finalizer of the
+    Python pipeline, or a rebuild), never while a run is in progress."""
+
+    def __init__(self, h: int, nstages: int):
+        self.h = h
+        self.nstages = nstages  # the user's stages it was built with
+        self.keys: List[int] = []  # its keys in _stages and _owners
+        self.cur: Optional[_Run] = None  # the run in progress
+
+    def destroy(self) -> None:
+        for k in self.keys:
+            _stages.pop(k, None)
+            _owners.pop(k, None)
+        self.keys = []
+        if self.h:
+            lib.veda_pipeline_destroy(self.h)
+            self.h = 0
+
+
+# A stage's entry: its C pipeline and the stage's index (-1: the consumer hand-off). The user's
+# functions are reached through the run in progress (_Run.specs), so that nothing module-level
+# holds them between runs (a stage that refers to its pipeline would keep it alive forever).
+_StageEntry = Tuple[_CPipeline, int]
+
 _runs: Dict[int, _Run] = {}
-_stages: Dict[int, Tuple[_Run, Optional[Callable[[Any], Any]]]] = {}  # fn None: the sink
+_stages: Dict[int, _StageEntry] = {}
+_owners: Dict[int, _CPipeline] = {}  # drop_ctx -> its C pipeline
 _keys = itertools.count(1)
 
 
@@ -128,19 +160,43 @@ def _stage(ctx: Optional[int], seq: int, item: Optional[int], out: Any, size: An
     _enter()
     try:
         entry = _stages.get(ctx)  # type: ignore[arg-type]
-        if entry is None or item is None:
+        run = entry[0].cur if entry is not None else None
+        if run is None or item is None:
             return -1
-        run, fn = entry
-        if fn is None:
+        i = entry[1]  # type: ignore[index]
+        if i < 0:
             return _sink(run, seq, item)
+        fn = run.specs[i].fn
         try:
             new = fn(run.items[item])
         except BaseException as e:  # noqa: BLE001
             run.fail(seq, e)
             return 1
         run.items[item] = new
+        if run.dev_exc:
+            run.dev_exc.pop(seq, None)  # a hybrid stage's CPU body ran it after a device failure
         size[0] = nbytes(new)
         return 0  # *out stays the key: the object behind it changed
+    finally:
+        _leave()
+
+
+def _device_stage(ctx: Optional[int], device: int, seq: int, item: Optional[int], out: Any, size: Any) -> int:
+    _enter()
+    try:
+        entry = _stages.get(ctx)  # type: ignore[arg-type]
+        run = entry[0].cur if entry is not None else None
+        if run is None or item is None:
+            return -1
+        dev = run.specs[entry[1]].device  # type: ignore[index]
+        try:
+            new = dev(device, run.items[item])
+        except BaseException as e:  # noqa: BLE001 - a device failure: the runtime tries the next candidate
+            run.dev_exc[seq] = e  # raised if the item fails (pinned; no candidate left)
+            return 1
+        run.items[item] = new
+        size[0] = nbytes(new)
+        return 0
     finally:
         _leave()
 
@@ -163,17 +219,44 @@ def _sink(run: _Run, seq: int, key: int) -> int:
 
 
 def _drop(ctx: Optional[int], seq: int, item: Optional[int]) -> None:
-    run = _runs.get(ctx)  # type: ignore[arg-type]
+    owner = _owners.get(ctx)  # type: ignore[arg-type]
+    run = owner.cur if owner is not None else None
     if run is not None and item is not None:
         run.items.pop(item, None)
 
 
 _source_fn = _capi.veda_source_fn(_source)
 _stage_fn = _capi.veda_stage_fn(_stage)
+_device_stage_fn = _capi.veda_device_stage_fn(_device_stage)
 _drop_fn = _capi.veda_drop_fn(_drop)
 _SOURCE = ctypes.cast(_source_fn, ctypes.c_void_p).value
 _STAGE = ctypes.cast(_stage_fn, ctypes.c_void_p).value
+_DEVICE_STAGE = ctypes.cast(_device_stage_fn, ctypes.c_void_p).value
 _DROP = ctypes.cast(_drop_fn, ctypes.c_void_p).value
+
+
+# The consumer hand-off stage's name (the last stage of every Python pipeline's C pipeline).
+_CONSUMER = "consumer"
+
+
+class _StageSpec:
+    """One stage as the user added it."""
+
+    __slots__ = ("fn", "mode", "name", "device")
+
+    def __init__(self, fn: Optional[Callable[[Any], Any]], mode: int, name: Optional[str],
+                 device: Optional[Callable[[int, Any], Any]]):
+        self.fn, self.mode, self.name, self.device = fn, mode, name, device
+
+
+def _check_name(what: str, name: Any) -> None:
+    if name is not None and (not isinstance(name, str) or "\0" in name):
+        raise TypeError(f"{what} must be a str without NUL characters or None, not {name!r}")
+
+
+def _handoff_cap(max_in_flight: int) -> int:
+    """The hand-off's places: a quarter of max_in_flight (at least 1), or 16 without a bound."""
+    return max(1, max_in_flight // 4) if max_in_flight else 16
 
 
 class Pipeline:
@@ -205,36 +288,120 @@ class Pipeline:
     """
 
     def __init__(self, rt: Any, max_in_flight: Optional[int] = None, max_bytes: Optional[int] = None,
-                 priority: str = "normal"):
+                 priority: str = "normal", name: Optional[str] = None):
         if priority not in _capi.PRIORITIES:
             raise ValueError(f"priority must be one of {sorted(_capi.PRIORITIES)}, not {priority!r}")
-        for name, v in (("max_in_flight", max_in_flight), ("max_bytes", max_bytes)):
+        _check_name("name", name)
+        for what, v in (("max_in_flight", max_in_flight), ("max_bytes", max_bytes)):
             if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
-                raise ValueError(f"{name} must be a positive int or None, not {v!r}")
+                raise ValueError(f"{what} must be a positive int or None, not {v!r}")
         self._rt = rt
         self._max_in_flight = max_in_flight or 0
         self._max_bytes = max_bytes or 0
         self._priority = _capi.PRIORITIES[priority]
-        self._stages: List[Tuple[Callable[[Any], Any], int]] = []
-        self._lock = threading.Lock()  # guards _stages and _running (claimed by _start, one run at a time)
+        self._name = name or None
+        self._stages: List[_StageSpec] = []
+        self._lock = threading.Lock()  # guards _stages, _c and _running (claimed by _start, one run at a time)
         self._running = False
+        self._c: Optional[_CPipeline] = None  # the C pipeline, built by the first run
+        self._free: "Optional[weakref.finalize[[_CPipeline], Pipeline]]" = None  # destroys _c when this pipeline is collected
 
-    def stage(self, fn: Callable[[Any], Any], mode: str = "parallel") -> "Pipeline":
-        """Append a stage ``fn(item) -> item`` (see the class doc for the modes); returns self."""
+    def stage(self, fn: Callable[[Any], Any], mode: str = "parallel", *, name: Optional[str] = None,
+              device: Optional[Callable[[int, Any], Any]] = None) -> "Pipeline":
+        """Append a stage ``fn(item) -> item`` (see the class doc for the modes); returns self.
+
+        ``name`` labels the stage in the metrics and in errors (default ``"stage-<index>"``);
+        names are unique within a pipeline. ``device``, if given, makes it a hybrid stage:
+        ``device(index, item) -> item`` does what ``fn`` does on device ``index`` (>= 1, as in
+        ``rt.devices()``), for example with ``rt.to_device(x, device=index)`` and the device
+        kernels; for each item the runtime's dispatcher picks the CPU (``fn``) or a device, as for
+        a kernel call, from the item's declared bytes (a pinned runtime runs every item on its
+        device). Each pick is a recorded decision (``rt.decisions()``, kernel
+        ``"pipeline:<pipeline>/<stage>"``), and the stage's metrics count the items per device.
+        An exception from ``device`` counts as a failure of that device: the item runs on the
+        next candidate, ``fn`` last; if none is left (pinned), the exception is raised at the
+        item's position as a stage's would be."""
         if not callable(fn):
             raise TypeError(f"a stage must be callable, not {type(fn).__name__}")
+        if device is not None and not callable(device):
+            raise TypeError(f"device must be callable or None, not {type(device).__name__}")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {sorted(MODES)}, not {mode!r}")
+        _check_name("name", name)
         with self._lock:
             if self._running:
                 raise VedaError(Status.INVALID_ARGUMENT, "veda: invalid argument: stage added during a run")
-            self._stages.append((fn, MODES[mode]))
+            label = name or f"stage-{len(self._stages)}"
+            for i, other in enumerate(self._stages):
+                if (other.name or f"stage-{i}") == label:
+                    raise VedaError(Status.INVALID_ARGUMENT,
+                                    f"veda: invalid argument: stage name {label!r} is taken by stage {i} "
+                                    "(metrics label stages by name)")
+            if label == _CONSUMER:
+                raise VedaError(Status.INVALID_ARGUMENT,
+                                f"veda: invalid argument: stage name {_CONSUMER!r} is the loop's hand-off")
+            self._stages.append(_StageSpec(fn, MODES[mode], name or None, device))
         return self
+
+    @property
+    def name(self) -> Optional[str]:
+        """The name given to ``rt.pipeline(name=...)``, or None (the library's ``pipeline-<n>``)."""
+        return self._name
+
+    def close(self) -> None:
+        """Free the C pipeline now instead of when this pipeline is collected; a later run builds
+        a new one. Raises VedaError(INVALID_ARGUMENT) during a run."""
+        with self._lock:
+            if self._running:
+                raise VedaError(Status.INVALID_ARGUMENT, "veda: invalid argument: close during a run")
+            self._drop_c()
+
+    def _drop_c(self) -> None:
+        # Caller holds _lock and no run is in progress.
+        if self._free is not None:
+            self._free()  # runs _CPipeline.destroy once
+            self._free = None
+        self._c = None
+
+    def _build_c(self, stages: List["_StageSpec"]) -> _CPipeline:
+        """The C pipeline for stages (the user's, then the consumer hand-off). Caller claimed the run."""
+        opts = _capi.veda_pipeline_options()
+        lib.veda_pipeline_options_init(ctypes.byref(opts))
+        opts.priority = self._priority
+        # Finished outputs waiting for the loop count against max_in_flight: the hand-off takes
+        # a quarter of it (at least 1) and the C pipeline the rest (at least 1).
+        m = self._max_in_flight
+        opts.max_in_flight = max(1, m - _handoff_cap(m)) if m else 0
+        opts.max_bytes_in_flight = self._max_bytes
+        owner_key = next(_keys)
+        opts.drop = _DROP
+        opts.drop_ctx = owner_key
+        h = ctypes.c_void_p()
+        name = self._name.encode() if self._name else None
+        _capi.check(lib.veda_pipeline_create_named(self._rt._handle(), name, ctypes.byref(opts), ctypes.byref(h)))
+        cp = _CPipeline(h.value or 0, len(stages))
+        cp.keys.append(owner_key)
+        _owners[owner_key] = cp
+        try:
+            consumer = _StageSpec(None, _capi.STAGE_SERIAL_IN_ORDER, _CONSUMER, None)
+            for i, spec in enumerate(stages + [consumer]):
+                k = next(_keys)
+                _stages[k] = (cp, i if spec is not consumer else -1)
+                cp.keys.append(k)
+                sname = spec.name.encode() if spec.name else None
+                if spec.device is not None:
+                    _capi.check(lib.veda_pipeline_add_hybrid_stage(cp.h, sname, spec.mode, _STAGE, k, _DEVICE_STAGE, k))
+                else:
+                    _capi.check(lib.veda_pipeline_add_named_stage(cp.h, sname, spec.mode, _STAGE, k))
+        except BaseException:
+            cp.destroy()
+            raise
+        return cp
 
     # -- running ---------------------------------------------------------------------------
 
     def _start(self, next_item: Callable[[], Any],
-               inline: bool = False) -> Tuple[_Run, int, List[int], Any]:
+               inline: bool = False) -> Tuple[_Run, int, Any]:
         # Check and claim the run in one step: two threads starting a run at once must not both
         # pass the check (the ctypes calls below release the GIL).
         with self._lock:
@@ -252,39 +419,24 @@ class Pipeline:
             raise
 
     def _start_claimed(self, next_item: Callable[[], Any], inline: bool,
-                       stages: List[Tuple[Callable[[Any], Any], int]]) -> Tuple[_Run, int, List[int], Any]:
-        rt_h = self._rt._handle()
-        # Finished outputs waiting for the loop count against max_in_flight: the hand-off takes
-        # a quarter of it (at least 1) and the C pipeline the rest (at least 1).
-        m = self._max_in_flight
-        cap = max(1, m // 4) if m else 16
-        c_bound = max(1, m - cap) if m else 0
+                       stages: List["_StageSpec"]) -> Tuple[_Run, int, Any]:
+        cp = self._c
+        if cp is None or cp.nstages != len(stages):
+            # First run, or stages were added since the last build (the consumer hand-off must
+            # stay the last stage): a new C pipeline.
+            with self._lock:
+                self._drop_c()
+            cp = self._build_c(stages)
+            with self._lock:
+                self._c = cp
+                self._free = weakref.finalize(self, _CPipeline.destroy, cp)
+        h = cp.h
         # Inline (called on a worker thread): nobody consumes while the run goes on, so the
         # hand-off must take every output.
-        run = _Run(next_item, sys.maxsize if inline else cap)
+        run = _Run(next_item, sys.maxsize if inline else _handoff_cap(self._max_in_flight))
+        run.specs = stages
         run_key = run.key = next(_keys)
-        opts = _capi.veda_pipeline_options()
-        lib.veda_pipeline_options_init(ctypes.byref(opts))
-        opts.priority = self._priority
-        opts.max_in_flight = c_bound
-        opts.max_bytes_in_flight = self._max_bytes
-        opts.drop = _DROP
-        opts.drop_ctx = run_key
-        h = ctypes.c_void_p()
-        _capi.check(lib.veda_pipeline_create(rt_h, ctypes.byref(opts), ctypes.byref(h)))
-        stage_keys: List[int] = []
-        try:
-            sink: List[Tuple[Optional[Callable[[Any], Any]], int]] = [(None, _capi.STAGE_SERIAL_IN_ORDER)]
-            for fn, mode in stages + sink:
-                k = next(_keys)
-                _stages[k] = (run, fn)
-                stage_keys.append(k)
-                _capi.check(lib.veda_pipeline_add_stage(h, mode, _STAGE, k))
-        except BaseException:
-            for k in stage_keys:
-                _stages.pop(k, None)
-            lib.veda_pipeline_destroy(h)
-            raise
+        cp.cur = run
         _runs[run_key] = run
 
         def body() -> None:
@@ -298,34 +450,34 @@ class Pipeline:
             # this worker takes part (libveda's waits help) instead of blocking in Python while
             # a helper thread waits for a worker, which deadlocks when every worker does so.
             body()
-            return run, h.value or 0, stage_keys, _Done()
+            return run, h, _Done()
         th = threading.Thread(target=body, name="veda-pipeline-run", daemon=True)
         th.start()
-        return run, h.value or 0, stage_keys, th
+        return run, h, th
 
-    def _stop(self, run: _Run, h: int, keys: List[int], th: Any, wait: bool) -> None:
+    def _stop(self, run: _Run, h: int, th: Any, wait: bool) -> None:
         """Cancel (if still running), release the sink, join the run thread, free everything."""
         if not run.done.is_set():
             run.stopping = True
             lib.veda_pipeline_cancel(h)
         if wait or run.done.is_set():
             th.join()
-            self._finish(run, h, keys)
+            self._finish(run)
         else:
             # Ctrl-C: the source is stopped and every item will be dropped; free the rest when
             # the run thread ends (stages already running finish first).
             def cleanup() -> None:
                 th.join()
-                self._finish(run, h, keys)
+                self._finish(run)
 
             threading.Thread(target=cleanup, daemon=True).start()
             th.join(0.05)
 
-    def _finish(self, run: _Run, h: int, keys: List[int]) -> None:
-        lib.veda_pipeline_destroy(h)
-        for k in keys:
-            _stages.pop(k, None)
+    def _finish(self, run: _Run) -> None:
         _runs.pop(run.key, None)
+        cp = self._c
+        if cp is not None and cp.cur is run:
+            cp.cur = None
         self._running = False
 
     def _take(self, run: _Run) -> Tuple[bool, Any]:
@@ -341,6 +493,10 @@ class Pipeline:
         if run.exc is not None:
             exc, run.exc = run.exc, None
             raise exc
+        if run.status == Status.TASK_FAILED and run.dev_exc:
+            # A hybrid stage's device function failed and no candidate was left (a pinned
+            # runtime): its exception, at its position, as a stage's would be.
+            raise run.dev_exc[min(run.dev_exc)]
         if run.status != Status.OK:
             raise VedaError(run.status, run.message or _capi.status_string(run.status))
 
@@ -355,10 +511,10 @@ class Pipeline:
         one worker. Its outputs are then collected until the run ends, and yielded after.
         """
         it = iter(iterable)
-        run, h, keys, th = self._start(it.__next__, inline=cb.in_callback())
-        return self._consume(run, h, keys, th)
+        run, h, th = self._start(it.__next__, inline=cb.in_callback())
+        return self._consume(run, h, th)
 
-    def _consume(self, run: _Run, h: int, keys: List[int], th: Any) -> Iterator[Any]:
+    def _consume(self, run: _Run, h: int, th: Any) -> Iterator[Any]:
         ready = threading.Event()
         run.wake = ready.set
         clean = stopped = False
@@ -378,29 +534,33 @@ class Pipeline:
                 ready.clear()
             clean = True
             th.join()
-            self._finish(run, h, keys)
+            self._finish(run)
             self._outcome(run)
         except KeyboardInterrupt:
             if not clean:
                 stopped = True
-                self._stop(run, h, keys, th, wait=False)
+                self._stop(run, h, th, wait=False)
             raise
         finally:
             if not clean and not stopped:
-                self._stop(run, h, keys, th, wait=True)  # an early break: the pipeline is reusable after
+                self._stop(run, h, th, wait=True)  # an early break: the pipeline is reusable after
 
     async def run_async(self, source: Union[AsyncIterable[Any], Iterable[Any]]) -> AsyncIterator[Any]:
         """``async for out in p.run_async(source)``: as :meth:`run`, for an async iterable (or a
         plain one). The source's ``__anext__`` runs on the event loop; the stages on workers."""
         loop = asyncio.get_running_loop()
         next_item = cb.source_reader(source, loop)
-        run, h, keys, th = self._start(next_item)
+        run, h, th = self._start(next_item)
         ready = asyncio.Event()
         def wake() -> None:
             loop.call_soon_threadsafe(ready.set)
 
         run.wake = wake
         clean = False
+        # One waiter task at a time, awaited through asyncio.wait: asyncio.wait_for (3.11) can
+        # swallow the task's cancellation when the event is set in the same loop turn, and Ctrl-C
+        # under asyncio.run is such a cancellation (it was lost in about one run in three).
+        waiter: "Optional[asyncio.Task[Any]]" = None
         try:
             while True:
                 ok, obj = self._take(run)
@@ -413,20 +573,23 @@ class Pipeline:
                         yield obj
                         continue
                     break
-                try:
-                    await asyncio.wait_for(ready.wait(), _POLL)
-                except asyncio.TimeoutError:
-                    pass
+                if waiter is None:
+                    waiter = loop.create_task(ready.wait())
+                await asyncio.wait((waiter,), timeout=_POLL)
+                if waiter.done():
+                    waiter = None
                 ready.clear()
             clean = True
             await loop.run_in_executor(None, th.join)
-            self._finish(run, h, keys)
+            self._finish(run)
             self._outcome(run)
         finally:
+            if waiter is not None:
+                waiter.cancel()
             if not clean:
                 if not run.done.is_set():
                     run.stopping = True
                     lib.veda_pipeline_cancel(h)
                 await loop.run_in_executor(None, th.join)
                 if self._running:
-                    self._finish(run, h, keys)
+                    self._finish(run)

@@ -425,15 +425,16 @@ class Runtime(concurrent.futures.Executor):
     # -- pipelines (issue 12) -----------------------------------------------------------------
 
     def pipeline(self, max_in_flight: Optional[int] = None, max_bytes: Optional[int] = None,
-                 priority: str = "normal") -> "Pipeline":
+                 priority: str = "normal", name: Optional[str] = None) -> "Pipeline":
         """A new, empty pipeline on this runtime (see :class:`veda.Pipeline`): at most
         ``max_in_flight`` items and ``max_bytes`` declared bytes in flight (None: the runtime
-        profile's in-flight segments and memory budget), its tasks at ``priority``. Add stages
-        with ``p.stage(fn, mode=...)``, then ``for out in p.run(iterable)``."""
+        profile's in-flight segments and memory budget), its tasks at ``priority``, labelled
+        ``name`` in the metrics (None: ``pipeline-<n>``). Add stages with
+        ``p.stage(fn, mode=..., name=...)``, then ``for out in p.run(iterable)``."""
         from ._pipeline import Pipeline
 
         self._handle()
-        return Pipeline(self, max_in_flight=max_in_flight, max_bytes=max_bytes, priority=priority)
+        return Pipeline(self, max_in_flight=max_in_flight, max_bytes=max_bytes, priority=priority, name=name)
 
     def graph(self, max_in_flight: Optional[int] = None, max_bytes: Optional[int] = None,
               priority: str = "normal", copy: Optional[Callable[[Any], Any]] = None) -> "Graph":
