@@ -4,6 +4,7 @@
 // Compiled with -fvisibility=hidden: only the VEDA_API functions are exported.
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -29,25 +30,44 @@ uintptr_t vedac_call_copy(veda_copy_fn fn, uintptr_t ctx, int64_t seq, uintptr_t
     return (uintptr_t)fn((void *)ctx, seq, (void *)item);
 }
 
-VEDA_API veda_status veda_graph_create(veda_runtime *rt, const veda_pipeline_options *opts, veda_copy_fn copy,
-                                       void *copy_ctx, veda_graph **out) {
-    VEDAC_GRAPH_FORK_GUARD();
-    if (out == NULL) return vedac_graph_fail("veda_graph_create: veda: invalid argument: out is NULL");
+// graph_create is veda_graph_create and veda_graph_create_named (fn names the caller).
+static veda_status graph_create(const char *fn, veda_runtime *rt, const char *name, int32_t named,
+                                const veda_pipeline_options *opts, veda_copy_fn copy, void *copy_ctx, veda_graph **out) {
+    char msg[160];
+    if (out == NULL) {
+        snprintf(msg, sizeof msg, "%s: veda: invalid argument: out is NULL", fn);
+        return vedac_graph_fail(msg);
+    }
     *out = NULL;
     veda_pipeline_options o;
     veda_pipeline_options_init(&o);
     if (opts != NULL) {
         if (opts->struct_size < offsetof(veda_pipeline_options, drop_ctx) + sizeof opts->drop_ctx) {
-            return vedac_graph_fail("veda_graph_create: veda: invalid argument: opts->struct_size is too small "
-                                    "(call veda_pipeline_options_init first)");
+            snprintf(msg, sizeof msg,
+                     "%s: veda: invalid argument: opts->struct_size is too small (call "
+                     "veda_pipeline_options_init first)", fn);
+            return vedac_graph_fail(msg);
         }
         memcpy(&o, opts, sizeof o);
     }
     uintptr_t h = 0;
-    veda_status st = vedago_graph_create(VEDAC_GRAPH_H(rt), o.priority, o.max_in_flight, o.max_bytes_in_flight,
-                                         o.drop, VEDAC_GRAPH_H(o.drop_ctx), copy, VEDAC_GRAPH_H(copy_ctx), &h);
+    veda_status st = vedago_graph_create(VEDAC_GRAPH_H(rt), (char *)name, named, o.priority, o.max_in_flight,
+                                         o.max_bytes_in_flight, o.drop, VEDAC_GRAPH_H(o.drop_ctx), copy,
+                                         VEDAC_GRAPH_H(copy_ctx), &h);
     if (st == VEDA_OK) *out = (veda_graph *)h;
     return st;
+}
+
+VEDA_API veda_status veda_graph_create(veda_runtime *rt, const veda_pipeline_options *opts, veda_copy_fn copy,
+                                       void *copy_ctx, veda_graph **out) {
+    VEDAC_GRAPH_FORK_GUARD();
+    return graph_create("veda_graph_create", rt, NULL, 0, opts, copy, copy_ctx, out);
+}
+
+VEDA_API veda_status veda_graph_create_named(veda_runtime *rt, const char *name, const veda_pipeline_options *opts,
+                                             veda_copy_fn copy, void *copy_ctx, veda_graph **out) {
+    VEDAC_GRAPH_FORK_GUARD();
+    return graph_create("veda_graph_create_named", rt, name, 1, opts, copy, copy_ctx, out);
 }
 
 VEDA_API veda_status veda_graph_add_node(veda_graph *g, const char *name, int32_t mode, veda_stage_fn fn,

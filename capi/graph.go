@@ -56,9 +56,12 @@ func lookupGraph(fn string, h C.uintptr_t) (*graphEntry, C.veda_status) {
 }
 
 //export vedago_graph_create
-func vedago_graph_create(h C.uintptr_t, priority C.int32_t, maxItems C.int64_t, maxBytes C.uint64_t,
+func vedago_graph_create(h C.uintptr_t, name *C.char, named C.int32_t, priority C.int32_t, maxItems C.int64_t, maxBytes C.uint64_t,
 	drop C.veda_drop_fn, dropCtx C.uintptr_t, cp C.veda_copy_fn, cpCtx C.uintptr_t, out *C.uintptr_t) (st C.veda_status) {
-	const fn = "veda_graph_create"
+	fn := "veda_graph_create"
+	if named != 0 {
+		fn = "veda_graph_create_named"
+	}
 	defer recoverExport(fn, &st)
 	e, st := lookupRuntime(fn, h)
 	if st != stOK {
@@ -72,6 +75,9 @@ func vedago_graph_create(h C.uintptr_t, priority C.int32_t, maxItems C.int64_t, 
 	}
 	opts := goveda.GraphOptions[gitem]{Pipeline: goveda.PipelineOptions[gitem]{MaxInFlight: int(maxItems),
 		MaxBytesInFlight: uint64(maxBytes), Bytes: func(it gitem) uint64 { return it.n }}}
+	if name != nil {
+		opts.Pipeline.Name = C.GoString(name) // "": goveda's "pipeline-<n>"
+	}
 	if drop != nil {
 		opts.Pipeline.Drop = func(seq int64, it gitem) { C.vedac_call_drop(drop, dropCtx, C.int64_t(seq), C.uintptr_t(it.p)) }
 	}

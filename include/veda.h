@@ -1174,6 +1174,12 @@ typedef void *(*veda_copy_fn)(void *ctx, int64_t seq, void *item);
 VEDA_API veda_status veda_graph_create(veda_runtime *rt, const veda_pipeline_options *opts /* NULL = defaults */,
                                        veda_copy_fn copy /* NULL = same pointer */, void *copy_ctx,
                                        veda_graph **out);
+/* veda_graph_create_named is veda_graph_create with a name for the metrics and errors (NULL or "":
+ * "pipeline-<n>"; see "Pipeline names and hybrid stages"); same errors. */
+VEDA_API veda_status veda_graph_create_named(veda_runtime *rt, const char *name,
+                                             const veda_pipeline_options *opts /* NULL = defaults */,
+                                             veda_copy_fn copy /* NULL = same pointer */, void *copy_ctx,
+                                             veda_graph **out);
 /*
  * veda_graph_add_node adds a node that runs fn(ctx, seq, item, &out, &bytes) in mode (VEDA_STAGE_*)
  * and stores its id in *out; connect it with veda_graph_add_edge. veda_graph_add_sink adds a node

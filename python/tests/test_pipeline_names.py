@@ -50,6 +50,18 @@ def test_one_pipeline_over_runs_with_its_names(rt):
     assert got[(("pipeline", "enc"), ("stage", "consumer"))] == 80
 
 
+def test_named_graph(rt):
+    g = rt.graph(name="fan")
+    a = g.node(lambda x: x + 1, after=g.source, name="inc")
+    total = []
+    g.sink(total.append, after=a, mode="serial", name="collect")
+    g.run(range(10))
+    assert total == list(range(1, 11))
+    assert entry(rt, "fan")["items_passed"] == 10
+    with pytest.raises(TypeError):
+        rt.graph(name=7)
+
+
 def test_adding_a_stage_after_a_run_builds_a_new_pipeline(rt):
     p = rt.pipeline(name="grow").stage(lambda x: x + 1, name="a")
     assert list(p.run(range(5))) == [1, 2, 3, 4, 5]

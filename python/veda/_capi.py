@@ -458,6 +458,11 @@ veda_copy_fn = CFUNCTYPE(c_void_p, c_void_p, c_int64, c_void_p)
 #                               void *copy_ctx, veda_graph **out);
 lib.veda_graph_create.argtypes = [c_void_p, POINTER(veda_pipeline_options), c_void_p, c_void_p, POINTER(c_void_p)]
 lib.veda_graph_create.restype = veda_status
+# veda_status veda_graph_create_named(veda_runtime *rt, const char *name, const veda_pipeline_options *opts,
+#                                     veda_copy_fn copy, void *copy_ctx, veda_graph **out);
+lib.veda_graph_create_named.argtypes = [c_void_p, c_char_p, POINTER(veda_pipeline_options), c_void_p, c_void_p,
+                                        POINTER(c_void_p)]
+lib.veda_graph_create_named.restype = veda_status
 # veda_status veda_graph_add_node(veda_graph *g, const char *name, int32_t mode, veda_stage_fn fn, void *ctx,
 #                                 veda_graph_node *out);
 lib.veda_graph_add_node.argtypes = [c_void_p, c_char_p, c_int32, c_void_p, c_void_p, POINTER(c_int32)]

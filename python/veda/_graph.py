@@ -263,12 +263,15 @@ class Graph:
     """
 
     def __init__(self, rt: Any, max_in_flight: Optional[int] = None, max_bytes: Optional[int] = None,
-                 priority: str = "normal", copy: Optional[Callable[[Any], Any]] = None):
+                 priority: str = "normal", copy: Optional[Callable[[Any], Any]] = None,
+                 name: Optional[str] = None):
         if priority not in _capi.PRIORITIES:
             raise ValueError(f"priority must be one of {sorted(_capi.PRIORITIES)}, not {priority!r}")
-        for name, v in (("max_in_flight", max_in_flight), ("max_bytes", max_bytes)):
+        for what, v in (("max_in_flight", max_in_flight), ("max_bytes", max_bytes)):
             if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
-                raise ValueError(f"{name} must be a positive int or None, not {v!r}")
+                raise ValueError(f"{what} must be a positive int or None, not {v!r}")
+        if name is not None and (not isinstance(name, str) or "\0" in name):
+            raise TypeError(f"name must be a str without NUL characters or None, not {name!r}")
         if copy is not None and not callable(copy):
             raise TypeError(f"copy must be callable or None, not {type(copy).__name__}")
         self._rt = rt
@@ -286,7 +289,8 @@ class Graph:
         opts.drop = _DROP
         opts.drop_ctx = key
         h = ctypes.c_void_p()
-        _capi.check(lib.veda_graph_create(rt._handle(), ctypes.byref(opts), _COPY, key, ctypes.byref(h)))
+        _capi.check(lib.veda_graph_create_named(rt._handle(), name.encode() if name else None, ctypes.byref(opts),
+                                                _COPY, key, ctypes.byref(h)))
         self._h: Optional[int] = h.value
         _graphs[key] = self._state
         self.source = GraphNode(self, _capi.GRAPH_SOURCE, "source", False)

@@ -437,17 +437,20 @@ class Runtime(concurrent.futures.Executor):
         return Pipeline(self, max_in_flight=max_in_flight, max_bytes=max_bytes, priority=priority, name=name)
 
     def graph(self, max_in_flight: Optional[int] = None, max_bytes: Optional[int] = None,
-              priority: str = "normal", copy: Optional[Callable[[Any], Any]] = None) -> "Graph":
+              priority: str = "normal", copy: Optional[Callable[[Any], Any]] = None,
+              name: Optional[str] = None) -> "Graph":
         """A new pipeline graph with only its source (see :class:`veda.Graph`): at most
         ``max_in_flight`` items (all copies of an item count as one) and ``max_bytes`` declared
         bytes in flight (None: the profile's), its tasks at ``priority``. At a fan-out every
         branch gets the same object, unless ``copy`` is given (called once per extra branch).
+        ``name`` labels it in the metrics (None: ``pipeline-<n>``).
         Add nodes with ``g.node(fn, after=...)`` and sinks with ``g.sink(...)``, then
         ``g.run(iterable)``."""
         from ._graph import Graph
 
         self._handle()
-        return Graph(self, max_in_flight=max_in_flight, max_bytes=max_bytes, priority=priority, copy=copy)
+        return Graph(self, max_in_flight=max_in_flight, max_bytes=max_bytes, priority=priority, copy=copy,
+                     name=name)
 
     # -- parallel loops -------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-/* test_pipeline_hybrid: pipeline and stage names (veda_pipeline_create_named,
- * veda_pipeline_add_named_stage) in the metrics and the failure message, and hybrid stages
+/* test_pipeline_hybrid: pipeline, graph and stage names (veda_pipeline_create_named,
+ * veda_pipeline_add_named_stage, veda_graph_create_named) in the metrics and the failure message, and hybrid stages
  * (veda_pipeline_add_hybrid_stage) on the CPU and the OpenCL device (PoCL in CI): every item is
  * doubled by the CPU body or by a saxpy on the device the dispatcher picked; every element is
  * checked by an in-order sink, and the per-device counts are checked against what each body saw.
@@ -163,6 +163,22 @@ static void test_names(veda_runtime *rt) {
     CHECK(strstr(veda_last_error(), "pipeline \"pipeline-") != NULL);
     OK(veda_pipeline_destroy(q));
     OK(veda_runtime_pin_device(rt, -1));
+
+    /* A named graph: its name labels it as a pipeline's does. */
+    veda_graph *g = NULL;
+    OK(veda_graph_create_named(rt, "fan", &o, NULL, NULL, &g));
+    veda_graph_node a = 0, k = 0;
+    OK(veda_graph_add_node(g, "double", VEDA_STAGE_PARALLEL, cpu_double, &c, &a));
+    OK(veda_graph_add_sink(g, "check", VEDA_STAGE_SERIAL_IN_ORDER, sink, &c, &k));
+    OK(veda_graph_add_edge(g, VEDA_GRAPH_SOURCE, a));
+    OK(veda_graph_add_edge(g, a, k));
+    reset(&c, rt);
+    OK(veda_graph_run(g, src, &c));
+    CHECK(c.expect == N_ITEMS && c.wrong == 0);
+    CHECK(prom_has(rt, "veda_pipeline_items_passed_total{pipeline=\"fan\"} 48\n"));
+    OK(veda_graph_destroy(g));
+    EXPECT_ERR_MSG(veda_graph_create_named(rt, "x", NULL, NULL, NULL, NULL), VEDA_ERR_INVALID_ARGUMENT,
+                   "veda_graph_create_named: veda: invalid argument: out is NULL");
 }
 
 static void test_bad_input(veda_runtime *rt) {
