@@ -23,3 +23,20 @@ def rt():
 @pytest.fixture
 def repo():
     return REPO
+
+
+# Where PoCL is installed (or VEDA_REQUIRE_OPENCL=1), a test that needs an OpenCL device fails
+# without one (unless VEDA_DISABLE_GPU=1); elsewhere it skips.
+POCL = os.path.exists("/etc/OpenCL/vendors/pocl.icd") or os.environ.get("VEDA_REQUIRE_OPENCL") == "1"
+GPU_OFF = os.environ.get("VEDA_DISABLE_GPU") == "1"
+
+
+@pytest.fixture
+def ocl(rt):
+    """The index of rt's first OpenCL device (PoCL in CI)."""
+    for d in rt.devices():
+        if d["kind"] == "opencl":
+            return d["index"]
+    if POCL and not GPU_OFF:
+        pytest.fail("PoCL is installed but the runtime found no OpenCL device")
+    pytest.skip("no OpenCL device")

@@ -29,20 +29,6 @@ __kernel void scale64(__global double *v, const double s) {
 """
 
 
-def _opencl_index(r):
-    for d in r.devices():
-        if d["kind"] == "opencl":
-            return d["index"]
-    if POCL and not GPU_OFF:
-        pytest.fail("PoCL is installed but the runtime found no OpenCL device")
-    pytest.skip("no OpenCL device")
-
-
-@pytest.fixture
-def ocl(rt):
-    return _opencl_index(rt)
-
-
 def test_header_structs_match_ctypes():
     # ctypes' layout equals the C layout of veda.h for these structs (the C tests check the C
     # side; here the sizes a C compiler would give on x86-64 / aarch64 Linux).

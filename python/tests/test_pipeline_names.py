@@ -3,7 +3,6 @@ hybrid stages (``p.stage(fn, device=...)``) on the CPU and the OpenCL device (Po
 the real library: every element checked, the per-device counts checked against what each body
 saw, and every bad input."""
 import gc
-import os
 import threading
 import weakref
 
@@ -14,8 +13,6 @@ from prometheus_client.parser import text_string_to_metric_families
 import veda
 from veda import Status, VedaError
 
-POCL = os.path.exists("/etc/OpenCL/vendors/pocl.icd") or os.environ.get("VEDA_REQUIRE_OPENCL") == "1"
-GPU_OFF = os.environ.get("VEDA_DISABLE_GPU") == "1"
 
 
 def entry(rt, name):
@@ -121,16 +118,6 @@ def test_a_pipeline_that_its_stage_refers_to_is_collected(rt):
     gc.collect()
     assert ref() is None
     assert free is not None and not free.alive
-
-
-@pytest.fixture
-def ocl(rt):
-    for d in rt.devices():
-        if d["kind"] == "opencl":
-            return d["index"]
-    if POCL and not GPU_OFF:
-        pytest.fail("PoCL is installed but the runtime found no OpenCL device")
-    pytest.skip("no OpenCL device")
 
 
 class Counts:

@@ -267,27 +267,13 @@ static void test_hybrid(veda_runtime *rt, int32_t ocl) {
 }
 
 int main(void) {
-    const char *req = getenv("VEDA_REQUIRE_OPENCL");
-    int require_ocl = req && strcmp(req, "1") == 0 && !getenv("VEDA_DISABLE_GPU");
     veda_runtime *rt = vt_runtime(2, VEDA_POLICY_ADAPTIVE);
     test_names(rt);
     test_bad_input(rt);
-    int32_t ndev = veda_device_count(rt), ocl = -1;
-    for (int32_t i = 1; i < ndev; i++) {
-        veda_device_info d;
-        veda_device_info_init(&d);
-        OK(veda_device_info_get(rt, i, &d));
-        if (d.kind == VEDA_DEVICE_OPENCL && ocl < 0) ocl = i;
-    }
+    int32_t ocl = vt_opencl_index(rt);
     if (ocl < 0) {
         OK(veda_runtime_destroy(rt));
-        if (require_ocl) {
-            fprintf(stderr, "VEDA_REQUIRE_OPENCL=1 but no OpenCL device was found\n");
-            return 1;
-        }
-        if (vt_failures) VT_DONE("test_pipeline_hybrid");
-        printf("SKIP: no OpenCL device\n");
-        return 77;
+        return vt_no_opencl("test_pipeline_hybrid");
     }
     test_hybrid(rt, ocl);
     OK(veda_runtime_destroy(rt));

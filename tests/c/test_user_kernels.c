@@ -167,8 +167,6 @@ static void test_compile_error(veda_runtime *rt) {
 int main(void) {
     rng = 0x853c49e6748fea9bull ^ (uint64_t)time(NULL);
     printf("seed %llu\n", (unsigned long long)rng);
-    const char *req = getenv("VEDA_REQUIRE_OPENCL");
-    int require_ocl = req && strcmp(req, "1") == 0 && !getenv("VEDA_DISABLE_GPU");
     veda_runtime *rt = vt_runtime(2, VEDA_POLICY_ADAPTIVE);
     test_handle_args(rt);
 
@@ -189,13 +187,7 @@ int main(void) {
     }
     if (ocl < 0) {
         OK(veda_runtime_destroy(rt));
-        if (require_ocl) {
-            fprintf(stderr, "VEDA_REQUIRE_OPENCL=1 but no OpenCL device was found\n");
-            return 1;
-        }
-        if (vt_failures) VT_DONE("test_user_kernels");
-        printf("SKIP: no OpenCL device\n");
-        return 77;
+        return vt_no_opencl("test_user_kernels");
     }
 
     OK(veda_runtime_pin_device(rt, ocl));

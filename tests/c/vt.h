@@ -63,6 +63,39 @@ static inline veda_runtime *vt_runtime(int workers, int policy) {
     return rt;
 }
 
+/* vt_opencl_required: a missing OpenCL device is a failure, not a skip (VEDA_REQUIRE_OPENCL=1,
+ * which CMake sets where PoCL is installed, and no VEDA_DISABLE_GPU). */
+static inline int vt_opencl_required(void) {
+    const char *req = getenv("VEDA_REQUIRE_OPENCL");
+    return req && strcmp(req, "1") == 0 && !getenv("VEDA_DISABLE_GPU");
+}
+
+/* vt_opencl_index returns the index of rt's first OpenCL device, or -1. */
+static inline int32_t vt_opencl_index(veda_runtime *rt) {
+    int32_t n = veda_device_count(rt);
+    for (int32_t i = 1; i < n; i++) {
+        veda_device_info d;
+        veda_device_info_init(&d);
+        if (veda_device_info_get(rt, i, &d) == VEDA_OK && d.kind == VEDA_DEVICE_OPENCL) return i;
+    }
+    return -1;
+}
+
+/* vt_no_opencl ends test name when it found no OpenCL device: 1 if one was required or a check
+ * failed, else "SKIP" and 77 (CTest's SKIP_RETURN_CODE). */
+static inline int vt_no_opencl(const char *name) {
+    if (vt_opencl_required()) {
+        fprintf(stderr, "%s: VEDA_REQUIRE_OPENCL=1 but no OpenCL device was found\n", name);
+        return 1;
+    }
+    if (vt_failures) {
+        fprintf(stderr, "%s: %d check(s) failed\n", name, vt_failures);
+        return 1;
+    }
+    printf("SKIP: no OpenCL device\n");
+    return 77;
+}
+
 #define VT_DONE(name)                                                    \
     do {                                                                 \
         if (vt_failures) {                                               \
