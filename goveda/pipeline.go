@@ -415,6 +415,7 @@ type pitem[T any] struct {
 	key      int64   // the order at the current stage: seq*paths + pidx (seq in a linear pipeline)
 	pidx     int64   // which of the paths from the source to the current stage it came by
 	grp      *pgroup // the copies of the same source item (a graph's fan-out), or nil
+	nextFree *pitem[T] // the next item on the run's free list (prun.free), while it is on it
 }
 
 // Source states (prun.src). Transitions under prun.mu.
@@ -456,22 +457,33 @@ type prun[T any] struct {
 	// boundary; a stale load only delays a drop to the next boundary, and the stash purge in
 	// fail catches items that were stashed meanwhile (see serialState.enter).
 	failSeq atomic.Int64
-	workNs  atomic.Int64 // sampled stage time (all stages), for readAhead
-	workN   atomic.Int64 // sampled items (at stage 0), for readAhead
 	purged  atomic.Int64 // the last failSeq value purged (noFail: none); CAS by maybePurge
 
 	errMu  sync.Mutex
 	err    error // the failure with the smallest sequence number; guarded by errMu
 	errSeq int64 // guarded by errMu
 
-	mu          sync.Mutex  // admission: guards the fields below
-	alive       int64       // items read and not finished or dropped (the gate item included)
-	bytes       uint64      // declared bytes of admitted items
-	src         int         // srcIdle..srcDone
-	seq         int64       // the sequence number of the next item the source produces
-	gate        *pitem[T]   // the item waiting for byte room (src == srcBlocked), or nil
-	free        []*pitem[T] // ended items, recycled by newItemLocked
+	// Written once per 32 items; kept off failSeq's line, which every stage boundary reads.
+	workNs atomic.Int64 // sampled stage time (all stages), for readAhead
+	workN  atomic.Int64 // sampled items (at stage 0), for readAhead
+
+	// Admission. Every read and every release takes mu, on whichever worker it runs, so these
+	// fields are the state that moves between cores with each item: they fill one cache line
+	// (57 bytes from a 64-byte boundary; a prun is over 512 bytes, so the allocator places it
+	// 64-byte aligned; TestPipelineAdmissionLine checks both), padded off the fields above and
+	// the objects after the run, and the free list is linked through the items (no slice header
+	// and backing array on other lines).
+	_           [96]byte
+	mu          sync.Mutex // guards the fields below
+	src         int32      // srcIdle..srcDone
+	nfree       int32      // items on the free list
+	alive       int64      // items read and not finished or dropped (the gate item included)
+	bytes       uint64     // declared bytes of admitted items
+	seq         int64      // the sequence number of the next item the source produces
+	gate        *pitem[T]  // the item waiting for byte room (src == srcBlocked), or nil
+	free        *pitem[T]  // ended items, linked by nextFree, recycled by newItemLocked
 	quietClosed bool
+	_           [64]byte
 }
 
 // checkQuietLocked closes quiet (All) once no item is alive and the source is done. Caller holds r.mu.
@@ -671,11 +683,10 @@ func (r *prun[T]) admitLocked(it *pitem[T]) {
 // newItemLocked returns a cleared item from the run's free list (or a new one) holding seq and v.
 // Caller holds r.mu.
 func (r *prun[T]) newItemLocked(seq int64, v T) *pitem[T] {
-	var it *pitem[T]
-	if n := len(r.free); n > 0 {
-		it = r.free[n-1]
-		r.free[n-1] = nil
-		r.free = r.free[:n-1]
+	it := r.free
+	if it != nil {
+		r.free, it.nextFree = it.nextFree, nil
+		r.nfree--
 	} else {
 		it = new(pitem[T])
 	}
@@ -688,8 +699,9 @@ func (r *prun[T]) newItemLocked(seq int64, v T) *pitem[T] {
 // it. Caller holds r.mu.
 func (r *prun[T]) recycleLocked(it *pitem[T]) {
 	*it = pitem[T]{}
-	if len(r.free) < maxFreeItems {
-		r.free = append(r.free, it)
+	if r.nfree < maxFreeItems {
+		it.nextFree, r.free = r.free, it
+		r.nfree++
 	}
 }
 
