@@ -409,12 +409,12 @@ const noFail = math.MaxInt64
 type pitem[T any] struct {
 	seq      int64
 	v        T
-	bytes    uint64  // declared size (counted in prun.bytes once admitted)
-	admitted bool    // its bytes are counted in prun.bytes
-	enq      int64   // rt.now() when it began to wait for a stage; 0 if it is not waiting
-	key      int64   // the order at the current stage: seq*paths + pidx (seq in a linear pipeline)
-	pidx     int64   // which of the paths from the source to the current stage it came by
-	grp      *pgroup // the copies of the same source item (a graph's fan-out), or nil
+	bytes    uint64    // declared size (counted in prun.bytes once admitted)
+	admitted bool      // its bytes are counted in prun.bytes
+	enq      int64     // rt.now() when it began to wait for a stage; 0 if it is not waiting
+	key      int64     // the order at the current stage: seq*paths + pidx (seq in a linear pipeline)
+	pidx     int64     // which of the paths from the source to the current stage it came by
+	grp      *pgroup   // the copies of the same source item (a graph's fan-out), or nil
 	nextFree *pitem[T] // the next item on the run's free list (prun.free), while it is on it
 }
 
