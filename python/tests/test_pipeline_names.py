@@ -220,3 +220,15 @@ def test_hybrid_stage_automatic_placement_is_recorded(rt, ocl):
     assert len(mine) == 30 and all(d["reason"] for d in mine)
     counts = entry(rt, "hyb-auto")["stages"][0]["device_items"]
     assert sum(counts.values()) == 30 and counts.get("0", 0) == c.cpu
+
+
+def test_close_during_a_run_is_refused(rt):
+    p = rt.pipeline().stage(lambda x: x)
+    it = p.run(range(100))
+    assert next(it) == 0
+    with pytest.raises(VedaError, match="close during a run"):
+        p.close()
+    assert list(it) == list(range(1, 100))
+    p.close()
+    p.close()  # idempotent
+    assert list(p.run(range(3))) == [0, 1, 2]

@@ -156,14 +156,20 @@ def _source(ctx: Optional[int], seq: int, item: Any, size: Any) -> int:
         _leave()
 
 
+def _run_of(ctx: Optional[int]) -> Tuple[Optional[_Run], int]:
+    """The run in progress of the stage whose key is ctx, and the stage's index (-1: the hand-off)."""
+    entry = _stages.get(ctx)  # type: ignore[arg-type]
+    if entry is None:
+        return None, 0
+    return entry[0].cur, entry[1]
+
+
 def _stage(ctx: Optional[int], seq: int, item: Optional[int], out: Any, size: Any) -> int:
     _enter()
     try:
-        entry = _stages.get(ctx)  # type: ignore[arg-type]
-        run = entry[0].cur if entry is not None else None
+        run, i = _run_of(ctx)
         if run is None or item is None:
             return -1
-        i = entry[1]  # type: ignore[index]
         if i < 0:
             return _sink(run, seq, item)
         fn = run.specs[i].fn
@@ -184,11 +190,10 @@ def _stage(ctx: Optional[int], seq: int, item: Optional[int], out: Any, size: An
 def _device_stage(ctx: Optional[int], device: int, seq: int, item: Optional[int], out: Any, size: Any) -> int:
     _enter()
     try:
-        entry = _stages.get(ctx)  # type: ignore[arg-type]
-        run = entry[0].cur if entry is not None else None
+        run, i = _run_of(ctx)
         if run is None or item is None:
             return -1
-        dev = run.specs[entry[1]].device  # type: ignore[index]
+        dev = run.specs[i].device
         try:
             new = dev(device, run.items[item])
         except BaseException as e:  # noqa: BLE001 - a device failure: the runtime tries the next candidate

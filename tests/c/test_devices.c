@@ -23,16 +23,6 @@ static int close_to(double got, double want, double rel) {
     return fabs(got - want) <= rel * (fabs(want) + 1.0);
 }
 
-static int find_opencl(veda_runtime *rt) {
-    int32_t n = veda_device_count(rt);
-    for (int32_t i = 1; i < n; i++) {
-        veda_device_info d;
-        veda_device_info_init(&d);
-        if (veda_device_info_get(rt, i, &d) == VEDA_OK && d.kind == VEDA_DEVICE_OPENCL) return i;
-    }
-    return -1;
-}
-
 static void test_info(veda_runtime *rt, int *ocl) {
     int32_t n = veda_device_count(rt);
     CHECK(n >= 1);
@@ -384,14 +374,12 @@ static void test_closed(void) {
 }
 
 int main(void) {
-    const char *req = getenv("VEDA_REQUIRE_OPENCL");
-    int require_ocl = req && strcmp(req, "1") == 0 && !getenv("VEDA_DISABLE_GPU");
     veda_runtime *rt = vt_runtime(2, VEDA_POLICY_ADAPTIVE);
     int ocl = -1;
     test_info(rt, &ocl);
-    CHECK(find_opencl(rt) == ocl);
+    CHECK(vt_opencl_index(rt) == ocl);
     if (ocl < 0) {
-        if (require_ocl) {
+        if (vt_opencl_required()) {
             fprintf(stderr, "VEDA_REQUIRE_OPENCL=1 but no OpenCL device was found\n");
             vt_failures++;
         } else {
