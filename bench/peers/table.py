@@ -2,6 +2,8 @@
 
 usage: python3 table.py RESULTS_FILE [THREADS]
 Each line "ROUND k" starts round k; then "RESULT <workload> <impl> <seconds> <checksum>" lines.
+A process that ran a workload several times (REPS > 1) prints one line per timed run; the round
+keeps their median, so one slow run inside a process does not decide the round.
 Within a round every peer ran once, one process per peer, one after the other, so a ratio taken
 inside a round compares runs made under the same machine load: the table gives the median over
 rounds of those paired ratios next to each implementation's median time."""
@@ -9,7 +11,8 @@ import collections
 import statistics
 import sys
 
-rounds = collections.defaultdict(dict)  # round -> (workload, impl) -> seconds
+rounds = collections.defaultdict(dict)  # round -> (workload, impl) -> seconds (median of its reps)
+reps = collections.defaultdict(lambda: collections.defaultdict(list))  # round -> key -> every rep
 checks = collections.defaultdict(set)   # workload -> checksums (must agree up to fp noise)
 rnd = 0
 for line in open(sys.argv[1]):
@@ -20,9 +23,13 @@ for line in open(sys.argv[1]):
         rnd = int(parts[1])
     elif parts[0] == "RESULT" and len(parts) >= 5:
         w, impl, sec, chk = parts[1], parts[2], float(parts[3]), parts[4]
-        rounds[rnd][(w, impl)] = sec
+        reps[rnd][(w, impl)].append(sec)
         if w not in ("one_chunk_latency", "idle_pool_cpu"):
             checks[w].add(float(chk))
+
+for r, byk in reps.items():
+    for k, v in byk.items():
+        rounds[r][k] = statistics.median(v)
 
 series = collections.defaultdict(list)
 for r in sorted(rounds):
