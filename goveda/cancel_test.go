@@ -3,6 +3,7 @@ package goveda
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -265,5 +266,72 @@ func TestJoinCtx(t *testing.T) {
 	}
 	if _, _, err := JoinCtx[int, int](context.Background(), rt, nil, nil); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatal(err)
+	}
+}
+
+// A loop whose bodies are CPU-bound Go code, on as many workers as the process has Ps, stops at
+// its deadline from its own clock: the context's timer fires from Go's scheduler, which such
+// workers leave only at Go's 10 ms preemption, and the loop used to run on until then. Counted,
+// not timed: a piece may start after the deadline only if the deadline passed between a worker's
+// check and its claim, so at most one per worker (before the fix: dozens, ~10 ms of 0.1 ms
+// pieces). The error is the timeout with the context's own cause.
+func TestParallelForDeadlineSeenOnItsOwnClock(t *testing.T) {
+	workers := runtime.GOMAXPROCS(0)
+	rt := sliceRT(t, workers)
+	cause := errors.New("the frame is due")
+	for _, withCtx := range []bool{false, true} {
+		dl := time.Now().Add(30 * time.Millisecond)
+		ctx, cancel := context.WithDeadlineCause(context.Background(), dl, cause)
+		var late, calls atomic.Int64
+		spin := func() {
+			for end := time.Now().Add(100 * time.Microsecond); time.Now().Before(end); {
+			}
+		}
+		body := func(lo, hi int) error {
+			calls.Add(1)
+			if !time.Now().Before(dl) {
+				late.Add(1)
+			}
+			for i := lo; i < hi; i++ {
+				spin()
+			}
+			return nil
+		}
+		var err error
+		if withCtx {
+			err = rt.ParallelForCtx(ctx, 0, 1<<20, 1, func(_ context.Context, lo, hi int) error { return body(lo, hi) })
+		} else {
+			err = rt.ParallelFor(ctx, 0, 1<<20, 1, body)
+		}
+		cancel()
+		if !errors.Is(err, ErrTimeout) || !errors.Is(err, cause) {
+			t.Fatalf("ctx=%v: err = %v, want ErrTimeout with the context's cause", withCtx, err)
+		}
+		if late.Load() > int64(workers) {
+			t.Fatalf("ctx=%v: %d of %d pieces started after the deadline (at most %d may)", withCtx, late.Load(), calls.Load(), workers)
+		}
+		t.Logf("ctx=%v: %d pieces, %d started after the deadline", withCtx, calls.Load(), late.Load())
+	}
+}
+
+// A Reduce checks its deadline the same way: between leaves, and between the pieces of a leaf
+// where leaves run in pieces (cgo bodies; a Go fold is one call per leaf, whose bound is one
+// leaf). It returns the timeout error, wrapping context.DeadlineExceeded.
+func TestReduceDeadlineSeenOnItsOwnClock(t *testing.T) {
+	rt, err := New(Config{Workers: 2, CgoBodies: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err = Reduce(ctx, rt, 0, 1<<40, 1<<16, 0, func(lo, hi, acc int) int {
+		for i := lo; i < hi; i++ {
+			acc += i & 7
+		}
+		return acc
+	}, func(a, b int) int { return a + b })
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Reduce = %v, want ErrTimeout wrapping context.DeadlineExceeded", err)
 	}
 }

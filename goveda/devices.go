@@ -435,7 +435,7 @@ func (rt *Runtime) runKernel(ctx context.Context, kc *kcall) error {
 	defer rt.pool.ExitHeld()
 	if ctx != nil {
 		if err := ctx.Err(); err != nil {
-			return ctxError(context.Cause(ctx))
+			return ctxErr(ctx)
 		}
 	}
 	ds, err := rt.devices()

@@ -257,7 +257,7 @@ func DistributeFramesWith[T, R any](ctx context.Context, rt *Runtime, frames []T
 	for i := range frames {
 		if err := ctx.Err(); err != nil {
 			for ; i < len(frames); i++ {
-				errs[i] = ctxError(context.Cause(ctx))
+				errs[i] = ctxErr(ctx)
 			}
 			break
 		}

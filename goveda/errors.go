@@ -71,6 +71,17 @@ func ctxError(cause error) error {
 	return wrap(ErrCancelled, cause)
 }
 
+// ctxErr is ctxError for a done ctx: ErrTimeout also when the deadline passed with a cause of
+// the caller's own (context.WithDeadlineCause, WithTimeoutCause: Err is DeadlineExceeded, Cause
+// is the custom error, and the result wraps that cause), else as ctxError. Any goroutine.
+func ctxErr(ctx context.Context) error {
+	cause := context.Cause(ctx)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && !errors.Is(cause, context.DeadlineExceeded) {
+		return wrap(ErrTimeout, cause)
+	}
+	return ctxError(cause)
+}
+
 // nilRuntime is the error of a call on a nil *Runtime (bad input, like a nil function).
 func nilRuntime(name string) error { return invalidf("%s: the runtime is nil", name) }
 

@@ -98,12 +98,12 @@ func SubmitContext[T any](ctx context.Context, rt *Runtime, opts TaskOptions, f 
 		fu.mu.Lock()
 		fu.state = futureCancelled
 		fu.mu.Unlock()
-		fu.complete(zero, ctxError(context.Cause(ctx)))
+		fu.complete(zero, ctxErr(ctx))
 		rt.exit()
 		return fu
 	}
 	if ctx.Done() != nil {
-		fu.unwatch = context.AfterFunc(ctx, func() { fu.cancelQueued(ctxError(context.Cause(ctx))) })
+		fu.unwatch = context.AfterFunc(ctx, func() { fu.cancelQueued(ctxErr(ctx)) })
 	}
 	fu.enq = rt.pool.Now()
 	rt.pool.Inject(&fu.t, opts.Priority.level(), dl)
@@ -229,7 +229,7 @@ func (fu *Future[T]) Wait(ctx context.Context) (T, error) {
 		case <-fu.done:
 			return fu.val, fu.err
 		default:
-			return zero, ctxError(context.Cause(ctx))
+			return zero, ctxErr(ctx)
 		}
 	}
 	var err error
@@ -237,7 +237,7 @@ func (fu *Future[T]) Wait(ctx context.Context) (T, error) {
 		select {
 		case <-fu.done:
 		case <-ctx.Done():
-			err = ctxError(context.Cause(ctx))
+			err = ctxErr(ctx)
 		}
 	})
 	select {

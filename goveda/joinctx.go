@@ -18,7 +18,7 @@ func JoinCtx[A, B any](ctx context.Context, rt *Runtime, fa func(ctx context.Con
 		ctx = context.Background()
 	}
 	if err := ctx.Err(); err != nil {
-		return a, b, ctxError(context.Cause(ctx))
+		return a, b, ctxErr(ctx)
 	}
 	jctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -33,7 +33,7 @@ func JoinCtx[A, B any](ctx context.Context, rt *Runtime, fa func(ctx context.Con
 		func() (B, error) {
 			if jctx.Err() != nil {
 				var zero B
-				return zero, ctxError(context.Cause(jctx))
+				return zero, ctxErr(jctx)
 			}
 			v, err := fb(jctx)
 			if err != nil {

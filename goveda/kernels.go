@@ -164,7 +164,7 @@ func (rt *Runtime) SumF32Strided(ctx context.Context, base unsafe.Pointer, shape
 func (rt *Runtime) runInline(ctx context.Context, f func()) error {
 	if ctx != nil {
 		if err := ctx.Err(); err != nil {
-			return ctxError(context.Cause(ctx))
+			return ctxErr(ctx)
 		}
 	}
 	if err := rt.enter(); err != nil {

@@ -117,7 +117,7 @@ func (st *forState) leaf(w *sched.Worker, lo, hi int, sp splitter) {
 	}
 	if w == nil {
 		call := func(b, e int) error { return callErr(st.rt.pool, func() error { return st.body(b, e) }) }
-		if _, err := pieces(nil, lo, hi, sp.grain, st.f.Stopped, nil, call); err != nil {
+		if _, err := pieces(nil, lo, hi, sp.grain, st.stopped, nil, call); err != nil {
 			st.fail(err)
 		}
 		return
@@ -169,7 +169,7 @@ func (l *sharedLeaf) help(w *sched.Worker) {
 	var per time.Duration        // cost per index, as in pieces
 	tb, t0 := traceChunkStart(w)
 	runLo, runHi := 0, 0 // the contiguous run of pieces traced as one chunk
-	for !st.f.Stopped() {
+	for !st.stopped() {
 		lo, e, ok := l.claim(piece)
 		if !ok {
 			break
@@ -221,7 +221,7 @@ func (st *reduceState[T]) leaf(w *sched.Worker, lo, hi int, sp splitter) (T, err
 	}
 	var offered []*reduceJob[T]
 	v := st.identity
-	end, err := pieces(w, lo, hi, sp.grain, st.f.Stopped, func(mid, hi int) {
+	end, err := pieces(w, lo, hi, sp.grain, st.stopped, func(mid, hi int) {
 		j := &reduceJob[T]{st: st, lo: mid, hi: hi, sp: sp, owner: w}
 		j.t.Job = j
 		w.Push(&j.t)

@@ -2,6 +2,8 @@ package goveda
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/veda-runtime/veda/goveda/internal/sched"
 )
@@ -63,6 +65,74 @@ type forState struct {
 	f      sched.Failure
 	pieces bool                    // run leaves in time-bounded pieces (leafPieces)
 	cancel context.CancelCauseFunc // ParallelForCtx: cancels the bodies' ctx on the first error
+	dl     deadline
+}
+
+// deadline is a loop's context deadline, checked on the loop's own clock before each chunk and
+// piece. The context's timer alone is not enough: it fires from Go's scheduler, and when every P
+// runs a worker whose body never blocks (CPU-bound Go code), the timer and the watch waited for
+// Go's 10 ms preemption (measured: a 50 ms timeout returned after 60-64 ms, 83 ms once; with this
+// check, at the first piece boundary after it).
+type deadline struct {
+	at  time.Time // zero: none
+	set bool
+}
+
+func deadlineOf(ctx context.Context) deadline {
+	at, ok := ctx.Deadline()
+	return deadline{at: at, set: ok}
+}
+
+// passed reports whether the deadline has passed. Any goroutine; one clock read when set.
+func (d *deadline) passed() bool { return d.set && !time.Now().Before(d.at) }
+
+// errPastDeadline is the failure recorded when a loop saw its deadline pass before the context
+// did; loopErr turns it into the context's own error.
+var errPastDeadline = errors.New("veda: internal: the deadline passed")
+
+// loopErr is a loop's result error: err, or for errPastDeadline the timeout error that the
+// context's watch would have recorded (its cause once the context is done, else
+// context.DeadlineExceeded). Any goroutine.
+func loopErr(ctx context.Context, err error) error {
+	if err != errPastDeadline {
+		return err
+	}
+	if ctx.Err() == nil {
+		// The deadline passed on the loop's clock before the context's timer ran. The timer is
+		// due, and the workers that kept its P busy have stopped: wait for it (bounded, in case
+		// a Context reports a deadline it does not keep), so that the error carries the
+		// context's own cause (context.WithDeadlineCause), as the watch's would.
+		t := time.NewTimer(deadlineGrace)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	if ctx.Err() != nil {
+		return ctxErr(ctx)
+	}
+	return ctxError(context.DeadlineExceeded)
+}
+
+// deadlineGrace bounds loopErr's wait for a context whose deadline passed.
+const deadlineGrace = 20 * time.Millisecond
+
+// stopped reports whether no new chunk or piece may start: the loop failed or was cancelled, or
+// its deadline passed (which stops it, and cancels the bodies' context). Any worker, or an inline
+// caller.
+func (st *forState) stopped() bool {
+	if st.f.Stopped() {
+		return true
+	}
+	if st.dl.passed() {
+		st.f.Fail(errPastDeadline)
+		if st.cancel != nil {
+			st.cancel(context.DeadlineExceeded)
+		}
+		return true
+	}
+	return false
 }
 
 // fail records err as the loop's result (if first) and cancels the bodies' context. Any worker.
@@ -89,7 +159,7 @@ func (j *forJob) TraceName() string { return "parallel_for" }
 
 // split runs [lo, hi) on w, cutting it in halves while the splitter allows. Worker only.
 func (st *forState) split(w *sched.Worker, lo, hi int, sp splitter, migrated bool) {
-	if st.f.Stopped() {
+	if st.stopped() {
 		return
 	}
 	if n := hi - lo; sp.trySplit(n, migrated, st.rt.pool.Workers()) {
@@ -118,7 +188,7 @@ func (st *forState) split(w *sched.Worker, lo, hi int, sp splitter, migrated boo
 // outside the pool, the caller blocks while workers run every chunk. Cost: about 1 us from a
 // worker for a small range, plus a wake-up from outside a parked pool.
 func (rt *Runtime) ParallelFor(ctx context.Context, begin, end, grain int, body func(lo, hi int) error) error {
-	return rt.parallelFor(ctx, begin, end, grain, body, nil)
+	return rt.parallelFor(ctx, nil, begin, end, grain, body, nil)
 }
 
 // ParallelForCtx is ParallelFor whose body also gets a context: it is done once ctx is done or
@@ -133,10 +203,13 @@ func (rt *Runtime) ParallelForCtx(ctx context.Context, begin, end, grain int, bo
 	}
 	lctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	return rt.parallelFor(lctx, begin, end, grain, func(lo, hi int) error { return body(lctx, lo, hi) }, cancel)
+	return rt.parallelFor(lctx, ctx, begin, end, grain, func(lo, hi int) error { return body(lctx, lo, hi) }, cancel)
 }
 
-func (rt *Runtime) parallelFor(ctx context.Context, begin, end, grain int, body func(lo, hi int) error, cancel context.CancelCauseFunc) error {
+// parallelFor is ParallelFor and ParallelForCtx. ctx is the loop's context; outer, if non-nil,
+// is the caller's context that ctx was derived from (ParallelForCtx: cancel cancels ctx alone),
+// whose cause a timeout reports.
+func (rt *Runtime) parallelFor(ctx, outer context.Context, begin, end, grain int, body func(lo, hi int) error, cancel context.CancelCauseFunc) error {
 	if rt == nil {
 		return nilRuntime("ParallelFor")
 	}
@@ -153,14 +226,14 @@ func (rt *Runtime) parallelFor(ctx context.Context, begin, end, grain int, body 
 		ctx = context.Background()
 	}
 	if err := ctx.Err(); err != nil {
-		return ctxError(context.Cause(ctx))
+		return ctxErr(ctx)
 	}
 	if begin == end {
 		return nil
 	}
-	st := &forState{rt: rt, body: body, pieces: rt.leafPieces(ctx.Done() != nil), cancel: cancel}
+	st := &forState{rt: rt, body: body, pieces: rt.leafPieces(ctx.Done() != nil), cancel: cancel, dl: deadlineOf(ctx)}
 	sp := splitter{splits: rt.pool.Workers(), grain: rt.autoGrain(end-begin, grain), det: rt.cfg.Policy == PolicyDeterministic}
-	unwatch := st.f.Watch(ctx, ctxError)
+	unwatch := st.f.Watch(ctx, func(error) error { return ctxErr(ctx) })
 	defer unwatch()
 	if w := rt.current(); w != nil {
 		st.split(w, begin, end, sp, false)
@@ -169,7 +242,10 @@ func (rt *Runtime) parallelFor(ctx context.Context, begin, end, grain int, body 
 	} else if err := rt.runRoot(PriorityNormal, func(w *sched.Worker) { st.split(w, begin, end, sp, false) }); err != nil {
 		return err
 	}
-	return st.f.Err()
+	if outer == nil {
+		outer = ctx
+	}
+	return loopErr(outer, st.f.Err())
 }
 
 // reduceState is one Reduce call, shared by all its chunks.
@@ -180,6 +256,19 @@ type reduceState[T any] struct {
 	combine  func(a, b T) T
 	f        sched.Failure
 	pieces   bool // fold leaves in time-bounded pieces (leafPieces)
+	dl       deadline
+}
+
+// stopped is forState.stopped for a reduce. Any worker.
+func (st *reduceState[T]) stopped() bool {
+	if st.f.Stopped() {
+		return true
+	}
+	if st.dl.passed() {
+		st.f.Fail(errPastDeadline)
+		return true
+	}
+	return false
 }
 
 type reduceJob[T any] struct {
@@ -199,7 +288,7 @@ func (j *reduceJob[T]) TraceName() string { return "reduce" }
 // split reduces [lo, hi) on w: cut while the splitter allows, fold leaves from identity, combine
 // left with right. Worker only.
 func (st *reduceState[T]) split(w *sched.Worker, lo, hi int, sp splitter, migrated bool) T {
-	if st.f.Stopped() {
+	if st.stopped() {
 		return st.identity
 	}
 	if n := hi - lo; sp.trySplit(n, migrated, st.rt.pool.Workers()) {
@@ -273,16 +362,16 @@ func reduce[T any](ctx context.Context, rt *Runtime, name string, begin, end, gr
 		ctx = context.Background()
 	}
 	if err := ctx.Err(); err != nil {
-		return identity, ctxError(context.Cause(ctx))
+		return identity, ctxErr(ctx)
 	}
 	if begin == end {
 		return identity, nil
 	}
 	// Reduce leaves run in pieces for cgo bodies only: a cancelled Reduce keeps its documented
 	// bound of one leaf.
-	st := &reduceState[T]{rt: rt, identity: identity, fold: fold, combine: combine, pieces: rt.leafPieces(false)}
+	st := &reduceState[T]{rt: rt, identity: identity, fold: fold, combine: combine, pieces: rt.leafPieces(false), dl: deadlineOf(ctx)}
 	sp := splitter{splits: rt.pool.Workers(), grain: rt.autoGrain(end-begin, grain), det: rt.cfg.Policy == PolicyDeterministic}
-	unwatch := st.f.Watch(ctx, ctxError)
+	unwatch := st.f.Watch(ctx, func(error) error { return ctxErr(ctx) })
 	defer unwatch()
 	var res T
 	if w := rt.current(); w != nil {
@@ -291,7 +380,7 @@ func reduce[T any](ctx context.Context, rt *Runtime, name string, begin, end, gr
 		return identity, err
 	}
 	if err := st.f.Err(); err != nil {
-		return identity, err
+		return identity, loopErr(ctx, err)
 	}
 	return res, nil
 }

@@ -341,7 +341,7 @@ func (p *Pipeline[T]) start(ctx context.Context, src Source[T], emit func(*pitem
 	r.next, r.closeSrc = src.open()
 	r.done = make(chan error, 1)
 	p.stats.runStarted(maxItems, maxBytes)
-	unwatch := context.AfterFunc(ctx, func() { r.cancelRun(ctxError(context.Cause(ctx))) })
+	unwatch := context.AfterFunc(ctx, func() { r.cancelRun(ctxErr(ctx)) })
 	// The scope's own context is Background: skipping unstarted children (what a cancelled
 	// scope does) would lose items; cancellation goes through failSeq instead.
 	go_ := func() {
@@ -368,7 +368,7 @@ func (p *Pipeline[T]) start(ctx context.Context, src Source[T], emit func(*pitem
 		if err == nil && ctx.Err() != nil {
 			// Cancelled after the last item passed but before the watch fired: still a
 			// cancelled run for the caller, as errgroup reports it.
-			err = ctxError(context.Cause(ctx))
+			err = ctxErr(ctx)
 		}
 		p.mu.Lock()
 		p.cur = nil

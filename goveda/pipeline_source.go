@@ -58,7 +58,7 @@ func SourceChan[T any](ch <-chan T) Source[T] {
 				return v, ok, nil
 			case <-ctx.Done():
 				var zero T
-				return zero, false, ctxError(context.Cause(ctx))
+				return zero, false, ctxErr(ctx)
 			}
 		}, noClose
 	}}

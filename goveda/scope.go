@@ -148,7 +148,7 @@ func (rt *Runtime) Scope(ctx context.Context, f func(*Scope)) error {
 		ctx = context.Background()
 	}
 	if err := ctx.Err(); err != nil {
-		return ctxError(context.Cause(ctx))
+		return ctxErr(ctx)
 	}
 	w := rt.current()
 	s := &Scope{rt: rt, parent: ctx}
@@ -162,7 +162,7 @@ func (rt *Runtime) Scope(ctx context.Context, f func(*Scope)) error {
 		s.ch = make(chan struct{})
 	}
 	s.pending.Store(1) // f's own unit
-	unwatch := s.f.Watch(ctx, ctxError)
+	unwatch := s.f.Watch(ctx, func(error) error { return ctxErr(ctx) })
 	defer unwatch()
 	if err := callErr(rt.pool, func() error { f(s); return nil }); err != nil {
 		s.fail(err)

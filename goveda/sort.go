@@ -64,7 +64,7 @@ func sortImpl[T any](ctx context.Context, rt *Runtime, what string, s []T, opts 
 		ctx = context.Background()
 	}
 	if err := ctx.Err(); err != nil {
-		return ctxError(context.Cause(ctx))
+		return ctxErr(ctx)
 	}
 	leaf := c.grain
 	if leaf == 0 {
@@ -90,7 +90,7 @@ func sortImpl[T any](ctx context.Context, rt *Runtime, what string, s []T, opts 
 // worker.
 func (st *sortState[T]) sort(src, dst []T, inDst bool) error {
 	if err := st.ctx.Err(); err != nil {
-		return ctxError(context.Cause(st.ctx))
+		return ctxErr(st.ctx)
 	}
 	if len(src) <= st.leaf {
 		st.seq(src)
