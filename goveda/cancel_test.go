@@ -335,3 +335,61 @@ func TestReduceDeadlineSeenOnItsOwnClock(t *testing.T) {
 		t.Fatalf("Reduce = %v, want ErrTimeout wrapping context.DeadlineExceeded", err)
 	}
 }
+
+// Scope children that have not started are skipped once the Scope's deadline passed, seen on
+// the scope's own clock (as TestParallelForDeadlineSeenOnItsOwnClock): with CPU-bound children
+// on every P, at most one child per worker may start after it. The result is ErrTimeout with the
+// context's cause, and the children's context is done.
+func TestScopeDeadlineSeenOnItsOwnClock(t *testing.T) {
+	workers := runtime.GOMAXPROCS(0)
+	rt := sliceRT(t, workers)
+	cause := errors.New("the batch is due")
+	dl := time.Now().Add(30 * time.Millisecond)
+	ctx, cancel := context.WithDeadlineCause(context.Background(), dl, cause)
+	defer cancel()
+	var late, ran atomic.Int64
+	var sawDone atomic.Bool
+	err := rt.Scope(ctx, func(s *Scope) {
+		for i := 0; i < 2000; i++ { // 2000 x 100 us: 100 ms of work on 2 workers
+			s.SpawnCtx(func(cctx context.Context) error {
+				ran.Add(1)
+				if !time.Now().Before(dl) {
+					late.Add(1)
+				}
+				for end := time.Now().Add(100 * time.Microsecond); time.Now().Before(end); {
+				}
+				if cctx.Err() != nil {
+					sawDone.Store(true)
+				}
+				return nil
+			})
+		}
+	})
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, cause) {
+		t.Fatalf("Scope = %v, want ErrTimeout with the context's cause", err)
+	}
+	if late.Load() > int64(workers) {
+		t.Fatalf("%d of %d children started after the deadline (at most %d may)", late.Load(), ran.Load(), workers)
+	}
+	t.Logf("%d children ran, %d started after the deadline, a child saw its context done: %v", ran.Load(), late.Load(), sawDone.Load())
+}
+
+// Sort stops at its deadline too, and reports the context's own cause.
+func TestSortDeadlineCause(t *testing.T) {
+	rt := sliceRT(t, runtime.GOMAXPROCS(0))
+	s := make([]int, 1<<20)
+	for i := range s {
+		s[i] = len(s) - i
+	}
+	cause := errors.New("the index is due")
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 5*time.Millisecond, cause)
+	defer cancel()
+	slow := func(a, b int) int {
+		for end := time.Now().Add(time.Microsecond); time.Now().Before(end); {
+		}
+		return a - b
+	}
+	if err := SortFunc(ctx, rt, s, slow, Grain(256)); !errors.Is(err, ErrTimeout) || !errors.Is(err, cause) {
+		t.Fatalf("SortFunc = %v, want ErrTimeout with the context's cause", err)
+	}
+}

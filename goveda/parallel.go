@@ -182,7 +182,9 @@ func (st *forState) split(w *sched.Worker, lo, hi int, sp splitter, migrated boo
 // Errors: end < begin, grain < 0 or a nil body wrap ErrInvalidArgument; a closed runtime gives
 // ErrClosed. The first non-nil body error is returned as-is and no new chunk starts after it; a
 // panic becomes a *PanicError; ctx cancellation returns an error wrapping ErrCancelled (ErrTimeout
-// when ctx's deadline passed) and the context's cause. begin == end returns nil without calling body.
+// when ctx's deadline passed) and the context's cause. A deadline is also checked on the loop's
+// own clock before each chunk and piece, so the loop stops at it even while CPU-bound bodies keep
+// Go's timers from running. begin == end returns nil without calling body.
 //
 // Any goroutine. Called from a task, the calling worker runs chunks and helps; called from
 // outside the pool, the caller blocks while workers run every chunk. Cost: about 1 us from a

@@ -19,6 +19,7 @@ type Scope struct {
 	ch      chan struct{} // closed when pending reaches 0 (outside waiter), or nil
 
 	parent context.Context // the Scope call's ctx
+	dl     deadline        // parent's deadline, checked before each child starts (parallel.go)
 	ctxMu  sync.Mutex
 	ctx    context.Context         // made by the first Context call; guarded by ctxMu
 	cancel context.CancelCauseFunc // cancels ctx; guarded by ctxMu
@@ -72,9 +73,29 @@ type scopeJob struct {
 // TraceName names the job's slice in a trace.
 func (j *scopeJob) TraceName() string { return "spawn" }
 
+// stopped reports whether children that have not started are skipped: the scope failed or was
+// cancelled, or its deadline passed (which stops it as the context's timer will, and cancels
+// the children's context). Any goroutine.
+func (s *Scope) stopped() bool {
+	if s.f.Stopped() {
+		return true
+	}
+	if s.dl.passed() {
+		s.f.Fail(errPastDeadline)
+		s.ctxMu.Lock()
+		cancel := s.cancel
+		s.ctxMu.Unlock()
+		if cancel != nil {
+			cancel(context.DeadlineExceeded)
+		}
+		return true
+	}
+	return false
+}
+
 func (j *scopeJob) Run(w *sched.Worker) {
 	s := j.s
-	if !s.f.Stopped() {
+	if !s.stopped() {
 		if err := callErr(s.rt.pool, j.fn); err != nil {
 			s.fail(err)
 		}
@@ -151,7 +172,7 @@ func (rt *Runtime) Scope(ctx context.Context, f func(*Scope)) error {
 		return ctxErr(ctx)
 	}
 	w := rt.current()
-	s := &Scope{rt: rt, parent: ctx}
+	s := &Scope{rt: rt, parent: ctx, dl: deadlineOf(ctx)}
 	if w == nil {
 		// Held: f runs on this goroutine, and what it starts (a ParallelFor, another Scope) is
 		// part of this call, admitted even if Close comes meanwhile.
@@ -178,5 +199,5 @@ func (rt *Runtime) Scope(ctx context.Context, f func(*Scope)) error {
 		s.cancel(nil) // release the context's resources
 	}
 	s.ctxMu.Unlock()
-	return s.f.Err()
+	return loopErr(ctx, s.f.Err())
 }

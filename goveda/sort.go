@@ -45,6 +45,7 @@ func SortFunc[T any](ctx context.Context, rt *Runtime, s []T, cmp func(a, b T) i
 type sortState[T any] struct {
 	rt    *Runtime
 	ctx   context.Context
+	dl    deadline // ctx's, checked on the sort's own clock before each node (parallel.go)
 	leaf  int
 	seq   func([]T)           // sequential sort of a leaf
 	less  func(a, b T) bool   // for split points
@@ -77,11 +78,11 @@ func sortImpl[T any](ctx context.Context, rt *Runtime, what string, s []T, opts 
 		seq(s)
 		return nil
 	}
-	st := &sortState[T]{rt: rt, ctx: ctx, leaf: leaf, seq: seq, less: less, merge: merge}
+	st := &sortState[T]{rt: rt, ctx: ctx, dl: deadlineOf(ctx), leaf: leaf, seq: seq, less: less, merge: merge}
 	buf := make([]T, len(s))
 	_, _, err = Join(rt, func() (struct{}, error) { return struct{}{}, st.sort(s, buf, false) },
 		func() (struct{}, error) { return struct{}{}, nil })
-	return err
+	return loopErr(ctx, err)
 }
 
 // sort sorts the elements of src; the result lands in dst (same length) if inDst, else in src.
@@ -91,6 +92,9 @@ func sortImpl[T any](ctx context.Context, rt *Runtime, what string, s []T, opts 
 func (st *sortState[T]) sort(src, dst []T, inDst bool) error {
 	if err := st.ctx.Err(); err != nil {
 		return ctxErr(st.ctx)
+	}
+	if st.dl.passed() {
+		return errPastDeadline
 	}
 	if len(src) <= st.leaf {
 		st.seq(src)
