@@ -572,3 +572,36 @@ func TestWorkloadEarliestFinishNearBestStatic(t *testing.T) {
 		}
 	}
 }
+
+// A calibrated device that every re-measurement finds far slower than the CPU is re-measured
+// less and less often: each exploration of a device r times slower costs r calls' worth of work,
+// so at the plain interval (1 in ExploreEvery = 64) a 40x slower device took ~40/64 of the
+// stream's time again. With the back-off it waits min(r, 8) intervals after a slow sample.
+// Counted on the simulated devices, and on a host-cores device (PoCL's case) whose interval is
+// HostExploreEvery times longer again.
+func TestExplorationBacksOffFromASlowDevice(t *testing.T) {
+	for _, host := range []bool{false, true} {
+		sd := []*dispatchtest.SimDevice{
+			{Info: dispatch.DeviceInfo{Kind: dispatch.KindCPU, Name: "sim-cpu"}, Throughput: 4e9},
+			{Info: dispatch.DeviceInfo{Kind: dispatch.KindOpenCL, Name: "sim-slow", HostCores: host}, Throughput: 1e8},
+		}
+		d := newDisp(t, sd, dispatch.Options{Record: true, RingSize: 1 << 15})
+		const n = 20000
+		dispatchtest.Simulate(d, sd, stream(n, "k", 1<<20), 1, nil)
+		explore := 0
+		for _, dec := range d.Decisions() {
+			if dec.Reason == dispatch.ReasonExploration && dec.Device == 1 {
+				explore++
+			}
+		}
+		every := 64 * 8 // the calibrated interval after a slow sample, plain devices
+		if host {
+			every *= 8
+		}
+		// Calibration takes a few samples; after it, at most one exploration per interval.
+		if limit := 6 + n/every; explore > limit || explore == 0 {
+			t.Fatalf("host=%v: %d explorations of the slow device in %d calls, want 1..%d", host, explore, n, limit)
+		}
+		t.Logf("host=%v: %d explorations in %d calls", host, explore, n)
+	}
+}

@@ -331,6 +331,12 @@ func (d *Dispatcher) candidate(req *Request, km *kernelModel, b int, s *deviceSt
 	c.Finish = c.Backlog + c.Transfer + c.Compute
 	c.Energy, c.HasEnergy = d.energyOf(km, s, req.Bytes, c.Compute, c.HasEstimate)
 	w := &km.devs[s.info.Index][b]
+	if w.n > 0 && req.Bytes > 0 {
+		size := d.model.cfg.Window
+		if last := w.buf[(w.next+size-1)%size]; last > 0 {
+			c.LastCompute = time.Duration(float64(req.Bytes) / last * 1e9)
+		}
+	}
 	if w.lastSeq == 0 {
 		c.SinceSample = km.seq[b] + 1
 	} else {

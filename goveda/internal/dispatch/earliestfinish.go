@@ -131,7 +131,20 @@ func (e *EarliestFinish) Choose(req *Request, cands []Candidate) Choice {
 			// is measured again whatever its estimate: one outlier (a page-fault storm,
 			// a GC pause) must not keep a device away from a bucket for good.
 			hostOK := !cands[t].HostCores || cands[t].SinceSample >= e.cfg.HostExploreEvery*every
-			if hostOK && (allTrusted || cands[t].Trusted || cands[t].Samples > 0 || ratio <= 2 ||
+			// Calibrated: a device whose last re-measurement found it far slower than the best
+			// waits min(r, exploreBackoff) times longer for the next one (r: that sample's time
+			// over the best estimate). Each exploration of a device r times slower costs r calls'
+			// worth of work; at a fixed interval that was r/ExploreEvery of it (measured: PoCL,
+			// ~40x slower than the CPU on 1 MiB items and on the same cores, re-measured every
+			// 512 calls, cost a CPU-only hybrid pipeline 6-10%). A fast last sample restores the
+			// plain interval, so a device that was slow while warming up is back within one
+			// backed-off interval and a few plain ones.
+			backOK := true
+			if allTrusted && cands[t].LastCompute > 0 {
+				last := float64(cands[t].Transfer+cands[t].LastCompute) / max(local, 1)
+				backOK = last <= 2 || float64(cands[t].SinceSample) >= min(last, exploreBackoff)*float64(every)*hostFactor(&cands[t], e.cfg.HostExploreEvery)
+			}
+			if hostOK && backOK && (allTrusted || cands[t].Trusted || cands[t].Samples > 0 || ratio <= 2 ||
 				float64(cands[t].SinceSample) >= min(ratio, 1<<20)*float64(e.cfg.ExploreEvery)) {
 				return Choice{Device: cands[t].Device, Reason: ReasonExploration}
 			}
@@ -146,6 +159,18 @@ func (e *EarliestFinish) Choose(req *Request, cands []Candidate) Choice {
 		return Choice{Device: cands[best].Device, Reason: ReasonSpillover}
 	}
 	return Choice{Device: cands[best].Device, Reason: ReasonEarliestFinish}
+}
+
+// exploreBackoff caps how many times longer than ExploreEvery a calibrated device found slow at
+// its last re-measurement waits for the next one.
+const exploreBackoff = 8
+
+// hostFactor is the interval factor of a HostCores device (HostExploreEvery), else 1.
+func hostFactor(c *Candidate, hostEvery uint64) float64 {
+	if c.HostCores {
+		return float64(hostEvery)
+	}
+	return 1
 }
 
 // leastMeasured returns the candidate to (re-)measure: an untrusted one first

@@ -74,6 +74,10 @@ type Candidate struct {
 	// device was last measured in it.
 	Samples     int
 	SinceSample uint64
+	// LastCompute is the compute time of this request's bytes at the throughput of the device's
+	// most recent sample in this exact bucket (0: none): unlike Compute, a median, it tells
+	// whether the last re-measurement found the device still slow.
+	LastCompute time.Duration
 	// EMAThroughput is the device's EMA of measured throughput (bytes/s,
 	// alpha 0.1, over all kernels); 0 until measured. PeakThroughput is the
 	// highest EMA seen. Weight is the device's static weight (0: none).
