@@ -36,7 +36,7 @@ const leafSlice = 200 * time.Microsecond
 func pieces(w *sched.Worker, lo, hi, grain int, stopped func() bool, offer func(mid, hi int), run func(lo, hi int) error) (int, error) {
 	grain = max(grain, 1)
 	piece := grain
-	var per time.Duration // cost per index (perIndex)
+	var per indexCost // cost per index (perIndex)
 	for lo < hi {
 		if stopped() {
 			return hi, nil
@@ -65,6 +65,12 @@ func pieces(w *sched.Worker, lo, hi, grain int, stopped func() bool, offer func(
 	return hi, nil
 }
 
+// indexCost is the estimated cost of one index in picoseconds. Nanoseconds were too coarse: a
+// body under 1 ns per index (a sum loop) measured 0, the leafSlice bound never applied, and
+// pieces doubled up to a quarter of what was left (measured: a 50 ms timeout returned after
+// 61-64 ms, the last pieces taking ~10 ms each).
+type indexCost int64
+
 // perIndex updates the estimated cost of one index after a piece of n indices took el: that
 // piece's cost per index, or 3/4 of the previous estimate if that is more. A cheap index
 // (nqueens has rows that end at once) lowers the estimate a little instead of zeroing it, so a
@@ -72,20 +78,27 @@ func pieces(w *sched.Worker, lo, hi, grain int, stopped func() bool, offer func(
 // wait for (measured: 0.5-0.9 ms tails on a 20 ms nqueens loop with the first rule, which doubled
 // the piece after any piece under leafSlice/2; halving the estimate still let two cheap rows
 // double it), and one costly outlier is forgotten within a few dozen pieces.
-func perIndex(per, el time.Duration, n int) time.Duration {
-	return max(el/time.Duration(n), per*3/4)
+func perIndex(per indexCost, el time.Duration, n int) indexCost {
+	ps := el.Nanoseconds()
+	if ps > math.MaxInt64/1000 {
+		ps = math.MaxInt64 / 1000 // a piece of more than 106 days
+	}
+	return max(indexCost(ps*1000/int64(n)), per*3/4)
 }
+
+// leafSlicePS is leafSlice in picoseconds (indexCost's unit).
+const leafSlicePS = int64(leafSlice/time.Nanosecond) * 1000
 
 // nextPiece sizes the piece after one of piece indices: leafSlice at per (the estimated cost of
 // one index, perIndex), but at least grain, at most twice piece, and at most limit (a share of
 // what is left, so the last pieces stay small).
-func nextPiece(piece, grain, limit int, per time.Duration) int {
+func nextPiece(piece, grain, limit int, per indexCost) int {
 	n := piece
 	if n <= math.MaxInt/2 {
 		n *= 2
 	}
-	if per > 0 && int64(n) > int64(leafSlice/per) { // compared, not multiplied: no overflow
-		n = int(leafSlice / per)
+	if per > 0 && int64(n) > leafSlicePS/int64(per) { // compared, not multiplied: no overflow
+		n = int(leafSlicePS / int64(per))
 	}
 	return max(grain, min(n, limit))
 }
@@ -166,7 +179,7 @@ func (l *sharedLeaf) claim(piece int) (lo, e int, ok bool) {
 func (l *sharedLeaf) help(w *sched.Worker) {
 	st := l.st
 	piece := int(l.piece.Load()) // load: a hint
-	var per time.Duration        // cost per index, as in pieces
+	var per indexCost            // cost per index, as in pieces
 	tb, t0 := traceChunkStart(w)
 	runLo, runHi := 0, 0 // the contiguous run of pieces traced as one chunk
 	for !st.stopped() {

@@ -248,3 +248,24 @@ func TestSharedLeafClaimsDoNotOverflow(t *testing.T) {
 		}
 	}
 }
+
+// The cost estimate keeps sub-nanosecond costs per index: a piece of 2^20 indices in 300 us is
+// 286 ps each, not 0 (nanoseconds truncated it to 0, and then the leafSlice bound never applied
+// and a cheap body's pieces grew to a quarter of what was left). The next piece is then about
+// leafSlice's worth (200 us / 286 ps = 699,300), not twice the last one.
+func TestPieceCostBelowOneNanosecond(t *testing.T) {
+	per := perIndex(0, 300*time.Microsecond, 1<<20)
+	if per != 286 {
+		t.Fatalf("perIndex = %d ps, want 286", per)
+	}
+	if n := nextPiece(1<<20, 1, 1<<40, per); n != 699300 {
+		t.Fatalf("nextPiece = %d, want 699300 (leafSlice at 286 ps per index)", n)
+	}
+	// A decaying estimate still bounds the piece, and a zero one (nothing measured) only doubles.
+	if n := nextPiece(1000, 1, 1<<40, 0); n != 2000 {
+		t.Fatalf("nextPiece with no estimate = %d, want 2000", n)
+	}
+	if got := perIndex(1000, 0, 10); got != 750 {
+		t.Fatalf("perIndex after a free piece = %d, want 3/4 of 1000", got)
+	}
+}
