@@ -86,6 +86,16 @@ func deadlineOf(ctx context.Context) deadline {
 // passed reports whether the deadline has passed. Any goroutine; one clock read when set.
 func (d *deadline) passed() bool { return d.set && !time.Now().Before(d.at) }
 
+// expired reports whether the deadline has passed, and then fails f with errPastDeadline (an
+// earlier error still wins). Any goroutine.
+func (d *deadline) expired(f *sched.Failure) bool {
+	if !d.passed() {
+		return false
+	}
+	f.Fail(errPastDeadline)
+	return true
+}
+
 // errPastDeadline is the failure recorded when a loop saw its deadline pass before the context
 // did; loopErr turns it into the context's own error.
 var errPastDeadline = errors.New("veda: internal: the deadline passed")
@@ -125,14 +135,13 @@ func (st *forState) stopped() bool {
 	if st.f.Stopped() {
 		return true
 	}
-	if st.dl.passed() {
-		st.f.Fail(errPastDeadline)
-		if st.cancel != nil {
-			st.cancel(context.DeadlineExceeded)
-		}
-		return true
+	if !st.dl.expired(&st.f) {
+		return false
 	}
-	return false
+	if st.cancel != nil {
+		st.cancel(context.DeadlineExceeded)
+	}
+	return true
 }
 
 // fail records err as the loop's result (if first) and cancels the bodies' context. Any worker.
@@ -262,16 +271,7 @@ type reduceState[T any] struct {
 }
 
 // stopped is forState.stopped for a reduce. Any worker.
-func (st *reduceState[T]) stopped() bool {
-	if st.f.Stopped() {
-		return true
-	}
-	if st.dl.passed() {
-		st.f.Fail(errPastDeadline)
-		return true
-	}
-	return false
-}
+func (st *reduceState[T]) stopped() bool { return st.f.Stopped() || st.dl.expired(&st.f) }
 
 type reduceJob[T any] struct {
 	t      sched.Task

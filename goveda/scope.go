@@ -80,17 +80,16 @@ func (s *Scope) stopped() bool {
 	if s.f.Stopped() {
 		return true
 	}
-	if s.dl.passed() {
-		s.f.Fail(errPastDeadline)
-		s.ctxMu.Lock()
-		cancel := s.cancel
-		s.ctxMu.Unlock()
-		if cancel != nil {
-			cancel(context.DeadlineExceeded)
-		}
-		return true
+	if !s.dl.expired(&s.f) {
+		return false
 	}
-	return false
+	s.ctxMu.Lock()
+	cancel := s.cancel
+	s.ctxMu.Unlock()
+	if cancel != nil {
+		cancel(context.DeadlineExceeded)
+	}
+	return true
 }
 
 func (j *scopeJob) Run(w *sched.Worker) {
