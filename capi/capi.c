@@ -102,8 +102,19 @@ veda_status vedac_fork_refused(void) {
 
 // Each calls the user's function once; Go calls them for every chunk, task and callback.
 
-int32_t vedac_call_range(veda_range_fn fn, uintptr_t ctx, int64_t begin, int64_t end) {
-    return fn((void *)ctx, begin, end);
+// The join deque of the worker whose call into C is running on this thread (the join fast path
+// below), or NULL: installed by vedac_call_range, vedac_call_task and vedac_xrec_run for the
+// duration of the user's function and restored after it, so it is never stale. Owner: this
+// thread.
+typedef struct vedac_xdq vedac_xdq;
+static __thread __attribute__((tls_model("initial-exec"))) vedac_xdq *vedac_cur_xdq;
+
+int32_t vedac_call_range(veda_range_fn fn, uintptr_t ctx, int64_t begin, int64_t end, uintptr_t xdq) {
+    vedac_xdq *saved = vedac_cur_xdq;
+    vedac_cur_xdq = (vedac_xdq *)xdq;
+    int32_t r = fn((void *)ctx, begin, end);
+    vedac_cur_xdq = saved;
+    return r;
 }
 
 int32_t vedac_call_fold(veda_fold_fn fn, uintptr_t ctx, int64_t begin, int64_t end, void *acc) {
@@ -114,8 +125,12 @@ void vedac_call_combine(veda_combine_fn fn, uintptr_t ctx, void *acc, const void
     fn((void *)ctx, acc, other);
 }
 
-int32_t vedac_call_task(veda_task_fn fn, uintptr_t ctx) {
-    return fn((void *)ctx);
+int32_t vedac_call_task(veda_task_fn fn, uintptr_t ctx, uintptr_t xdq) {
+    vedac_xdq *saved = vedac_cur_xdq;
+    vedac_cur_xdq = (vedac_xdq *)xdq;
+    int32_t r = fn((void *)ctx);
+    vedac_cur_xdq = saved;
+    return r;
 }
 
 void vedac_call_callback(veda_callback_fn fn, uintptr_t user, veda_status st) {
@@ -281,6 +296,8 @@ typedef struct vedac_gate {
     _Atomic int32_t closed;   // 1 once Close began
     _Atomic int32_t foreign;  // foreign inline runs in progress
     _Atomic uint64_t inlined; // foreign inline runs finished
+    _Atomic int32_t idle;     // parked workers (the join fast path reads it after a push)
+    _Atomic int32_t searching; // workers looking for work
 } vedac_gate;
 
 size_t vedac_gate_offset(int field) {
@@ -290,6 +307,8 @@ size_t vedac_gate_offset(int field) {
     case 2: return offsetof(vedac_gate, closed);
     case 3: return offsetof(vedac_gate, foreign);
     case 4: return offsetof(vedac_gate, inlined);
+    case 5: return offsetof(vedac_gate, idle);
+    case 6: return offsetof(vedac_gate, searching);
     default: return sizeof(vedac_gate);
     }
 }
@@ -392,6 +411,63 @@ VEDA_API veda_status veda_parallel_reduce(veda_runtime *rt, int64_t begin, int64
                                   combine, H(ctx), out);
 }
 
+// ---- the join fast path (goveda/internal/sched/ext.go) -----------------------------------------
+//
+// A veda_join made by a C task that a worker runs (vedac_cur_xdq set) pushes its second half on
+// that worker's join deque, runs the first half, pops the second back and runs it: no crossing
+// into Go, where the Go path costs three (about 0.7 us per join). Workers that look for work
+// steal records from these deques; a join whose record was stolen waits in Go, helping
+// (vedago_xjoin_wait). The deque and the protocol are the scheduler's (sched.ExtDeque); this file
+// follows them. Anything else (a foreign thread, another runtime's handle or a destroyed one, a
+// full deque) takes the Go path, which gives the same results and errors.
+
+// vedac_xrec mirrors sched.ExtRecord; it lives in the joining frame until its state is done.
+typedef struct vedac_xrec {
+    veda_task_fn fn;
+    void *ctx;
+    int32_t status;         // fn's result, written by whoever ran it before state becomes -1
+    _Atomic int32_t state;  // 0 pending, w+1 worker w waits, -1 done (sched/ext.go)
+} vedac_xrec;
+
+#define VEDAC_XCAP 256 // sched.ExtCap
+// vedac_xdq mirrors sched.ExtDeque word for word (capi's tests check the offsets).
+struct vedac_xdq {
+    _Atomic int64_t top;     // next index to steal; CAS by thieves and by the last-record pop
+    char pad0_[56];
+    _Atomic int64_t bottom;  // next index to push; stored by the owner (this thread) only
+    _Atomic uint64_t executed; // records the owner popped and ran (stats)
+    uintptr_t gate;          // the pool's vedac_gate
+    char pad1_[40];
+    _Atomic(vedac_xrec *) slots[VEDAC_XCAP];
+};
+
+size_t vedac_xdq_offset(int field) {
+    switch (field) {
+    case 0: return offsetof(struct vedac_xdq, top);
+    case 1: return offsetof(struct vedac_xdq, bottom);
+    case 2: return offsetof(struct vedac_xdq, executed);
+    case 3: return offsetof(struct vedac_xdq, gate);
+    case 4: return offsetof(struct vedac_xdq, slots);
+    case 5: return sizeof(struct vedac_xdq);
+    case 6: return offsetof(vedac_xrec, fn);
+    case 7: return offsetof(vedac_xrec, ctx);
+    case 8: return offsetof(vedac_xrec, status);
+    case 9: return offsetof(vedac_xrec, state);
+    case 10: return sizeof(vedac_xrec);
+    default: return VEDAC_XCAP;
+    }
+}
+
+// vedac_xrec_run runs a stolen record on the thief's thread, with the thief's deque installed
+// for nested joins. Called from Go (the runner installed by capi); Go marks the record done.
+void vedac_xrec_run(uintptr_t rec, uintptr_t xdq) {
+    vedac_xrec *r = (vedac_xrec *)rec;
+    vedac_xdq *saved = vedac_cur_xdq;
+    vedac_cur_xdq = (vedac_xdq *)xdq;
+    r->status = r->fn(r->ctx);
+    vedac_cur_xdq = saved;
+}
+
 VEDA_API veda_status veda_join(veda_runtime *rt, veda_task_fn fa, void *ca, veda_task_fn fb,
                                void *cb) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
@@ -399,6 +475,54 @@ VEDA_API veda_status veda_join(veda_runtime *rt, veda_task_fn fa, void *ca, veda
         return vedac_fail(VEDA_ERR_INVALID_ARGUMENT,
                           fa == NULL ? "veda_join: veda: invalid argument: fa is NULL"
                                      : "veda_join: veda: invalid argument: fb is NULL");
+    }
+    vedac_xdq *d = vedac_cur_xdq;
+    if (d != NULL) {
+        // The handle must be live (registered) and name this deque's runtime.
+        vedac_gate *g = vedac_gate_lookup(H(rt));
+        int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed); // our own last store
+        int64_t t = atomic_load_explicit(&d->top, memory_order_acquire);    // stale = smaller: safe
+        if (g != NULL && (uintptr_t)g == d->gate && b - t < VEDAC_XCAP) {
+            vedac_xrec r = {fb, cb, 0, 0};
+            atomic_store_explicit(&d->slots[b & (VEDAC_XCAP - 1)], &r, memory_order_relaxed);
+            // store (seq-cst): publishes the slot to thieves (release; they load bottom, then
+            // the slot) and precedes the idle load below (the push half of the parking
+            // protocol, PARKING.md case A: a sleeper registers, then rechecks the deques).
+            atomic_store(&d->bottom, b + 1);
+            if (atomic_load(&g->idle) > 0 && atomic_load(&g->searching) == 0) vedago_xjoin_notify(d);
+            int32_t ra = fa(ca);
+            // Pop (Chase-Lev) the record at index b: ours unless a thief took it. Thieves take
+            // the oldest first, so every record the joins nested in fa pushed is gone, and if
+            // one of those was stolen, ours (older) was stolen before it: that join then left
+            // bottom at top, above b + 1. (Popping at b from there moved bottom below top, and
+            // the next push was then lost: a hang in the first trial.)
+            int mine = 0;
+            if (atomic_load_explicit(&d->bottom, memory_order_relaxed) == b + 1) { // own store
+                atomic_store(&d->bottom, b); // seq-cst: ordered before the load of top
+                t = atomic_load(&d->top);
+                if (t < b) {
+                    mine = 1; // others remain below ours
+                } else {
+                    // t == b: the last record, race the thieves for it; t == b + 1: stolen.
+                    if (t == b) mine = atomic_compare_exchange_strong(&d->top, &t, b + 1);
+                    atomic_store(&d->bottom, b + 1); // empty either way: top is b + 1 now
+                }
+            }
+            int32_t rb;
+            if (mine) {
+                rb = fb(cb);
+                // relaxed read-modify-write of the owner's own counter; Stats loads a snapshot
+                atomic_store_explicit(&d->executed,
+                                      atomic_load_explicit(&d->executed, memory_order_relaxed) + 1,
+                                      memory_order_relaxed);
+            } else {
+                // load (seq-cst): pairs with the thief's swap to -1, which publishes status
+                if (atomic_load(&r.state) != -1) vedago_xjoin_wait(d, &r);
+                rb = r.status;
+            }
+            if (ra == 0 && rb == 0) return VEDA_OK;
+            return vedago_join_failed(ra != 0 ? ra : rb);
+        }
     }
     return vedago_join(H(rt), fa, H(ca), fb, H(cb));
 }

@@ -12,17 +12,22 @@
 #include "veda.h"
 
 void vedac_set_error(const char *msg, size_t n);
-int32_t vedac_call_range(veda_range_fn fn, uintptr_t ctx, int64_t begin, int64_t end);
+// The trampolines for range bodies and tasks take the calling worker's join deque (0: none),
+// which they install for the user's function (capi.c, the join fast path).
+int32_t vedac_call_range(veda_range_fn fn, uintptr_t ctx, int64_t begin, int64_t end, uintptr_t xdq);
 int32_t vedac_call_fold(veda_fold_fn fn, uintptr_t ctx, int64_t begin, int64_t end, void *acc);
 void vedac_call_combine(veda_combine_fn fn, uintptr_t ctx, void *acc, const void *other);
-int32_t vedac_call_task(veda_task_fn fn, uintptr_t ctx);
+int32_t vedac_call_task(veda_task_fn fn, uintptr_t ctx, uintptr_t xdq);
 void vedac_call_callback(veda_callback_fn fn, uintptr_t user, veda_status st);
 uintptr_t vedac_thread_cancel(void); // the veda_cancel token bound to this thread, 0 if none
 // The one-chunk fast path's gate table (capi.c; goveda/foreign.go).
 void vedac_gate_register(uintptr_t token, void *gate);
 void vedac_gate_unregister(uintptr_t token);
 int32_t vedac_thread_holds(void *gate); // 1 if this thread runs a fast-path body under gate
-size_t vedac_gate_offset(int field);    // offsetof the gate's field 0..4 (layout test)
+size_t vedac_gate_offset(int field);    // offsetof the gate's field 0..6, then its size (layout test)
+// The join fast path (capi.c; goveda/foreign.go).
+void vedac_xrec_run(uintptr_t rec, uintptr_t xdq); // run a stolen record on this thread
+size_t vedac_xdq_offset(int field);                // layout test: see goveda.ForeignJoinLayout
 // The fork guard for the other C files (graph.c): VEDA_OK, or, in a forked child, the fork error
 // set as the last error and VEDA_ERR_UNSUPPORTED returned.
 veda_status vedac_fork_refused(void);

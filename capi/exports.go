@@ -165,7 +165,7 @@ func vedago_parallel_for(h C.uintptr_t, begin, end, grain C.int64_t, cfn C.veda_
 		return stOK
 	}
 	err := e.rt.ParallelFor(callCtx(), int(begin), int(end), int(grain), func(lo, hi int) error {
-		if r := C.vedac_call_range(cfn, ctx, C.int64_t(lo), C.int64_t(hi)); r != 0 {
+		if r := C.vedac_call_range(cfn, ctx, C.int64_t(lo), C.int64_t(hi), joinDeque(e.rt)); r != 0 {
 			return &callbackError{what: "callback", code: int32(r), lo: int64(lo), hi: int64(hi), hasRange: true}
 		}
 		return nil

@@ -52,8 +52,8 @@ func vedago_parallel_for_failed(begin, end C.int64_t, code C.int32_t) (st C.veda
 }
 
 // gateLayoutC returns capi.c's offsets of vedac_gate's fields and its size (layout test).
-func gateLayoutC() [6]uintptr {
-	var out [6]uintptr
+func gateLayoutC() [8]uintptr {
+	var out [8]uintptr
 	for i := range out {
 		out[i] = uintptr(C.vedac_gate_offset(C.int(i)))
 	}

@@ -13,3 +13,11 @@ func TestGateLayoutMatchesC(t *testing.T) {
 		t.Fatalf("vedac_gate offsets and size %v, sched.Gate %v", got, want)
 	}
 }
+
+// The C mirrors of the join deque and record (capi.c's vedac_xdq and vedac_xrec) must match
+// sched.ExtDeque and sched.ExtRecord: the join fast path uses the Go memory in place.
+func TestJoinDequeLayoutMatchesC(t *testing.T) {
+	if got, want := joinLayoutC(), goveda.ForeignJoinLayout(); got != want {
+		t.Fatalf("vedac_xdq/vedac_xrec offsets and sizes %v, sched's %v", got, want)
+	}
+}

@@ -62,7 +62,7 @@ func vedago_submit(h C.uintptr_t, cfn C.veda_task_fn, ctx C.uintptr_t, priority 
 	if deadlineNS > 0 {
 		opts.Deadline = time.Now().Add(time.Duration(deadlineNS))
 	}
-	task := taskFunc(cfn, ctx)
+	task := taskFunc(e.rt, cfn, ctx)
 	f := goveda.Submit(e.rt, opts, func(context.Context) (struct{}, error) {
 		return struct{}{}, task()
 	})

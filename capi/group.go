@@ -16,6 +16,7 @@ import (
 // runtime token, so calls on a group whose runtime was destroyed get VEDA_ERR_CLOSED.
 type group struct {
 	rtTok uintptr
+	rt    *goveda.Runtime
 	g     *goveda.Group
 }
 
@@ -43,9 +44,9 @@ func lookupGroup(fn string, h C.uintptr_t) (*group, C.veda_status) {
 }
 
 // taskFunc wraps a C task as a Go task body.
-func taskFunc(cfn C.veda_task_fn, ctx C.uintptr_t) func() error {
+func taskFunc(rt *goveda.Runtime, cfn C.veda_task_fn, ctx C.uintptr_t) func() error {
 	return func() error {
-		if r := C.vedac_call_task(cfn, ctx); r != 0 {
+		if r := C.vedac_call_task(cfn, ctx, joinDeque(rt)); r != 0 {
 			return &callbackError{what: "task", code: int32(r)}
 		}
 		return nil
@@ -60,7 +61,7 @@ func vedago_group_create(h C.uintptr_t, out *C.uintptr_t) (st C.veda_status) {
 	if st != stOK {
 		return st
 	}
-	*out = C.uintptr_t(groups.Add(&group{rtTok: uintptr(h), g: e.rt.NewGroup()}))
+	*out = C.uintptr_t(groups.Add(&group{rtTok: uintptr(h), rt: e.rt, g: e.rt.NewGroup()}))
 	return stOK
 }
 
@@ -75,7 +76,7 @@ func vedago_group_spawn(h C.uintptr_t, cfn C.veda_task_fn, ctx C.uintptr_t) (st 
 	if cfn == nil {
 		return fail(stInvalidArgument, fn, "veda: invalid argument: fn is NULL")
 	}
-	return result(fn, goveda.SpawnWith(g.g, runCTask, cTask{cfn, ctx})) // no closure per spawn
+	return result(fn, goveda.SpawnWith(g.g, runCTask, cTask{cfn, ctx, g.rt})) // no closure per spawn
 }
 
 //export vedago_group_wait

@@ -5,20 +5,77 @@ package capi
 */
 import "C"
 
-import "github.com/veda-runtime/veda/goveda"
+import (
+	"unsafe"
 
-// cTask is one C task: the function and its ctx, passed by value (no closure, no allocation).
+	"github.com/veda-runtime/veda/goveda"
+)
+
+// cTask is one C task: the function, its ctx and the runtime that runs it, passed by value (no
+// closure, no allocation).
 type cTask struct {
 	fn  C.veda_task_fn
 	ctx C.uintptr_t
+	rt  *goveda.Runtime
 }
 
-// runCTask calls t on the current worker: one Go->C call.
+// runCTask calls t on the current worker: one Go->C call, which hands the worker's join deque
+// to the task (capi.c, the join fast path).
 func runCTask(t cTask) error {
-	if r := C.vedac_call_task(t.fn, t.ctx); r != 0 {
+	if r := C.vedac_call_task(t.fn, t.ctx, joinDeque(t.rt)); r != 0 {
 		return &callbackError{what: "task", code: int32(r)}
 	}
 	return nil
+}
+
+// joinDeque returns the calling worker's join deque for a call into C (0 when the caller is not
+// one of rt's workers). Passed as an integer: C keeps it only for that call (goveda/foreign.go).
+func joinDeque(rt *goveda.Runtime) C.uintptr_t {
+	return C.uintptr_t(uintptr(rt.ForeignJoinDeque()))
+}
+
+func init() {
+	// Stolen join records run here: one Go->C call on the thief (capi.c's vedac_xrec_run).
+	goveda.SetForeignJoinRunner(func(rec, dq unsafe.Pointer) {
+		C.vedac_xrec_run(C.uintptr_t(uintptr(rec)), C.uintptr_t(uintptr(dq)))
+	})
+}
+
+// vedago_xjoin_wait waits (helping) for a join record that a thief took (capi.c's veda_join).
+//
+//export vedago_xjoin_wait
+func vedago_xjoin_wait(dq, rec unsafe.Pointer) {
+	defer func() { _ = recover() }() // nothing here panics; no panic may cross into C
+	goveda.ForeignJoinWait(dq, rec)
+}
+
+// vedago_xjoin_notify wakes a sleeping worker for a record capi.c just pushed.
+//
+//export vedago_xjoin_notify
+func vedago_xjoin_notify(dq unsafe.Pointer) {
+	defer func() { _ = recover() }() // nothing here panics; no panic may cross into C
+	goveda.ForeignJoinNotify(dq)
+}
+
+// vedago_join_failed sets the error of a fast-path join whose task returned code (the same
+// error as the Go path's).
+//
+//export vedago_join_failed
+func vedago_join_failed(code C.int32_t) (st C.veda_status) {
+	const fn = "veda_join"
+	defer recoverExport(fn, &st)
+	return result(fn, &callbackError{what: "task", code: int32(code)})
+}
+
+// joinLayoutC returns capi.c's layout of the join deque and record (layout test), in the order
+// of goveda.ForeignJoinLayout.
+func joinLayoutC() [14]uintptr {
+	var out [14]uintptr
+	for i := 0; i < 12; i++ {
+		out[i] = uintptr(C.vedac_xdq_offset(C.int(i)))
+	}
+	out[12], out[13] = uintptr(C.vedac_gate_offset(5)), uintptr(C.vedac_gate_offset(6))
+	return out
 }
 
 // vedago_join is veda_join: one C->Go call per join, then goveda.JoinWith (which allocates
@@ -32,5 +89,5 @@ func vedago_join(h C.uintptr_t, fa C.veda_task_fn, ca C.uintptr_t, fb C.veda_tas
 	if st != stOK {
 		return st
 	}
-	return result(fn, goveda.JoinWith(e.rt, runCTask, cTask{fa, ca}, cTask{fb, cb}))
+	return result(fn, goveda.JoinWith(e.rt, runCTask, cTask{fa, ca, e.rt}, cTask{fb, cb, e.rt}))
 }

@@ -18,8 +18,9 @@ import (
 //
 // The gate's memory is pinned for the life of the process (a few dozen bytes per runtime that
 // asked for it), so foreign code may keep its address after the runtime closed: it then finds
-// Closed set and takes its ordinary path. Its layout (five words: Avail, Waiters, Closed,
-// Foreign int32 and Inlined uint64) is a contract with capi.c, checked by capi's tests.
+// Closed set and takes its ordinary path. Its layout (seven words: Avail, Waiters, Closed,
+// Foreign int32, Inlined uint64, then the parking lot's Idle and Searching int32) is a contract
+// with capi.c, checked by capi's tests.
 //
 // Layering: the protocol (which slot rule, when to back off) is the scheduler's (sched.Gate);
 // foreign code only follows it. Who may call: any goroutine.
@@ -61,8 +62,63 @@ func (g *ForeignGate) SetHolder(holds func() bool) { g.rt.pool.SetForeignHolder(
 
 // ForeignGateLayout returns the byte offsets of the gate's words (Avail, Waiters, Closed,
 // Foreign, Inlined) and its size, for bindings that check their mirror of it.
-func ForeignGateLayout() [6]uintptr {
+func ForeignGateLayout() [8]uintptr {
 	var g sched.Gate
-	return [6]uintptr{unsafe.Offsetof(g.Avail), unsafe.Offsetof(g.Waiters), unsafe.Offsetof(g.Closed),
-		unsafe.Offsetof(g.Foreign), unsafe.Offsetof(g.Inlined), unsafe.Sizeof(g)}
+	return [8]uintptr{unsafe.Offsetof(g.Avail), unsafe.Offsetof(g.Waiters), unsafe.Offsetof(g.Closed),
+		unsafe.Offsetof(g.Foreign), unsafe.Offsetof(g.Inlined), unsafe.Offsetof(g.Idle),
+		unsafe.Offsetof(g.Searching), unsafe.Sizeof(g)}
+}
+
+// Foreign joins: the C ABI's veda_join without entering Go (capi.c, "the join fast path";
+// the protocol is the scheduler's, sched/ext.go). A runtime whose bodies are cgo calls
+// (Config.CgoBodies) gives each worker a deque of foreign join records once a runner was
+// installed (SetForeignJoinRunner). While a worker calls foreign code, the binding hands that
+// code the worker's deque (ForeignJoinDeque), and a join made there pushes its second half on
+// it, runs the first, and pops the second back: no crossing. Workers that run out of work steal
+// records from these deques as from their own, and run them with the runner. The deque's
+// address is valid while its runtime is open; foreign code keeps it only for the duration of
+// the call that handed it over (the Go scheduler never moves it).
+
+// SetForeignJoinRunner installs run, which calls a stolen record's function on the calling
+// worker with dq (that worker's deque) handed to it, and stores the function's result in the
+// record. It must not panic. Runtimes created afterwards have join deques. Any goroutine; the
+// binding calls it once, at load.
+func SetForeignJoinRunner(run func(rec, dq unsafe.Pointer)) {
+	sched.SetExtRunner(func(rec *sched.ExtRecord, dq *sched.ExtDeque) {
+		run(unsafe.Pointer(rec), unsafe.Pointer(dq))
+	})
+}
+
+// ForeignJoinDeque returns the join deque of the worker that calls it, for the foreign code it
+// is about to call; nil when the caller is not one of rt's workers or rt has no join deques.
+// Any goroutine; O(Workers).
+func (rt *Runtime) ForeignJoinDeque() unsafe.Pointer {
+	if d := rt.pool.CurrentExt(); d != nil {
+		return unsafe.Pointer(d)
+	}
+	return nil
+}
+
+// ForeignJoinWait returns when rec (pushed on dq by dq's worker, then stolen) is done; the worker
+// runs other tasks meanwhile. Foreign code on dq's worker only (inside a call that handed it dq).
+func ForeignJoinWait(dq, rec unsafe.Pointer) {
+	sched.WaitExt((*sched.ExtDeque)(dq), (*sched.ExtRecord)(rec))
+}
+
+// ForeignJoinNotify wakes a sleeping worker for a record just pushed on dq. Foreign code calls it
+// after a push that found a sleeper and no searcher in the pool's gate. Any goroutine.
+func ForeignJoinNotify(dq unsafe.Pointer) { sched.NotifyExt((*sched.ExtDeque)(dq)) }
+
+// ForeignJoinLayout returns the layout that foreign code mirrors: the offsets of a join deque's
+// Top, Bottom, Executed, Gate and Slots words and its size, then a record's Fn, Ctx, Status and
+// State offsets and its size (see sched.ExtDequeLayout); then ExtCap; then the gate's Idle and
+// Searching offsets.
+func ForeignJoinLayout() [14]uintptr {
+	var g sched.Gate
+	l := sched.ExtDequeLayout()
+	var out [14]uintptr
+	copy(out[:], l[:])
+	out[11] = sched.ExtCap
+	out[12], out[13] = unsafe.Offsetof(g.Idle), unsafe.Offsetof(g.Searching)
+	return out
 }

@@ -58,6 +58,7 @@ func New(cfg Config) (*Runtime, error) {
 		Latency: !cfg.DisableTelemetry,
 		Clocks:  !cfg.DisableTelemetry,
 		Yield:   cfg.CgoBodies,
+		Ext:     cfg.CgoBodies, // foreign joins (foreign.go, ForeignJoin)
 	}
 	if o.Seed == 0 && cfg.Policy != PolicyDeterministic {
 		o.Seed = uint64(time.Now().UnixNano())

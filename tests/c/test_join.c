@@ -1,6 +1,9 @@
 /* test_join: veda_join runs both functions (nested to any depth: fib), reports TASK_FAILED when
  * either fails while still running both, rejects NULL functions with nothing run, and works from
- * many application threads at once and from inside other callbacks. */
+ * many application threads at once and from inside other callbacks. Joins made inside a task
+ * that a worker runs take the C-side fast path (capi.c, sched/ext.go): the same rules are
+ * checked there, with records stolen and owners parked (more workers than cores), past the
+ * deque's capacity, and with other runtimes' handles, live and destroyed. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include "vt.h"
@@ -46,6 +49,188 @@ static int32_t body(void *ctx, int64_t b, int64_t e) {
         atomic_fetch_add((_Atomic long long *)ctx, 1);
     }
     return 0;
+}
+
+/* ---- inside workers: the fast path ---- */
+
+/* Joins made by fib_task when it runs on a worker (every level below the root). */
+static long long joins_of(int n) { return n < 10 ? 0 : 1 + joins_of(n - 1) + joins_of(n - 2); }
+
+/* A join inside a task: its halves fail or not as asked and run for a while (fa 300 us, fb 1 ms:
+ * long enough for the parked second worker to be woken by the push and steal fb, and for the
+ * owner to wait for it, parked, until the thief is done). Records which thread ran each half. */
+typedef struct {
+    int32_t code;
+    double spin_s;
+    pthread_t ran_on;
+} half;
+typedef struct {
+    half a, b;
+    veda_status st; /* veda_join's status */
+    char msg[128];  /* veda_last_error() right after it, on the same thread */
+    pthread_t joiner;
+} inner_join;
+
+static _Atomic long long halves;
+static int32_t coded(void *p) {
+    half *h = p;
+    atomic_fetch_add(&halves, 1);
+    h->ran_on = pthread_self();
+    for (double t0 = vt_now(); vt_now() - t0 < h->spin_s;) {}
+    return h->code;
+}
+static int32_t inner_task(void *p) {
+    inner_join *j = p;
+    j->joiner = pthread_self();
+    j->st = veda_join(rt, coded, &j->a, coded, &j->b);
+    snprintf(j->msg, sizeof j->msg, "%s", veda_last_error());
+    return 0;
+}
+
+/* fib that fails at every leaf n == 10 on the left spine (fa side); counts every leaf run. */
+static _Atomic long long leaves;
+static int32_t fib_fail(void *p) {
+    fib_arg *a = p;
+    if (a->n < 10) {
+        atomic_fetch_add(&leaves, 1);
+        a->r = fib_seq(a->n);
+        return 0;
+    }
+    if (a->n == 10) { atomic_fetch_add(&leaves, 1); return 5; }
+    fib_arg x = {a->n - 1, 0, 0}, y = {a->n - 2, 0, 0};
+    veda_status st = veda_join(rt, fib_fail, &x, fib_fail, &y);
+    if (st != VEDA_OK) return 6;
+    a->r = x.r + y.r;
+    return 0;
+}
+static long long leaves_of(int n) { return n <= 10 ? 1 : leaves_of(n - 1) + leaves_of(n - 2); }
+
+/* A chain of nested joins deeper than the deque (256 records): the rest take the Go path. */
+static int32_t chain(void *p) {
+    intptr_t n = (intptr_t)p;
+    if (n == 0) return 0;
+    return veda_join(rt, chain, (void *)(n - 1), ok_task, NULL) == VEDA_OK ? 0 : 1;
+}
+
+/* Joins inside a task of rt on another runtime's handle (live: works; destroyed: refused). */
+static veda_runtime *other;
+static veda_status other_st;
+static char other_msg[128];
+static int32_t on_other(void *p) {
+    (void)p;
+    other_st = veda_join(other, ok_task, NULL, ok_task, NULL);
+    snprintf(other_msg, sizeof other_msg, "%s", veda_last_error());
+    return 0;
+}
+static int32_t fib_other(void *p) {
+    fib_arg *a = p;
+    if (a->n < 10) { a->r = fib_seq(a->n); return 0; }
+    fib_arg x = {a->n - 1, 0, 0}, y = {a->n - 2, 0, 0};
+    if (veda_join(other, fib_other, &x, fib_other, &y) != VEDA_OK) return 1;
+    a->r = x.r + y.r;
+    return 0;
+}
+
+static void vt_sleep_ms(int ms) {
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static long long metric(veda_runtime *r, const char *key) {
+    char buf[8192];
+    size_t len = 0;
+    if (veda_metrics_json(r, buf, sizeof buf, &len) != VEDA_OK) return -1;
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *at = strstr(buf, pat);
+    return at ? atoll(at + strlen(pat)) : -1;
+}
+
+static void fast_path_checks(void) {
+    /* Results with stealing and parking: 8 workers on this machine's cores, 4 submitters. */
+    veda_runtime *keep = rt;
+    rt = vt_runtime(8, VEDA_POLICY_ADAPTIVE);
+    for (int round = 0; round < 20; round++) {
+        enum { T = 4 };
+        pthread_t th[T];
+        fib_arg args[T];
+        for (int i = 0; i < T; i++) {
+            args[i] = (fib_arg){18 + (round + i) % 7, 0, -1};
+            CHECK(pthread_create(&th[i], NULL, thread_fib, &args[i]) == 0);
+        }
+        for (int i = 0; i < T; i++) {
+            pthread_join(th[i], NULL);
+            CHECK(args[i].st == VEDA_OK && args[i].r == fib_seq(args[i].n));
+        }
+    }
+    OK(veda_runtime_destroy(rt));
+    rt = keep;
+
+    /* Failures inside a worker: TASK_FAILED with the code (fa's first), both halves ran, whether
+       fb ran on the joining worker or was stolen (then the owner waited for the thief). */
+    const int32_t codes[4][2] = {{0, 0}, {7, 0}, {0, 9}, {3, 4}};
+    int stolen = 0;
+    for (int rep = 0; rep < 10; rep++) {
+        for (int c = 0; c < 4; c++) {
+            inner_join j = {{codes[c][0], 300e-6, 0}, {codes[c][1], 1e-3, 0}, -1, "", 0};
+            halves = 0;
+            OK(veda_join(rt, inner_task, &j, ok_task, NULL));
+            CHECK(halves == 2);
+            CHECK(pthread_equal(j.a.ran_on, j.joiner));
+            stolen += !pthread_equal(j.b.ran_on, j.joiner);
+            if (c == 0) {
+                CHECK(j.st == VEDA_OK);
+            } else {
+                char want[32];
+                snprintf(want, sizeof want, "returned %d", codes[c][0] ? codes[c][0] : codes[c][1]);
+                CHECK(j.st == VEDA_ERR_TASK_FAILED && strstr(j.msg, want) != NULL);
+            }
+        }
+    }
+    printf("inner joins whose fb was stolen: %d of 40\n", stolen);
+    CHECK(stolen > 0); /* the push woke the parked worker, which took the record */
+
+    /* A failing leaf deep in the tree: the root fails, and every leaf still ran exactly once. */
+    for (int rep = 0; rep < 10; rep++) {
+        fib_arg a = {22, 0, 0};
+        leaves = 0;
+        EXPECT_ST(veda_join(rt, fib_fail, &a, ok_task, NULL), VEDA_ERR_TASK_FAILED);
+        CHECK(leaves == leaves_of(22));
+    }
+
+    /* Deeper than the deque: the joins past 256 take the Go path; nothing breaks. */
+    OK(veda_join(rt, chain, (void *)(intptr_t)600, ok_task, NULL));
+
+    /* Another live runtime's handle inside rt's task: its own pool runs the joins. */
+    other = vt_runtime(2, VEDA_POLICY_ADAPTIVE);
+    fib_arg o = {20, 0, 0};
+    OK(veda_join(rt, fib_other, &o, ok_task, NULL));
+    CHECK(o.r == fib_seq(20));
+    other_st = -1;
+    OK(veda_join(rt, on_other, NULL, ok_task, NULL));
+    CHECK(other_st == VEDA_OK);
+    /* A destroyed handle inside a task: refused as on the Go path, and nothing runs. */
+    OK(veda_runtime_destroy(other));
+    ran = 0;
+    OK(veda_join(rt, on_other, NULL, ok_task, NULL));
+    CHECK(other_st == VEDA_ERR_CLOSED && strstr(other_msg, "destroyed") != NULL);
+    CHECK(ran == 1); /* the outer join's ok_task only */
+
+    /* Every join is a task in the metrics, fast path or not (the counters are published when
+       workers go idle, so poll a little). */
+    fib_arg m = {24, 0, 0};
+    long long before = metric(rt, "tasks_executed");
+    OK(veda_join(rt, fib_task, &m, ok_task, NULL));
+    CHECK(m.r == fib_seq(24));
+    long long want = joins_of(24), got = 0;
+    for (int i = 0; i < 200; i++) {
+        got = metric(rt, "tasks_executed") - before;
+        if (got >= want) break;
+        vt_sleep_ms(10);
+    }
+    if (!(got >= want && got <= want + 16))
+        printf("tasks_executed grew by %lld for %lld joins\n", got, want);
+    CHECK(got >= want && got <= want + 16);
 }
 
 int main(void) {
@@ -100,6 +285,8 @@ int main(void) {
     _Atomic long long done = 0;
     OK(veda_parallel_for(rt, 0, 64, 1, body, (void *)&done));
     CHECK(done == 64);
+
+    fast_path_checks();
 
     /* The shared runtime works too. */
     veda_runtime *own = rt;

@@ -133,6 +133,9 @@ func (m *monitor) loop() {
 		queued := p.inj.len()
 		for _, w := range p.workers[:active] {
 			queued += w.dq.size()
+			if w.ext != nil {
+				queued += max(0, w.ext.size()) // foreign join records (ext.go)
+			}
 		}
 		limit := p.limit()
 		switch {

@@ -43,3 +43,19 @@ func (l *Latch) Set() {
 		w.wake()
 	}
 }
+
+// waitCond is what a waiting worker waits for (waitSlow, fallAsleep): a *Latch, or a foreign
+// join record (extCond, ext.go).
+type waitCond interface {
+	Probe() bool // set; never spuriously true
+	// arm makes a later set wake w: the waiter's half of the Dekker pair, done before the
+	// final Probe in fallAsleep. disarm undoes it once w is awake.
+	arm(w *Worker)
+	disarm(w *Worker)
+}
+
+// store (seq-cst): the waiter's half of the latch Dekker pair (see Set).
+func (l *Latch) arm(w *Worker) { l.sleeper.Store(w) }
+
+// store: we are awake; later sets need not wake us.
+func (l *Latch) disarm(*Worker) { l.sleeper.Store(nil) }

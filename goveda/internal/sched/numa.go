@@ -116,7 +116,7 @@ func (w *Worker) stealFrom(v *Worker) *Task {
 			return t
 		}
 		if !retry {
-			return nil
+			return w.stealExt(v)
 		}
 	}
 }

@@ -10,14 +10,16 @@ import (
 // publishes its task and then reads idle. Both sides use sequentially consistent atomics, so at
 // least one of them sees the other.
 type sleepState struct {
-	idle      atomic.Int32 // registered sleepers; seq-cst add in register (from fallAsleep), load in notify
-	searching atomic.Int32 // workers spinning in the idle loop; seq-cst, see notify
+	// idle and searching are words of the pool's Gate (inline.go), so that foreign code that
+	// pushes a join record can read them in place (ext.go); set by New.
+	idle      *atomic.Int32 // registered sleepers; seq-cst add in register (from fallAsleep), load in notify
+	searching *atomic.Int32 // workers spinning in the idle loop; seq-cst, see notify
 	// waiting counts workers spinning inside a wait (a join, a scope) that found no work to help
 	// with: idle for IdleWorkers, so a running reduce leaf offers them half of its rest (goveda's
 	// leaf.go). A hint only: notify ignores it, and no wake-up depends on it. Adds by the
 	// waiting worker (waitSlow), loads by IdleWorkers; no ordering role.
 	waiting atomic.Int32
-	_       [cacheLine - 12]byte
+	_       [cacheLine - 20]byte
 
 	mu       sync.Mutex
 	sleepers []*Worker // registered sleepers, LIFO (the most recently idle has the warmest cache)
@@ -145,11 +147,10 @@ func (w *Worker) wake() {
 // registers as a sleeper and then re-checks for work, for l and for stopping; if anything is
 // there it returns at once. Owner worker (w) only. Returns without guarantee that work exists:
 // callers loop.
-func (w *Worker) fallAsleep(l *Latch) {
+func (w *Worker) fallAsleep(l waitCond) {
 	p := w.p
 	if l != nil {
-		// store (seq-cst): the waiter's half of the latch Dekker pair (see Latch.Set).
-		l.sleeper.Store(w)
+		l.arm(w) // the waiter's half of the Dekker pair (see Latch.Set, extJob.Run)
 	}
 	p.sleep.register(w)
 	if (l != nil && l.Probe()) || p.stopping.Load() || p.hasWork() {
@@ -178,7 +179,7 @@ func (w *Worker) fallAsleep(l *Latch) {
 		w.acquireSlot()
 	}
 	if l != nil {
-		l.sleeper.Store(nil) // store: we are awake; later sets need not wake us
+		l.disarm(w)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/veda-runtime/veda/goveda/internal/trace"
 )
@@ -28,6 +29,9 @@ type Options struct {
 	// Yield makes each worker pass through the Go scheduler at least every yieldEvery of
 	// running (yield.go): for pools whose task bodies are cgo calls.
 	Yield bool
+	// Ext gives each worker an ExtDeque for foreign joins (ext.go), once SetExtRunner was
+	// called; ignored under a deterministic schedule.
+	Ext bool
 
 	// NUMA placement (numa.go). Nodes[i] is worker i's NUMA node (an index; nil: one node) and
 	// CPUs[i] the CPU it is pinned to with Pin (nil: the allowed CPUs round-robin). With more
@@ -96,6 +100,7 @@ type Pool struct {
 
 	mon *monitor // adaptive policy, or nil
 
+	hasExt       bool                        // workers have ExtDeques (ext.go); fixed at New
 	gate         *Gate                       // execution slots (inline.go): Workers minus awake workers and inline runs
 	slotWake     chan struct{}               // wake tokens for goroutines waiting for a slot (inline.go)
 	foreignHolds atomic.Pointer[func() bool] // SetForeignHolder's check, or nil
@@ -161,6 +166,14 @@ func New(o Options) (*Pool, error) {
 	}
 	p.initNUMA(o)
 	p.slotInit()
+	p.sleep.idle, p.sleep.searching = &p.gate.Idle, &p.gate.Searching
+	if o.Ext && det == nil && extRun.Load() != nil {
+		p.hasExt = true
+		for _, w := range p.workers {
+			w.ext = &ExtDeque{Gate: uintptr(unsafe.Pointer(p.gate))}
+			extOwners.Store(w.ext, w)
+		}
+	}
 	ready := make(chan error, o.Workers)
 	p.wg.Add(o.Workers)
 	for _, w := range p.workers {
@@ -237,6 +250,11 @@ func (p *Pool) shutdown() {
 		w.wake()
 	}
 	p.wg.Wait()
+	for _, w := range p.workers {
+		if w.ext != nil {
+			extOwners.Delete(w.ext)
+		}
+	}
 	close(p.closeDone)
 }
 
@@ -271,6 +289,9 @@ func (p *Pool) hasWork() bool {
 	}
 	for _, w := range p.workers {
 		if w.dq.size() > 0 { // loads (seq-cst): pair with the bottom store in deque.push
+			return true
+		}
+		if w.ext != nil && w.ext.size() > 0 { // loads (seq-cst): pair with the foreign push (ext.go)
 			return true
 		}
 	}

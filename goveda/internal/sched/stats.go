@@ -41,6 +41,9 @@ func (p *Pool) Stats() Stats {
 	}
 	for i, w := range p.workers {
 		s.Executed += w.pub.executed.Load()
+		if w.ext != nil {
+			s.Executed += w.ext.Executed.Load() // load: snapshot of the foreign owner's own joins (ext.go)
+		}
 		s.Stolen += w.pub.stolen.Load()
 		s.StealAttempts += w.pub.stealAttempts.Load()
 		s.Parks += w.pub.parks.Load()

@@ -61,6 +61,9 @@ type Worker struct {
 
 	jobFree []any // recycled jobs that ran inline (TakeFree/PutFree); owner only
 
+	ext     *ExtDeque // foreign join records (ext.go); nil without; fixed at New
+	extFree []*extJob // recycled stolen-record jobs; owner only
+
 	ys yieldState // rescheduling points (yield.go); owner only
 
 	shared atomic.Pointer[Shared] // work w runs that others may join (share.go); owner stores, joiners load
@@ -261,6 +264,9 @@ func (w *Worker) steal() *Task {
 				break
 			}
 		}
+		if t := w.stealExt(v); t != nil {
+			return t
+		}
 	}
 	return nil
 }
@@ -411,7 +417,15 @@ func (w *Worker) WaitUntil(l *Latch, ctx context.Context) {
 	w.waitSlow(l, ctx)
 }
 
-func (w *Worker) waitSlow(l *Latch, ctx context.Context) {
+// waitFor is WaitUntil for a foreign join record (WaitExt). Owner only.
+func (w *Worker) waitFor(c waitCond) {
+	if c.Probe() {
+		return
+	}
+	w.waitSlow(c, nil)
+}
+
+func (w *Worker) waitSlow(l waitCond, ctx context.Context) {
 	if ctx != nil && ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, w.wake)
 		defer stop()

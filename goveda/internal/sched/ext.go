@@ -1,0 +1,255 @@
+package sched
+
+import (
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// External join deques: the C ABI's veda_join without entering Go (capi.c, "the join fast path").
+//
+// Through cgo a veda_join from a C task costs three crossings (C->Go for the join, Go->C for
+// each half): about 0.7 us per task on the peer benchmark, where oneTBB spends 0.2 us. With an
+// ExtDeque, a C task that runs on worker w joins on w's own C-side deque instead:
+//
+//  1. the owner (C code running inside a cgo call that w's goroutine made, found through a
+//     thread-local that the Go->C call installs for its duration) pushes a record {fb, cb,
+//     status, state} that lives in its own C stack frame, runs fa, then pops the record back
+//     and runs fb: no crossing at all;
+//  2. thieves are Go workers: steal and hasWork read ExtDeques with atomics, as they read Go
+//     deques, and a stolen record runs through ExtRun (a Go->C call) as a Task of the thief;
+//  3. an owner whose record was stolen waits in Go (WaitExt: one C->Go call), helping as in any
+//     join, until the thief marks the record done.
+//
+// The deque is a Chase-Lev deque (deque.go) of fixed capacity ExtCap; a full one makes the
+// caller take the Go path. Records nest as the C stack does (a join pops its record, or finds it
+// stolen, before it returns), so the record at the owner's bottom is always its own.
+//
+// Record state word (ExtRecord.State), the Dekker pair between a parked owner and the thief:
+//
+//	0        pending; nobody waits
+//	id+1     worker id parked waiting for it (CAS 0 -> id+1 in arm, back to 0 in disarm)
+//	-1       done; its Status is final, and nobody touches the record any more
+//
+// The thief ends with one Swap(-1) and wakes the worker it returned (if any): a single atomic
+// step, so the owner may return (and its frame, the record, vanish) the moment it sees -1.
+//
+// Wake-ups: after its push (a seq-cst store of Bottom) the owner loads Gate.Idle and
+// Gate.Searching, which are sleepState's own counters (see Pool.notify), and calls Notify only
+// when a worker sleeps and none searches. A sleeper registers (Idle++) and then rechecks
+// hasWork, which covers ExtDeques: PARKING.md's case A holds as for a Go push. Unlike Go's
+// notify, the C side does not kick the adaptive monitor when nobody sleeps; the monitor's tick
+// counts ExtDeque work as queued work.
+//
+// Not used under a deterministic schedule (record or replay): those pools have no ExtDeques and
+// every join takes the Go path.
+
+// ExtCap is the capacity of an ExtDeque (a power of two).
+const ExtCap = 256
+
+// Record states (ExtRecord.State).
+const (
+	extPending int32 = 0
+	extDone    int32 = -1
+)
+
+// ExtRecord mirrors capi.c's vedac_xrec: a join's second half, in foreign memory (the joining C
+// frame). The layout is a contract with capi.c.
+type ExtRecord struct {
+	Fn     uintptr      // veda_task_fn; read by whoever runs the record
+	Ctx    uintptr      // its argument
+	Status int32        // fn's result; written by the runner before State becomes done
+	State  atomic.Int32 // see the top of this file
+}
+
+// ExtDeque is one worker's deque of foreign join records. It is Go memory that goveda pins and
+// capi.c mirrors (vedac_xdq; the layout is a contract, checked by capi's tests).
+type ExtDeque struct {
+	// Top: next index to steal. CAS (seq-cst) by thieves (Go) and by the owner's pop of the
+	// last record (C).
+	Top atomic.Int64
+	_   [cacheLine - 8]byte
+	// Bottom: next index to push. Stored only by the owner (C): seq-cst, as in deque.go.
+	Bottom atomic.Int64
+	// Executed: records the owner popped and ran itself. The owner (C) adds with a relaxed
+	// read-modify-write of its own counter; Stats loads it (a snapshot, no ordering role).
+	Executed atomic.Uint64
+	// Gate: the address of the pool's Gate. The owner checks that a veda_join's runtime handle
+	// maps to this gate (capi.c's table) before it uses the deque. Set once, before the deque is
+	// handed out.
+	Gate uintptr
+	_    [cacheLine - 24]byte
+	// Slots hold *ExtRecord (foreign addresses). The owner stores a slot before its Bottom store;
+	// thieves load it after loading Bottom and keep it only if their CAS on Top succeeds.
+	Slots [ExtCap]atomic.Pointer[ExtRecord]
+}
+
+// ExtRunner runs a stolen record on the calling worker: it calls rec's function from the
+// foreign side with dq (the thief's own ExtDeque) installed for nested joins, and stores its
+// result in rec.Status. It must not panic. Installed once per process by the foreign binding.
+type ExtRunner func(rec *ExtRecord, dq *ExtDeque)
+
+var extRun atomic.Pointer[ExtRunner] // store once by SetExtRunner; load per stolen record
+
+// SetExtRunner installs the function that runs stolen records. Pools create ExtDeques only
+// once it is set (see Options.Ext). Any goroutine.
+func SetExtRunner(f ExtRunner) { extRun.Store(&f) }
+
+// extOwners maps an ExtDeque to its worker, for WaitExt and NotifyExt (called from foreign code
+// with only the deque's address). Entries are added by New and removed by shutdown.
+var extOwners sync.Map // *ExtDeque -> *Worker
+
+// Ext returns w's ExtDeque, or nil when the pool has none. Any goroutine.
+func (w *Worker) Ext() *ExtDeque { return w.ext }
+
+// CurrentExt returns the ExtDeque of the worker whose goroutine calls it, or nil (not a worker
+// of p, or no ExtDeques). Any goroutine; O(Workers).
+func (p *Pool) CurrentExt() *ExtDeque {
+	if !p.hasExt {
+		return nil
+	}
+	if w := p.Current(); w != nil {
+		return w.ext
+	}
+	return nil
+}
+
+// ExtDeques returns every worker's ExtDeque (nil without them), for the binding to pin.
+func (p *Pool) ExtDeques() []*ExtDeque {
+	if !p.hasExt {
+		return nil
+	}
+	out := make([]*ExtDeque, len(p.workers))
+	for i, w := range p.workers {
+		out[i] = w.ext
+	}
+	return out
+}
+
+// size returns the number of records in d (<= 0: empty; an owner's pop may make it -1 for a
+// moment). Any goroutine.
+func (d *ExtDeque) size() int64 {
+	// loads (seq-cst): pair with the owner's Bottom stores, as in deque.size.
+	return d.Bottom.Load() - d.Top.Load()
+}
+
+// steal takes the oldest record, or reports (nil, true) after losing a race. Thieves only.
+func (d *ExtDeque) steal() (*ExtRecord, bool) {
+	t := d.Top.Load()    // load-acquire: the index we try to take
+	b := d.Bottom.Load() // load-acquire: pairs with the owner's push (seq-cst store after the slot)
+	if t >= b {
+		return nil, false
+	}
+	r := d.Slots[t&(ExtCap-1)].Load()  // load: published by the Bottom store we observed
+	if !d.Top.CompareAndSwap(t, t+1) { // CAS (seq-cst): another thief or the owner's pop won
+		return nil, true
+	}
+	return r, false
+}
+
+// extJob is a stolen record run as a task of the thief. Jobs are recycled on the thief's free
+// list (extFree) after they ran.
+type extJob struct {
+	t   Task
+	rec *ExtRecord
+}
+
+func (j *extJob) TraceName() string { return "join" }
+
+// Run calls the record's function on w (foreign side), then marks it done and wakes its owner
+// if it parked. Worker only.
+func (j *extJob) Run(w *Worker) {
+	rec := j.rec
+	j.rec = nil
+	(*extRun.Load())(rec, w.ext)
+	// Swap (seq-cst): publishes Status (release) and, in one step, reads whether the owner
+	// parked (the other half of arm's CAS). rec may be gone right after it: not touched again.
+	if old := rec.State.Swap(extDone); old > 0 {
+		if id := int(old - 1); id < len(w.p.workers) {
+			w.p.workers[id].wake()
+		}
+	}
+	w.extFree = append(w.extFree, j) // t.Done is set by execute after Run; reset on reuse
+}
+
+// stealExt tries v's ExtDeque once (retrying lost races) and wraps a stolen record in a task.
+// Owner (w) only.
+func (w *Worker) stealExt(v *Worker) *Task {
+	d := v.ext
+	if d == nil {
+		return nil
+	}
+	for {
+		r, retry := d.steal()
+		if r != nil {
+			var j *extJob
+			if n := len(w.extFree); n > 0 {
+				j = w.extFree[n-1]
+				w.extFree[n-1] = nil
+				w.extFree = w.extFree[:n-1]
+				j.t.Done.Reset()
+			} else {
+				j = &extJob{}
+				j.t.Job = j
+			}
+			j.rec = r
+			w.st.stolen++
+			w.src = v.id
+			w.traceSteal(v)
+			return &j.t
+		}
+		if !retry {
+			return nil
+		}
+	}
+}
+
+// extCond is a record as a waitCond (waitSlow, fallAsleep). One pointer: converting it to the
+// interface allocates nothing.
+type extCond struct{ r *ExtRecord }
+
+func (c extCond) Probe() bool { return c.r.State.Load() == extDone } // load (seq-cst): pairs with the thief's Swap
+
+// arm: CAS (seq-cst) 0 -> id+1, the waiter's half of the Dekker pair with the thief's Swap.
+// It fails only when the record is done (arm/disarm pair up), which Probe then sees.
+func (c extCond) arm(w *Worker) { c.r.State.CompareAndSwap(extPending, int32(w.id)+1) }
+
+// disarm: CAS (seq-cst) id+1 -> 0; fails when the thief finished meanwhile (state -1 stays).
+func (c extCond) disarm(w *Worker) { c.r.State.CompareAndSwap(int32(w.id)+1, extPending) }
+
+// WaitExt blocks until rec, pushed on d by d's worker and stolen since, is done; the worker
+// helps meanwhile (runs other tasks), as in a join whose task was stolen. Called by foreign code
+// on d's worker goroutine (inside a cgo call that goroutine made). It reports false when d is
+// unknown (then it waits without helping).
+func WaitExt(d *ExtDeque, rec *ExtRecord) bool {
+	v, ok := extOwners.Load(d)
+	if !ok {
+		for rec.State.Load() != extDone { // load (seq-cst): see extCond.Probe
+			spinPause(16)
+		}
+		return false
+	}
+	w := v.(*Worker)
+	w.waitFor(extCond{rec})
+	return true
+}
+
+// NotifyExt wakes a sleeping worker of d's pool for a record just pushed on d (Pool.notify).
+// Called by foreign code when it saw a sleeper and no searcher. Any goroutine.
+func NotifyExt(d *ExtDeque) {
+	if v, ok := extOwners.Load(d); ok {
+		v.(*Worker).p.notify()
+	}
+}
+
+// ExtDequeLayout returns the offsets of Top, Bottom, Executed, Gate and Slots in ExtDeque and
+// its size, then the offsets of Fn, Ctx, Status and State in ExtRecord and its size, for
+// bindings that check their mirrors.
+func ExtDequeLayout() [11]uintptr {
+	var d ExtDeque
+	var r ExtRecord
+	return [11]uintptr{unsafe.Offsetof(d.Top), unsafe.Offsetof(d.Bottom), unsafe.Offsetof(d.Executed),
+		unsafe.Offsetof(d.Gate), unsafe.Offsetof(d.Slots), unsafe.Sizeof(d),
+		unsafe.Offsetof(r.Fn), unsafe.Offsetof(r.Ctx), unsafe.Offsetof(r.Status), unsafe.Offsetof(r.State),
+		unsafe.Sizeof(r)}
+}
