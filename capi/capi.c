@@ -103,9 +103,9 @@ veda_status vedac_fork_refused(void) {
 // Each calls the user's function once; Go calls them for every chunk, task and callback.
 
 // The join deque of the worker whose call into C is running on this thread (the join fast path
-// below), or NULL: installed by vedac_call_range, vedac_call_task and vedac_xrec_run for the
-// duration of the user's function and restored after it, so it is never stale. Owner: this
-// thread.
+// below), or NULL: installed by vedac_call_range, vedac_call_fold, vedac_call_task,
+// vedac_call_stage and vedac_xrec_run for the duration of the user's function and restored after
+// it, so it is never stale. Owner: this thread.
 typedef struct vedac_xdq vedac_xdq;
 static __thread __attribute__((tls_model("initial-exec"))) vedac_xdq *vedac_cur_xdq;
 
@@ -117,8 +117,13 @@ int32_t vedac_call_range(veda_range_fn fn, uintptr_t ctx, int64_t begin, int64_t
     return r;
 }
 
-int32_t vedac_call_fold(veda_fold_fn fn, uintptr_t ctx, int64_t begin, int64_t end, void *acc) {
-    return fn((void *)ctx, begin, end, acc);
+int32_t vedac_call_fold(veda_fold_fn fn, uintptr_t ctx, int64_t begin, int64_t end, void *acc,
+                        uintptr_t xdq) {
+    vedac_xdq *saved = vedac_cur_xdq;
+    vedac_cur_xdq = (vedac_xdq *)xdq;
+    int32_t r = fn((void *)ctx, begin, end, acc);
+    vedac_cur_xdq = saved;
+    return r;
 }
 
 void vedac_call_combine(veda_combine_fn fn, uintptr_t ctx, void *acc, const void *other) {
@@ -917,10 +922,13 @@ vedac_source_result vedac_call_source(veda_source_fn fn, uintptr_t ctx, int64_t 
 }
 
 vedac_stage_result vedac_call_stage(veda_stage_fn fn, uintptr_t ctx, int64_t seq, uintptr_t item,
-                                    uint64_t bytes) {
+                                    uint64_t bytes, uintptr_t xdq) {
     void *out = (void *)item;  // preset to the item
     vedac_stage_result r;
+    vedac_xdq *saved = vedac_cur_xdq;
+    vedac_cur_xdq = (vedac_xdq *)xdq;
     r.rc = fn((void *)ctx, seq, (void *)item, &out, &bytes);
+    vedac_cur_xdq = saved;
     r.out = (uintptr_t)out;
     r.bytes = bytes;
     return r;

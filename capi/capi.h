@@ -12,10 +12,11 @@
 #include "veda.h"
 
 void vedac_set_error(const char *msg, size_t n);
-// The trampolines for range bodies and tasks take the calling worker's join deque (0: none),
+// The trampolines for range bodies, folds, tasks and stages take the calling worker's join deque
+// (0: none),
 // which they install for the user's function (capi.c, the join fast path).
 int32_t vedac_call_range(veda_range_fn fn, uintptr_t ctx, int64_t begin, int64_t end, uintptr_t xdq);
-int32_t vedac_call_fold(veda_fold_fn fn, uintptr_t ctx, int64_t begin, int64_t end, void *acc);
+int32_t vedac_call_fold(veda_fold_fn fn, uintptr_t ctx, int64_t begin, int64_t end, void *acc, uintptr_t xdq);
 void vedac_call_combine(veda_combine_fn fn, uintptr_t ctx, void *acc, const void *other);
 int32_t vedac_call_task(veda_task_fn fn, uintptr_t ctx, uintptr_t xdq);
 void vedac_call_callback(veda_callback_fn fn, uintptr_t user, veda_status st);
@@ -35,7 +36,8 @@ veda_status vedac_fork_refused(void);
 typedef struct { int32_t rc; uintptr_t item; uint64_t bytes; } vedac_source_result;
 typedef struct { int32_t rc; uintptr_t out; uint64_t bytes; } vedac_stage_result;
 vedac_source_result vedac_call_source(veda_source_fn fn, uintptr_t ctx, int64_t seq);
-vedac_stage_result vedac_call_stage(veda_stage_fn fn, uintptr_t ctx, int64_t seq, uintptr_t item, uint64_t bytes);
+vedac_stage_result vedac_call_stage(veda_stage_fn fn, uintptr_t ctx, int64_t seq, uintptr_t item, uint64_t bytes,
+                                    uintptr_t xdq);
 void vedac_call_drop(veda_drop_fn fn, uintptr_t ctx, int64_t seq, uintptr_t item);
 vedac_stage_result vedac_call_device_stage(veda_device_stage_fn fn, uintptr_t ctx, int32_t device, int64_t seq,
                                            uintptr_t item, uint64_t bytes);

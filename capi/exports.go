@@ -225,7 +225,7 @@ func vedago_parallel_reduce(h C.uintptr_t, begin, end, grain C.int64_t, accSize 
 			if a == nil {
 				a = &accumulator{buf: newAcc()}
 			}
-			if r := C.vedac_call_fold(fold, ctx, C.int64_t(lo), C.int64_t(hi), unsafe.Pointer(&a.buf[0])); r != 0 {
+			if r := C.vedac_call_fold(fold, ctx, C.int64_t(lo), C.int64_t(hi), unsafe.Pointer(&a.buf[0]), joinDeque(e.rt)); r != 0 {
 				return a, &callbackError{what: "fold", code: int32(r), lo: int64(lo), hi: int64(hi), hasRange: true}
 			}
 			return a, nil

@@ -35,7 +35,8 @@ type gitem struct {
 
 // graphEntry is the object behind a veda_graph token.
 type graphEntry struct {
-	g *goveda.Graph[gitem]
+	g  *goveda.Graph[gitem]
+	rt *goveda.Runtime // its runtime: node calls hand the worker's join deque to C
 
 	guard runGuard // veda_graph_run calls in progress, destroyed
 }
@@ -93,7 +94,7 @@ func vedago_graph_create(h C.uintptr_t, name *C.char, named C.int32_t, priority 
 	if err := g.Pipeline().SetPriority(cPriority[priority]); err != nil {
 		return failErr(fn, err)
 	}
-	*out = C.uintptr_t(graphs.Add(&graphEntry{g: g}))
+	*out = C.uintptr_t(graphs.Add(&graphEntry{g: g, rt: e.rt}))
 	return stOK
 }
 
@@ -121,7 +122,7 @@ func vedago_graph_add(h C.uintptr_t, name *C.char, mode C.int32_t, sfn C.veda_st
 	}
 	isSink := sink != 0
 	body := func(_ context.Context, seq int64, it gitem) (gitem, error) {
-		r := C.vedac_call_stage(sfn, ctx, C.int64_t(seq), C.uintptr_t(it.p), C.uint64_t(it.n))
+		r := C.vedac_call_stage(sfn, ctx, C.int64_t(seq), C.uintptr_t(it.p), C.uint64_t(it.n), joinDeque(e.rt))
 		if r.rc != 0 {
 			return it, &codeError{what: "node function", code: int32(r.rc)}
 		}

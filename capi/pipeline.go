@@ -32,6 +32,7 @@ type citem struct {
 // pipelineEntry is the object behind a veda_pipeline token.
 type pipelineEntry struct {
 	p     *goveda.Pipeline[citem]
+	rt    *goveda.Runtime // its runtime: stage calls hand the worker's join deque to C
 	guard runGuard // veda_pipeline_run calls in progress, destroyed
 }
 
@@ -91,7 +92,7 @@ func vedago_pipeline_create(h C.uintptr_t, name *C.char, named C.int32_t, priori
 	if err := p.SetPriority(cPriority[priority]); err != nil {
 		return failErr(fn, err)
 	}
-	*out = C.uintptr_t(pipelines.Add(&pipelineEntry{p: p}))
+	*out = C.uintptr_t(pipelines.Add(&pipelineEntry{p: p, rt: e.rt}))
 	return stOK
 }
 
@@ -129,7 +130,7 @@ func vedago_pipeline_add_stage(h C.uintptr_t, api C.int32_t, name *C.char, mode 
 	// The last stage's *out is ignored: goveda discards the value a sink returns (the item is
 	// finished, the caller owns it), so a body need not know whether it is the last.
 	stage := func(_ context.Context, seq int64, it citem) (citem, error) {
-		r := C.vedac_call_stage(sfn, ctx, C.int64_t(seq), C.uintptr_t(it.p), C.uint64_t(it.n))
+		r := C.vedac_call_stage(sfn, ctx, C.int64_t(seq), C.uintptr_t(it.p), C.uint64_t(it.n), joinDeque(e.rt))
 		if r.rc != 0 {
 			return it, &codeError{what: "stage function", code: int32(r.rc)}
 		}

@@ -146,7 +146,51 @@ static long long metric(veda_runtime *r, const char *key) {
     return at ? atoll(at + strlen(pat)) : -1;
 }
 
+/* Joins inside a reduce fold and inside a pipeline stage (both run on workers). */
+static int32_t fib_fold(void *ctx, int64_t b, int64_t e, void *acc) {
+    (void)ctx;
+    for (int64_t i = b; i < e; i++) {
+        fib_arg x = {18, 0, 0};
+        if (veda_join(rt, fib_task, &x, ok_task, NULL) != VEDA_OK) return 1;
+        *(long long *)acc += x.r;
+    }
+    return 0;
+}
+static void add_ll(void *ctx, void *acc, const void *other) {
+    (void)ctx;
+    *(long long *)acc += *(const long long *)other;
+}
+static int32_t seq_src(void *ctx, int64_t seq, void **out, uint64_t *bytes) {
+    (void)bytes;
+    if (seq >= *(int64_t *)ctx) return 0;
+    *out = (void *)(intptr_t)(seq + 1);
+    return 1;
+}
+static _Atomic long long stage_sum;
+static int32_t fib_stage(void *ctx, int64_t seq, void *item, void **out, uint64_t *bytes) {
+    (void)ctx; (void)seq; (void)out; (void)bytes;
+    fib_arg x = {10 + (int)((intptr_t)item % 8), 0, 0};
+    if (veda_join(rt, fib_task, &x, ok_task, NULL) != VEDA_OK || x.r != fib_seq(x.n)) return 1;
+    atomic_fetch_add(&stage_sum, x.r);
+    return 0;
+}
+
 static void fast_path_checks(void) {
+    /* In a fold and in a stage. */
+    long long zero = 0, total = -1;
+    OK(veda_parallel_reduce(rt, 0, 32, 1, sizeof total, &zero, fib_fold, add_ll, NULL, &total));
+    CHECK(total == 32 * fib_seq(18));
+    veda_pipeline *pl = NULL;
+    OK(veda_pipeline_create(rt, NULL, &pl));
+    OK(veda_pipeline_add_stage(pl, VEDA_STAGE_PARALLEL, fib_stage, NULL));
+    int64_t items = 200;
+    stage_sum = 0;
+    OK(veda_pipeline_run(pl, seq_src, &items));
+    long long want_sum = 0;
+    for (int64_t i = 1; i <= items; i++) want_sum += fib_seq(10 + (int)(i % 8));
+    CHECK(stage_sum == want_sum);
+    OK(veda_pipeline_destroy(pl));
+
     /* Results with stealing and parking: 8 workers on this machine's cores, 4 submitters. */
     veda_runtime *keep = rt;
     rt = vt_runtime(8, VEDA_POLICY_ADAPTIVE);
