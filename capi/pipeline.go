@@ -33,7 +33,7 @@ type citem struct {
 type pipelineEntry struct {
 	p     *goveda.Pipeline[citem]
 	rt    *goveda.Runtime // its runtime: stage calls hand the worker's join deque to C
-	guard runGuard // veda_pipeline_run calls in progress, destroyed
+	guard runGuard        // veda_pipeline_run calls in progress, destroyed
 }
 
 func lookupPipeline(fn string, h C.uintptr_t) (*pipelineEntry, C.veda_status) {
