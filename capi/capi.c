@@ -301,6 +301,7 @@ typedef struct vedac_gate {
     _Atomic int32_t closed;   // 1 once Close began
     _Atomic int32_t foreign;  // foreign inline runs in progress
     _Atomic uint64_t inlined; // foreign inline runs finished
+    char pad_[40];            // sched.Gate's cache-line padding
     _Atomic int32_t idle;     // parked workers (the join fast path reads it after a push)
     _Atomic int32_t searching; // workers looking for work
 } vedac_gate;
@@ -347,7 +348,16 @@ void vedac_gate_unregister(uintptr_t token) {
     atomic_compare_exchange_strong(&e->token, &t, (uintptr_t)0); // only our own entry
 }
 
+// A runtime handle's tag (goveda/handle: kind 1 = kindRuntime in capi/handles.go, | tokenMark
+// 0x8); capi's tests check it against a real token.
+#define VEDAC_RUNTIME_TAG 0x9u
+uintptr_t vedac_runtime_tag(void) { return VEDAC_RUNTIME_TAG; }
+
 static vedac_gate *vedac_gate_lookup(uintptr_t token) {
+    // Only runtime tokens: NULL (0) and the "being filled" marker (1) would otherwise match a
+    // freed entry (found by review: veda_join(NULL, ...) inside a task, and a one-chunk
+    // veda_parallel_for(NULL, ...), ran and returned VEDA_OK once entry 0 had been freed).
+    if ((token & 0xF) != VEDAC_RUNTIME_TAG) return NULL;
     vedac_gate_entry *e = &vedac_gates[vedac_gate_index(token)];
     if (atomic_load(&e->token) != token) return NULL;
     vedac_gate *g = atomic_load(&e->gate);
@@ -521,8 +531,10 @@ VEDA_API veda_status veda_join(veda_runtime *rt, veda_task_fn fa, void *ca, veda
                                       atomic_load_explicit(&d->executed, memory_order_relaxed) + 1,
                                       memory_order_relaxed);
             } else {
-                // load (seq-cst): pairs with the thief's swap to -1, which publishes status
-                if (atomic_load(&r.state) != -1) vedago_xjoin_wait(d, &r);
+                // load (seq-cst): pairs with the thief's swap to -1, which publishes status. The
+                // loop: the record is in this frame, so nothing may return before the thief is
+                // done with it, even if the wait in Go failed.
+                while (atomic_load(&r.state) != -1) vedago_xjoin_wait(d, &r);
                 rb = r.status;
             }
             if (ra == 0 && rb == 0) return VEDA_OK;

@@ -29,6 +29,7 @@ size_t vedac_gate_offset(int field);    // offsetof the gate's field 0..6, then 
 // The join fast path (capi.c; goveda/foreign.go).
 void vedac_xrec_run(uintptr_t rec, uintptr_t xdq); // run a stolen record on this thread
 size_t vedac_xdq_offset(int field);                // layout test: see goveda.ForeignJoinLayout
+uintptr_t vedac_runtime_tag(void);                 // the low 4 bits of every runtime token (test)
 // The fork guard for the other C files (graph.c): VEDA_OK, or, in a forked child, the fork error
 // set as the last error and VEDA_ERR_UNSUPPORTED returned.
 veda_status vedac_fork_refused(void);

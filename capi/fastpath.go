@@ -51,6 +51,9 @@ func vedago_parallel_for_failed(begin, end C.int64_t, code C.int32_t) (st C.veda
 	return result(fn, &callbackError{what: "callback", code: int32(code), lo: int64(begin), hi: int64(end), hasRange: true})
 }
 
+// runtimeTagC returns capi.c's tag of runtime tokens (the gate table accepts no other).
+func runtimeTagC() uintptr { return uintptr(C.vedac_runtime_tag()) }
+
 // gateLayoutC returns capi.c's offsets of vedac_gate's fields and its size (layout test).
 func gateLayoutC() [8]uintptr {
 	var out [8]uintptr

@@ -21,3 +21,12 @@ func TestJoinDequeLayoutMatchesC(t *testing.T) {
 		t.Fatalf("vedac_xdq/vedac_xrec offsets and sizes %v, sched's %v", got, want)
 	}
 }
+
+// capi.c's gate table accepts only runtime tokens: their low four bits must be what it expects.
+func TestRuntimeTokenTagMatchesC(t *testing.T) {
+	tok := runtimes.Add(&runtimeEntry{})
+	defer runtimes.Take(tok)
+	if got, want := tok&0xF, runtimeTagC(); got != want {
+		t.Fatalf("runtime token %#x has tag %#x, capi.c expects %#x", tok, got, want)
+	}
+}

@@ -31,6 +31,11 @@ static int32_t fib_task(void *p) {
     return 0;
 }
 
+static void vt_sleep_ms(int ms) {
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 static _Atomic int ran;
 static int32_t ok_task(void *p) { (void)p; atomic_fetch_add(&ran, 1); return 0; }
 static int32_t bad_task(void *p) { atomic_fetch_add(&ran, 1); return (int32_t)(intptr_t)p; }
@@ -131,10 +136,6 @@ static int32_t fib_other(void *p) {
     return 0;
 }
 
-static void vt_sleep_ms(int ms) {
-    struct timespec ts = {0, ms * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static long long metric(veda_runtime *r, const char *key) {
     char buf[8192];
@@ -277,7 +278,72 @@ static void fast_path_checks(void) {
     CHECK(got >= want && got <= want + 16);
 }
 
+/* NULL and freed gate entries: runtime token slot 0 is freed, then NULL handles are refused. */
+static veda_status null_st;
+static char null_msg[128];
+static int32_t join_null(void *p) {
+    (void)p;
+    null_st = veda_join(NULL, ok_task, NULL, ok_task, NULL);
+    snprintf(null_msg, sizeof null_msg, "%s", veda_last_error());
+    return 0;
+}
+static int32_t one_body(void *ctx, int64_t b, int64_t e) { (void)ctx; (void)b; (void)e; atomic_fetch_add(&ran, 1); return 0; }
+
+static void null_handle_checks(void) {
+    veda_runtime *a = NULL, *b = NULL;
+    OK(veda_runtime_shared(&a)); /* the process's first handle: gate entry 0 */
+    OK(veda_runtime_shared(&b));
+    OK(veda_runtime_destroy(a)); /* entry 0 free again */
+    rt = b;
+    ran = 0;
+    OK(veda_join(b, join_null, NULL, ok_task, NULL));
+    CHECK(null_st == VEDA_ERR_INVALID_ARGUMENT && strstr(null_msg, "NULL") != NULL);
+    CHECK(ran == 1); /* the outer ok_task only */
+    ran = 0;
+    EXPECT_ST(veda_parallel_for(NULL, 0, 1, 1, one_body, NULL), VEDA_ERR_INVALID_ARGUMENT);
+    CHECK(ran == 0);
+    OK(veda_runtime_destroy(b));
+    rt = NULL;
+}
+
+/* A worker that waits inside fa (a helping wait: veda_future_wait) while its own record fb is on
+ * its deque must run fb itself when nobody else can: here the other worker is held by F, which
+ * waits for the flag that fb sets (it gives up after 5 s, which fails the check below). */
+static veda_future *held;
+static _Atomic int flag;
+static int32_t hold_until_flag(void *p) {
+    (void)p;
+    for (double t0 = vt_now(); !atomic_load(&flag);) {
+        if (vt_now() - t0 > 5) return 1;
+        vt_sleep_ms(1);
+    }
+    return 0;
+}
+static int32_t wait_held(void *p) { (void)p; return veda_future_wait(held, -1); }
+static int32_t set_flag(void *p) { (void)p; atomic_store(&flag, 1); return 0; }
+static int32_t join_wait_set(void *p) { (void)p; return veda_join(rt, wait_held, NULL, set_flag, NULL); }
+
+static void own_record_checks(void) {
+    veda_runtime *keep = rt;
+    veda_config c;
+    veda_config_init(&c);
+    c.num_workers = 2;
+    c.policy = VEDA_POLICY_FIXED;
+    c.disable_gpu = 1;
+    OK(veda_runtime_create(&c, &rt));
+    flag = 0;
+    OK(veda_submit(rt, hold_until_flag, NULL, NULL, &held));
+    vt_sleep_ms(20); /* F runs on one worker */
+    OK(veda_join(rt, join_wait_set, NULL, ok_task, NULL));
+    CHECK(flag == 1);
+    OK(veda_future_wait(held, -1)); /* F saw the flag before giving up */
+    OK(veda_future_release(held));
+    OK(veda_runtime_destroy(rt));
+    rt = keep;
+}
+
 int main(void) {
+    null_handle_checks();
     rt = vt_runtime(2, VEDA_POLICY_ADAPTIVE);
 
     /* fib from the main thread, checked against the sequential result. */
@@ -331,6 +397,7 @@ int main(void) {
     CHECK(done == 64);
 
     fast_path_checks();
+    own_record_checks();
 
     /* The shared runtime works too. */
     veda_runtime *own = rt;

@@ -19,7 +19,10 @@ import (
 //  2. thieves are Go workers: steal and hasWork read ExtDeques with atomics, as they read Go
 //     deques, and a stolen record runs through ExtRun (a Go->C call) as a Task of the thief;
 //  3. an owner whose record was stolen waits in Go (WaitExt: one C->Go call), helping as in any
-//     join, until the thief marks the record done.
+//     join, until the thief marks the record done;
+//  4. a worker that waits in Go inside the foreign code that pushed records (fa blocked on a
+//     future, a group, a join on the Go path) takes its own records first (takeOwnExt), as it
+//     would pop its own Go deque.
 //
 // The deque is a Chase-Lev deque (deque.go) of fixed capacity ExtCap; a full one makes the
 // caller take the Go path. Records nest as the C stack does (a join pops its record, or finds it
@@ -62,8 +65,9 @@ type ExtRecord struct {
 	State  atomic.Int32 // see the top of this file
 }
 
-// ExtDeque is one worker's deque of foreign join records. It is Go memory that goveda pins and
-// capi.c mirrors (vedac_xdq; the layout is a contract, checked by capi's tests).
+// ExtDeque is one worker's deque of foreign join records. It is Go memory, pinned while its pool
+// runs (New, shutdown), that capi.c uses in place (vedac_xdq; the layout is a contract, checked
+// by capi's tests).
 type ExtDeque struct {
 	// Top: next index to steal. CAS (seq-cst) by thieves (Go) and by the owner's pop of the
 	// last record (C).
@@ -175,33 +179,59 @@ func (j *extJob) Run(w *Worker) {
 // stealExt tries v's ExtDeque once (retrying lost races) and wraps a stolen record in a task.
 // Owner (w) only.
 func (w *Worker) stealExt(v *Worker) *Task {
-	d := v.ext
-	if d == nil {
+	if v.ext == nil {
 		return nil
 	}
+	r := v.ext.take()
+	if r == nil {
+		return nil
+	}
+	w.st.stolen++
+	w.src = v.id
+	w.traceSteal(v)
+	return w.extTask(r)
+}
+
+// takeOwnExt takes the oldest record of w's own ExtDeque, for a worker that waits in Go (a
+// future, a group, a join on the Go path) inside the foreign code that pushed it: the record's
+// frame is below on this thread's stack, so it can run nothing else meanwhile, and with no other
+// worker free the record would never run and the wait would spin (hasWork sees the record) or
+// never end (found by review: fa waiting for a task that fb unblocks). Taking it from the top
+// with the thieves' CAS leaves the foreign pop to find it taken (top > its index) and done. Owner
+// only; nil when the deque is empty, as it always is outside foreign frames.
+func (w *Worker) takeOwnExt() *Task {
+	r := w.ext.take()
+	if r == nil {
+		return nil
+	}
+	w.src = FromOwn
+	return w.extTask(r)
+}
+
+// take steals d's oldest record, retrying lost races; nil when d is empty. Any worker.
+func (d *ExtDeque) take() *ExtRecord {
 	for {
 		r, retry := d.steal()
-		if r != nil {
-			var j *extJob
-			if n := len(w.extFree); n > 0 {
-				j = w.extFree[n-1]
-				w.extFree[n-1] = nil
-				w.extFree = w.extFree[:n-1]
-				j.t.Done.Reset()
-			} else {
-				j = &extJob{}
-				j.t.Job = j
-			}
-			j.rec = r
-			w.st.stolen++
-			w.src = v.id
-			w.traceSteal(v)
-			return &j.t
-		}
-		if !retry {
-			return nil
+		if r != nil || !retry {
+			return r
 		}
 	}
+}
+
+// extTask wraps r in a task from w's free list. Owner (w) only.
+func (w *Worker) extTask(r *ExtRecord) *Task {
+	var j *extJob
+	if n := len(w.extFree); n > 0 {
+		j = w.extFree[n-1]
+		w.extFree[n-1] = nil
+		w.extFree = w.extFree[:n-1]
+		j.t.Done.Reset()
+	} else {
+		j = &extJob{}
+		j.t.Job = j
+	}
+	j.rec = r
+	return &j.t
 }
 
 // extCond is a record as a waitCond (waitSlow, fallAsleep). One pointer: converting it to the

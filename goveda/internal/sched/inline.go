@@ -59,6 +59,7 @@ type Gate struct {
 	Foreign atomic.Int32
 	// Inlined: foreign inline runs finished; add only (Stats.Executed).
 	Inlined atomic.Uint64
+	_       [cacheLine - 24]byte // the words above change at every park and inline run
 	// Idle and Searching are the parking lot's counters (park.go's sleepState points at them):
 	// registered sleepers and searching workers. They live here so that foreign code that
 	// pushes a join record reads them in place, after its push, as Pool.notify does (ext.go).

@@ -2,6 +2,7 @@ package sched
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,6 +102,7 @@ type Pool struct {
 	mon *monitor // adaptive policy, or nil
 
 	hasExt       bool                        // workers have ExtDeques (ext.go); fixed at New
+	extPin       runtime.Pinner              // pins the ExtDeques; New and shutdown only
 	gate         *Gate                       // execution slots (inline.go): Workers minus awake workers and inline runs
 	slotWake     chan struct{}               // wake tokens for goroutines waiting for a slot (inline.go)
 	foreignHolds atomic.Pointer[func() bool] // SetForeignHolder's check, or nil
@@ -171,6 +173,7 @@ func New(o Options) (*Pool, error) {
 		p.hasExt = true
 		for _, w := range p.workers {
 			w.ext = &ExtDeque{Gate: uintptr(unsafe.Pointer(p.gate))}
+			p.extPin.Pin(w.ext) // foreign code uses it in place while the pool runs
 			extOwners.Store(w.ext, w)
 		}
 	}
@@ -255,6 +258,7 @@ func (p *Pool) shutdown() {
 			extOwners.Delete(w.ext)
 		}
 	}
+	p.extPin.Unpin() // no foreign frame of this pool is left
 	close(p.closeDone)
 }
 

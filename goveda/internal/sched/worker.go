@@ -207,6 +207,12 @@ func (w *Worker) findWork() *Task {
 		w.src = FromOwn
 		return t
 	}
+	if w.ext != nil {
+		// Non-empty only while w waits inside foreign code that pushed records (ext.go, 4).
+		if t := w.takeOwnExt(); t != nil {
+			return t
+		}
+	}
 	return w.findWorkSlow()
 }
 
