@@ -17,7 +17,8 @@ import (
 //     status, state} that lives in its own C stack frame, runs fa, then pops the record back
 //     and runs fb: no crossing at all;
 //  2. thieves are Go workers: steal and hasWork read ExtDeques with atomics, as they read Go
-//     deques, and a stolen record runs through ExtRun (a Go->C call) as a Task of the thief;
+//     deques, and a stolen record runs through the ExtRunner (a Go->C call) as a task of the
+//     thief;
 //  3. an owner whose record was stolen waits in Go (WaitExt: one C->Go call), helping as in any
 //     join, until the thief marks the record done;
 //  4. a worker that waits in Go inside the foreign code that pushed records (fa blocked on a
@@ -38,7 +39,7 @@ import (
 // step, so the owner may return (and its frame, the record, vanish) the moment it sees -1.
 //
 // Wake-ups: after its push (a seq-cst store of Bottom) the owner loads Gate.Idle and
-// Gate.Searching, which are sleepState's own counters (see Pool.notify), and calls Notify only
+// Gate.Searching, which are sleepState's own counters (see Pool.notify), and calls NotifyExt only
 // when a worker sleeps and none searches. A sleeper registers (Idle++) and then rechecks
 // hasWork, which covers ExtDeques: PARKING.md's case A holds as for a Go push. Unlike Go's
 // notify, the C side does not kick the adaptive monitor when nobody sleeps; the monitor's tick
@@ -103,9 +104,6 @@ func SetExtRunner(f ExtRunner) { extRun.Store(&f) }
 // with only the deque's address). Entries are added by New and removed by shutdown.
 var extOwners sync.Map // *ExtDeque -> *Worker
 
-// Ext returns w's ExtDeque, or nil when the pool has none. Any goroutine.
-func (w *Worker) Ext() *ExtDeque { return w.ext }
-
 // CurrentExt returns the ExtDeque of the worker whose goroutine calls it, or nil (not a worker
 // of p, or no ExtDeques). Any goroutine; O(Workers).
 func (p *Pool) CurrentExt() *ExtDeque {
@@ -116,18 +114,6 @@ func (p *Pool) CurrentExt() *ExtDeque {
 		return w.ext
 	}
 	return nil
-}
-
-// ExtDeques returns every worker's ExtDeque (nil without them), for the binding to pin.
-func (p *Pool) ExtDeques() []*ExtDeque {
-	if !p.hasExt {
-		return nil
-	}
-	out := make([]*ExtDeque, len(p.workers))
-	for i, w := range p.workers {
-		out[i] = w.ext
-	}
-	return out
 }
 
 // size returns the number of records in d (<= 0: empty; an owner's pop may make it -1 for a
