@@ -21,14 +21,14 @@ func TestGoProgramWithCCode(t *testing.T) {
 	t.Log(strings.TrimSpace(string(out)))
 }
 
-// TestJoinFastPathUnderRace builds capi/example/joinrace with the race detector and runs it with
+// TestJoinFastPathUnderRace builds tests/joinrace with the race detector and runs it with
 // more workers than cores: C fib trees through veda_join (the C-side fast path, with records
 // stolen and owners parked) from several goroutines, Go joins on the same pool, failing leaves.
 func TestJoinFastPathUnderRace(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a program")
 	}
-	cmd := exec.Command("go", "run", "-race", "./example/joinrace")
+	cmd := exec.Command("go", "run", "-race", "../tests/joinrace")
 	cmd.Env = append(os.Environ(), "VEDA_NUM_WORKERS=6")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "ok: joins under race") {

@@ -69,12 +69,11 @@ func vedago_join_failed(code C.int32_t) (st C.veda_status) {
 
 // joinLayoutC returns capi.c's layout of the join deque and record (layout test), in the order
 // of goveda.ForeignJoinLayout.
-func joinLayoutC() [14]uintptr {
-	var out [14]uintptr
-	for i := 0; i < 12; i++ {
+func joinLayoutC() [12]uintptr {
+	var out [12]uintptr
+	for i := range out {
 		out[i] = uintptr(C.vedac_xdq_offset(C.int(i)))
 	}
-	out[12], out[13] = uintptr(C.vedac_gate_offset(5)), uintptr(C.vedac_gate_offset(6))
 	return out
 }
 

@@ -61,7 +61,7 @@ func (g *ForeignGate) Wake() { g.rt.pool.WakeSlot() }
 func (g *ForeignGate) SetHolder(holds func() bool) { g.rt.pool.SetForeignHolder(holds) }
 
 // ForeignGateLayout returns the byte offsets of the gate's words (Avail, Waiters, Closed,
-// Foreign, Inlined) and its size, for bindings that check their mirror of it.
+// Foreign, Inlined, Idle, Searching) and its size, for bindings that check their mirror of it.
 func ForeignGateLayout() [8]uintptr {
 	var g sched.Gate
 	return [8]uintptr{unsafe.Offsetof(g.Avail), unsafe.Offsetof(g.Waiters), unsafe.Offsetof(g.Closed),
@@ -92,12 +92,7 @@ func SetForeignJoinRunner(run func(rec, dq unsafe.Pointer)) {
 // ForeignJoinDeque returns the join deque of the worker that calls it, for the foreign code it
 // is about to call; nil when the caller is not one of rt's workers or rt has no join deques.
 // Any goroutine; O(Workers).
-func (rt *Runtime) ForeignJoinDeque() unsafe.Pointer {
-	if d := rt.pool.CurrentExt(); d != nil {
-		return unsafe.Pointer(d)
-	}
-	return nil
-}
+func (rt *Runtime) ForeignJoinDeque() unsafe.Pointer { return unsafe.Pointer(rt.pool.CurrentExt()) }
 
 // ForeignJoinWait returns when rec (pushed on dq by dq's worker, then stolen) is done; the worker
 // runs other tasks meanwhile. Foreign code on dq's worker only (inside a call that handed it dq).
@@ -111,14 +106,12 @@ func ForeignJoinNotify(dq unsafe.Pointer) { sched.NotifyExt((*sched.ExtDeque)(dq
 
 // ForeignJoinLayout returns the layout that foreign code mirrors: the offsets of a join deque's
 // Top, Bottom, Executed, Gate and Slots words and its size, then a record's Fn, Ctx, Status and
-// State offsets and its size (see sched.ExtDequeLayout); then ExtCap; then the gate's Idle and
-// Searching offsets.
-func ForeignJoinLayout() [14]uintptr {
-	var g sched.Gate
+// State offsets and its size (see sched.ExtDequeLayout); then ExtCap. (The gate words the join
+// reads are in ForeignGateLayout.)
+func ForeignJoinLayout() [12]uintptr {
 	l := sched.ExtDequeLayout()
-	var out [14]uintptr
+	var out [12]uintptr
 	copy(out[:], l[:])
 	out[11] = sched.ExtCap
-	out[12], out[13] = unsafe.Offsetof(g.Idle), unsafe.Offsetof(g.Searching)
 	return out
 }

@@ -117,16 +117,29 @@ static int32_t chain(void *p) {
     return veda_join(rt, chain, (void *)(n - 1), ok_task, NULL) == VEDA_OK ? 0 : 1;
 }
 
-/* Joins inside a task of rt on another runtime's handle (live: works; destroyed: refused). */
-static veda_runtime *other;
-static veda_status other_st;
-static char other_msg[128];
-static int32_t on_other(void *p) {
-    (void)p;
-    other_st = veda_join(other, ok_task, NULL, ok_task, NULL);
-    snprintf(other_msg, sizeof other_msg, "%s", veda_last_error());
+/* A join made inside a task with the handle and functions given (bad input on the fast path):
+ * its status and veda_last_error() on the task's thread. */
+typedef struct {
+    veda_runtime *h;
+    veda_task_fn fa, fb;
+    veda_status st;
+    char msg[128];
+} join_on_arg;
+static int32_t join_on(void *p) {
+    join_on_arg *j = p;
+    j->st = veda_join(j->h, j->fa, NULL, j->fb, NULL);
+    snprintf(j->msg, sizeof j->msg, "%s", veda_last_error());
     return 0;
 }
+/* Runs join_on inside a task of rt; the outer join's own ok_task adds 1 to ran. */
+static join_on_arg join_inside(veda_runtime *h, veda_task_fn fa, veda_task_fn fb) {
+    join_on_arg j = {h, fa, fb, -1, ""};
+    OK(veda_join(rt, join_on, &j, ok_task, NULL));
+    return j;
+}
+
+/* Joins inside a task of rt on another runtime's handle (live: works; destroyed: refused). */
+static veda_runtime *other;
 static int32_t fib_other(void *p) {
     fib_arg *a = p;
     if (a->n < 10) { a->r = fib_seq(a->n); return 0; }
@@ -251,15 +264,22 @@ static void fast_path_checks(void) {
     fib_arg o = {20, 0, 0};
     OK(veda_join(rt, fib_other, &o, ok_task, NULL));
     CHECK(o.r == fib_seq(20));
-    other_st = -1;
-    OK(veda_join(rt, on_other, NULL, ok_task, NULL));
-    CHECK(other_st == VEDA_OK);
-    /* A destroyed handle inside a task: refused as on the Go path, and nothing runs. */
+    ran = 0;
+    CHECK(join_inside(other, ok_task, ok_task).st == VEDA_OK);
+    CHECK(ran == 3);
+    /* Bad input inside a task, refused as on the Go path, and nothing of it runs: a destroyed
+       handle, a forged one with a runtime token's tag, NULL functions. */
     OK(veda_runtime_destroy(other));
     ran = 0;
-    OK(veda_join(rt, on_other, NULL, ok_task, NULL));
-    CHECK(other_st == VEDA_ERR_CLOSED && strstr(other_msg, "destroyed") != NULL);
-    CHECK(ran == 1); /* the outer join's ok_task only */
+    join_on_arg j = join_inside(other, ok_task, ok_task);
+    CHECK(j.st == VEDA_ERR_CLOSED && strstr(j.msg, "destroyed") != NULL);
+    j = join_inside((veda_runtime *)(uintptr_t)0x12349, ok_task, ok_task);
+    CHECK(j.st == VEDA_ERR_INVALID_ARGUMENT);
+    j = join_inside(rt, NULL, ok_task);
+    CHECK(j.st == VEDA_ERR_INVALID_ARGUMENT && strstr(j.msg, "fa is NULL") != NULL);
+    j = join_inside(rt, ok_task, NULL);
+    CHECK(j.st == VEDA_ERR_INVALID_ARGUMENT && strstr(j.msg, "fb is NULL") != NULL);
+    CHECK(ran == 4); /* the four outer joins' ok_task only */
 
     /* Every join is a task in the metrics, fast path or not (the counters are published when
        workers go idle, so poll a little). */
@@ -279,14 +299,6 @@ static void fast_path_checks(void) {
 }
 
 /* NULL and freed gate entries: runtime token slot 0 is freed, then NULL handles are refused. */
-static veda_status null_st;
-static char null_msg[128];
-static int32_t join_null(void *p) {
-    (void)p;
-    null_st = veda_join(NULL, ok_task, NULL, ok_task, NULL);
-    snprintf(null_msg, sizeof null_msg, "%s", veda_last_error());
-    return 0;
-}
 static int32_t one_body(void *ctx, int64_t b, int64_t e) { (void)ctx; (void)b; (void)e; atomic_fetch_add(&ran, 1); return 0; }
 
 static void null_handle_checks(void) {
@@ -296,8 +308,8 @@ static void null_handle_checks(void) {
     OK(veda_runtime_destroy(a)); /* entry 0 free again */
     rt = b;
     ran = 0;
-    OK(veda_join(b, join_null, NULL, ok_task, NULL));
-    CHECK(null_st == VEDA_ERR_INVALID_ARGUMENT && strstr(null_msg, "NULL") != NULL);
+    join_on_arg j = join_inside(NULL, ok_task, ok_task);
+    CHECK(j.st == VEDA_ERR_INVALID_ARGUMENT && strstr(j.msg, "NULL") != NULL);
     CHECK(ran == 1); /* the outer ok_task only */
     ran = 0;
     EXPECT_ST(veda_parallel_for(NULL, 0, 1, 1, one_body, NULL), VEDA_ERR_INVALID_ARGUMENT);

@@ -235,19 +235,17 @@ func (c extCond) disarm(w *Worker) { c.r.State.CompareAndSwap(int32(w.id)+1, ext
 
 // WaitExt blocks until rec, pushed on d by d's worker and stolen since, is done; the worker
 // helps meanwhile (runs other tasks), as in a join whose task was stolen. Called by foreign code
-// on d's worker goroutine (inside a cgo call that goroutine made). It reports false when d is
-// unknown (then it waits without helping).
-func WaitExt(d *ExtDeque, rec *ExtRecord) bool {
+// on d's worker goroutine (inside a cgo call that goroutine made). A d that is not a live
+// pool's deque (never the case while its pool runs) waits without helping.
+func WaitExt(d *ExtDeque, rec *ExtRecord) {
 	v, ok := extOwners.Load(d)
 	if !ok {
 		for rec.State.Load() != extDone { // load (seq-cst): see extCond.Probe
 			spinPause(16)
 		}
-		return false
+		return
 	}
-	w := v.(*Worker)
-	w.waitFor(extCond{rec})
-	return true
+	v.(*Worker).waitFor(extCond{rec})
 }
 
 // NotifyExt wakes a sleeping worker of d's pool for a record just pushed on d (Pool.notify).

@@ -1,5 +1,6 @@
 // Command joinrace stresses the C-side join fast path (capi.c, goveda/internal/sched/ext.go) in
-// a Go program built with -race (capi's TestJoinFastPathUnderRace runs it): C fib trees through
+// a Go program built with -race (capi's TestJoinFastPathUnderRace runs it; it lives here, not in
+// capi/, because it is a test driver with goroutines of its own): C fib trees through
 // veda_join from several goroutines at once, on a pool with more workers than cores (records are
 // stolen, robbed owners park and are woken), interleaved with Go joins on the same pool, with
 // failing leaves. The Go side of the protocol (steals, stolen-record tasks, waits, wake-ups)
@@ -8,7 +9,7 @@
 package main
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../../include
+#cgo CFLAGS: -I${SRCDIR}/../../include
 #include <stdint.h>
 #include <stdio.h>
 #include "veda.h"
