@@ -473,13 +473,20 @@ size_t vedac_xdq_offset(int field) {
     }
 }
 
+#define VEDAC_GREC_STATE (-2)                   // sched.extGroupRec: a group record's state
+static void vedac_grec_run_any(vedac_xrec *r); // the group fast path, below
+
 // vedac_xrec_run runs a stolen record on the thief's thread, with the thief's deque installed
-// for nested joins. Called from Go (the runner installed by capi); Go marks the record done.
+// for nested joins. Called from Go (the runner installed by capi); Go marks a join record done,
+// and a group record is finished here (vedac_grec_run), after which Go no longer touches it.
 void vedac_xrec_run(uintptr_t rec, uintptr_t xdq) {
     vedac_xrec *r = (vedac_xrec *)rec;
     vedac_xdq *saved = vedac_cur_xdq;
     vedac_cur_xdq = (vedac_xdq *)xdq;
-    r->status = r->fn(r->ctx);
+    if (atomic_load_explicit(&r->state, memory_order_relaxed) == VEDAC_GREC_STATE)
+        vedac_grec_run_any(r);
+    else
+        r->status = r->fn(r->ctx);
     vedac_cur_xdq = saved;
 }
 
@@ -544,29 +551,423 @@ VEDA_API veda_status veda_join(veda_runtime *rt, veda_task_fn fa, void *ca, veda
     return vedago_join(H(rt), fa, H(ca), fb, H(cb));
 }
 
+// ---- the group fast path (goveda/internal/sched/ext.go, "Group records" and "Group words") ----
+//
+// A veda_group created inside a C task that a worker runs (vedac_cur_xdq set, for the same
+// runtime) lives here, in C: its token is of this file's table, and spawn, wait and destroy do
+// not enter Go. Through Go a group per call costs five crossings (create, two spawns, wait,
+// destroy): about 3.5 us per task on the fib benchmark. A spawn pushes a group record on the
+// worker's join deque, as veda_join pushes its second half; thieves steal group records as they
+// steal join records, and the runner (vedac_xrec_run) finishes them here. A wait pops the
+// group's own records back and runs them; once none is left on its deque (stolen, or spawned
+// elsewhere) it waits in Go, helping (vedago_xgroup_wait). Anything else takes the Go path: a
+// group created on any other thread is a Go group as before, and a spawn into a C-side group
+// from a thread with no deque of its pool (or a full deque) hands its record to Go
+// (vedago_xgroup_spawn), which runs it as a task.
+//
+// The handle rules are the Go table's (goveda/handle): a token is
+//   salt<<48 | gen<<26 | slot<<4 | kindGroup(2) | mark(8)
+// with this table's own salt (the Go salt with bit 15 flipped, so neither table ever accepts
+// the other's tokens and Go reports a C-side token, like any forged one, as "not a group
+// handle"). A slot's generation grows at every destroy, so a destroyed token stays stale
+// forever (retired when its generation is spent); the objects are never freed, so even a stale
+// or racing lookup reads valid memory. Who may call: any thread, as veda.h says.
+
+#define VEDAC_XG_TAG 0xAu            // kindGroup 2 | tokenMark 8 (capi/handles.go; tested)
+#define VEDAC_XG_SLOT_BITS 22
+#define VEDAC_XG_GEN_SHIFT 26
+#define VEDAC_XG_GEN_MAX ((1ull << 22) - 1)
+#define VEDAC_XG_CHUNK_BITS 8        // groups are allocated 256 at a time
+#define VEDAC_XG_CHUNKS (1u << (VEDAC_XG_SLOT_BITS - VEDAC_XG_CHUNK_BITS))
+#define VEDAC_XG_RECS 32             // inline records per group (a bit each in freemask)
+#define VEDAC_XG_CACHE 32            // free groups a thread keeps for itself
+#define VEDAC_XG_SHIFT 16            // sched.ExtGroupShift
+#define VEDAC_XG_ONE (1ull << VEDAC_XG_SHIFT)
+#define VEDAC_XG_OUTSIDE 0xFFFFu     // sched.ExtGroupOutside
+
+typedef struct vedac_xgroup vedac_xgroup;
+
+// vedac_grec is a group record: a vedac_xrec prefix (what Go reads: fn, ctx, status, state)
+// plus its group. state is VEDAC_GREC_STATE for its whole life.
+typedef struct vedac_grec {
+    veda_task_fn fn;
+    void *ctx;
+    int32_t status;        // unused: the group keeps its first failure
+    _Atomic int32_t state; // VEDAC_GREC_STATE
+    vedac_xgroup *grp;
+    int32_t slot;          // its bit in grp->freemask, or -1: malloc'ed (never on a C deque)
+} vedac_grec;
+_Static_assert(offsetof(vedac_grec, fn) == offsetof(vedac_xrec, fn) &&
+                   offsetof(vedac_grec, ctx) == offsetof(vedac_xrec, ctx) &&
+                   offsetof(vedac_grec, status) == offsetof(vedac_xrec, status) &&
+                   offsetof(vedac_grec, state) == offsetof(vedac_xrec, state),
+               "vedac_grec must start with a vedac_xrec");
+
+struct vedac_xgroup {
+    // word: pending<<16 | waiter (sched/ext.go "Group words"). Seq-cst fetch-add per spawn,
+    // fetch-sub per finished record; the waiter's arm and disarm are CASes in Go.
+    _Atomic uint64_t word;
+    // hstate: gen<<1 | live, as goveda/handle's slot state. Seq-cst store at create (after the
+    // fields below, which it publishes) and CAS at destroy; loads in lookups and in spawn's
+    // recheck (the Dekker pair with destroy: spawn adds to word then loads hstate, destroy
+    // CASes hstate then loads word).
+    _Atomic uint64_t hstate;
+    _Atomic int32_t failed;     // first non-zero task result since the last wait; CAS 0 -> code
+    _Atomic uint32_t freemask;  // bit i set: recs[i] is free. CAS to take, fetch-or to give back
+    _Atomic int32_t waiting;    // 1 while a wait or destroy runs (CAS 0 -> 1); a second one polls
+    uint32_t slot;              // this group's slot in the table (set once)
+    // Set at create, while the group is not live (published by the hstate store):
+    uintptr_t rt;               // the runtime token it was created with (CLOSED once unregistered)
+    vedac_gate *gate;           // that runtime's gate
+    vedac_xdq *home;            // the creating worker's deque: names the pool to Go
+    vedac_xgroup *next;         // free-list link while the group is free
+    vedac_grec recs[VEDAC_XG_RECS];
+};
+
+static vedac_xgroup *_Atomic vedac_xg_chunks[VEDAC_XG_CHUNKS]; // published once each (CAS)
+static _Atomic uint32_t vedac_xg_nslots;   // slots ever reserved (fetch-add)
+static _Atomic uint64_t vedac_xg_salt;     // salt<<48; 0 until the first C-side group
+static pthread_mutex_t vedac_xg_mu = PTHREAD_MUTEX_INITIALIZER;
+static vedac_xgroup *vedac_xg_free;        // free groups of exited threads and overflow, under mu
+static __thread __attribute__((tls_model("initial-exec"))) vedac_xgroup *vedac_xg_cache;
+static __thread __attribute__((tls_model("initial-exec"))) int vedac_xg_ncache;
+static pthread_key_t vedac_xg_key;         // its destructor hands an exiting thread's cache back
+static pthread_once_t vedac_xg_once = PTHREAD_ONCE_INIT;
+
+int64_t vedac_xgroup_const(int which) {
+    switch (which) {
+    case 0: return VEDAC_GREC_STATE;
+    case 1: return VEDAC_XG_SHIFT;
+    case 2: return VEDAC_XG_OUTSIDE;
+    default: return VEDAC_XG_TAG;
+    }
+}
+
+static void vedac_xg_give_all(vedac_xgroup *head) {
+    if (head == NULL) return;
+    vedac_xgroup *tail = head;
+    while (tail->next != NULL) tail = tail->next;
+    pthread_mutex_lock(&vedac_xg_mu);
+    tail->next = vedac_xg_free;
+    vedac_xg_free = head;
+    pthread_mutex_unlock(&vedac_xg_mu);
+}
+
+static void vedac_xg_thread_exit(void *unused) {
+    (void)unused;
+    vedac_xg_give_all(vedac_xg_cache);
+    vedac_xg_cache = NULL;
+    vedac_xg_ncache = 0;
+}
+
+static void vedac_xg_key_init(void) { pthread_key_create(&vedac_xg_key, vedac_xg_thread_exit); }
+
+// vedac_xg_get returns a free group (not live), or NULL when the table is full. This thread's
+// cache first, then the shared list, then a new slot.
+static vedac_xgroup *vedac_xg_get(void) {
+    vedac_xgroup *g = vedac_xg_cache;
+    if (g != NULL) {
+        vedac_xg_cache = g->next;
+        vedac_xg_ncache--;
+        return g;
+    }
+    pthread_mutex_lock(&vedac_xg_mu);
+    g = vedac_xg_free;
+    if (g != NULL) vedac_xg_free = g->next;
+    pthread_mutex_unlock(&vedac_xg_mu);
+    if (g != NULL) return g;
+    uint32_t i = atomic_fetch_add(&vedac_xg_nslots, 1); // each index goes to one caller
+    if (i >= (1u << VEDAC_XG_SLOT_BITS)) return NULL;   // 4 Mi C-side groups: the Go path takes over
+    vedac_xgroup *_Atomic *cp = &vedac_xg_chunks[i >> VEDAC_XG_CHUNK_BITS];
+    vedac_xgroup *c = atomic_load(cp);
+    if (c == NULL) {
+        vedac_xgroup *mine = (vedac_xgroup *)calloc((size_t)1 << VEDAC_XG_CHUNK_BITS, sizeof *mine);
+        if (mine == NULL) return NULL; // the slot is lost; the Go path takes this group
+        // CAS (seq-cst): one chunk wins, a loser frees its own. Lookups see a slot only through
+        // a token made after this.
+        if (atomic_compare_exchange_strong(cp, &c, mine)) c = mine;
+        else free(mine);
+    }
+    g = &c[i & ((1u << VEDAC_XG_CHUNK_BITS) - 1)];
+    g->slot = i;
+    return g;
+}
+
+// vedac_xg_put gives a destroyed group back (to this thread's cache while it has room).
+static void vedac_xg_put(vedac_xgroup *g) {
+    if (vedac_xg_ncache < VEDAC_XG_CACHE) {
+        if (vedac_xg_ncache == 0) {
+            pthread_once(&vedac_xg_once, vedac_xg_key_init);
+            pthread_setspecific(vedac_xg_key, (void *)1); // so that the destructor runs
+        }
+        g->next = vedac_xg_cache;
+        vedac_xg_cache = g;
+        vedac_xg_ncache++;
+        return;
+    }
+    g->next = NULL;
+    vedac_xg_give_all(g);
+}
+
+// vedac_xg_create makes a C-side group of runtime token rt (gate, d: its gate and the calling
+// worker's deque) and returns its token, or 0 (the Go path makes the group instead).
+static uintptr_t vedac_xg_create(uintptr_t rt, vedac_gate *gate, vedac_xdq *d) {
+    uint64_t salt = atomic_load_explicit(&vedac_xg_salt, memory_order_relaxed);
+    if (salt == 0) {
+        // The Go salt is the top 16 bits of every Go token (odd: goveda/handle), so flipping
+        // bit 15 keeps it non-zero and different. Every thread computes the same value.
+        salt = ((uint64_t)(rt >> 48) ^ 0x8000u) << 48;
+        atomic_store_explicit(&vedac_xg_salt, salt, memory_order_relaxed);
+    }
+    vedac_xgroup *g = vedac_xg_get();
+    if (g == NULL) return 0;
+    uint64_t gen = atomic_load_explicit(&g->hstate, memory_order_relaxed) >> 1; // not live: ours
+    if (gen == 0) gen = 1;
+    g->rt = rt;
+    g->gate = gate;
+    g->home = d;
+    atomic_store_explicit(&g->word, 0, memory_order_relaxed);
+    atomic_store_explicit(&g->failed, 0, memory_order_relaxed);
+    atomic_store_explicit(&g->waiting, 0, memory_order_relaxed);
+    atomic_store_explicit(&g->freemask, 0xFFFFFFFFu, memory_order_relaxed);
+    atomic_store(&g->hstate, gen << 1 | 1); // seq-cst: publishes the fields; live from here
+    return (uintptr_t)salt | (uintptr_t)gen << VEDAC_XG_GEN_SHIFT | (uintptr_t)g->slot << 4 | VEDAC_XG_TAG;
+}
+
+enum { VEDAC_XG_NOT, VEDAC_XG_LIVE, VEDAC_XG_STALE };
+
+// vedac_xg_find classifies tok: a live C-side group (*out, with its state in *hs), a destroyed
+// one, or not of this table (NULL, forged, a Go group, another kind: the Go path decides).
+static int vedac_xg_find(uintptr_t tok, vedac_xgroup **out, uint64_t *hs) {
+    if ((tok & 0xF) != VEDAC_XG_TAG) return VEDAC_XG_NOT;
+    uint64_t salt = atomic_load_explicit(&vedac_xg_salt, memory_order_relaxed);
+    if (salt == 0 || ((uint64_t)tok & ~((1ull << 48) - 1)) != salt) return VEDAC_XG_NOT;
+    uint32_t i = (uint32_t)(tok >> 4) & ((1u << VEDAC_XG_SLOT_BITS) - 1);
+    uint64_t gen = ((uint64_t)tok >> VEDAC_XG_GEN_SHIFT) & VEDAC_XG_GEN_MAX;
+    if (gen == 0 || i >= atomic_load(&vedac_xg_nslots)) return VEDAC_XG_NOT;
+    vedac_xgroup *c = atomic_load(&vedac_xg_chunks[i >> VEDAC_XG_CHUNK_BITS]);
+    if (c == NULL) return VEDAC_XG_NOT;
+    vedac_xgroup *g = &c[i & ((1u << VEDAC_XG_CHUNK_BITS) - 1)];
+    uint64_t s = atomic_load(&g->hstate); // seq-cst: pairs with create's store
+    if (s >> 1 == gen && (s & 1)) {
+        *out = g;
+        *hs = s;
+        return VEDAC_XG_LIVE;
+    }
+    return gen < s >> 1 ? VEDAC_XG_STALE : VEDAC_XG_NOT; // below the slot's generation: destroyed
+}
+
+static veda_status vedac_xg_fail(veda_status st, const char *fn, const char *msg) {
+    char buf[160];
+    snprintf(buf, sizeof buf, "%s: %s", fn, msg);
+    return vedac_fail(st, buf);
+}
+
+// vedac_grec_take returns a free inline record of g, or a malloc'ed one (slot -1), or NULL.
+static vedac_grec *vedac_grec_take(vedac_xgroup *g) {
+    uint32_t m = atomic_load_explicit(&g->freemask, memory_order_relaxed);
+    while (m != 0) {
+        int i = __builtin_ctz(m);
+        // CAS (acquire): the bit comes from the fetch-or (release) of the record's last finisher.
+        if (atomic_compare_exchange_weak_explicit(&g->freemask, &m, m & ~(1u << i), memory_order_acquire,
+                                                  memory_order_relaxed)) {
+            vedac_grec *r = &g->recs[i];
+            r->slot = i;
+            return r;
+        }
+    }
+    vedac_grec *r = (vedac_grec *)malloc(sizeof *r);
+    if (r != NULL) r->slot = -1;
+    return r;
+}
+
+// vedac_grec_give returns r to its group (after which r may be reused at once).
+static void vedac_grec_give(vedac_xgroup *g, vedac_grec *r) {
+    if (r->slot < 0) free(r);
+    else atomic_fetch_or_explicit(&g->freemask, 1u << r->slot, memory_order_release); // see take
+}
+
+// vedac_xg_uncount ends one counted unit of g (a finished record, or a spawn that backed off):
+// the unit that leaves nothing pending wakes the waiter it read. g is not touched after the
+// fetch-sub: its waiter may destroy and reuse it at once.
+//
+// A runtime destroy waits for the tasks of C-side groups without a count of its own: every
+// record is on a deque of the pool, running on one of its workers, or a Go task (admitted
+// work), and workers exit only once no deque has work (sched: idle), so the pool's shutdown
+// runs them all before veda_runtime_destroy returns.
+static void vedac_xg_uncount(vedac_xgroup *g) {
+    vedac_xdq *home = g->home;
+    uint64_t old = atomic_fetch_sub(&g->word, VEDAC_XG_ONE); // seq-cst: see sched/ext.go
+    uint32_t waiter = (uint32_t)(old & (VEDAC_XG_ONE - 1));
+    if (old >> VEDAC_XG_SHIFT == 1 && waiter != 0) vedago_xgroup_wake(home, waiter, &g->word); // the address is only a key
+}
+
+// vedac_grec_run runs a group record (unless a task of its group failed since the last wait:
+// tasks not yet started may be skipped) and finishes it. On the thread's own deque's worker,
+// with vedac_cur_xdq installed.
+static void vedac_grec_run(vedac_grec *r) {
+    vedac_xgroup *g = r->grp;
+    if (atomic_load_explicit(&g->failed, memory_order_relaxed) == 0) { // a hint: skipping is optional
+        int32_t rc = r->fn(r->ctx);
+        if (rc != 0) {
+            int32_t zero = 0;
+            atomic_compare_exchange_strong(&g->failed, &zero, rc); // CAS: the first failure wins
+        }
+    }
+    vedac_grec_give(g, r);
+    vedac_xg_uncount(g);
+}
+
+// vedac_xdq_pop_group pops the record at d's bottom if it is one of g's, else returns NULL.
+// Owner (this thread) only. Records of other kinds stay: a join's record must stay at its
+// index until its join pops it (the join checks that index), so only g's own are taken.
+static vedac_grec *vedac_xdq_pop_group(vedac_xdq *d, vedac_xgroup *g) {
+    int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed); // our own last store
+    int64_t t = atomic_load(&d->top);
+    if (b <= t) return NULL;
+    // A peek before the pop: the slot at b - 1 is a join record of a live frame of this thread
+    // or a group record (never freed), so reading it is safe; a record stolen meanwhile fails
+    // the pop below, which decides. Join records never have VEDAC_GREC_STATE.
+    vedac_grec *r = (vedac_grec *)atomic_load_explicit(&d->slots[(b - 1) & (VEDAC_XCAP - 1)],
+                                                        memory_order_relaxed);
+    if (atomic_load_explicit(&r->state, memory_order_relaxed) != VEDAC_GREC_STATE || r->grp != g) return NULL;
+    atomic_store(&d->bottom, b - 1); // seq-cst: ordered before the load of top (Chase-Lev pop)
+    t = atomic_load(&d->top);
+    if (t < b - 1) return r; // others remain below: ours
+    int won = 0;
+    if (t == b - 1) won = atomic_compare_exchange_strong(&d->top, &t, b); // the last: race thieves
+    atomic_store(&d->bottom, b); // empty either way: top is b now
+    return won ? r : NULL;
+}
+
+// vedac_xg_drain waits until nothing of g is pending: it pops and runs g's records from this
+// thread's deque while it is a worker of g's pool, then waits in Go (helping on a worker).
+static void vedac_xg_drain(vedac_xgroup *g) {
+    int32_t zero = 0;
+    int poll = !atomic_compare_exchange_strong(&g->waiting, &zero, 1); // CAS: one waiter arms
+    vedac_xdq *d = vedac_cur_xdq;
+    int own = d != NULL && d->gate == (uintptr_t)g->gate;
+    while (atomic_load(&g->word) >> VEDAC_XG_SHIFT != 0) {
+        if (own) {
+            vedac_grec *r = vedac_xdq_pop_group(d, g);
+            if (r != NULL) {
+                vedac_grec_run(r);
+                // relaxed read-modify-write of the owner's own counter (as veda_join's)
+                atomic_store_explicit(&d->executed, atomic_load_explicit(&d->executed, memory_order_relaxed) + 1,
+                                      memory_order_relaxed);
+                continue;
+            }
+        }
+        vedago_xgroup_wait(own ? d : g->home, &g->word, own, poll);
+    }
+    if (!poll) atomic_store(&g->waiting, 0);
+}
+
+static void vedac_grec_run_any(vedac_xrec *r) { vedac_grec_run((vedac_grec *)r); }
+
 VEDA_API veda_status veda_group_create(veda_runtime *rt, veda_group **out) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
     if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_group_create: out is NULL");
     *out = NULL;
+    vedac_xdq *d = vedac_cur_xdq;
+    if (d != NULL) {
+        vedac_gate *gate = vedac_gate_lookup(H(rt));
+        if (gate != NULL && (uintptr_t)gate == d->gate) {
+            uintptr_t tok = vedac_xg_create(H(rt), gate, d);
+            if (tok != 0) {
+                *out = (veda_group *)tok;
+                return VEDA_OK;
+            }
+        }
+    }
     uintptr_t h = 0;
     veda_status st = vedago_group_create(H(rt), &h);
     if (st == VEDA_OK) *out = (veda_group *)h;
     return st;
 }
 
-VEDA_API veda_status veda_group_spawn(veda_group *g, veda_task_fn fn, void *ctx) {
+static const char vedac_xg_destroyed[] = "veda: invalid argument: g was destroyed";
+static const char vedac_xg_closed[] = "veda: runtime closed: the group's runtime was destroyed";
+
+VEDA_API veda_status veda_group_spawn(veda_group *gh, veda_task_fn fn, void *ctx) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
-    return vedago_group_spawn(H(g), fn, H(ctx));
+    static const char name[] = "veda_group_spawn";
+    vedac_xgroup *g;
+    uint64_t hs;
+    switch (vedac_xg_find(H(gh), &g, &hs)) {
+    case VEDAC_XG_NOT: return vedago_group_spawn(H(gh), fn, H(ctx));
+    case VEDAC_XG_STALE: return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, vedac_xg_destroyed);
+    }
+    if (vedac_gate_lookup(g->rt) == NULL) return vedac_xg_fail(VEDA_ERR_CLOSED, name, vedac_xg_closed);
+    if (fn == NULL) return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, "veda: invalid argument: fn is NULL");
+    // Count it first (a wait must not see 0 while it is queued), then recheck the handle.
+    atomic_fetch_add(&g->word, VEDAC_XG_ONE); // seq-cst: Dekker pair with destroy
+    if (atomic_load(&g->hstate) != hs) { // destroyed (and perhaps reused) since the lookup
+        vedac_xg_uncount(g);
+        return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, vedac_xg_destroyed);
+    }
+    vedac_grec *r = vedac_grec_take(g);
+    if (r == NULL) {
+        vedac_xg_uncount(g);
+        return vedac_xg_fail(VEDA_ERR_INTERNAL, name, "veda: internal error: out of memory");
+    }
+    r->fn = fn;
+    r->ctx = ctx;
+    r->status = 0;
+    r->grp = g;
+    atomic_store_explicit(&r->state, VEDAC_GREC_STATE, memory_order_relaxed);
+    vedac_xdq *d = vedac_cur_xdq;
+    if (r->slot >= 0 && d != NULL && d->gate == (uintptr_t)g->gate) {
+        int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed); // our own last store
+        int64_t t = atomic_load_explicit(&d->top, memory_order_acquire);    // stale = smaller: safe
+        if (b - t < VEDAC_XCAP) {
+            atomic_store_explicit(&d->slots[b & (VEDAC_XCAP - 1)], (vedac_xrec *)r, memory_order_relaxed);
+            // store (seq-cst): publishes the record and precedes the idle load (as veda_join)
+            atomic_store(&d->bottom, b + 1);
+            if (atomic_load(&g->gate->idle) > 0 && atomic_load(&g->gate->searching) == 0) vedago_xjoin_notify(d);
+            return VEDA_OK;
+        }
+    }
+    veda_status st = vedago_xgroup_spawn(g->rt, r); // runs it as a task of the runtime
+    if (st != VEDA_OK) {
+        vedac_grec_give(g, r);
+        vedac_xg_uncount(g);
+    }
+    return st;
 }
 
-VEDA_API veda_status veda_group_wait(veda_group *g) {
+VEDA_API veda_status veda_group_wait(veda_group *gh) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
-    return vedago_group_wait(H(g));
+    static const char name[] = "veda_group_wait";
+    vedac_xgroup *g;
+    uint64_t hs;
+    switch (vedac_xg_find(H(gh), &g, &hs)) {
+    case VEDAC_XG_NOT: return vedago_group_wait(H(gh));
+    case VEDAC_XG_STALE: return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, vedac_xg_destroyed);
+    }
+    if (vedac_gate_lookup(g->rt) == NULL) return vedac_xg_fail(VEDA_ERR_CLOSED, name, vedac_xg_closed);
+    vedac_xg_drain(g);
+    int32_t code = atomic_exchange(&g->failed, 0); // report each failure once, as the Go path
+    return code == 0 ? VEDA_OK : vedago_group_failed(code);
 }
 
-VEDA_API veda_status veda_group_destroy(veda_group *g) {
+VEDA_API veda_status veda_group_destroy(veda_group *gh) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
-    return vedago_group_destroy(H(g));
+    static const char name[] = "veda_group_destroy";
+    vedac_xgroup *g;
+    uint64_t hs;
+    switch (vedac_xg_find(H(gh), &g, &hs)) {
+    case VEDAC_XG_NOT: return vedago_group_destroy(H(gh));
+    case VEDAC_XG_STALE: return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, "veda: invalid argument: g was already destroyed");
+    }
+    // CAS (seq-cst) live -> the next generation, not live: the token is stale from here, a
+    // racing destroy loses, and a spawn that counted itself before this sees it on its recheck.
+    uint64_t gen = hs >> 1;
+    if (!atomic_compare_exchange_strong(&g->hstate, &hs, (gen + 1) << 1))
+        return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, "veda: invalid argument: g was already destroyed");
+    vedac_xg_drain(g); // its tasks run to the end, as in a wait; their result is dropped
+    if (gen + 1 <= VEDAC_XG_GEN_MAX) vedac_xg_put(g); // else the slot is retired for good
+    return VEDA_OK;
 }
 
 VEDA_API veda_status veda_submit(veda_runtime *rt, veda_task_fn fn, void *ctx,

@@ -30,3 +30,18 @@ func TestRuntimeTokenTagMatchesC(t *testing.T) {
 		t.Fatalf("runtime token %#x has tag %#x, capi.c expects %#x", tok, got, want)
 	}
 }
+
+// The group fast path's constants in capi.c must be the scheduler's (the group record's State
+// and the group word's layout), and its tokens must carry the group table's tag.
+func TestGroupFastPathConstantsMatchC(t *testing.T) {
+	c := xgroupConstsC()
+	want := [3]int64{int64(goveda.ForeignGroupRecordState()), goveda.ForeignGroupShift, goveda.ForeignGroupOutside}
+	if got := [3]int64{c[0], c[1], c[2]}; got != want {
+		t.Fatalf("capi.c group record state, word shift, outside waiter %v, sched's %v", got, want)
+	}
+	tok := groups.Add(&group{})
+	defer groups.Take(tok)
+	if got := int64(tok & 0xF); got != c[3] {
+		t.Fatalf("group token %#x has tag %#x, capi.c's C-side groups use %#x", tok, got, c[3])
+	}
+}

@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"errors"
+	"unsafe"
 
 	"github.com/veda-runtime/veda/goveda"
 )
@@ -106,4 +107,57 @@ func vedago_group_destroy(h C.uintptr_t) (st C.veda_status) {
 		return failErr(fn, err)
 	}
 	return stOK
+}
+
+// The group fast path (capi.c): a group created inside a C task that a worker runs lives in C,
+// with a token of capi.c's own table; these are its few steps through Go.
+
+// vedago_xgroup_wait waits for a C-side group's word (goveda.ForeignGroupWait).
+//
+//export vedago_xgroup_wait
+func vedago_xgroup_wait(dq, word unsafe.Pointer, own, poll C.int32_t) {
+	defer func() { _ = recover() }() // nothing here panics; no panic may cross into C
+	goveda.ForeignGroupWait(dq, word, own != 0, poll != 0)
+}
+
+// vedago_xgroup_wake wakes a C-side group's waiter (goveda.ForeignGroupWake).
+//
+//export vedago_xgroup_wake
+func vedago_xgroup_wake(dq unsafe.Pointer, waiter C.uint32_t, word unsafe.Pointer) {
+	defer func() { _ = recover() }() // nothing here panics; no panic may cross into C
+	goveda.ForeignGroupWake(dq, uint64(waiter), word)
+}
+
+// vedago_xgroup_spawn hands a C-side group's record to runtime h as a task, for a spawn made
+// where capi.c cannot push it (goveda.ForeignGroupSpawn). h is the group's runtime token.
+//
+//export vedago_xgroup_spawn
+func vedago_xgroup_spawn(h C.uintptr_t, rec unsafe.Pointer) (st C.veda_status) {
+	const fn = "veda_group_spawn"
+	defer recoverExport(fn, &st)
+	e, state := runtimes.Get(uintptr(h))
+	if state != stateLive {
+		return fail(stClosed, fn, "veda: runtime closed: the group's runtime was destroyed")
+	}
+	return result(fn, e.rt.ForeignGroupSpawn(rec))
+}
+
+// vedago_group_failed sets the error of a C-side group's wait whose first failed task returned
+// code: the same error as the Go path's.
+//
+//export vedago_group_failed
+func vedago_group_failed(code C.int32_t) (st C.veda_status) {
+	const fn = "veda_group_wait"
+	defer recoverExport(fn, &st)
+	return result(fn, &callbackError{what: "task", code: int32(code)})
+}
+
+// xgroupConstsC returns capi.c's group-record State, group-word shift, outside-waiter value and
+// group token tag (the tests check them against goveda's and the group table's).
+func xgroupConstsC() [4]int64 {
+	var out [4]int64
+	for i := range out {
+		out[i] = int64(C.vedac_xgroup_const(C.int(i)))
+	}
+	return out
 }

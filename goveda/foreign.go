@@ -3,6 +3,7 @@ package goveda
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/veda-runtime/veda/goveda/internal/sched"
@@ -114,4 +115,76 @@ func ForeignJoinLayout() [12]uintptr {
 	copy(out[:], l[:])
 	out[11] = sched.ExtCap
 	return out
+}
+
+// Foreign groups: the C ABI's veda_group made inside a C task that a worker runs lives in
+// foreign memory (capi.c, "the group fast path"), and its spawns push group records on the
+// worker's join deque: no crossing into Go per group or per task (through Go a group per call
+// costs five, about 3.5 us per task). The group counts its unfinished records in one word (the
+// protocol is the scheduler's, sched/ext.go "Group words"); these functions are the few steps
+// that need Go: waiting for a word once nothing is left to pop, waking the waiter, and spawning
+// from a thread that has no deque of the pool.
+
+// ForeignGroupWait returns when the group word at word (pending<<ForeignGroupShift | waiter)
+// has no pending record. dq is a deque of the group's pool; own says it is the calling worker's
+// own (the caller is foreign code inside a call that handed it dq). A worker of the pool runs
+// other tasks meanwhile; any other caller blocks. poll: another wait of the group is in
+// progress (it holds the waiter field), so this one checks the word between tries instead of
+// arming it. Foreign code only.
+func ForeignGroupWait(dq, word unsafe.Pointer, own, poll bool) {
+	sched.WaitExtGroup((*sched.ExtDeque)(dq), own, (*atomic.Uint64)(word), poll)
+}
+
+// ForeignGroupWake wakes the waiter that a group's last finished record read from the word at
+// word (gone already, perhaps: the address is only a key); dq is a deque of the group's pool.
+// Foreign code, any thread.
+func ForeignGroupWake(dq unsafe.Pointer, waiter uint64, word unsafe.Pointer) {
+	sched.WakeExtGroup((*sched.ExtDeque)(dq), waiter, (*atomic.Uint64)(word))
+}
+
+// ForeignGroupShift and ForeignGroupOutside are the group word's layout: the pending count
+// above bit ForeignGroupShift, and the waiter value of a waiter that is not a worker.
+const (
+	ForeignGroupShift   = sched.ExtGroupShift
+	ForeignGroupOutside = sched.ExtGroupOutside
+)
+
+// ForeignGroupRecordState is the State word of every group record (the runner finishes such a
+// record itself; see SetForeignJoinRunner).
+func ForeignGroupRecordState() int32 { return sched.ExtGroupRec() }
+
+// foreignRecJob runs a group record handed over by ForeignGroupSpawn.
+type foreignRecJob struct {
+	t   sched.Task
+	rt  *Runtime
+	rec *sched.ExtRecord
+}
+
+func (j *foreignRecJob) Run(w *sched.Worker) {
+	w.RunExt(j.rec) // finishes the record: nobody touches it afterwards
+	j.rt.exit()
+}
+
+func (j *foreignRecJob) TraceName() string { return "group" }
+
+// ForeignGroupSpawn runs the group record rec (counted in its group already) as a task of rt:
+// for a spawn made on a thread that has no usable deque of rt (a thread outside the workers,
+// a worker of another runtime, a full deque). From one of rt's workers it goes on that worker's
+// deque, else through the injector. ErrClosed once rt closes (the caller then uncounts rec).
+// Any goroutine.
+func (rt *Runtime) ForeignGroupSpawn(rec unsafe.Pointer) error {
+	w := rt.current()
+	if w != nil {
+		rt.pool.EnterNested() // from a task: admitted even while the runtime closes, as Spawn
+	} else if err := rt.enter(); err != nil {
+		return err
+	}
+	j := &foreignRecJob{rt: rt, rec: (*sched.ExtRecord)(rec)}
+	j.t.Job = j
+	if w != nil {
+		w.Push(&j.t)
+	} else {
+		rt.pool.Inject(&j.t, int(PriorityNormal), 0)
+	}
+	return nil
 }

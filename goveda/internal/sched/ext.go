@@ -3,6 +3,7 @@ package sched
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -45,6 +46,14 @@ import (
 // notify, the C side does not kick the adaptive monitor when nobody sleeps; the monitor's tick
 // counts ExtDeque work as queued work.
 //
+// Group records (capi.c's C-side groups, "the group fast path"): a veda_group_spawn made on a
+// worker pushes a record whose State is extGroupRec for its whole life. Its group (foreign
+// memory) counts the records not yet finished in one word, and the runner (ExtRunner) finishes
+// the record itself: it runs it, then gives the record back and decrements that count, after
+// which nobody touches the record. Go only moves such a record (steal, takeOwnExt) and never
+// reads its fields after the runner returned. A group's waiter waits on the group's word
+// (WaitExtGroup), not on a record.
+//
 // Not used under a deterministic schedule (record or replay): those pools have no ExtDeques and
 // every join takes the Go path.
 
@@ -55,6 +64,8 @@ const ExtCap = 256
 const (
 	extPending int32 = 0
 	extDone    int32 = -1
+	// extGroupRec: a group task record (capi.c's vedac_grec, see above), never pending or done.
+	extGroupRec int32 = -2
 )
 
 // ExtRecord mirrors capi.c's vedac_xrec: a join's second half, in foreign memory (the joining C
@@ -140,17 +151,28 @@ func (d *ExtDeque) steal() (*ExtRecord, bool) {
 // extJob is a stolen record run as a task of the thief. Jobs are recycled on the thief's free
 // list (extFree) after they ran.
 type extJob struct {
-	t   Task
-	rec *ExtRecord
+	t     Task
+	rec   *ExtRecord
+	group bool // rec is a group record (its State was extGroupRec when it was taken)
 }
 
-func (j *extJob) TraceName() string { return "join" }
+func (j *extJob) TraceName() string {
+	if j.group {
+		return "group"
+	}
+	return "join"
+}
 
 // Run calls the record's function on w (foreign side), then marks it done and wakes its owner
-// if it parked. Worker only.
+// if it parked; a group record the runner finishes itself. Worker only.
 func (j *extJob) Run(w *Worker) {
 	rec := j.rec
 	j.rec = nil
+	if j.group {
+		(*extRun.Load())(rec, w.ext) // finishes rec: it may be reused once this returns
+		w.extFree = append(w.extFree, j)
+		return
+	}
 	(*extRun.Load())(rec, w.ext)
 	// Swap (seq-cst): publishes Status (release) and, in one step, reads whether the owner
 	// parked (the other half of arm's CAS). rec may be gone right after it: not touched again.
@@ -217,8 +239,16 @@ func (w *Worker) extTask(r *ExtRecord) *Task {
 		j.t.Job = j
 	}
 	j.rec = r
+	// load (seq-cst): a taken record is live until it ran (a join's frame waits for it, a group
+	// record's group counts it), and a group record's State never changes.
+	j.group = r.State.Load() == extGroupRec
 	return &j.t
 }
+
+// RunExt runs rec, a group record that foreign code handed to the pool as a task (goveda's
+// ForeignGroupSpawn: a spawn from a thread that is not one of the pool's workers, or one whose
+// deque was full), on w with the runner, which finishes it. Worker w only.
+func (w *Worker) RunExt(rec *ExtRecord) { (*extRun.Load())(rec, w.ext) }
 
 // extCond is a record as a waitCond (waitSlow, fallAsleep). One pointer: converting it to the
 // interface allocates nothing.
@@ -255,6 +285,147 @@ func NotifyExt(d *ExtDeque) {
 		v.(*Worker).p.notify()
 	}
 }
+
+// Group words. A C-side group counts its unfinished records in one 64-bit word (foreign memory):
+//
+//	pending<<ExtGroupShift | waiter
+//
+// waiter: 0 nobody waits; id+1 worker id parked in a wait (groupCond); ExtGroupOutside a
+// goroutine that is not a worker, blocked in WaitExtGroup. The foreign side adds 1<<ExtGroupShift
+// per spawn and subtracts it when a record finished (seq-cst read-modify-writes); the one that
+// brings pending to 0 reads the waiter from the value it replaced and wakes it (WakeExtGroup),
+// without touching the group again: the Dekker pair with the waiter's arm (a CAS on the same
+// word, before it rechecks pending).
+const (
+	ExtGroupShift   = 16
+	ExtGroupOutside = 1<<ExtGroupShift - 1
+	extWaiterMask   = ExtGroupOutside
+)
+
+// extGroupWaiters: the channel of the goroutine outside the workers that waits on a group word
+// (ExtGroupOutside), keyed by the word's address; WakeExtGroup sends on it. The group's C side
+// lets one wait run at a time, so there is at most one entry per word.
+var extGroupWaiters sync.Map // *atomic.Uint64 -> chan struct{}
+
+func groupPending(word *atomic.Uint64) uint64 { return word.Load() >> ExtGroupShift } // load (seq-cst)
+
+// armGroup sets word's waiter to me unless nothing is pending (or a waiter is set: never ours
+// twice, since arm and disarm pair up). CAS (seq-cst): see the group words above.
+func armGroup(word *atomic.Uint64, me uint64) {
+	for {
+		old := word.Load()
+		if old>>ExtGroupShift == 0 || old&extWaiterMask != 0 {
+			return
+		}
+		if word.CompareAndSwap(old, old|me) {
+			return
+		}
+	}
+}
+
+// disarmGroup clears word's waiter if it is me. CAS (seq-cst).
+func disarmGroup(word *atomic.Uint64, me uint64) {
+	for {
+		old := word.Load()
+		if old&extWaiterMask != me {
+			return
+		}
+		if word.CompareAndSwap(old, old&^extWaiterMask) {
+			return
+		}
+	}
+}
+
+// groupCond is a group word as a waitCond (waitSlow, fallAsleep). One pointer: converting it to
+// the interface allocates nothing.
+type groupCond struct{ word *atomic.Uint64 }
+
+func (c groupCond) Probe() bool      { return groupPending(c.word) == 0 }
+func (c groupCond) arm(w *Worker)    { armGroup(c.word, uint64(w.id)+1) }
+func (c groupCond) disarm(w *Worker) { disarmGroup(c.word, uint64(w.id)+1) }
+
+// WaitExtGroup returns when word's pending count is 0. d is a deque of the group's pool; own
+// says it is the calling worker's own (the caller is foreign code on d's worker). A worker of
+// the pool helps meanwhile (runs other tasks, parks armed on the word); any other goroutine
+// blocks (lending an inline slot it holds). With poll (another wait of the same group is in
+// progress, so the waiter field is taken) it does not arm: a worker helps and sleeps briefly
+// between tries, any other goroutine sleeps between checks. Foreign code only.
+func WaitExtGroup(d *ExtDeque, own bool, word *atomic.Uint64, poll bool) {
+	v, ok := extOwners.Load(d)
+	if !ok { // not a live pool's deque: its pool finished, so nothing of it is pending
+		pollGroupOutside(word)
+		return
+	}
+	w := v.(*Worker)
+	p := w.p
+	if !own {
+		w = p.Current()
+	}
+	switch {
+	case w != nil && poll:
+		for groupPending(word) != 0 {
+			if t := w.findWork(); t != nil {
+				w.execute(t)
+			} else {
+				time.Sleep(20 * time.Microsecond)
+			}
+		}
+	case w != nil:
+		w.waitFor(groupCond{word})
+	case poll:
+		p.WaitOutside(func() { pollGroupOutside(word) })
+	default:
+		p.WaitOutside(func() { waitGroupOutside(word) })
+	}
+}
+
+// waitGroupOutside blocks a goroutine that is not a worker until word's pending count is 0:
+// a short spin, then armed on the word with a channel WakeExtGroup sends on.
+func waitGroupOutside(word *atomic.Uint64) {
+	for i := 0; i < 32; i++ {
+		if groupPending(word) == 0 {
+			return
+		}
+		spinPause(i)
+	}
+	ch := make(chan struct{}, 1)
+	extGroupWaiters.Store(word, ch) // before arming: a waker that sees the waiter finds ch
+	armGroup(word, ExtGroupOutside)
+	for groupPending(word) != 0 {
+		<-ch
+	}
+	disarmGroup(word, ExtGroupOutside)
+	extGroupWaiters.Delete(word)
+}
+
+func pollGroupOutside(word *atomic.Uint64) {
+	for groupPending(word) != 0 {
+		time.Sleep(20 * time.Microsecond)
+	}
+}
+
+// WakeExtGroup wakes the waiter that the last finished record of word's group read (waiter as
+// in the group words above); d is a deque of the group's pool. word is only a key here: the
+// group may be gone. Foreign code, any thread.
+func WakeExtGroup(d *ExtDeque, waiter uint64, word *atomic.Uint64) {
+	if waiter == ExtGroupOutside {
+		if ch, ok := extGroupWaiters.Load(word); ok {
+			select {
+			case ch.(chan struct{}) <- struct{}{}:
+			default:
+			}
+		}
+		return
+	}
+	if v, ok := extOwners.Load(d); ok {
+		if p := v.(*Worker).p; waiter >= 1 && int(waiter-1) < len(p.workers) {
+			p.workers[waiter-1].wake()
+		}
+	}
+}
+
+// ExtGroupRec returns the State of a group record, for bindings that check their mirror.
+func ExtGroupRec() int32 { return extGroupRec }
 
 // ExtDequeLayout returns the offsets of Top, Bottom, Executed, Gate and Slots in ExtDeque and
 // its size, then the offsets of Fn, Ctx, Status and State in ExtRecord and its size, for
