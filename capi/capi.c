@@ -579,8 +579,9 @@ VEDA_API veda_status veda_join(veda_runtime *rt, veda_task_fn fa, void *ca, veda
 #define VEDAC_XG_GEN_MAX ((1ull << 22) - 1)
 #define VEDAC_XG_CHUNK_BITS 8        // groups are allocated 256 at a time
 #define VEDAC_XG_CHUNKS (1u << (VEDAC_XG_SLOT_BITS - VEDAC_XG_CHUNK_BITS))
-#define VEDAC_XG_RECS 32             // inline records per group (a bit each in freemask)
 #define VEDAC_XG_CACHE 32            // free groups a thread keeps for itself
+#define VEDAC_GREC_SLAB 64           // records are allocated 64 at a time
+#define VEDAC_GREC_CACHE 256         // free records a thread keeps for itself
 #define VEDAC_XG_SHIFT 16            // sched.ExtGroupShift
 #define VEDAC_XG_ONE (1ull << VEDAC_XG_SHIFT)
 #define VEDAC_XG_OUTSIDE 0xFFFFu     // sched.ExtGroupOutside
@@ -588,14 +589,20 @@ VEDA_API veda_status veda_join(veda_runtime *rt, veda_task_fn fa, void *ca, veda
 typedef struct vedac_xgroup vedac_xgroup;
 
 // vedac_grec is a group record: a vedac_xrec prefix (what Go reads: fn, ctx, status, state)
-// plus its group. state is VEDAC_GREC_STATE for its whole life.
+// plus its group. state is VEDAC_GREC_STATE for its whole life. Records come from slabs that
+// are never freed (a waiter peeks at records that may have been stolen and reused meanwhile),
+// through per-thread caches: a spawn takes one from its thread's cache and whoever finishes it
+// puts it in its own, so neither step needs an atomic.
 typedef struct vedac_grec {
     veda_task_fn fn;
     void *ctx;
     int32_t status;        // unused: the group keeps its first failure
     _Atomic int32_t state; // VEDAC_GREC_STATE
-    vedac_xgroup *grp;
-    int32_t slot;          // its bit in grp->freemask, or -1: malloc'ed (never on a C deque)
+    // grp: set (relaxed) by the spawner before the push that publishes the record; loaded
+    // relaxed by a waiter's peek (vedac_xdq_pop_group), which may race a reuse of a record
+    // stolen meanwhile and only uses it as a hint.
+    _Atomic(vedac_xgroup *) grp;
+    struct vedac_grec *next; // free-list link while the record is free
 } vedac_grec;
 _Static_assert(offsetof(vedac_grec, fn) == offsetof(vedac_xrec, fn) &&
                    offsetof(vedac_grec, ctx) == offsetof(vedac_xrec, ctx) &&
@@ -613,15 +620,15 @@ struct vedac_xgroup {
     // CASes hstate then loads word).
     _Atomic uint64_t hstate;
     _Atomic int32_t failed;     // first non-zero task result since the last wait; CAS 0 -> code
-    _Atomic uint32_t freemask;  // bit i set: recs[i] is free. CAS to take, fetch-or to give back
-    _Atomic int32_t waiting;    // 1 while a wait or destroy runs (CAS 0 -> 1); a second one polls
+    // waiting: 1 while a wait (or destroy) waits in Go, where it arms the word's waiter field:
+    // CAS 0 -> 1 before, store (release) 0 after; a second one at the same time polls instead.
+    _Atomic int32_t waiting;
     uint32_t slot;              // this group's slot in the table (set once)
     // Set at create, while the group is not live (published by the hstate store):
     uintptr_t rt;               // the runtime token it was created with (CLOSED once unregistered)
     vedac_gate *gate;           // that runtime's gate
     vedac_xdq *home;            // the creating worker's deque: names the pool to Go
     vedac_xgroup *next;         // free-list link while the group is free
-    vedac_grec recs[VEDAC_XG_RECS];
 };
 
 static vedac_xgroup *_Atomic vedac_xg_chunks[VEDAC_XG_CHUNKS]; // published once each (CAS)
@@ -653,14 +660,44 @@ static void vedac_xg_give_all(vedac_xgroup *head) {
     pthread_mutex_unlock(&vedac_xg_mu);
 }
 
+// Records: slabs (linked from vedac_grec_slabs, so that they stay reachable), the shared free
+// list (records of exited threads and overflow, under vedac_xg_mu) and this thread's cache.
+typedef struct vedac_grec_slab {
+    struct vedac_grec_slab *next;
+    vedac_grec recs[VEDAC_GREC_SLAB];
+} vedac_grec_slab;
+static vedac_grec_slab *vedac_grec_slabs;  // under mu
+static vedac_grec *vedac_grec_free;        // under mu
+static __thread __attribute__((tls_model("initial-exec"))) vedac_grec *vedac_grec_cache;
+static __thread __attribute__((tls_model("initial-exec"))) int vedac_grec_ncache;
+
+static void vedac_grec_give_all(vedac_grec *head) {
+    if (head == NULL) return;
+    vedac_grec *tail = head;
+    while (tail->next != NULL) tail = tail->next;
+    pthread_mutex_lock(&vedac_xg_mu);
+    tail->next = vedac_grec_free;
+    vedac_grec_free = head;
+    pthread_mutex_unlock(&vedac_xg_mu);
+}
+
 static void vedac_xg_thread_exit(void *unused) {
     (void)unused;
     vedac_xg_give_all(vedac_xg_cache);
     vedac_xg_cache = NULL;
     vedac_xg_ncache = 0;
+    vedac_grec_give_all(vedac_grec_cache);
+    vedac_grec_cache = NULL;
+    vedac_grec_ncache = 0;
 }
 
 static void vedac_xg_key_init(void) { pthread_key_create(&vedac_xg_key, vedac_xg_thread_exit); }
+
+// vedac_xg_thread_note arranges for this thread's caches to be handed back when it exits.
+static void vedac_xg_thread_note(void) {
+    pthread_once(&vedac_xg_once, vedac_xg_key_init);
+    pthread_setspecific(vedac_xg_key, (void *)1); // non-NULL: the destructor runs
+}
 
 // vedac_xg_get returns a free group (not live), or NULL when the table is full. This thread's
 // cache first, then the shared list, then a new slot.
@@ -696,10 +733,7 @@ static vedac_xgroup *vedac_xg_get(void) {
 // vedac_xg_put gives a destroyed group back (to this thread's cache while it has room).
 static void vedac_xg_put(vedac_xgroup *g) {
     if (vedac_xg_ncache < VEDAC_XG_CACHE) {
-        if (vedac_xg_ncache == 0) {
-            pthread_once(&vedac_xg_once, vedac_xg_key_init);
-            pthread_setspecific(vedac_xg_key, (void *)1); // so that the destructor runs
-        }
+        if (vedac_xg_ncache == 0) vedac_xg_thread_note();
         g->next = vedac_xg_cache;
         vedac_xg_cache = g;
         vedac_xg_ncache++;
@@ -729,8 +763,8 @@ static uintptr_t vedac_xg_create(uintptr_t rt, vedac_gate *gate, vedac_xdq *d) {
     atomic_store_explicit(&g->word, 0, memory_order_relaxed);
     atomic_store_explicit(&g->failed, 0, memory_order_relaxed);
     atomic_store_explicit(&g->waiting, 0, memory_order_relaxed);
-    atomic_store_explicit(&g->freemask, 0xFFFFFFFFu, memory_order_relaxed);
-    atomic_store(&g->hstate, gen << 1 | 1); // seq-cst: publishes the fields; live from here
+    // store (release): publishes the fields to lookups (acquire loads); live from here
+    atomic_store_explicit(&g->hstate, gen << 1 | 1, memory_order_release);
     return (uintptr_t)salt | (uintptr_t)gen << VEDAC_XG_GEN_SHIFT | (uintptr_t)g->slot << 4 | VEDAC_XG_TAG;
 }
 
@@ -763,28 +797,55 @@ static veda_status vedac_xg_fail(veda_status st, const char *fn, const char *msg
     return vedac_fail(st, buf);
 }
 
-// vedac_grec_take returns a free inline record of g, or a malloc'ed one (slot -1), or NULL.
-static vedac_grec *vedac_grec_take(vedac_xgroup *g) {
-    uint32_t m = atomic_load_explicit(&g->freemask, memory_order_relaxed);
-    while (m != 0) {
-        int i = __builtin_ctz(m);
-        // CAS (acquire): the bit comes from the fetch-or (release) of the record's last finisher.
-        if (atomic_compare_exchange_weak_explicit(&g->freemask, &m, m & ~(1u << i), memory_order_acquire,
-                                                  memory_order_relaxed)) {
-            vedac_grec *r = &g->recs[i];
-            r->slot = i;
-            return r;
+// vedac_grec_take returns a free record: from this thread's cache, else a batch from the shared
+// list, else a new slab; NULL when out of memory. This thread only.
+static vedac_grec *vedac_grec_take(void) {
+    vedac_grec *r = vedac_grec_cache;
+    if (r == NULL) {
+        int n = 0;
+        pthread_mutex_lock(&vedac_xg_mu);
+        for (; n < VEDAC_GREC_SLAB && vedac_grec_free != NULL; n++) {
+            vedac_grec *f = vedac_grec_free;
+            vedac_grec_free = f->next;
+            f->next = r;
+            r = f;
         }
+        pthread_mutex_unlock(&vedac_xg_mu);
+        if (r == NULL) {
+            vedac_grec_slab *sl = (vedac_grec_slab *)calloc(1, sizeof *sl);
+            if (sl == NULL) return NULL;
+            for (; n < VEDAC_GREC_SLAB; n++) {
+                atomic_init(&sl->recs[n].state, VEDAC_GREC_STATE);
+                sl->recs[n].next = r;
+                r = &sl->recs[n];
+            }
+            pthread_mutex_lock(&vedac_xg_mu);
+            sl->next = vedac_grec_slabs;
+            vedac_grec_slabs = sl;
+            pthread_mutex_unlock(&vedac_xg_mu);
+        }
+        vedac_grec_ncache = n;
+        vedac_xg_thread_note();
     }
-    vedac_grec *r = (vedac_grec *)malloc(sizeof *r);
-    if (r != NULL) r->slot = -1;
+    vedac_grec_cache = r->next;
+    vedac_grec_ncache--;
     return r;
 }
 
-// vedac_grec_give returns r to its group (after which r may be reused at once).
-static void vedac_grec_give(vedac_xgroup *g, vedac_grec *r) {
-    if (r->slot < 0) free(r);
-    else atomic_fetch_or_explicit(&g->freemask, 1u << r->slot, memory_order_release); // see take
+// vedac_grec_give puts a finished record in this thread's cache (half of a full cache goes to
+// the shared list). Nobody else touches r afterwards. This thread only.
+static void vedac_grec_give(vedac_grec *r) {
+    if (vedac_grec_ncache == 0) vedac_xg_thread_note();
+    r->next = vedac_grec_cache;
+    vedac_grec_cache = r;
+    if (++vedac_grec_ncache >= VEDAC_GREC_CACHE) {
+        vedac_grec *half = vedac_grec_cache, *cut = half;
+        for (int i = 1; i < VEDAC_GREC_CACHE / 2; i++) cut = cut->next;
+        vedac_grec_cache = cut->next;
+        cut->next = NULL;
+        vedac_grec_ncache -= VEDAC_GREC_CACHE / 2;
+        vedac_grec_give_all(half);
+    }
 }
 
 // vedac_xg_uncount ends one counted unit of g (a finished record, or a spawn that backed off):
@@ -806,7 +867,7 @@ static void vedac_xg_uncount(vedac_xgroup *g) {
 // tasks not yet started may be skipped) and finishes it. On the thread's own deque's worker,
 // with vedac_cur_xdq installed.
 static void vedac_grec_run(vedac_grec *r) {
-    vedac_xgroup *g = r->grp;
+    vedac_xgroup *g = atomic_load_explicit(&r->grp, memory_order_relaxed); // ours: taken from a deque
     if (atomic_load_explicit(&g->failed, memory_order_relaxed) == 0) { // a hint: skipping is optional
         int32_t rc = r->fn(r->ctx);
         if (rc != 0) {
@@ -814,7 +875,7 @@ static void vedac_grec_run(vedac_grec *r) {
             atomic_compare_exchange_strong(&g->failed, &zero, rc); // CAS: the first failure wins
         }
     }
-    vedac_grec_give(g, r);
+    vedac_grec_give(r);
     vedac_xg_uncount(g);
 }
 
@@ -830,7 +891,9 @@ static vedac_grec *vedac_xdq_pop_group(vedac_xdq *d, vedac_xgroup *g) {
     // the pop below, which decides. Join records never have VEDAC_GREC_STATE.
     vedac_grec *r = (vedac_grec *)atomic_load_explicit(&d->slots[(b - 1) & (VEDAC_XCAP - 1)],
                                                         memory_order_relaxed);
-    if (atomic_load_explicit(&r->state, memory_order_relaxed) != VEDAC_GREC_STATE || r->grp != g) return NULL;
+    if (atomic_load_explicit(&r->state, memory_order_relaxed) != VEDAC_GREC_STATE ||
+        atomic_load_explicit(&r->grp, memory_order_relaxed) != g)
+        return NULL;
     atomic_store(&d->bottom, b - 1); // seq-cst: ordered before the load of top (Chase-Lev pop)
     t = atomic_load(&d->top);
     if (t < b - 1) return r; // others remain below: ours
@@ -843,8 +906,6 @@ static vedac_grec *vedac_xdq_pop_group(vedac_xdq *d, vedac_xgroup *g) {
 // vedac_xg_drain waits until nothing of g is pending: it pops and runs g's records from this
 // thread's deque while it is a worker of g's pool, then waits in Go (helping on a worker).
 static void vedac_xg_drain(vedac_xgroup *g) {
-    int32_t zero = 0;
-    int poll = !atomic_compare_exchange_strong(&g->waiting, &zero, 1); // CAS: one waiter arms
     vedac_xdq *d = vedac_cur_xdq;
     int own = d != NULL && d->gate == (uintptr_t)g->gate;
     while (atomic_load(&g->word) >> VEDAC_XG_SHIFT != 0) {
@@ -858,9 +919,11 @@ static void vedac_xg_drain(vedac_xgroup *g) {
                 continue;
             }
         }
+        int32_t zero = 0;
+        int poll = !atomic_compare_exchange_strong(&g->waiting, &zero, 1); // CAS: one waiter arms
         vedago_xgroup_wait(own ? d : g->home, &g->word, own, poll);
+        if (!poll) atomic_store_explicit(&g->waiting, 0, memory_order_release); // after its disarm
     }
-    if (!poll) atomic_store(&g->waiting, 0);
 }
 
 static void vedac_grec_run_any(vedac_xrec *r) { vedac_grec_run((vedac_grec *)r); }
@@ -906,7 +969,7 @@ VEDA_API veda_status veda_group_spawn(veda_group *gh, veda_task_fn fn, void *ctx
         vedac_xg_uncount(g);
         return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, vedac_xg_destroyed);
     }
-    vedac_grec *r = vedac_grec_take(g);
+    vedac_grec *r = vedac_grec_take();
     if (r == NULL) {
         vedac_xg_uncount(g);
         return vedac_xg_fail(VEDA_ERR_INTERNAL, name, "veda: internal error: out of memory");
@@ -914,10 +977,9 @@ VEDA_API veda_status veda_group_spawn(veda_group *gh, veda_task_fn fn, void *ctx
     r->fn = fn;
     r->ctx = ctx;
     r->status = 0;
-    r->grp = g;
-    atomic_store_explicit(&r->state, VEDAC_GREC_STATE, memory_order_relaxed);
+    atomic_store_explicit(&r->grp, g, memory_order_relaxed); // published by the push (or Go's hand-over)
     vedac_xdq *d = vedac_cur_xdq;
-    if (r->slot >= 0 && d != NULL && d->gate == (uintptr_t)g->gate) {
+    if (d != NULL && d->gate == (uintptr_t)g->gate) {
         int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed); // our own last store
         int64_t t = atomic_load_explicit(&d->top, memory_order_acquire);    // stale = smaller: safe
         if (b - t < VEDAC_XCAP) {
@@ -930,7 +992,7 @@ VEDA_API veda_status veda_group_spawn(veda_group *gh, veda_task_fn fn, void *ctx
     }
     veda_status st = vedago_xgroup_spawn(g->rt, r); // runs it as a task of the runtime
     if (st != VEDA_OK) {
-        vedac_grec_give(g, r);
+        vedac_grec_give(r);
         vedac_xg_uncount(g);
     }
     return st;
