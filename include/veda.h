@@ -292,7 +292,15 @@ VEDA_API veda_status veda_parallel_reduce(veda_runtime *rt, int64_t begin, int64
  * veda_group is an opaque set of tasks waited for together (fork-join). Created by
  * veda_group_create on a runtime, freed by veda_group_destroy. Spawn may be called from any
  * thread and from inside the group's own tasks; veda_group_wait should be called by one thread
- * at a time.
+ * at a time (a second concurrent wait still returns, polling).
+ *
+ * Cost: a group created inside a callback running on rt (a group per call of a recursive
+ * function) is held by the calling worker and never enters the Go runtime: create, spawn, wait
+ * and destroy cost about 0.1 us per task (spawned tasks go on the worker's deque; a wait runs
+ * them itself unless they were stolen, and enters the runtime only to wait for stolen ones).
+ * Spawning into such a group from a thread that is not one of rt's workers costs one call into
+ * the runtime per task. A group created on any other thread costs a call into the runtime per
+ * create, spawn, wait and destroy (about 1-3 us each). The handle rules are the same for both.
  */
 typedef struct veda_group veda_group;
 

@@ -27,8 +27,12 @@ import (
 //     would pop its own Go deque.
 //
 // The deque is a Chase-Lev deque (deque.go) of fixed capacity ExtCap; a full one makes the
-// caller take the Go path. Records nest as the C stack does (a join pops its record, or finds it
-// stolen, before it returns), so the record at the owner's bottom is always its own.
+// caller take the Go path. Join records nest as the C stack does (a join pops its record, or
+// finds it stolen, before it returns). Group records (below) need not: a task may spawn into a
+// group and return without waiting, leaving them on the deque. The owner's C side therefore pops
+// a record only where it knows the index: a join its own (at the index it pushed, while Bottom
+// is one above it), a group wait only records of its own group at the bottom; everything else
+// is taken from the top (thieves, takeOwnExt), which never moves a record a join still expects.
 //
 // Record state word (ExtRecord.State), the Dekker pair between a parked owner and the thief:
 //
