@@ -111,3 +111,117 @@ func TestStolenExtRecordWakesParkedOwner(t *testing.T) {
 		t.Fatalf("Stats.Stolen = %d, want >= 20", s.Stolen)
 	}
 }
+
+// groupRunner is what capi.c's runner does with a group record (vedac_grec_run): run it, then
+// take one off the group word with a fetch-sub and wake the waiter it read when that was the
+// last. Here every record belongs to the group word *word and "running" it counts it in runs[i]
+// (Ctx is the index) after an optional sleep.
+func groupRunner(word *atomic.Uint64, runs []atomic.Int32, sleep time.Duration) ExtRunner {
+	return func(rec *ExtRecord, dq *ExtDeque) {
+		if sleep > 0 {
+			time.Sleep(sleep)
+		}
+		runs[rec.Ctx].Add(1)
+		old := word.Add(^uint64(1<<ExtGroupShift-1)) + 1<<ExtGroupShift // fetch-sub: the old value
+		if old>>ExtGroupShift == 1 && old&extWaiterMask != 0 {
+			WakeExtGroup(dq, old&extWaiterMask, word)
+		}
+	}
+}
+
+func groupRecords(n int) []ExtRecord {
+	recs := make([]ExtRecord, n)
+	for i := range recs {
+		recs[i].Ctx = uintptr(i)
+		recs[i].State.Store(extGroupRec)
+	}
+	return recs
+}
+
+// Group records: a worker pushes 100 (more than one side can run before the other parks) and
+// waits on the group word; the other worker steals some, the waiter takes its own from the top
+// while it waits (takeOwnExt) and parks armed on the word while the last ones run elsewhere.
+// Every record runs once, the word ends at 0 (waiter disarmed), the deque empty.
+func TestGroupRecordsWaitOnWord(t *testing.T) {
+	for _, workers := range []int{1, 2} {
+		var word atomic.Uint64
+		runs := make([]atomic.Int32, 100)
+		SetExtRunner(groupRunner(&word, runs, 200*time.Microsecond))
+		p, err := New(Options{Workers: workers, Ext: true, Spin: 64})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs := groupRecords(len(runs))
+		p.RunRoot(0, func(w *Worker) {
+			word.Add(uint64(len(recs)) << ExtGroupShift)
+			for i := range recs {
+				pushExt(w.ext, &recs[i])
+			}
+			WaitExtGroup(w.ext, true, &word, false)
+		})
+		for i := range runs {
+			if n := runs[i].Load(); n != 1 {
+				t.Fatalf("%d workers: record %d ran %d times", workers, i, n)
+			}
+		}
+		if word.Load() != 0 {
+			t.Fatalf("%d workers: group word %#x after the wait, want 0", workers, word.Load())
+		}
+		for _, w := range p.workers {
+			if w.ext.size() > 0 {
+				t.Fatalf("%d workers: worker %d's deque still holds %d records", workers, w.id, w.ext.size())
+			}
+		}
+		p.Close()
+	}
+}
+
+// Records a task left on its deque (a spawn without a wait) are waited for from goroutines that
+// are not workers: one arms the word (blocked on its channel until the last record's wake), a
+// second at the same time polls. Both return once every record ran; then Close runs the records
+// left by a second task, which nobody waits for (shutdown drains every deque).
+func TestGroupRecordsWaitedOutsideAndDrainedByClose(t *testing.T) {
+	var word atomic.Uint64
+	runs := make([]atomic.Int32, 40)
+	SetExtRunner(groupRunner(&word, runs, time.Millisecond))
+	p, err := New(Options{Workers: 2, Ext: true, Spin: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := groupRecords(len(runs))
+	var dq *ExtDeque
+	p.RunRoot(0, func(w *Worker) {
+		dq = w.ext
+		word.Add(20 << ExtGroupShift)
+		for i := 0; i < 20; i++ {
+			pushExt(w.ext, &recs[i])
+		}
+	})
+	done := make(chan struct{})
+	go func() { WaitExtGroup(dq, false, &word, true); close(done) }()
+	WaitExtGroup(dq, false, &word, false)
+	<-done
+	for i := 0; i < 20; i++ {
+		if n := runs[i].Load(); n != 1 {
+			t.Fatalf("record %d ran %d times", i, n)
+		}
+	}
+	if word.Load() != 0 {
+		t.Fatalf("group word %#x after the waits, want 0", word.Load())
+	}
+	if _, ok := extGroupWaiters.Load(&word); ok {
+		t.Fatal("the outside waiter's channel is still registered")
+	}
+	p.RunRoot(0, func(w *Worker) {
+		word.Add(20 << ExtGroupShift)
+		for i := 20; i < 40; i++ {
+			pushExt(w.ext, &recs[i])
+		}
+	})
+	p.Close()
+	for i := 20; i < 40; i++ {
+		if n := runs[i].Load(); n != 1 {
+			t.Fatalf("after Close: record %d ran %d times", i, n)
+		}
+	}
+}
