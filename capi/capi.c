@@ -9,6 +9,7 @@
 // Compiled with -fvisibility=hidden: nothing else here is exported.
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -623,6 +624,12 @@ struct vedac_xgroup {
     // waiting: 1 while a wait (or destroy) waits in Go, where it arms the word's waiter field:
     // CAS 0 -> 1 before, store (release) 0 after; a second one at the same time polls instead.
     _Atomic int32_t waiting;
+    // users: waits in progress (fetch-add before their recheck of hstate, fetch-sub after their
+    // last access). A destroy waits for 0 before the group can be reused, so a wait that raced
+    // the destroy never touches the next group in this slot (found by review: its disarm, its
+    // claim release or its failure read could have hit another group). The Dekker pair with
+    // destroy: users++ then load hstate here, CAS hstate then load users there.
+    _Atomic int32_t users;
     uint32_t slot;              // this group's slot in the table (set once)
     // Set at create, while the group is not live (published by the hstate store):
     uintptr_t rt;               // the runtime token it was created with (CLOSED once unregistered)
@@ -760,9 +767,10 @@ static uintptr_t vedac_xg_create(uintptr_t rt, vedac_gate *gate, vedac_xdq *d) {
     g->rt = rt;
     g->gate = gate;
     g->home = d;
-    atomic_store_explicit(&g->word, 0, memory_order_relaxed);
-    atomic_store_explicit(&g->failed, 0, memory_order_relaxed);
-    atomic_store_explicit(&g->waiting, 0, memory_order_relaxed);
+    // word is not reset: the destroy that freed the group drained it (0 pending, no waiter), and
+    // a spawn that raced that destroy may still hold a unit it is about to give back (found by
+    // review: a reset here let that give-back wrap the new group's count). waiting is 0 too.
+    atomic_store_explicit(&g->failed, 0, memory_order_relaxed); // the destroyed group's is dropped
     // store (release): publishes the fields to lookups (acquire loads); live from here
     atomic_store_explicit(&g->hstate, gen << 1 | 1, memory_order_release);
     return (uintptr_t)salt | (uintptr_t)gen << VEDAC_XG_GEN_SHIFT | (uintptr_t)g->slot << 4 | VEDAC_XG_TAG;
@@ -952,6 +960,15 @@ VEDA_API veda_status veda_group_create(veda_runtime *rt, veda_group **out) {
 static const char vedac_xg_destroyed[] = "veda: invalid argument: g was destroyed";
 static const char vedac_xg_closed[] = "veda: runtime closed: the group's runtime was destroyed";
 
+// vedac_xg_closed_rt reports whether g's runtime token was destroyed. Its gate entry goes when
+// veda_runtime_destroy begins, but the token stays live until the runtime's Close returned, and
+// meanwhile its tasks may still spawn and wait, as on the Go path (found by review: a task's
+// spawn or wait during the destroy got CLOSED, and the task returned while children that use its
+// frame were still queued). So a missing entry asks Go (only once a destroy began).
+static int vedac_xg_closed_rt(vedac_xgroup *g) {
+    return vedac_gate_lookup(g->rt) == NULL && !vedago_runtime_live(g->rt);
+}
+
 VEDA_API veda_status veda_group_spawn(veda_group *gh, veda_task_fn fn, void *ctx) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
     static const char name[] = "veda_group_spawn";
@@ -961,7 +978,7 @@ VEDA_API veda_status veda_group_spawn(veda_group *gh, veda_task_fn fn, void *ctx
     case VEDAC_XG_NOT: return vedago_group_spawn(H(gh), fn, H(ctx));
     case VEDAC_XG_STALE: return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, vedac_xg_destroyed);
     }
-    if (vedac_gate_lookup(g->rt) == NULL) return vedac_xg_fail(VEDA_ERR_CLOSED, name, vedac_xg_closed);
+    if (vedac_xg_closed_rt(g)) return vedac_xg_fail(VEDA_ERR_CLOSED, name, vedac_xg_closed);
     if (fn == NULL) return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, "veda: invalid argument: fn is NULL");
     // Count it first (a wait must not see 0 while it is queued), then recheck the handle.
     atomic_fetch_add(&g->word, VEDAC_XG_ONE); // seq-cst: Dekker pair with destroy
@@ -1007,9 +1024,18 @@ VEDA_API veda_status veda_group_wait(veda_group *gh) {
     case VEDAC_XG_NOT: return vedago_group_wait(H(gh));
     case VEDAC_XG_STALE: return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, vedac_xg_destroyed);
     }
-    if (vedac_gate_lookup(g->rt) == NULL) return vedac_xg_fail(VEDA_ERR_CLOSED, name, vedac_xg_closed);
+    atomic_fetch_add(&g->users, 1); // seq-cst: see users
+    if (atomic_load(&g->hstate) != hs) { // destroyed since the lookup
+        atomic_fetch_sub(&g->users, 1);
+        return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, vedac_xg_destroyed);
+    }
+    if (vedac_xg_closed_rt(g)) {
+        atomic_fetch_sub(&g->users, 1);
+        return vedac_xg_fail(VEDA_ERR_CLOSED, name, vedac_xg_closed);
+    }
     vedac_xg_drain(g);
     int32_t code = atomic_exchange(&g->failed, 0); // report each failure once, as the Go path
+    atomic_fetch_sub(&g->users, 1);                // release: the last access to g
     return code == 0 ? VEDA_OK : vedago_group_failed(code);
 }
 
@@ -1028,6 +1054,8 @@ VEDA_API veda_status veda_group_destroy(veda_group *gh) {
     if (!atomic_compare_exchange_strong(&g->hstate, &hs, (gen + 1) << 1))
         return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, "veda: invalid argument: g was already destroyed");
     vedac_xg_drain(g); // its tasks run to the end, as in a wait; their result is dropped
+    // load (seq-cst): see users. A wait still inside drains the same (now empty) group: brief.
+    while (atomic_load(&g->users) != 0) sched_yield();
     if (gen + 1 <= VEDAC_XG_GEN_MAX) vedac_xg_put(g); // else the slot is retired for good
     return VEDA_OK;
 }

@@ -161,3 +161,15 @@ func xgroupConstsC() [4]int64 {
 	}
 	return out
 }
+
+// vedago_runtime_live reports whether runtime token h is still live (capi.c asks once a destroy
+// of it began: its tasks may still spawn into and wait for C-side groups until Close returned).
+//
+//export vedago_runtime_live
+func vedago_runtime_live(h C.uintptr_t) (live C.int32_t) {
+	defer func() { _ = recover() }() // nothing here panics; no panic may cross into C
+	if _, state := runtimes.Get(uintptr(h)); state == stateLive {
+		return 1
+	}
+	return 0
+}
