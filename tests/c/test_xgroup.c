@@ -48,6 +48,19 @@ static int32_t fib_group(void *p) {
     return st != VEDA_OK;
 }
 
+/* tasks_executed from the metrics (-1: not found) */
+static long long metric(veda_runtime *r, const char *key) {
+    char buf[8192];
+    size_t len = 0;
+    if (veda_metrics_json(r, buf, sizeof buf, &len) != VEDA_OK) return -1;
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *at = strstr(buf, pat);
+    return at ? atoll(at + strlen(pat)) : -1;
+}
+/* spawns made by fib_group(n): two per call with n >= 8 */
+static long long spawns_of(int n) { return n < 8 ? 0 : 2 + spawns_of(n - 1) + spawns_of(n - 2); }
+
 /* ---- a wide tree: each node spawns `width` children into one group ---- */
 typedef struct { int depth; atomic_long *leaves; } tree_arg;
 static int32_t tree_node(void *p) {
@@ -270,6 +283,19 @@ int main(void) {
             if (f.r != fib_seq(n)) { fprintf(stderr, "fib(%d) = %ld, want %ld\n", n, f.r, fib_seq(n)); vt_failures++; }
         }
         CHECK(atomic_load(&go_side_groups) == 0);
+        /* every task of a C-side group is a task in the metrics, run by its owner or stolen
+           (the counters are published when workers go idle, so poll a little) */
+        long long before = metric(rt, "tasks_executed"), want = spawns_of(20), got = 0;
+        fib_arg m = {20, 0};
+        OK(in_task(rt, fib_group, &m));
+        for (int i = 0; i < 200; i++) {
+            got = metric(rt, "tasks_executed") - before;
+            if (got >= want + 1) break;
+            struct timespec ts = {0, 10000000};
+            nanosleep(&ts, NULL);
+        }
+        if (!(got >= want + 1 && got <= want + 16)) printf("tasks_executed grew by %lld for %lld spawns + 1 task\n", got, want);
+        CHECK(got >= want + 1 && got <= want + 16);
 
         atomic_long leaves = 0;
         tree_arg root = {3, &leaves};
