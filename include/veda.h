@@ -784,7 +784,9 @@ VEDA_API veda_status veda_thread_set_cancel(veda_cancel *c);
  * chrome://tracing open; `veda trace summarize|plot FILE` reads it. Setting VEDA_TRACE=path in
  * the environment traces every runtime of a process without code changes (written when the
  * runtime is destroyed, or at exit() for a runtime the program never destroyed). At most one
- * trace per runtime at a time.
+ * trace per runtime at a time. A veda_join half or a task of a group created inside a callback
+ * that the calling worker runs itself (not stolen) is part of its caller's slice, as a plain
+ * function call would be; stolen ones are slices of their own ("join", "group").
  */
 
 /* veda_trace_start starts tracing rt into the file path, created (or truncated) now, so an
