@@ -604,7 +604,8 @@ typedef struct vedac_grec {
     // stolen meanwhile and only uses it as a hint.
     _Atomic(vedac_xgroup *) grp;
     struct vedac_grec *next; // free-list link while the record is free
-} vedac_grec;
+} __attribute__((aligned(64))) vedac_grec; // a line each: records move between threads
+_Static_assert(sizeof(vedac_grec) == 64, "one line per record");
 _Static_assert(offsetof(vedac_grec, fn) == offsetof(vedac_xrec, fn) &&
                    offsetof(vedac_grec, ctx) == offsetof(vedac_xrec, ctx) &&
                    offsetof(vedac_grec, status) == offsetof(vedac_xrec, status) &&
@@ -636,7 +637,7 @@ struct vedac_xgroup {
     vedac_gate *gate;           // that runtime's gate
     vedac_xdq *home;            // the creating worker's deque: names the pool to Go
     vedac_xgroup *next;         // free-list link while the group is free
-};
+} __attribute__((aligned(64))); // a line each: groups of different workers share none
 
 static vedac_xgroup *_Atomic vedac_xg_chunks[VEDAC_XG_CHUNKS]; // published once each (CAS)
 static _Atomic uint32_t vedac_xg_nslots;   // slots ever reserved (fetch-add)
@@ -725,8 +726,10 @@ static vedac_xgroup *vedac_xg_get(void) {
     vedac_xgroup *_Atomic *cp = &vedac_xg_chunks[i >> VEDAC_XG_CHUNK_BITS];
     vedac_xgroup *c = atomic_load(cp);
     if (c == NULL) {
-        vedac_xgroup *mine = (vedac_xgroup *)calloc((size_t)1 << VEDAC_XG_CHUNK_BITS, sizeof *mine);
+        size_t bytes = ((size_t)1 << VEDAC_XG_CHUNK_BITS) * sizeof(vedac_xgroup);
+        vedac_xgroup *mine = (vedac_xgroup *)aligned_alloc(64, bytes);
         if (mine == NULL) return NULL; // the slot is lost; the Go path takes this group
+        memset(mine, 0, bytes);
         // CAS (seq-cst): one chunk wins, a loser frees its own. Lookups see a slot only through
         // a token made after this.
         if (atomic_compare_exchange_strong(cp, &c, mine)) c = mine;
@@ -820,8 +823,9 @@ static vedac_grec *vedac_grec_take(void) {
         }
         pthread_mutex_unlock(&vedac_xg_mu);
         if (r == NULL) {
-            vedac_grec_slab *sl = (vedac_grec_slab *)calloc(1, sizeof *sl);
+            vedac_grec_slab *sl = (vedac_grec_slab *)aligned_alloc(64, sizeof(vedac_grec_slab));
             if (sl == NULL) return NULL;
+            memset(sl, 0, sizeof *sl);
             for (; n < VEDAC_GREC_SLAB; n++) {
                 atomic_init(&sl->recs[n].state, VEDAC_GREC_STATE);
                 sl->recs[n].next = r;
@@ -1034,7 +1038,9 @@ VEDA_API veda_status veda_group_wait(veda_group *gh) {
         return vedac_xg_fail(VEDA_ERR_CLOSED, name, vedac_xg_closed);
     }
     vedac_xg_drain(g);
-    int32_t code = atomic_exchange(&g->failed, 0); // report each failure once, as the Go path
+    // report each failure once, as the Go path (a load first: the exchange only when one failed)
+    int32_t code = atomic_load_explicit(&g->failed, memory_order_relaxed);
+    if (code != 0) code = atomic_exchange(&g->failed, 0);
     atomic_fetch_sub(&g->users, 1);                // release: the last access to g
     return code == 0 ? VEDA_OK : vedago_group_failed(code);
 }
