@@ -356,7 +356,8 @@ func (c groupCond) disarm(w *Worker) { disarmGroup(c.word, uint64(w.id)+1) }
 // between tries, any other goroutine sleeps between checks. Foreign code only.
 func WaitExtGroup(d *ExtDeque, own bool, word *atomic.Uint64, poll bool) {
 	v, ok := extOwners.Load(d)
-	if !ok { // not a live pool's deque: its pool finished, so nothing of it is pending
+	if !ok { // not a live pool's deque: its pool finished, so nothing of it is left to run (a
+		// racing spawn that backs off may still hold a unit for a moment)
 		pollGroupOutside(word)
 		return
 	}
@@ -399,7 +400,7 @@ func waitGroupOutside(word *atomic.Uint64) {
 		<-ch
 	}
 	disarmGroup(word, ExtGroupOutside)
-	extGroupWaiters.Delete(word)
+	extGroupWaiters.CompareAndDelete(word, ch) // only our own entry
 }
 
 func pollGroupOutside(word *atomic.Uint64) {
