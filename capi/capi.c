@@ -632,12 +632,18 @@ struct vedac_xgroup {
     // destroy: users++ then load hstate here, CAS hstate then load users there.
     _Atomic int32_t users;
     uint32_t slot;              // this group's slot in the table (set once)
-    // Set at create, while the group is not live (published by the hstate store):
-    uintptr_t rt;               // the runtime token it was created with (CLOSED once unregistered)
-    vedac_gate *gate;           // that runtime's gate
-    vedac_xdq *home;            // the creating worker's deque: names the pool to Go
+    // Set at create, while the group is not live (published by the hstate store), with relaxed
+    // atomics: a stale spawn or wait racing a reuse of the slot may still read them (it then
+    // only backs off or wakes a waiter spuriously). Read through XG_RT, XG_GATE, XG_HOME.
+    _Atomic uintptr_t rt;         // the runtime token it was created with
+    _Atomic(vedac_gate *) gate;   // that runtime's gate
+    _Atomic(vedac_xdq *) home;    // the creating worker's deque: names the pool to Go
     vedac_xgroup *next;         // free-list link while the group is free
 } __attribute__((aligned(64))); // a line each: groups of different workers share none
+
+#define XG_RT(g) atomic_load_explicit(&(g)->rt, memory_order_relaxed)
+#define XG_GATE(g) atomic_load_explicit(&(g)->gate, memory_order_relaxed)
+#define XG_HOME(g) atomic_load_explicit(&(g)->home, memory_order_relaxed)
 
 static vedac_xgroup *_Atomic vedac_xg_chunks[VEDAC_XG_CHUNKS]; // published once each (CAS)
 static _Atomic uint32_t vedac_xg_nslots;   // slots ever reserved (fetch-add)
@@ -767,9 +773,9 @@ static uintptr_t vedac_xg_create(uintptr_t rt, vedac_gate *gate, vedac_xdq *d) {
     if (g == NULL) return 0;
     uint64_t gen = atomic_load_explicit(&g->hstate, memory_order_relaxed) >> 1; // not live: ours
     if (gen == 0) gen = 1;
-    g->rt = rt;
-    g->gate = gate;
-    g->home = d;
+    atomic_store_explicit(&g->rt, rt, memory_order_relaxed);
+    atomic_store_explicit(&g->gate, gate, memory_order_relaxed);
+    atomic_store_explicit(&g->home, d, memory_order_relaxed);
     // word is not reset: the destroy that freed the group drained it (0 pending, no waiter), and
     // a spawn that raced that destroy may still hold a unit it is about to give back (found by
     // review: a reset here let that give-back wrap the new group's count). waiting is 0 too.
@@ -869,7 +875,7 @@ static void vedac_grec_give(vedac_grec *r) {
 // work), and workers exit only once no deque has work (sched: idle), so the pool's shutdown
 // runs them all before veda_runtime_destroy returns.
 static void vedac_xg_uncount(vedac_xgroup *g) {
-    vedac_xdq *home = g->home;
+    vedac_xdq *home = XG_HOME(g);
     uint64_t old = atomic_fetch_sub(&g->word, VEDAC_XG_ONE); // seq-cst: see sched/ext.go
     uint32_t waiter = (uint32_t)(old & (VEDAC_XG_ONE - 1));
     if (old >> VEDAC_XG_SHIFT == 1 && waiter != 0) vedago_xgroup_wake(home, waiter, &g->word); // the address is only a key
@@ -919,7 +925,7 @@ static vedac_grec *vedac_xdq_pop_group(vedac_xdq *d, vedac_xgroup *g) {
 // thread's deque while it is a worker of g's pool, then waits in Go (helping on a worker).
 static void vedac_xg_drain(vedac_xgroup *g) {
     vedac_xdq *d = vedac_cur_xdq;
-    int own = d != NULL && d->gate == (uintptr_t)g->gate;
+    int own = d != NULL && d->gate == (uintptr_t)XG_GATE(g);
     while (atomic_load(&g->word) >> VEDAC_XG_SHIFT != 0) {
         if (own) {
             vedac_grec *r = vedac_xdq_pop_group(d, g);
@@ -933,7 +939,7 @@ static void vedac_xg_drain(vedac_xgroup *g) {
         }
         int32_t zero = 0;
         int poll = !atomic_compare_exchange_strong(&g->waiting, &zero, 1); // CAS: one waiter arms
-        vedago_xgroup_wait(own ? d : g->home, &g->word, own, poll);
+        vedago_xgroup_wait(own ? d : XG_HOME(g), &g->word, own, poll);
         if (!poll) atomic_store_explicit(&g->waiting, 0, memory_order_release); // after its disarm
     }
 }
@@ -970,7 +976,8 @@ static const char vedac_xg_closed[] = "veda: runtime closed: the group's runtime
 // spawn or wait during the destroy got CLOSED, and the task returned while children that use its
 // frame were still queued). So a missing entry asks Go (only once a destroy began).
 static int vedac_xg_closed_rt(vedac_xgroup *g) {
-    return vedac_gate_lookup(g->rt) == NULL && !vedago_runtime_live(g->rt);
+    uintptr_t rt = XG_RT(g);
+    return vedac_gate_lookup(rt) == NULL && !vedago_runtime_live(rt);
 }
 
 VEDA_API veda_status veda_group_spawn(veda_group *gh, veda_task_fn fn, void *ctx) {
@@ -1000,18 +1007,19 @@ VEDA_API veda_status veda_group_spawn(veda_group *gh, veda_task_fn fn, void *ctx
     r->status = 0;
     atomic_store_explicit(&r->grp, g, memory_order_relaxed); // published by the push (or Go's hand-over)
     vedac_xdq *d = vedac_cur_xdq;
-    if (d != NULL && d->gate == (uintptr_t)g->gate) {
+    vedac_gate *gate = XG_GATE(g);
+    if (d != NULL && d->gate == (uintptr_t)gate) {
         int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed); // our own last store
         int64_t t = atomic_load_explicit(&d->top, memory_order_acquire);    // stale = smaller: safe
         if (b - t < VEDAC_XCAP) {
             atomic_store_explicit(&d->slots[b & (VEDAC_XCAP - 1)], (vedac_xrec *)r, memory_order_relaxed);
             // store (seq-cst): publishes the record and precedes the idle load (as veda_join)
             atomic_store(&d->bottom, b + 1);
-            if (atomic_load(&g->gate->idle) > 0 && atomic_load(&g->gate->searching) == 0) vedago_xjoin_notify(d);
+            if (atomic_load(&gate->idle) > 0 && atomic_load(&gate->searching) == 0) vedago_xjoin_notify(d);
             return VEDA_OK;
         }
     }
-    veda_status st = vedago_xgroup_spawn(g->rt, r); // runs it as a task of the runtime
+    veda_status st = vedago_xgroup_spawn(XG_RT(g), r); // runs it as a task of the runtime
     if (st != VEDA_OK) {
         vedac_grec_give(r);
         vedac_xg_uncount(g);
