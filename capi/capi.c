@@ -9,7 +9,6 @@
 // Compiled with -fvisibility=hidden: nothing else here is exported.
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -585,6 +584,10 @@ VEDA_API veda_status veda_join(veda_runtime *rt, veda_task_fn fa, void *ca, veda
 #define VEDAC_GREC_CACHE 256         // free records a thread keeps for itself
 #define VEDAC_XG_SHIFT 16            // sched.ExtGroupShift
 #define VEDAC_XG_ONE (1ull << VEDAC_XG_SHIFT)
+#define VEDAC_XG_PENDING(w) (((w) >> VEDAC_XG_SHIFT) & 0xFFFFFFFFull) // sched.ExtGroupPendingBits = 32
+#define VEDAC_XG_TAG_SHIFT 48        // the word's top 16 bits: the generation it counts for
+#define VEDAC_XG_WTAG(gen) ((uint64_t)((gen) & 0xFFFF) << VEDAC_XG_TAG_SHIFT)
+#define VEDAC_XG_DEAD (1 << 30)      // in users: destroyed; the last user out frees the slot
 #define VEDAC_XG_OUTSIDE 0xFFFFu     // sched.ExtGroupOutside
 
 typedef struct vedac_xgroup vedac_xgroup;
@@ -613,8 +616,12 @@ _Static_assert(offsetof(vedac_grec, fn) == offsetof(vedac_xrec, fn) &&
                "vedac_grec must start with a vedac_xrec");
 
 struct vedac_xgroup {
-    // word: pending<<16 | waiter (sched/ext.go "Group words"). Seq-cst fetch-add per spawn,
-    // fetch-sub per finished record; the waiter's arm and disarm are CASes in Go.
+    // word: tag<<48 | pending<<16 | waiter (sched/ext.go "Group words"; tag: the low 16 bits of
+    // the generation whose spawns it counts). A spawn adds with a CAS that checks the tag, so a
+    // spawn with a stale token never touches it (found by review: a stale spawn that backed off
+    // could give its unit back to the next group in the slot, perhaps another runtime's, and
+    // wake the wrong worker); a destroy changes the tag once the group is drained. Fetch-sub
+    // (seq-cst) per finished record; the waiter's arm and disarm are CASes in Go.
     _Atomic uint64_t word;
     // hstate: gen<<1 | live, as goveda/handle's slot state. Seq-cst store at create (after the
     // fields below, which it publishes) and CAS at destroy; loads in lookups and in spawn's
@@ -626,10 +633,13 @@ struct vedac_xgroup {
     // CAS 0 -> 1 before, store (release) 0 after; a second one at the same time polls instead.
     _Atomic int32_t waiting;
     // users: waits in progress (fetch-add before their recheck of hstate, fetch-sub after their
-    // last access). A destroy waits for 0 before the group can be reused, so a wait that raced
-    // the destroy never touches the next group in this slot (found by review: its disarm, its
-    // claim release or its failure read could have hit another group). The Dekker pair with
-    // destroy: users++ then load hstate here, CAS hstate then load users there.
+    // last access), plus VEDAC_XG_DEAD once a destroy drained the group. The slot is reused only
+    // when both are over: whoever leaves users at exactly DEAD (the destroy, or the last wait
+    // after it) CASes it to 0 and frees the slot, so a wait that raced the destroy never touches
+    // the next group in it (found by review: its disarm, claim release or failure read could hit
+    // another group), and a destroy never waits for a wait (found by the second review: a wait
+    // helping further down the destroyer's own stack hung it). The Dekker pair with destroy:
+    // users++ then load hstate here, CAS hstate then fetch-add DEAD there.
     _Atomic int32_t users;
     uint32_t slot;              // this group's slot in the table (set once)
     // Set at create, while the group is not live (published by the hstate store), with relaxed
@@ -660,7 +670,8 @@ int64_t vedac_xgroup_const(int which) {
     case 0: return VEDAC_GREC_STATE;
     case 1: return VEDAC_XG_SHIFT;
     case 2: return VEDAC_XG_OUTSIDE;
-    default: return VEDAC_XG_TAG;
+    case 3: return VEDAC_XG_TAG;
+    default: return VEDAC_XG_TAG_SHIFT - VEDAC_XG_SHIFT; // the width of the pending count
     }
 }
 
@@ -727,8 +738,11 @@ static vedac_xgroup *vedac_xg_get(void) {
     if (g != NULL) vedac_xg_free = g->next;
     pthread_mutex_unlock(&vedac_xg_mu);
     if (g != NULL) return g;
+    // 4 Mi C-side groups: the Go path takes over. The load first keeps the counter from growing
+    // (and one day wrapping) once the table is full (found by review).
+    if (atomic_load_explicit(&vedac_xg_nslots, memory_order_relaxed) >= (1u << VEDAC_XG_SLOT_BITS)) return NULL;
     uint32_t i = atomic_fetch_add(&vedac_xg_nslots, 1); // each index goes to one caller
-    if (i >= (1u << VEDAC_XG_SLOT_BITS)) return NULL;   // 4 Mi C-side groups: the Go path takes over
+    if (i >= (1u << VEDAC_XG_SLOT_BITS)) return NULL;
     vedac_xgroup *_Atomic *cp = &vedac_xg_chunks[i >> VEDAC_XG_CHUNK_BITS];
     vedac_xgroup *c = atomic_load(cp);
     if (c == NULL) {
@@ -772,13 +786,16 @@ static uintptr_t vedac_xg_create(uintptr_t rt, vedac_gate *gate, vedac_xdq *d) {
     vedac_xgroup *g = vedac_xg_get();
     if (g == NULL) return 0;
     uint64_t gen = atomic_load_explicit(&g->hstate, memory_order_relaxed) >> 1; // not live: ours
-    if (gen == 0) gen = 1;
+    if (gen == 0) { // a new slot: nobody else can know it yet
+        gen = 1;
+        atomic_store_explicit(&g->word, VEDAC_XG_WTAG(gen), memory_order_relaxed);
+    }
     atomic_store_explicit(&g->rt, rt, memory_order_relaxed);
     atomic_store_explicit(&g->gate, gate, memory_order_relaxed);
     atomic_store_explicit(&g->home, d, memory_order_relaxed);
-    // word is not reset: the destroy that freed the group drained it (0 pending, no waiter), and
-    // a spawn that raced that destroy may still hold a unit it is about to give back (found by
-    // review: a reset here let that give-back wrap the new group's count). waiting is 0 too.
+    // word is not reset: the destroy that freed the group drained it (0 pending, no waiter) and
+    // set its tag to this generation (a reset here raced stale spawns, found by review).
+    // waiting and users are 0 too.
     atomic_store_explicit(&g->failed, 0, memory_order_relaxed); // the destroyed group's is dropped
     // store (release): publishes the fields to lookups (acquire loads); live from here
     atomic_store_explicit(&g->hstate, gen << 1 | 1, memory_order_release);
@@ -878,7 +895,7 @@ static void vedac_xg_uncount(vedac_xgroup *g) {
     vedac_xdq *home = XG_HOME(g);
     uint64_t old = atomic_fetch_sub(&g->word, VEDAC_XG_ONE); // seq-cst: see sched/ext.go
     uint32_t waiter = (uint32_t)(old & (VEDAC_XG_ONE - 1));
-    if (old >> VEDAC_XG_SHIFT == 1 && waiter != 0) vedago_xgroup_wake(home, waiter, &g->word); // the address is only a key
+    if (VEDAC_XG_PENDING(old) == 1 && waiter != 0) vedago_xgroup_wake(home, waiter, &g->word); // the address is only a key
 }
 
 // vedac_grec_run runs a group record (unless a task of its group failed since the last wait:
@@ -926,7 +943,7 @@ static vedac_grec *vedac_xdq_pop_group(vedac_xdq *d, vedac_xgroup *g) {
 static void vedac_xg_drain(vedac_xgroup *g) {
     vedac_xdq *d = vedac_cur_xdq;
     int own = d != NULL && d->gate == (uintptr_t)XG_GATE(g);
-    while (atomic_load(&g->word) >> VEDAC_XG_SHIFT != 0) {
+    while (VEDAC_XG_PENDING(atomic_load(&g->word)) != 0) {
         if (own) {
             vedac_grec *r = vedac_xdq_pop_group(d, g);
             if (r != NULL) {
@@ -967,6 +984,20 @@ VEDA_API veda_status veda_group_create(veda_runtime *rt, veda_group **out) {
     return st;
 }
 
+// vedac_xg_release frees g's slot for reuse (this thread's cache), unless its generation is
+// spent (the slot is then retired). Once, by whoever took users from DEAD to 0.
+static void vedac_xg_release(vedac_xgroup *g) {
+    int32_t dead = VEDAC_XG_DEAD;
+    // CAS (seq-cst): exactly one of the destroy and the last wait after it wins
+    if (!atomic_compare_exchange_strong(&g->users, &dead, 0)) return;
+    if ((atomic_load_explicit(&g->hstate, memory_order_relaxed) >> 1) <= VEDAC_XG_GEN_MAX) vedac_xg_put(g);
+}
+
+// vedac_xg_leave ends a wait's use of g (see users).
+static void vedac_xg_leave(vedac_xgroup *g) {
+    if (atomic_fetch_sub(&g->users, 1) == VEDAC_XG_DEAD + 1) vedac_xg_release(g); // seq-cst
+}
+
 static const char vedac_xg_destroyed[] = "veda: invalid argument: g was destroyed";
 static const char vedac_xg_closed[] = "veda: runtime closed: the group's runtime was destroyed";
 
@@ -991,12 +1022,14 @@ VEDA_API veda_status veda_group_spawn(veda_group *gh, veda_task_fn fn, void *ctx
     }
     if (vedac_xg_closed_rt(g)) return vedac_xg_fail(VEDA_ERR_CLOSED, name, vedac_xg_closed);
     if (fn == NULL) return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, "veda: invalid argument: fn is NULL");
-    // Count it first (a wait must not see 0 while it is queued), then recheck the handle.
-    atomic_fetch_add(&g->word, VEDAC_XG_ONE); // seq-cst: Dekker pair with destroy
-    if (atomic_load(&g->hstate) != hs) { // destroyed (and perhaps reused) since the lookup
-        vedac_xg_uncount(g);
-        return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, vedac_xg_destroyed);
-    }
+    // Count it first (a wait must not see 0 while it is queued), only while the word still
+    // counts for the token's generation: a destroy retags it once drained. A spawn counted
+    // before that is run and waited for by the destroy, as on the Go path.
+    uint64_t wtag = VEDAC_XG_WTAG(hs >> 1), w = atomic_load_explicit(&g->word, memory_order_relaxed);
+    do {
+        if ((w & ~((1ull << VEDAC_XG_TAG_SHIFT) - 1)) != wtag)
+            return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, vedac_xg_destroyed);
+    } while (!atomic_compare_exchange_weak(&g->word, &w, w + VEDAC_XG_ONE)); // seq-cst
     vedac_grec *r = vedac_grec_take();
     if (r == NULL) {
         vedac_xg_uncount(g);
@@ -1038,18 +1071,18 @@ VEDA_API veda_status veda_group_wait(veda_group *gh) {
     }
     atomic_fetch_add(&g->users, 1); // seq-cst: see users
     if (atomic_load(&g->hstate) != hs) { // destroyed since the lookup
-        atomic_fetch_sub(&g->users, 1);
+        vedac_xg_leave(g);
         return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, vedac_xg_destroyed);
     }
     if (vedac_xg_closed_rt(g)) {
-        atomic_fetch_sub(&g->users, 1);
+        vedac_xg_leave(g);
         return vedac_xg_fail(VEDA_ERR_CLOSED, name, vedac_xg_closed);
     }
     vedac_xg_drain(g);
     // report each failure once, as the Go path (a load first: the exchange only when one failed)
     int32_t code = atomic_load_explicit(&g->failed, memory_order_relaxed);
     if (code != 0) code = atomic_exchange(&g->failed, 0);
-    atomic_fetch_sub(&g->users, 1);                // release: the last access to g
+    vedac_xg_leave(g);                             // the last access to g
     return code == 0 ? VEDA_OK : vedago_group_failed(code);
 }
 
@@ -1067,10 +1100,19 @@ VEDA_API veda_status veda_group_destroy(veda_group *gh) {
     uint64_t gen = hs >> 1;
     if (!atomic_compare_exchange_strong(&g->hstate, &hs, (gen + 1) << 1))
         return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, "veda: invalid argument: g was already destroyed");
-    vedac_xg_drain(g); // its tasks run to the end, as in a wait; their result is dropped
-    // load (seq-cst): see users. A wait still inside drains the same (now empty) group: brief.
-    while (atomic_load(&g->users) != 0) sched_yield();
-    if (gen + 1 <= VEDAC_XG_GEN_MAX) vedac_xg_put(g); // else the slot is retired for good
+    // Drain (its tasks run to the end, as in a wait; their result is dropped), then retag the
+    // word for the next generation, which refuses every later spawn with this token; a spawn
+    // that got in between is drained too.
+    for (;;) {
+        vedac_xg_drain(g);
+        uint64_t w = atomic_load(&g->word);
+        if (VEDAC_XG_PENDING(w) == 0 &&
+            atomic_compare_exchange_strong(&g->word, &w, (w & 0xFFFFu) | VEDAC_XG_WTAG(gen + 1)))
+            break;
+    }
+    // fetch-add (seq-cst): see users; the slot is freed here, or by the last wait still inside
+    atomic_fetch_add(&g->users, VEDAC_XG_DEAD);
+    vedac_xg_release(g);
     return VEDA_OK;
 }
 

@@ -30,7 +30,8 @@ size_t vedac_gate_offset(int field);    // offsetof the gate's field 0..6, then 
 void vedac_xrec_run(uintptr_t rec, uintptr_t xdq); // run a stolen record on this thread
 size_t vedac_xdq_offset(int field);                // layout test: see goveda.ForeignJoinLayout
 uintptr_t vedac_runtime_tag(void);                 // the low 4 bits of every runtime token (test)
-// The group fast path (capi.c): group-record State, group-word shift, outside waiter, token tag (test).
+// The group fast path (capi.c): group-record State, group-word shift, outside waiter, token tag,
+// pending-count width (test).
 int64_t vedac_xgroup_const(int which);
 // The fork guard for the other C files (graph.c): VEDA_OK, or, in a forked child, the fork error
 // set as the last error and VEDA_ERR_UNSUPPORTED returned.

@@ -35,9 +35,10 @@ func TestRuntimeTokenTagMatchesC(t *testing.T) {
 // and the group word's layout), and its tokens must carry the group table's tag.
 func TestGroupFastPathConstantsMatchC(t *testing.T) {
 	c := xgroupConstsC()
-	want := [3]int64{int64(goveda.ForeignGroupRecordState()), goveda.ForeignGroupShift, goveda.ForeignGroupOutside}
-	if got := [3]int64{c[0], c[1], c[2]}; got != want {
-		t.Fatalf("capi.c group record state, word shift, outside waiter %v, sched's %v", got, want)
+	want := [4]int64{int64(goveda.ForeignGroupRecordState()), goveda.ForeignGroupShift, goveda.ForeignGroupOutside,
+		goveda.ForeignGroupPendingBits}
+	if got := [4]int64{c[0], c[1], c[2], c[4]}; got != want {
+		t.Fatalf("capi.c group record state, word shift, outside waiter, pending width %v, sched's %v", got, want)
 	}
 	tok := groups.Add(&group{})
 	defer groups.Take(tok)

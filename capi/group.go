@@ -152,10 +152,11 @@ func vedago_group_failed(code C.int32_t) (st C.veda_status) {
 	return result(fn, &callbackError{what: "task", code: int32(code)})
 }
 
-// xgroupConstsC returns capi.c's group-record State, group-word shift, outside-waiter value and
-// group token tag (the tests check them against goveda's and the group table's).
-func xgroupConstsC() [4]int64 {
-	var out [4]int64
+// xgroupConstsC returns capi.c's group-record State, group-word shift, outside-waiter value,
+// group token tag and pending-count width (the tests check them against goveda's and the
+// group table's).
+func xgroupConstsC() [5]int64 {
+	var out [5]int64
 	for i := range out {
 		out[i] = int64(C.vedac_xgroup_const(C.int(i)))
 	}

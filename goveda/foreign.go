@@ -142,11 +142,14 @@ func ForeignGroupWake(dq unsafe.Pointer, waiter uint64, word unsafe.Pointer) {
 	sched.WakeExtGroup((*sched.ExtDeque)(dq), waiter, (*atomic.Uint64)(word))
 }
 
-// ForeignGroupShift and ForeignGroupOutside are the group word's layout: the pending count
-// above bit ForeignGroupShift, and the waiter value of a waiter that is not a worker.
+// ForeignGroupShift, ForeignGroupPendingBits and ForeignGroupOutside are the group word's
+// layout: the pending count (ForeignGroupPendingBits wide) above bit ForeignGroupShift, and the
+// waiter value of a waiter that is not a worker. The bits above the count are the foreign
+// side's.
 const (
-	ForeignGroupShift   = sched.ExtGroupShift
-	ForeignGroupOutside = sched.ExtGroupOutside
+	ForeignGroupShift       = sched.ExtGroupShift
+	ForeignGroupPendingBits = sched.ExtGroupPendingBits
+	ForeignGroupOutside     = sched.ExtGroupOutside
 )
 
 // ForeignGroupRecordState is the State word of every group record (the runner finishes such a

@@ -10,6 +10,7 @@
  * with tasks still queued; and every handle rule: stale, forged, NULL fn, the token refused as
  * any other kind of handle. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include "vt.h"
@@ -259,6 +260,33 @@ static void *churn_user(void *p) {
     return NULL;
 }
 
+/* ---- a wait that, helping, runs a task which destroys the same group (found by the second
+   review: the destroy waited for that wait, further down its own stack, forever). Needs two
+   workers: the group's task is stolen, so the wait goes to Go and helps. ---- */
+static veda_group *nd_g;
+static atomic_int nd_phase;
+static int32_t nd_slow(void *p) {
+    (void)p;
+    atomic_store(&nd_phase, 1);
+    struct timespec ts = {0, 50000000};
+    nanosleep(&ts, NULL);
+    return 0;
+}
+static int32_t nd_destroyer(void *p) { (void)p; return veda_group_destroy(nd_g) != VEDA_OK; }
+static int32_t nd_waiter(void *p) {
+    (void)p;
+    atomic_store(&nd_phase, 0);
+    if (veda_group_create(rt, &nd_g) != VEDA_OK) return 1;
+    if (veda_group_spawn(nd_g, nd_slow, NULL) != VEDA_OK) return 2;
+    for (int i = 0; i < 2000000 && atomic_load(&nd_phase) == 0; i++) sched_yield(); /* stolen */
+    veda_future *f;
+    if (veda_submit(rt, nd_destroyer, NULL, NULL, &f) != VEDA_OK) return 3;
+    veda_status st = veda_group_wait(nd_g); /* OK, or INVALID_ARGUMENT if the destroy came first */
+    veda_status fs = veda_future_wait(f, 10000000000LL);
+    veda_future_release(f);
+    return (st == VEDA_OK || st == VEDA_ERR_INVALID_ARGUMENT) && fs == VEDA_OK ? 0 : 4;
+}
+
 /* ---- a runtime destroyed while a task's C-side groups still spawn and wait: they work until
    its Close returned, as on the Go path (found by review: they got CLOSED, and the task returned
    while children using its frame were still queued) ---- */
@@ -363,6 +391,8 @@ int main(void) {
         CHECK(br.stale_spawn == VEDA_ERR_INVALID_ARGUMENT && strstr(br.stale_msg, "veda_group_spawn: veda: invalid argument: g was destroyed"));
         CHECK(br.stale_wait == VEDA_ERR_INVALID_ARGUMENT);
         CHECK(br.stale_destroy == VEDA_ERR_INVALID_ARGUMENT && strstr(br.destroy_msg, "already destroyed"));
+
+        if (workers >= 2) OK(in_task(rt, nd_waiter, NULL));
 
         atomic_store(&published, 0);
         atomic_store(&churn_done, 0);

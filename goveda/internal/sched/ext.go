@@ -292,8 +292,10 @@ func NotifyExt(d *ExtDeque) {
 
 // Group words. A C-side group counts its unfinished records in one 64-bit word (foreign memory):
 //
-//	pending<<ExtGroupShift | waiter
+//	tag<<48 | pending<<ExtGroupShift | waiter   (pending: ExtGroupPendingBits wide)
 //
+// tag is the foreign side's (the generation of the group whose spawns the word counts); Go
+// never changes it.
 // waiter: 0 nobody waits; id+1 worker id parked in a wait (groupCond); ExtGroupOutside a
 // goroutine that is not a worker, blocked in WaitExtGroup. The foreign side adds 1<<ExtGroupShift
 // per spawn and subtracts it when a record finished (seq-cst read-modify-writes); the one that
@@ -301,9 +303,11 @@ func NotifyExt(d *ExtDeque) {
 // without touching the group again: the Dekker pair with the waiter's arm (a CAS on the same
 // word, before it rechecks pending).
 const (
-	ExtGroupShift   = 16
-	ExtGroupOutside = 1<<ExtGroupShift - 1
-	extWaiterMask   = ExtGroupOutside
+	ExtGroupShift       = 16
+	ExtGroupPendingBits = 32
+	ExtGroupOutside     = 1<<ExtGroupShift - 1
+	extWaiterMask       = ExtGroupOutside
+	extPendingMask      = 1<<ExtGroupPendingBits - 1
 )
 
 // extGroupWaiters: the channel of the goroutine outside the workers that waits on a group word
@@ -311,14 +315,16 @@ const (
 // lets one wait run at a time, so there is at most one entry per word.
 var extGroupWaiters sync.Map // *atomic.Uint64 -> chan struct{}
 
-func groupPending(word *atomic.Uint64) uint64 { return word.Load() >> ExtGroupShift } // load (seq-cst)
+func groupPending(word *atomic.Uint64) uint64 { return pendingOf(word.Load()) } // load (seq-cst)
+
+func pendingOf(w uint64) uint64 { return w >> ExtGroupShift & extPendingMask }
 
 // armGroup sets word's waiter to me unless nothing is pending (or a waiter is set: never ours
 // twice, since arm and disarm pair up). CAS (seq-cst): see the group words above.
 func armGroup(word *atomic.Uint64, me uint64) {
 	for {
 		old := word.Load()
-		if old>>ExtGroupShift == 0 || old&extWaiterMask != 0 {
+		if pendingOf(old) == 0 || old&extWaiterMask != 0 {
 			return
 		}
 		if word.CompareAndSwap(old, old|me) {

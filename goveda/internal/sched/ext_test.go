@@ -123,7 +123,7 @@ func groupRunner(word *atomic.Uint64, runs []atomic.Int32, sleep time.Duration) 
 		}
 		runs[rec.Ctx].Add(1)
 		old := word.Add(^uint64(1<<ExtGroupShift-1)) + 1<<ExtGroupShift // fetch-sub: the old value
-		if old>>ExtGroupShift == 1 && old&extWaiterMask != 0 {
+		if pendingOf(old) == 1 && old&extWaiterMask != 0 {
 			WakeExtGroup(dq, old&extWaiterMask, word)
 		}
 	}
