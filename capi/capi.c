@@ -584,9 +584,12 @@ VEDA_API veda_status veda_join(veda_runtime *rt, veda_task_fn fa, void *ca, veda
 #define VEDAC_GREC_CACHE 256         // free records a thread keeps for itself
 #define VEDAC_XG_SHIFT 16            // sched.ExtGroupShift
 #define VEDAC_XG_ONE (1ull << VEDAC_XG_SHIFT)
-#define VEDAC_XG_PENDING(w) (((w) >> VEDAC_XG_SHIFT) & 0xFFFFFFFFull) // sched.ExtGroupPendingBits = 32
-#define VEDAC_XG_TAG_SHIFT 48        // the word's top 16 bits: the generation it counts for
-#define VEDAC_XG_WTAG(gen) ((uint64_t)((gen) & 0xFFFF) << VEDAC_XG_TAG_SHIFT)
+#define VEDAC_XG_TAG_SHIFT 42        // the word's top 22 bits: the generation it counts for
+#define VEDAC_XG_PENDING_MAX ((1ull << (VEDAC_XG_TAG_SHIFT - VEDAC_XG_SHIFT)) - 1) // 26 bits: sched.ExtGroupPendingBits
+#define VEDAC_XG_PENDING(w) (((w) >> VEDAC_XG_SHIFT) & VEDAC_XG_PENDING_MAX)
+// The whole generation (found by the third review: with its low 16 bits only, a stale spawn
+// stalled for 65536 create/destroy cycles of its slot, about 4 ms here, got into a new group).
+#define VEDAC_XG_WTAG(gen) ((uint64_t)((gen) & VEDAC_XG_GEN_MAX) << VEDAC_XG_TAG_SHIFT)
 #define VEDAC_XG_DEAD (1 << 30)      // in users: destroyed; the last user out frees the slot
 #define VEDAC_XG_OUTSIDE 0xFFFFu     // sched.ExtGroupOutside
 
@@ -616,8 +619,8 @@ _Static_assert(offsetof(vedac_grec, fn) == offsetof(vedac_xrec, fn) &&
                "vedac_grec must start with a vedac_xrec");
 
 struct vedac_xgroup {
-    // word: tag<<48 | pending<<16 | waiter (sched/ext.go "Group words"; tag: the low 16 bits of
-    // the generation whose spawns it counts). A spawn adds with a CAS that checks the tag, so a
+    // word: tag<<42 | pending<<16 | waiter (sched/ext.go "Group words"; tag: the generation
+    // whose spawns it counts). A spawn adds with a CAS that checks the tag, so a
     // spawn with a stale token never touches it (found by review: a stale spawn that backed off
     // could give its unit back to the next group in the slot, perhaps another runtime's, and
     // wake the wrong worker); a destroy changes the tag once the group is drained. Fetch-sub
@@ -1029,6 +1032,8 @@ VEDA_API veda_status veda_group_spawn(veda_group *gh, veda_task_fn fn, void *ctx
     do {
         if ((w & ~((1ull << VEDAC_XG_TAG_SHIFT) - 1)) != wtag)
             return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, vedac_xg_destroyed);
+        if (VEDAC_XG_PENDING(w) == VEDAC_XG_PENDING_MAX) // 2^26 - 1 tasks pending: 4 GiB of records
+            return vedac_xg_fail(VEDA_ERR_INTERNAL, name, "veda: internal error: 67108863 tasks of the group are pending already");
     } while (!atomic_compare_exchange_weak(&g->word, &w, w + VEDAC_XG_ONE)); // seq-cst
     vedac_grec *r = vedac_grec_take();
     if (r == NULL) {

@@ -292,7 +292,7 @@ func NotifyExt(d *ExtDeque) {
 
 // Group words. A C-side group counts its unfinished records in one 64-bit word (foreign memory):
 //
-//	tag<<48 | pending<<ExtGroupShift | waiter   (pending: ExtGroupPendingBits wide)
+//	tag<<42 | pending<<ExtGroupShift | waiter   (pending: ExtGroupPendingBits wide)
 //
 // tag is the foreign side's (the generation of the group whose spawns the word counts); Go
 // never changes it.
@@ -304,7 +304,7 @@ func NotifyExt(d *ExtDeque) {
 // word, before it rechecks pending).
 const (
 	ExtGroupShift       = 16
-	ExtGroupPendingBits = 32
+	ExtGroupPendingBits = 26
 	ExtGroupOutside     = 1<<ExtGroupShift - 1
 	extWaiterMask       = ExtGroupOutside
 	extPendingMask      = 1<<ExtGroupPendingBits - 1
