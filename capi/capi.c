@@ -626,10 +626,9 @@ struct vedac_xgroup {
     // wake the wrong worker); a destroy changes the tag once the group is drained. Fetch-sub
     // (seq-cst) per finished record; the waiter's arm and disarm are CASes in Go.
     _Atomic uint64_t word;
-    // hstate: gen<<1 | live, as goveda/handle's slot state. Seq-cst store at create (after the
-    // fields below, which it publishes) and CAS at destroy; loads in lookups and in spawn's
-    // recheck (the Dekker pair with destroy: spawn adds to word then loads hstate, destroy
-    // CASes hstate then loads word).
+    // hstate: gen<<1 | live, as goveda/handle's slot state. Release store at create (after the
+    // fields below, which it publishes) and CAS (seq-cst) at destroy; seq-cst loads in lookups
+    // and in a wait's recheck (see users). Spawns are ordered against destroy by the word's tag.
     _Atomic uint64_t hstate;
     _Atomic int32_t failed;     // first non-zero task result since the last wait; CAS 0 -> code
     // waiting: 1 while a wait (or destroy) waits in Go, where it arms the word's waiter field:
@@ -1100,8 +1099,9 @@ VEDA_API veda_status veda_group_destroy(veda_group *gh) {
     case VEDAC_XG_NOT: return vedago_group_destroy(H(gh));
     case VEDAC_XG_STALE: return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, "veda: invalid argument: g was already destroyed");
     }
-    // CAS (seq-cst) live -> the next generation, not live: the token is stale from here, a
-    // racing destroy loses, and a spawn that counted itself before this sees it on its recheck.
+    // CAS (seq-cst) live -> the next generation, not live: the token is stale from here (new
+    // lookups and waits' rechecks see it), and a racing destroy loses. Spawns that looked up
+    // before it are either counted before the retag below (and drained) or refused by the tag.
     uint64_t gen = hs >> 1;
     if (!atomic_compare_exchange_strong(&g->hstate, &hs, (gen + 1) << 1))
         return vedac_xg_fail(VEDA_ERR_INVALID_ARGUMENT, name, "veda: invalid argument: g was already destroyed");
