@@ -910,6 +910,21 @@ func (r *prun[T]) release(it *pitem[T], passed bool) (*pitem[T], bool) {
 // (maybePurge, stage boundaries), so that no Drop call and no spawn happens outside the run's
 // scope, even when fail is called from a context's AfterFunc or from Cancel. Any goroutine.
 func (r *prun[T]) fail(seq int64, k int, name string, cause error) {
+	var err error
+	if k == -2 {
+		err = cause
+	} else {
+		err = &PipelineError{Pipeline: r.p.name, Stage: name, StageIndex: k, Seq: seq, Err: cause}
+	}
+	// The error first, then the bound: a run that stops because it saw the bound must find the
+	// error when it ends (found in the final test run of 2026-12-02: a Cancel's bound stopped the
+	// run, which then ended and read no error before Cancel stored it, so Run returned nil for an
+	// endless source; about 1 run in 300 of TestPipelineCancel on a loaded 2-vCPU VM).
+	r.errMu.Lock()
+	if seq < r.errSeq {
+		r.err, r.errSeq = err, seq
+	}
+	r.errMu.Unlock()
 	for {
 		cur := r.failSeq.Load() // load: CAS-min loop
 		if seq >= cur {
@@ -919,17 +934,6 @@ func (r *prun[T]) fail(seq int64, k int, name string, cause error) {
 			break
 		}
 	}
-	var err error
-	if k == -2 {
-		err = cause
-	} else {
-		err = &PipelineError{Pipeline: r.p.name, Stage: name, StageIndex: k, Seq: seq, Err: cause}
-	}
-	r.errMu.Lock()
-	if seq < r.errSeq {
-		r.err, r.errSeq = err, seq
-	}
-	r.errMu.Unlock()
 	if r.wake != nil {
 		r.wake()
 	}
