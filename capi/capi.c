@@ -474,7 +474,8 @@ size_t vedac_xdq_offset(int field) {
 }
 
 #define VEDAC_GREC_STATE (-2)                   // sched.extGroupRec: a group record's state
-static void vedac_grec_run_any(vedac_xrec *r); // the group fast path, below
+typedef struct vedac_grec vedac_grec;
+static void vedac_grec_run(vedac_grec *r); // the group fast path, below
 
 // vedac_xrec_run runs a stolen record on the thief's thread, with the thief's deque installed
 // for nested joins. Called from Go (the runner installed by capi); Go marks a join record done,
@@ -484,7 +485,7 @@ void vedac_xrec_run(uintptr_t rec, uintptr_t xdq) {
     vedac_xdq *saved = vedac_cur_xdq;
     vedac_cur_xdq = (vedac_xdq *)xdq;
     if (atomic_load_explicit(&r->state, memory_order_relaxed) == VEDAC_GREC_STATE)
-        vedac_grec_run_any(r);
+        vedac_grec_run((vedac_grec *)r);
     else
         r->status = r->fn(r->ctx);
     vedac_cur_xdq = saved;
@@ -545,7 +546,7 @@ VEDA_API veda_status veda_join(veda_runtime *rt, veda_task_fn fa, void *ca, veda
                 rb = r.status;
             }
             if (ra == 0 && rb == 0) return VEDA_OK;
-            return vedago_join_failed(ra != 0 ? ra : rb);
+            return vedago_task_failed(0, ra != 0 ? ra : rb);
         }
     }
     return vedago_join(H(rt), fa, H(ca), fb, H(cb));
@@ -600,7 +601,7 @@ typedef struct vedac_xgroup vedac_xgroup;
 // are never freed (a waiter peeks at records that may have been stolen and reused meanwhile),
 // through per-thread caches: a spawn takes one from its thread's cache and whoever finishes it
 // puts it in its own, so neither step needs an atomic.
-typedef struct vedac_grec {
+struct vedac_grec {
     veda_task_fn fn;
     void *ctx;
     int32_t status;        // unused: the group keeps its first failure
@@ -610,7 +611,7 @@ typedef struct vedac_grec {
     // stolen meanwhile and only uses it as a hint.
     _Atomic(vedac_xgroup *) grp;
     struct vedac_grec *next; // free-list link while the record is free
-} __attribute__((aligned(64))) vedac_grec; // a line each: records move between threads
+} __attribute__((aligned(64))); // a line each: records move between threads
 _Static_assert(sizeof(vedac_grec) == 64, "one line per record");
 _Static_assert(offsetof(vedac_grec, fn) == offsetof(vedac_xrec, fn) &&
                    offsetof(vedac_grec, ctx) == offsetof(vedac_xrec, ctx) &&
@@ -963,8 +964,6 @@ static void vedac_xg_drain(vedac_xgroup *g) {
     }
 }
 
-static void vedac_grec_run_any(vedac_xrec *r) { vedac_grec_run((vedac_grec *)r); }
-
 VEDA_API veda_status veda_group_create(veda_runtime *rt, veda_group **out) {
     VEDAC_FORK_GUARD(VEDA_ERR_UNSUPPORTED);
     if (out == NULL) return vedac_fail(VEDA_ERR_INVALID_ARGUMENT, "veda_group_create: out is NULL");
@@ -1087,7 +1086,7 @@ VEDA_API veda_status veda_group_wait(veda_group *gh) {
     int32_t code = atomic_load_explicit(&g->failed, memory_order_relaxed);
     if (code != 0) code = atomic_exchange(&g->failed, 0);
     vedac_xg_leave(g);                             // the last access to g
-    return code == 0 ? VEDA_OK : vedago_group_failed(code);
+    return code == 0 ? VEDA_OK : vedago_task_failed(1, code);
 }
 
 VEDA_API veda_status veda_group_destroy(veda_group *gh) {

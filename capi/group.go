@@ -142,16 +142,6 @@ func vedago_xgroup_spawn(h C.uintptr_t, rec unsafe.Pointer) (st C.veda_status) {
 	return result(fn, e.rt.ForeignGroupSpawn(rec))
 }
 
-// vedago_group_failed sets the error of a C-side group's wait whose first failed task returned
-// code: the same error as the Go path's.
-//
-//export vedago_group_failed
-func vedago_group_failed(code C.int32_t) (st C.veda_status) {
-	const fn = "veda_group_wait"
-	defer recoverExport(fn, &st)
-	return result(fn, &callbackError{what: "task", code: int32(code)})
-}
-
 // xgroupConstsC returns capi.c's group-record State, group-word shift, outside-waiter value,
 // group token tag and pending-count width (the tests check them against goveda's and the
 // group table's).

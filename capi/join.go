@@ -57,12 +57,15 @@ func vedago_xjoin_notify(dq unsafe.Pointer) {
 	goveda.ForeignJoinNotify(dq)
 }
 
-// vedago_join_failed sets the error of a fast-path join whose task returned code (the same
-// error as the Go path's).
+// vedago_task_failed sets the error of a fast-path veda_join (wait 0) or C-side group wait
+// (wait 1) whose first failed task returned code: the same error as the Go path's.
 //
-//export vedago_join_failed
-func vedago_join_failed(code C.int32_t) (st C.veda_status) {
-	const fn = "veda_join"
+//export vedago_task_failed
+func vedago_task_failed(wait, code C.int32_t) (st C.veda_status) {
+	fn := "veda_join"
+	if wait == 1 {
+		fn = "veda_group_wait"
+	}
 	defer recoverExport(fn, &st)
 	return result(fn, &callbackError{what: "task", code: int32(code)})
 }

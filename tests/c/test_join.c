@@ -31,11 +31,6 @@ static int32_t fib_task(void *p) {
     return 0;
 }
 
-static void vt_sleep_ms(int ms) {
-    struct timespec ts = {0, ms * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static _Atomic int ran;
 static int32_t ok_task(void *p) { (void)p; atomic_fetch_add(&ran, 1); return 0; }
 static int32_t bad_task(void *p) { atomic_fetch_add(&ran, 1); return (int32_t)(intptr_t)p; }
@@ -150,15 +145,6 @@ static int32_t fib_other(void *p) {
 }
 
 
-static long long metric(veda_runtime *r, const char *key) {
-    char buf[8192];
-    size_t len = 0;
-    if (veda_metrics_json(r, buf, sizeof buf, &len) != VEDA_OK) return -1;
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *at = strstr(buf, pat);
-    return at ? atoll(at + strlen(pat)) : -1;
-}
 
 /* Joins inside a reduce fold and inside a pipeline stage (both run on workers). */
 static int32_t fib_fold(void *ctx, int64_t b, int64_t e, void *acc) {
@@ -284,12 +270,12 @@ static void fast_path_checks(void) {
     /* Every join is a task in the metrics, fast path or not (the counters are published when
        workers go idle, so poll a little). */
     fib_arg m = {24, 0, 0};
-    long long before = metric(rt, "tasks_executed");
+    long long before = vt_metric(rt, "tasks_executed");
     OK(veda_join(rt, fib_task, &m, ok_task, NULL));
     CHECK(m.r == fib_seq(24));
     long long want = joins_of(24), got = 0;
     for (int i = 0; i < 200; i++) {
-        got = metric(rt, "tasks_executed") - before;
+        got = vt_metric(rt, "tasks_executed") - before;
         if (got >= want) break;
         vt_sleep_ms(10);
     }

@@ -14,13 +14,7 @@ static int32_t count_range(void *ctx, int64_t b, int64_t e) {
 }
 
 /* tasks_executed from the metrics JSON of rt, or -1. */
-static long long tasks_executed(veda_runtime *rt) {
-    char buf[8192];
-    size_t len = 0;
-    if (veda_metrics_json(rt, buf, sizeof buf, &len) != VEDA_OK) return -1;
-    const char *p = strstr(buf, "\"tasks_executed\":");
-    return p ? atoll(p + strlen("\"tasks_executed\":")) : -1;
-}
+static long long tasks_executed(veda_runtime *rt) { return vt_metric(rt, "tasks_executed"); }
 
 static void *churn(void *arg) {
     (void)arg;

@@ -49,16 +49,6 @@ static int32_t fib_group(void *p) {
     return st != VEDA_OK;
 }
 
-/* tasks_executed from the metrics (-1: not found) */
-static long long metric(veda_runtime *r, const char *key) {
-    char buf[8192];
-    size_t len = 0;
-    if (veda_metrics_json(r, buf, sizeof buf, &len) != VEDA_OK) return -1;
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *at = strstr(buf, pat);
-    return at ? atoll(at + strlen(pat)) : -1;
-}
 /* spawns made by fib_group(n): two per call with n >= 8 */
 static long long spawns_of(int n) { return n < 8 ? 0 : 2 + spawns_of(n - 1) + spawns_of(n - 2); }
 
@@ -180,8 +170,7 @@ static int32_t chain(void *p) {
 /* ---- two waits at once (veda.h: one at a time; it must still not hang) ---- */
 static int32_t slow(void *p) {
     (void)p;
-    struct timespec ts = {0, 2000000};
-    nanosleep(&ts, NULL);
+    vt_sleep_ms(2);
     atomic_fetch_add(&counter, 1);
     return 0;
 }
@@ -199,10 +188,20 @@ static void *wait_thread(void *p) {
 
 /* ---- bad input inside a task ---- */
 typedef struct { veda_status spawn_null, stale_spawn, stale_wait, stale_destroy, forged_gen, forged_slot,
-                 as_future, as_runtime_call; char stale_msg[256], destroy_msg[256], forged_msg[256], null_msg[256]; } bad_res;
+                 as_future, as_runtime_call, create_null_out, create_forged_rt, create_dead_rt;
+                 veda_group *null_out_left; char stale_msg[256], destroy_msg[256], forged_msg[256], null_msg[256],
+                 out_msg[256]; } bad_res;
+static veda_runtime *dead_rt; /* a destroyed runtime's token */
 static int32_t bad_input(void *p) {
     bad_res *r = p;
     veda_group *g;
+    /* create inside a task: NULL out, a forged runtime token (a runtime tag), a destroyed one */
+    r->create_null_out = veda_group_create(rt, NULL);
+    snprintf(r->out_msg, sizeof r->out_msg, "%s", veda_last_error());
+    g = (veda_group *)(uintptr_t)1;
+    r->create_forged_rt = veda_group_create((veda_runtime *)(uintptr_t)0x12349, &g);
+    r->null_out_left = g; /* cleared on failure */
+    r->create_dead_rt = veda_group_create(dead_rt, &g);
     if (veda_group_create(rt, &g) != VEDA_OK) return 1;
     r->spawn_null = veda_group_spawn(g, NULL, NULL);
     snprintf(r->null_msg, sizeof r->null_msg, "%s", veda_last_error());
@@ -268,8 +267,7 @@ static atomic_int nd_phase;
 static int32_t nd_slow(void *p) {
     (void)p;
     atomic_store(&nd_phase, 1);
-    struct timespec ts = {0, 50000000};
-    nanosleep(&ts, NULL);
+    vt_sleep_ms(50);
     return 0;
 }
 static int32_t nd_destroyer(void *p) { (void)p; return veda_group_destroy(nd_g) != VEDA_OK; }
@@ -313,14 +311,13 @@ int main(void) {
         CHECK(atomic_load(&go_side_groups) == 0);
         /* every task of a C-side group is a task in the metrics, run by its owner or stolen
            (the counters are published when workers go idle, so poll a little) */
-        long long before = metric(rt, "tasks_executed"), want = spawns_of(20), got = 0;
+        long long before = vt_metric(rt, "tasks_executed"), want = spawns_of(20), got = 0;
         fib_arg m = {20, 0};
         OK(in_task(rt, fib_group, &m));
         for (int i = 0; i < 200; i++) {
-            got = metric(rt, "tasks_executed") - before;
+            got = vt_metric(rt, "tasks_executed") - before;
             if (got >= want + 1) break;
-            struct timespec ts = {0, 10000000};
-            nanosleep(&ts, NULL);
+            vt_sleep_ms(10);
         }
         if (!(got >= want + 1 && got <= want + 16)) printf("tasks_executed grew by %lld for %lld spawns + 1 task\n", got, want);
         CHECK(got >= want + 1 && got <= want + 16);
@@ -380,6 +377,8 @@ int main(void) {
         CHECK(atomic_load(&counter) == 20);
         OK(veda_group_destroy(shared_g));
 
+        dead_rt = vt_runtime(1, VEDA_POLICY_ADAPTIVE);
+        OK(veda_runtime_destroy(dead_rt));
         bad_res br;
         memset(&br, 0, sizeof br);
         OK(in_task(rt, bad_input, &br));
@@ -391,6 +390,9 @@ int main(void) {
         CHECK(br.stale_spawn == VEDA_ERR_INVALID_ARGUMENT && strstr(br.stale_msg, "veda_group_spawn: veda: invalid argument: g was destroyed"));
         CHECK(br.stale_wait == VEDA_ERR_INVALID_ARGUMENT);
         CHECK(br.stale_destroy == VEDA_ERR_INVALID_ARGUMENT && strstr(br.destroy_msg, "already destroyed"));
+        CHECK(br.create_null_out == VEDA_ERR_INVALID_ARGUMENT && strstr(br.out_msg, "out is NULL"));
+        CHECK(br.create_forged_rt == VEDA_ERR_INVALID_ARGUMENT && br.null_out_left == NULL);
+        CHECK(br.create_dead_rt == VEDA_ERR_CLOSED);
 
         if (workers >= 2) OK(in_task(rt, nd_waiter, NULL));
 
@@ -422,8 +424,7 @@ int main(void) {
         fib_arg big = {27, 0};
         veda_future *bf;
         OK(veda_submit(rt, fib_root, &big, NULL, &bf));
-        struct timespec ms = {0, 3000000};
-        nanosleep(&ms, NULL);
+        vt_sleep_ms(3);
         OK(veda_runtime_destroy(rt));
         veda_future_release(bf);
         CHECK(big.r == fib_seq(27));

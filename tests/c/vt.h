@@ -49,6 +49,21 @@ static inline double vt_now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static inline void vt_sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* vt_metric returns the integer metric key (e.g. "tasks_executed") of r's metrics JSON, or -1. */
+static inline long long vt_metric(veda_runtime *r, const char *key) {
+    char buf[8192], pat[64];
+    size_t len = 0;
+    if (veda_metrics_json(r, buf, sizeof buf, &len) != VEDA_OK) return -1;
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *at = strstr(buf, pat);
+    return at ? atoll(at + strlen(pat)) : -1;
+}
+
 static inline veda_runtime *vt_runtime(int workers, int policy) {
     veda_config cfg;
     veda_config_init(&cfg);
